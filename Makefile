@@ -1,0 +1,42 @@
+# Two commands: `make run` (set up, then serve the dashboard) and `make test`
+# (set up, then run the whole suite, browser tests included).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export JAX_PLATFORMS ?= cpu
+
+.PHONY: run test venv test-deps chromium bench clean
+
+$(VENV)/.runtime: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.test: $(VENV)/.runtime requirements-test.txt
+	$(PY) -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+venv: $(VENV)/.runtime
+
+test-deps: $(VENV)/.test chromium
+
+# Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-dejavu-core; }
+
+run: venv
+	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+
+test: test-deps
+	$(PY) -m pytest -q
+
+bench: test-deps
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .jax_cache

@@ -1,0 +1,5 @@
+import sys
+
+from l2l_core.cli import main
+
+sys.exit(main())

@@ -1,0 +1,240 @@
+"""The outer loss of SGD with momentum, and its 1-D sweep and 2-D landscape.
+
+The outer (meta-) loss of hyperparameters (lr, momentum) is a summary of the
+inner losses over an unroll of ``steps`` steps from ``x0``: their mean (the
+post's choice), the final loss, or the minimum. Hyperparameters are traced
+values, so a whole grid is one jitted, double-vmapped computation; only the
+problem, the step count, the summary and the chunk shape are static.
+
+Grids are evaluated in fixed-shape chunks, so memory stays bounded at any
+resolution and a new resolution never recompiles.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from l2l_core.problems import InnerProblem
+from l2l_core.unroll import check_finite, check_steps, resolve_problem
+
+REDUCTIONS = {
+    "mean": "mean inner loss over the unroll (the post's outer loss)",
+    "final": "inner loss at the last iterate",
+    "min": "lowest inner loss seen during the unroll",
+}
+
+#: Most cells one grid or sweep may have (4096 x 4096): 64 MiB of float32 output.
+MAX_CELLS = 4096 * 4096
+#: Fixed chunk shape (rows, columns) of the double vmap; cells fill it in order.
+CHUNK_SHAPE = (16, 4096)
+
+
+def _summarize(losses_acc, x_final, value_and_grad, steps, reduce):
+    if reduce == "mean":
+        out = losses_acc / steps
+    elif reduce == "min":
+        out = losses_acc
+    else:  # "final"
+        out = value_and_grad(x_final)[0]
+    return jnp.where(jnp.isfinite(out), out, jnp.nan)
+
+
+def outer_loss_from_hparams(lr, momentum, *, value_and_grad, x0, steps, reduce):
+    """Outer loss of one (lr, momentum) pair; scalar in, scalar out, traceable.
+
+    Diverged (non-finite) runs give NaN.
+    """
+    dtype = jnp.result_type(lr)
+    x = jnp.asarray(x0, dtype)
+    init_acc = jnp.asarray(jnp.inf if reduce == "min" else 0.0, dtype)
+
+    def body(carry, _):
+        x, v, acc = carry
+        loss, g = value_and_grad(x)
+        v = momentum * v + g
+        x = x - lr * v
+        acc = jnp.minimum(acc, loss) if reduce == "min" else acc + loss
+        return (x, v, acc), None
+
+    (x, _, acc), _ = jax.lax.scan(
+        body, (x, jnp.zeros_like(x), init_acc), None, length=steps
+    )
+    return _summarize(acc, x, value_and_grad, steps, reduce)
+
+
+def outer_loss(
+    outer_params,
+    *,
+    problem: str | InnerProblem = "log_sin",
+    x0: float = -4.0,
+    steps: int = 50,
+    reduce: str = "mean",
+):
+    """Outer loss at ``outer_params = (log10 lr, log10(1 - momentum))``.
+
+    Differentiable with ``jax.grad`` (the gradient through the whole unroll)
+    and vmappable; this is the function the outer optimizers descend.
+    """
+    p = resolve_problem(problem)
+    log_lr, log_omm = outer_params[0], outer_params[1]
+    lr = jnp.power(10.0, log_lr)
+    momentum = 1.0 - jnp.power(10.0, log_omm)
+    return outer_loss_from_hparams(
+        lr, momentum, value_and_grad=p.value_and_grad, x0=x0, steps=steps, reduce=reduce
+    )
+
+
+@partial(jax.jit, static_argnames=("value_and_grad", "steps", "reduce"))
+def _chunk_kernel(lr, momentum, x0, *, value_and_grad, steps, reduce):
+    fn = partial(
+        outer_loss_from_hparams,
+        value_and_grad=value_and_grad,
+        x0=x0,
+        steps=steps,
+        reduce=reduce,
+    )
+    return jax.vmap(jax.vmap(fn))(lr, momentum)
+
+
+def _check_axis(name: str, values) -> np.ndarray:
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a 1-D array of numbers") from None
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty; give at least one value")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains non-finite values (NaN or infinity)")
+    return arr
+
+
+def _check_common(problem, x0, steps, reduce, dtype):
+    p = resolve_problem(problem)
+    x0 = check_finite("x0", x0)
+    steps = check_steps(steps)
+    if reduce not in REDUCTIONS:
+        raise ValueError(f"unknown outer-loss summary {reduce!r}; choose one of {list(REDUCTIONS)}")
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+    if dtype == np.float64 and not jax.config.jax_enable_x64:
+        raise ValueError("float64 needs jax_enable_x64: set JAX_ENABLE_X64=1 or jax.config.update('jax_enable_x64', True)")
+    return p, x0, steps, dtype
+
+
+def _evaluate_cells(lr, momentum, p, x0, steps, reduce, dtype) -> np.ndarray:
+    """Outer loss for flat arrays of (lr, momentum), in fixed-shape chunks."""
+    n = lr.size
+    rows, cols = CHUNK_SHAPE
+    per_chunk = rows * cols
+    n_chunks = -(-n // per_chunk)
+    pad = n_chunks * per_chunk - n
+    lr = np.concatenate([lr, np.zeros(pad)]).astype(dtype).reshape(n_chunks, rows, cols)
+    momentum = np.concatenate([momentum, np.zeros(pad)]).astype(dtype).reshape(n_chunks, rows, cols)
+    x0 = dtype.type(x0)
+    # Dispatch every chunk before reading any back: JAX runs them while Python queues.
+    outs = [
+        _chunk_kernel(lr[i], momentum[i], x0, value_and_grad=p.value_and_grad, steps=steps, reduce=reduce)
+        for i in range(n_chunks)
+    ]
+    flat = np.concatenate([np.asarray(o).reshape(-1) for o in outs])
+    return flat[:n]
+
+
+def meta_loss_grid(
+    log_lrs,
+    log_one_minus_moms,
+    *,
+    problem: str | InnerProblem = "log_sin",
+    x0: float = -4.0,
+    steps: int = 50,
+    reduce: str = "mean",
+    dtype=np.float32,
+) -> np.ndarray:
+    """The 2-D meta-loss landscape over (learning rate, momentum).
+
+    Args:
+      log_lrs: 1-D, log10 of the learning rates (columns).
+      log_one_minus_moms: 1-D, log10(1 - momentum) (rows).
+      problem: inner problem, a registry name or InnerProblem.
+      x0: initial inner parameter.
+      steps: inner steps in the unroll.
+      reduce: "mean" (the post's), "final" or "min"; see REDUCTIONS.
+      dtype: float32 (default) or float64 (needs jax_enable_x64).
+
+    Returns:
+      Array of shape (len(log_one_minus_moms), len(log_lrs)) and dtype
+      ``dtype``; NaN where a run became non-finite.
+
+    Raises:
+      ValueError: an axis is empty, not 1-D or not finite, the grid has more
+        than MAX_CELLS cells, or another argument is out of range.
+    """
+    log_lrs = _check_axis("log_lrs", log_lrs)
+    log_omm = _check_axis("log_one_minus_moms", log_one_minus_moms)
+    n_cells = log_lrs.size * log_omm.size
+    if n_cells > MAX_CELLS:
+        raise ValueError(
+            f"grid of {log_omm.size} x {log_lrs.size} = {n_cells:,} cells exceeds the cap of "
+            f"{MAX_CELLS:,} (4096 x 4096); zoom into a window instead"
+        )
+    p, x0, steps, dtype = _check_common(problem, x0, steps, reduce, dtype)
+    lr = np.broadcast_to(10.0 ** log_lrs[None, :], (log_omm.size, log_lrs.size)).ravel()
+    mom = np.broadcast_to(1.0 - 10.0 ** log_omm[:, None], (log_omm.size, log_lrs.size)).ravel()
+    flat = _evaluate_cells(lr, mom, p, x0, steps, reduce, dtype)
+    return flat.reshape(log_omm.size, log_lrs.size)
+
+
+def lr_sweep(
+    log_lrs,
+    momentum: float = 0.9,
+    *,
+    problem: str | InnerProblem = "log_sin",
+    x0: float = -4.0,
+    steps: int = 50,
+    reduce: str = "mean",
+    dtype=np.float32,
+) -> np.ndarray:
+    """Outer loss against learning rate at a fixed momentum (the post's sweep).
+
+    Args:
+      log_lrs: 1-D, log10 of the learning rates.
+      momentum: the fixed momentum coefficient (finite).
+      Other arguments as in :func:`meta_loss_grid`.
+
+    Returns:
+      Array of shape (len(log_lrs),); NaN where a run became non-finite.
+    """
+    log_lrs = _check_axis("log_lrs", log_lrs)
+    if log_lrs.size > MAX_CELLS:
+        raise ValueError(f"{log_lrs.size:,} learning rates exceed the cap of {MAX_CELLS:,}")
+    momentum = check_finite("momentum", momentum)
+    p, x0, steps, dtype = _check_common(problem, x0, steps, reduce, dtype)
+    lr = 10.0**log_lrs
+    return _evaluate_cells(lr, np.full_like(lr, momentum), p, x0, steps, reduce, dtype)
+
+
+def axes(lr_range=(-3.0, 2.0), omm_range=(-3.0, 0.0), resolution=500):
+    """Evenly spaced (log_lrs, log_one_minus_moms) for a square grid."""
+    lo, hi = (check_finite("log10 lr range", v) for v in lr_range)
+    mlo, mhi = (check_finite("log10(1-momentum) range", v) for v in omm_range)
+    if not lo < hi or not mlo < mhi:
+        raise ValueError("each range needs its lower end below its upper end")
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or not 2 <= resolution <= 4096:
+        raise ValueError(f"resolution must be an integer between 2 and 4096, got {resolution!r}")
+    return np.linspace(lo, hi, resolution), np.linspace(mlo, mhi, resolution)
+
+
+def best_cell(grid: np.ndarray, log_lrs, log_omm):
+    """(log_lr, log_omm, loss) of the lowest finite cell, or None if all diverged."""
+    if not np.isfinite(grid).any():
+        return None
+    i, j = np.unravel_index(np.nanargmin(grid), grid.shape)
+    return float(log_lrs[j]), float(log_omm[i]), float(grid[i, j])
+
