@@ -1,0 +1,74 @@
+"""Inner problem: the 1-D loss and one run of SGD with momentum on it."""
+
+import time
+
+import numpy as np
+import streamlit as st
+
+from l2l_core import figures
+from l2l_core.problems import PROBLEMS
+from l2l_core.unroll import sgd_momentum_unroll
+from pages._shared import problem_picker, show_error, timed_call, timing_caption
+
+st.title("Inner problem: SGD with momentum on a 1-D loss")
+st.markdown(
+    "This is the *inner* problem of the meta-loss landscapes post: a single number `x` "
+    "trained by SGD with momentum (`v = momentum·v + f'(x)`, `x = x − lr·v`). "
+    "With the defaults (x0 = −4, lr 0.1, momentum 0.9, 50 steps) the run first drops into "
+    "the global minimum near x ≈ −0.5, then momentum carries it out again, and it settles "
+    "in the local minimum near x ≈ 1.5. Change lr or momentum a little and the ending can change "
+    "completely: that sensitivity is what the next pages map."
+)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def run(problem: str, x0: float, lr: float, momentum: float, steps: int):
+    t0 = time.perf_counter()
+    u = sgd_momentum_unroll(problem, x0=x0, lr=lr, momentum=momentum, steps=steps)
+    p = PROBLEMS[problem]
+    xs = np.linspace(*p.x_range, 600)
+    curve = np.asarray(p.loss(xs.astype(np.float32)))
+    path_loss = np.asarray(p.loss(u.xs))
+    return (u.xs, u.losses, xs, curve, path_loss), time.perf_counter() - t0
+
+
+with st.sidebar:
+    st.header("Inner run")
+    problem = problem_picker()
+    x0 = st.number_input("Initial x0", value=-4.0, step=0.5, format="%.3f",
+                         help="Where training starts. The post starts at x0 = -4.")
+    lr = st.number_input("Learning rate", value=0.1, min_value=0.0, step=0.01, format="%.5f",
+                         help="Step size lr in x = x - lr·v. The post uses 0.1.")
+    momentum = st.number_input("Momentum", value=0.9, step=0.01, format="%.5f",
+                               help="Momentum coefficient in v = momentum·v + f'(x). The post uses 0.9; "
+                                    "values at or above 1 make the velocity grow without bound.")
+    steps = st.slider("Steps", 1, 500, 50, help="Number of inner SGD steps. The post uses 50.")
+
+try:
+    (path_x, losses, xs, curve, path_loss), seconds, wall = timed_call(
+        run, problem, float(x0), float(lr), float(momentum), int(steps))
+except ValueError as e:
+    show_error(e)
+    st.stop()
+
+finite = np.isfinite(path_x).all()
+left, right = st.columns([3, 2])
+with left:
+    fig = figures.inner_problem_figure(xs, curve, path_x, path_loss,
+                                       title=f"path of x over {steps} steps")
+    st.plotly_chart(fig, key="inner_path")
+with right:
+    st.plotly_chart(figures.loss_vs_step_figure(losses), key="inner_loss")
+timing_caption(seconds, wall)
+
+c1, c2, c3 = st.columns(3)
+c1.metric("final x", f"{path_x[-1]:.4f}" if finite else "diverged")
+c2.metric("final loss", f"{path_loss[-1]:.4f}" if np.isfinite(path_loss[-1]) else "diverged")
+c3.metric("outer loss (mean over the unroll)", f"{np.mean(losses):.4f}" if np.isfinite(losses).all() else "NaN")
+if not finite:
+    st.warning("This run diverged: x became non-finite. Lower the learning rate or the momentum.")
+
+csv = "step,x,loss\n" + "".join(
+    f"{t},{x:.9g},{loss:.9g}\n" for t, (x, loss) in enumerate(zip(path_x, path_loss)))
+st.download_button("Download the run (CSV)", csv, file_name=f"inner_run_{problem}_lr{lr:g}_mom{momentum:g}.csv",
+                   mime="text/csv", help="x and f(x) at every step, starting with x0.")
