@@ -2,13 +2,13 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="Meta-loss landscape explorer", page_icon="🌀", layout="wide")
+st.set_page_config(page_title="Meta-loss landscape explorer", page_icon=":material/landscape:", layout="wide")
 
 PAGES = {
     "Meta-loss landscapes": [
-        st.Page("pages/inner_problem.py", title="Inner problem", icon="📉", default=True),
-        st.Page("pages/lr_sweep.py", title="Learning-rate sweep", icon="📈"),
-        st.Page("pages/landscape.py", title="Meta-loss landscape", icon="🗺️"),
+        st.Page("pages/inner_problem.py", title="Inner problem", icon=":material/show_chart:", default=True),
+        st.Page("pages/lr_sweep.py", title="Learning-rate sweep", icon=":material/stacked_line_chart:"),
+        st.Page("pages/landscape.py", title="Meta-loss landscape", icon=":material/grid_on:"),
     ],
 }
 
