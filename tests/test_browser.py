@@ -1,0 +1,45 @@
+"""The real app in headless Chromium: every page shows a chart and no exception."""
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+PAGES = [
+    ("", "Inner problem"),
+    ("lr_sweep", "Learning-rate sweep"),
+    ("landscape", "Meta-loss landscape"),
+]
+
+
+def wait_for_app(page):
+    page.wait_for_selector(".js-plotly-plot .main-svg", state="attached")
+    # Streamlit marks a finished run by removing its status widget's "running" state.
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"] [data-testid=\"stStatusWidgetRunningIcon\"]')"
+    )
+
+
+@pytest.mark.parametrize("path, heading", PAGES)
+def test_every_page_shows_a_chart_and_no_exception(page, path, heading):
+    page.goto(f"{page.app_url}/{path}")
+    wait_for_app(page)
+    assert heading.split()[0] in page.locator("h1").first.inner_text()
+    assert page.locator(".js-plotly-plot").count() >= 1
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert not page.js_errors
+
+
+def test_landscape_heatmap_redraws_after_a_widget_change(page):
+    page.goto(f"{page.app_url}/landscape")
+    wait_for_app(page)
+    caption = page.get_by_text("inner runs computed").first.inner_text()
+    assert "250,000" in caption
+    box = page.get_by_label("log10 lr from")
+    box.fill("-2")
+    box.press("Enter")
+    page.get_by_text("inner runs computed").first.wait_for()
+    page.wait_for_function(
+        "() => { const p = document.querySelector('.js-plotly-plot');"
+        " return p && p.layout && Math.abs(p.layout.xaxis.range[0] + 2) < 1e-9; }"
+    )
+    assert page.locator("[data-testid='stException']").count() == 0
