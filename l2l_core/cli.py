@@ -19,7 +19,13 @@ from l2l_core.problems import DEFAULT_PROBLEM, PROBLEMS
 
 
 def _add_problem_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--problem", default=DEFAULT_PROBLEM, choices=sorted(PROBLEMS), help="inner loss")
+    p.add_argument(
+        "--problem",
+        default=DEFAULT_PROBLEM,
+        metavar="NAME|FORMULA",
+        help=f"inner loss: a preset ({', '.join(PROBLEMS)}; default {DEFAULT_PROBLEM}) "
+        "or a formula in x, e.g. \"log(x**2 + 1 + sin(3*x)) + 1.5\"",
+    )
     p.add_argument("--x0", type=float, default=-4.0, help="initial inner parameter (default -4)")
     p.add_argument("--steps", type=int, default=50, help="inner steps in the unroll (default 50)")
     p.add_argument(

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from l2l_core.problems import InnerProblem, get_problem
+from l2l_core.problems import PROBLEMS, InnerProblem, get_problem
 
 MAX_STEPS = 10_000
 
@@ -29,10 +29,33 @@ class Unroll(NamedTuple):
 
 
 def resolve_problem(problem: str | InnerProblem) -> InnerProblem:
-    """Accepts a registry name or an :class:`InnerProblem`."""
+    """Accepts an :class:`InnerProblem`, a registry name, or a formula in x.
+
+    Any string that is not a preset name is compiled by
+    :func:`l2l_core.expr.problem_from_formula` (cached: the same text gives the
+    same problem object, so jitted kernels are reused).
+
+    Raises:
+      ValueError: neither a preset nor a valid formula; the message says both.
+    """
     if isinstance(problem, InnerProblem):
         return problem
-    return get_problem(problem)
+    if not isinstance(problem, str):
+        raise ValueError(
+            f"inner problem must be a preset name, a formula in x or an InnerProblem, "
+            f"got {type(problem).__name__}"
+        )
+    if problem in PROBLEMS:
+        return get_problem(problem)
+    from l2l_core.expr import problem_from_formula  # expr imports problems, not unroll
+
+    try:
+        return problem_from_formula(problem)
+    except ValueError as e:
+        shown = problem if len(problem) <= 60 else problem[:57] + "..."
+        raise ValueError(
+            f"{shown!r} is not a preset ({', '.join(PROBLEMS)}) and not a valid formula in x: {e}"
+        ) from None
 
 
 def check_steps(steps) -> int:
