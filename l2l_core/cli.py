@@ -119,9 +119,69 @@ def _sweep_run(args) -> int:
     return 0
 
 
+# -- outer ----------------------------------------------------------------------
+
+
+def _outer_args(p):
+    from l2l_core import outer
+
+    p.add_argument("--method", default="grad", choices=list(outer.METHODS), help="outer method (default grad)")
+    p.add_argument("--init", type=float, nargs=2, default=(-2.0, -0.5), metavar=("LOG_LR", "LOG_1M_MOM"),
+                   help="start (log10 lr, log10(1-momentum)); the post: -2 -0.5 and 0 -1.5")
+    p.add_argument("--steps", type=int, default=100, help="outer steps (default 100)")
+    p.add_argument("--seeds", type=int, nargs="+", default=None, metavar="SEED",
+                   help="several seeds: one summary per seed (overrides --seed)")
+    p.add_argument("--seed", type=int, default=0, help="PRNG seed (default 0)")
+    p.add_argument("--lr", type=float, default=None, help="outer learning rate (default 0.01)")
+    p.add_argument("--clip", type=float, default=None, help="clip each gradient entry to +-CLIP (default 10)")
+    p.add_argument("--std", type=float, default=None, help="ES/PES/random perturbation std (default 0.1)")
+    p.add_argument("--std-final", type=float, default=None, help="ES: anneal std geometrically to this")
+    p.add_argument("--pairs", type=int, default=None, help="ES/PES antithetic pairs per step (default 1)")
+    p.add_argument("--truncation-length", type=int, default=None, help="PES/TBPTT truncation (default 10)")
+    p.add_argument("--problem", default="log_sin", help="inner loss (registry name)")
+    p.add_argument("--x0", type=float, default=-4.0, help="initial inner parameter (default -4)")
+    p.add_argument("--inner-steps", type=int, default=50, help="inner steps in the unroll (default 50)")
+    p.add_argument("--json", action="store_true", help="print one JSON object (with the trajectory)")
+
+
+def _outer_run(args) -> int:
+    from l2l_core import outer
+
+    opts = {k: v for k, v in dict(lr=args.lr, clip=args.clip, std=args.std, std_final=args.std_final,
+                                  pairs=args.pairs, truncation_length=args.truncation_length).items()
+            if v is not None}
+    opts.update(problem=args.problem, x0=args.x0, inner_steps=args.inner_steps)
+    seeds = args.seeds if args.seeds else [args.seed]
+    results = []
+    for seed in seeds:
+        t0 = time.perf_counter()
+        run = outer.run_outer_full(args.method, args.init, args.steps, seed=seed, **opts)
+        seconds = time.perf_counter() - t0
+        end = run.trajectory[-1]
+        results.append(dict(seed=seed, seconds=round(seconds, 4), end=[float(end[0]), float(end[1])],
+                            end_lr=float(10.0 ** end[0]), end_momentum=float(1.0 - 10.0 ** end[1]),
+                            end_loss=run.final_loss,
+                            start_loss=float(run.losses[0]) if np.isfinite(run.losses[0]) else None,
+                            trajectory=run.trajectory.tolist() if args.json else None))
+    finals = np.array([r["end_loss"] for r in results], dtype=float)
+    summary = dict(method=args.method, init=list(args.init), steps=args.steps, options=opts,
+                   end_loss_median=float(np.nanmedian(finals)) if np.isfinite(finals).any() else None,
+                   end_loss_mean=float(np.nanmean(finals)) if np.isfinite(finals).any() else None,
+                   runs=results)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        for r in results:
+            print(f"seed {r['seed']}: end (log10 lr, log10(1-mom)) = ({r['end'][0]:.4f}, {r['end'][1]:.4f}) "
+                  f"outer loss {r['end_loss']:.4f}  [{r['seconds']:.3f} s]")
+        print(f"median end loss over {len(results)} seed(s): {summary['end_loss_median']}")
+    return 0
+
+
 COMMANDS = {
     "grid": ("the 2-D lr x momentum meta-loss landscape", _grid_args, _grid_run),
     "sweep": ("outer loss against learning rate at a fixed momentum", _sweep_args, _sweep_run),
+    "outer": ("outer-train (lr, momentum) by grad, ES, PES, TBPTT or random search", _outer_args, _outer_run),
 }
 
 
