@@ -8,7 +8,7 @@ import streamlit as st
 
 from l2l_core import figures, landscape
 from l2l_core.cli import csv_text
-from pages._shared import problem_picker, show_error, timed_call, timing_caption
+from pages._shared import heavy_grid, problem_picker, problem_slug, show_error, timed_call, timing_caption
 
 st.title("Meta-loss landscape: outer loss over learning rate × momentum")
 st.markdown(
@@ -27,7 +27,7 @@ def grid(lr_lo: float, lr_hi: float, mom_lo: float, mom_hi: float, res: int, pro
          steps: int, reduce: str):
     t0 = time.perf_counter()
     log_lrs, log_omm = landscape.axes((lr_lo, lr_hi), (mom_lo, mom_hi), res)
-    z = landscape.meta_loss_grid(log_lrs, log_omm, problem=problem, x0=x0, steps=steps, reduce=reduce)
+    z = heavy_grid(log_lrs, log_omm, problem=problem, x0=x0, steps=steps, reduce=reduce)
     return (log_lrs, log_omm, z), time.perf_counter() - t0
 
 
@@ -81,7 +81,7 @@ def npz_bytes() -> bytes:
     return buf.getvalue()
 
 
-name = f"meta_loss_{problem}_{res}x{res}"
+name = f"meta_loss_{problem_slug(problem)}_{res}x{res}"
 d1, d2 = st.columns(2)
 d1.download_button("Download full grid (NPZ)", npz_bytes, file_name=name + ".npz",
                    mime="application/octet-stream",
