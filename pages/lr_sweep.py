@@ -7,7 +7,7 @@ import streamlit as st
 
 from l2l_core import figures, landscape
 from l2l_core.cli import csv_text
-from pages._shared import problem_picker, show_error, timed_call, timing_caption
+from pages._shared import heavy, problem_picker, problem_slug, show_error, timed_call, timing_caption
 
 st.title("Learning-rate sweep: how training quality depends on the step size")
 st.markdown(
@@ -24,7 +24,8 @@ def sweep(lo: float, hi: float, points: int, momentum: float, problem: str, x0: 
           reduce: str):
     t0 = time.perf_counter()
     log_lrs = np.linspace(lo, hi, points)
-    loss = landscape.lr_sweep(log_lrs, momentum, problem=problem, x0=x0, steps=steps, reduce=reduce)
+    loss = heavy(landscape.lr_sweep, log_lrs, momentum, problem=problem, x0=x0, steps=steps,
+                 reduce=reduce)
     return (log_lrs, loss), time.perf_counter() - t0
 
 
@@ -68,5 +69,5 @@ c3.metric("diverged runs", f"{int((~finite).sum()):,}")
 
 st.download_button("Download the sweep (CSV)", lambda: csv_text({"log10_lr": log_lrs, "lr": 10 ** log_lrs,
                                                                   "outer_loss": loss}),
-                   file_name=f"lr_sweep_{problem}_mom{momentum:g}_{points}.csv", mime="text/csv",
+                   file_name=f"lr_sweep_{problem_slug(problem)}_mom{momentum:g}_{points}.csv", mime="text/csv",
                    help="One row per learning rate; NaN marks a diverged run.")
