@@ -6,9 +6,8 @@ import numpy as np
 import streamlit as st
 
 from l2l_core import figures
-from l2l_core.problems import PROBLEMS
-from l2l_core.unroll import sgd_momentum_unroll
-from pages._shared import problem_picker, show_error, timed_call, timing_caption
+from l2l_core.unroll import resolve_problem, sgd_momentum_unroll
+from pages._shared import problem_picker, problem_slug, show_error, timed_call, timing_caption
 
 st.title("Inner problem: SGD with momentum on a 1-D loss")
 st.markdown(
@@ -25,7 +24,7 @@ st.markdown(
 def run(problem: str, x0: float, lr: float, momentum: float, steps: int):
     t0 = time.perf_counter()
     u = sgd_momentum_unroll(problem, x0=x0, lr=lr, momentum=momentum, steps=steps)
-    p = PROBLEMS[problem]
+    p = resolve_problem(problem)
     xs = np.linspace(*p.x_range, 600)
     curve = np.asarray(p.loss(xs.astype(np.float32)))
     path_loss = np.asarray(p.loss(u.xs))
@@ -70,5 +69,5 @@ if not finite:
 
 csv = "step,x,loss\n" + "".join(
     f"{t},{x:.9g},{loss:.9g}\n" for t, (x, loss) in enumerate(zip(path_x, path_loss)))
-st.download_button("Download the run (CSV)", csv, file_name=f"inner_run_{problem}_lr{lr:g}_mom{momentum:g}.csv",
+st.download_button("Download the run (CSV)", csv, file_name=f"inner_run_{problem_slug(problem)}_lr{lr:g}_mom{momentum:g}.csv",
                    mime="text/csv", help="x and f(x) at every step, starting with x0.")
