@@ -2,6 +2,7 @@
 
 import time
 
+import jax.numpy as jnp
 import numpy as np
 import streamlit as st
 
@@ -26,8 +27,8 @@ def run(problem: str, x0: float, lr: float, momentum: float, steps: int):
     u = sgd_momentum_unroll(problem, x0=x0, lr=lr, momentum=momentum, steps=steps)
     p = resolve_problem(problem)
     xs = np.linspace(*p.x_range, 600)
-    curve = np.asarray(p.loss(xs.astype(np.float32)))
-    path_loss = np.asarray(p.loss(u.xs))
+    curve = np.asarray(p.loss(jnp.asarray(xs, jnp.float32)))
+    path_loss = np.asarray(p.loss(jnp.asarray(u.xs)))
     return (u.xs, u.losses, xs, curve, path_loss), time.perf_counter() - t0
 
 

@@ -34,7 +34,7 @@ def test_landscape_heatmap_redraws_after_a_widget_change(page):
     wait_for_app(page)
     caption = page.get_by_text("inner runs computed").first.inner_text()
     assert "250,000" in caption
-    box = page.get_by_label("log10 lr from")
+    box = page.get_by_role("spinbutton", name="log10 lr from")
     box.fill("-2")
     box.press("Enter")
     page.get_by_text("inner runs computed").first.wait_for()
