@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 from functools import lru_cache
 from typing import Callable
 
@@ -150,7 +151,9 @@ def _check_text(text) -> str:
 
 def _parse(text: str) -> ast.Expression:
     try:
-        return ast.parse(text, mode="eval")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. SyntaxWarning for "1x": the error says it
+            return ast.parse(text, mode="eval")
     except SyntaxError as e:
         col = f" at column {e.offset}" if e.offset else ""
         hint = "; use ** for powers" if "^" in text else ""
