@@ -206,6 +206,37 @@ def resolve_options(method: str, options: dict) -> dict:
     return out
 
 
+def parse_points(text: str, max_points: int = 8) -> list[tuple[float, float]]:
+    """Starts typed as "lr,omm; lr,omm" (e.g. "-2,-0.5; 0,-1.5") -> list of points."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError('give at least one start as "log10 lr, log10(1-momentum)", e.g. "-2,-0.5; 0,-1.5"')
+    parts = [p for p in text.split(";") if p.strip()]
+    if len(parts) > max_points:
+        raise ValueError(f"at most {max_points} starts, got {len(parts)}")
+    return [check_point(f"start {i + 1} ({p.strip()!r})", p.split(",")) for i, p in enumerate(parts)]
+
+
+def parse_seeds(text: str, max_seeds: int = 16) -> list[int]:
+    """Seeds typed as "0" or "0,1,2" or a range "0-4" -> list of distinct ints."""
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError('give at least one seed, e.g. "0" or "0,1,2" or "0-4"')
+    seeds: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            if "-" in part[1:]:
+                a, b = (int(v) for v in part.split("-", 1))
+                seeds.extend(range(a, b + 1))
+            else:
+                seeds.append(int(part))
+        except ValueError:
+            raise ValueError(f"seed {part!r} is not an integer (or a range like 0-4)") from None
+    seeds = list(dict.fromkeys(check_seed(s) for s in seeds))
+    if len(seeds) > max_seeds:
+        raise ValueError(f"at most {max_seeds} seeds, got {len(seeds)}")
+    return seeds
+
+
 # -- the outer loss as a traced function --------------------------------------
 
 
