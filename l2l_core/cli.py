@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from l2l_core import landscape
+from l2l_core.learned_cli import add_compare_args, add_metatrain_args, run_compare_cli, run_metatrain_cli
 from l2l_core.problems import DEFAULT_PROBLEM, PROBLEMS
 
 
@@ -181,6 +182,8 @@ def _outer_run(args) -> int:
 COMMANDS = {
     "grid": ("the 2-D lr x momentum meta-loss landscape", _grid_args, _grid_run),
     "sweep": ("outer loss against learning rate at a fixed momentum", _sweep_args, _sweep_run),
+    "metatrain": ("meta-train the LSTM optimizer (truncated BPTT)", add_metatrain_args, run_metatrain_cli),
+    "compare": ("learned optimizer vs tuned SGD/Adam/RMSprop/NAG", add_compare_args, run_compare_cli),
     "outer": ("outer-train (lr, momentum) by grad, ES, PES, TBPTT or random search", _outer_args, _outer_run),
 }
 

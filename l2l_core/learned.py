@@ -1,0 +1,155 @@
+"""A coordinatewise two-layer LSTM optimizer with the optax interface.
+
+Following Andrychowicz et al. (2016): every coordinate of the optimizee is a
+row of one batch that shares the LSTM's weights; the LSTM reads that
+coordinate's (preprocessed) gradient and its own hidden state and writes the
+coordinate's update, theta_{t+1} = theta_t + g_t.
+
+The cell maths is written so that the whole batch of coordinates (128 tasks x
+10 coordinates = 1280 rows) takes one matmul per layer: the input and the
+hidden state are concatenated and multiplied by one (in + H, 4H) kernel.
+
+Gradient preprocessing (``preprocess``):
+
+* ``"raw"``: the gradient itself, one input.
+* ``"log_sign"``: the paper's (Appendix A) two inputs
+  (log|g| / p, sign g) if |g| >= e^-p, else (-1, e^p g), with p = 10.
+
+The update is ``output_scale * exp(log_scale) * Dense(h2)``; ``log_scale`` is
+a learned scalar (starts at 0), which lets meta-training set the step size in
+one number instead of through every weight.
+
+References:
+  Andrychowicz et al., Learning to learn by gradient descent by gradient
+  descent, NeurIPS 2016.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, NamedTuple
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import optax
+
+PREPROCESSORS = ("log_sign", "raw")
+LOG_SIGN_P = 10.0
+
+
+@dataclasses.dataclass(frozen=True)
+class LSTMConfig:
+    """Structure of the learned optimizer (everything that is not a weight)."""
+
+    hidden: int = 20
+    preprocess: str = "log_sign"
+    output_scale: float = 0.1
+
+    def validate(self) -> "LSTMConfig":
+        if int(self.hidden) != self.hidden or not 1 <= self.hidden <= 256:
+            raise ValueError(f"hidden must be an integer between 1 and 256, got {self.hidden}")
+        if self.preprocess not in PREPROCESSORS:
+            raise ValueError(f"preprocess must be one of {PREPROCESSORS}, got {self.preprocess!r}")
+        if not 0 < float(self.output_scale) <= 100:
+            raise ValueError(f"output_scale must be in (0, 100], got {self.output_scale}")
+        return self
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def preprocess_gradient(g: jax.Array, kind: str) -> jax.Array:
+    """(n,) gradients -> (n, k) LSTM inputs; see the module docstring."""
+    g = jax.lax.stop_gradient(g)  # the paper drops the gradient's dependence on phi
+    if kind == "raw":
+        return g[:, None]
+    big = jnp.abs(g) >= jnp.exp(-LOG_SIGN_P)
+    log_part = jnp.where(big, jnp.log(jnp.maximum(jnp.abs(g), 1e-30)) / LOG_SIGN_P, -1.0)
+    sign_part = jnp.where(big, jnp.sign(g), jnp.exp(LOG_SIGN_P) * g)
+    return jnp.stack([log_part, sign_part], axis=-1)
+
+
+def _lstm_gates(z: jax.Array, c: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Standard LSTM update from the fused pre-activations z = [i, f, g, o]."""
+    i, f, g, o = jnp.split(z, 4, axis=-1)
+    c = jax.nn.sigmoid(f + 1.0) * c + jax.nn.sigmoid(i) * jnp.tanh(g)  # +1: forget-gate bias
+    h = jax.nn.sigmoid(o) * jnp.tanh(c)
+    return c, h
+
+
+Carry = tuple[tuple[jax.Array, jax.Array], tuple[jax.Array, jax.Array]]
+
+
+class CoordinatewiseLSTM(nn.Module):
+    """Two LSTM layers of ``hidden`` units and a linear read-out, per coordinate."""
+
+    hidden: int = 20
+    preprocess: str = "log_sign"
+    output_scale: float = 0.1
+
+    @nn.compact
+    def __call__(self, grads: jax.Array, carry: Carry) -> tuple[jax.Array, Carry]:
+        """grads (n,), carry ((c1, h1), (c2, h2)) each (n, hidden) -> (update (n,), carry)."""
+        x = preprocess_gradient(grads, self.preprocess)
+        (c1, h1), (c2, h2) = carry
+        z1 = nn.Dense(4 * self.hidden, name="lstm1")(jnp.concatenate([x, h1], axis=-1))
+        c1, h1 = _lstm_gates(z1, c1)
+        z2 = nn.Dense(4 * self.hidden, name="lstm2")(jnp.concatenate([h1, h2], axis=-1))
+        c2, h2 = _lstm_gates(z2, c2)
+        out = nn.Dense(1, name="readout", kernel_init=nn.initializers.normal(0.1))(h2)[:, 0]
+        log_scale = self.param("log_scale", nn.initializers.zeros, ())
+        return out * (self.output_scale * jnp.exp(log_scale)), ((c1, h1), (c2, h2))
+
+
+def make_module(config: LSTMConfig) -> CoordinatewiseLSTM:
+    config.validate()
+    return CoordinatewiseLSTM(config.hidden, config.preprocess, config.output_scale)
+
+
+def zero_carry(n: int, hidden: int) -> Carry:
+    z = jnp.zeros((n, hidden), jnp.float32)
+    return ((z, z), (z, z))
+
+
+def init_meta_params(key: jax.Array, config: LSTMConfig = LSTMConfig()) -> Any:
+    """Fresh meta-parameters phi of the LSTM (a flax params dict)."""
+    module = make_module(config)
+    return module.init(key, jnp.zeros((1,)), zero_carry(1, config.hidden))
+
+
+class LSTMOptimizerState(NamedTuple):
+    """Per-leaf LSTM carries ((c1, h1), (c2, h2)), each of shape (leaf.size, hidden)."""
+
+    carry: Any
+
+
+def lstm_optimizer(meta_params: Any, config: LSTMConfig = LSTMConfig()) -> optax.GradientTransformation:
+    """The learned optimizer with parameters ``meta_params`` as an optax transformation.
+
+    ``updates, state = opt.update(grads, state)`` returns the increments to add
+    to the parameters (``optax.apply_updates``), exactly like ``optax.adam``.
+    """
+    module = make_module(config)
+
+    def init_fn(params):
+        return LSTMOptimizerState(
+            jax.tree.map(lambda p: zero_carry(p.size, config.hidden), params)
+        )
+
+    def update_fn(updates, state, params=None):
+        del params
+        leaves, treedef = jax.tree.flatten(updates)
+        carries = treedef.flatten_up_to(state.carry)
+        new_updates, new_carries = [], []
+        for g, carry in zip(leaves, carries):
+            u, carry = module.apply(meta_params, g.reshape(-1), carry)
+            new_updates.append(u.reshape(g.shape).astype(g.dtype))
+            new_carries.append(carry)
+        return treedef.unflatten(new_updates), LSTMOptimizerState(treedef.unflatten(new_carries))
+
+    return optax.GradientTransformation(init_fn, update_fn)
+
+
+def count_params(meta_params: Any) -> int:
+    return int(sum(x.size for x in jax.tree.leaves(meta_params)))
