@@ -17,6 +17,7 @@ import numpy as np
 from l2l_core import landscape
 from l2l_core.learned_cli import add_compare_args, add_metatrain_args, run_compare_cli, run_metatrain_cli
 from l2l_core.problems import DEFAULT_PROBLEM, PROBLEMS
+from l2l_core.reproduce_cli import add_reproduce_args, run_reproduce_cli
 
 
 def _add_problem_args(p: argparse.ArgumentParser) -> None:
@@ -185,6 +186,8 @@ COMMANDS = {
     "metatrain": ("meta-train the LSTM optimizer (truncated BPTT)", add_metatrain_args, run_metatrain_cli),
     "compare": ("learned optimizer vs tuned SGD/Adam/RMSprop/NAG", add_compare_args, run_compare_cli),
     "outer": ("outer-train (lr, momentum) by grad, ES, PES, TBPTT or random search", _outer_args, _outer_run),
+    "reproduce": ("regenerate every figure of both posts as PNG, plus headline.json", add_reproduce_args,
+                  run_reproduce_cli),
 }
 
 

@@ -1,0 +1,49 @@
+"""Figure builders the tour and the reproduction need beyond ``figures`` and
+``figures_outer``: the bare inner-loss curve and the quadratic-task loss
+curves of the learning-to-learn post. Numpy in, ``go.Figure`` out; no streamlit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+#: Colours per optimizer in the quadratic-task plots (learned one in black, as it is the subject).
+OPTIMIZER_COLORS = {"lstm": "#111111", "sgd": "#1f77b4", "adam": "#ff7f0e", "rmsprop": "#2ca02c", "nag": "#d62728"}
+OPTIMIZER_LABELS = {"lstm": "LSTM (learned)", "sgd": "SGD", "adam": "Adam", "rmsprop": "RMSprop",
+                    "nag": "NAG"}
+
+
+def inner_loss_curve_figure(xs, loss, *, title="inner loss f(x) = log(x² + 1 + sin 3x) + 1.5"):
+    """The post's first plot: the 1-D inner loss over x."""
+    fig = go.Figure(go.Scatter(x=np.asarray(xs), y=np.asarray(loss), mode="lines", name="f(x)",
+                               line=dict(color="#1f77b4", width=2),
+                               hovertemplate="x=%{x:.3f}<br>f(x)=%{y:.4f}<extra></extra>"))
+    fig.update_layout(title=title, xaxis_title="x", yaxis_title="inner loss", height=420,
+                      margin=dict(t=40, b=10))
+    return fig
+
+
+def quadratic_losses_figure(losses: dict, *, best_lr: dict | None = None, log_y: bool = True,
+                            title="mean loss over quadratic tasks"):
+    """Mean (over tasks) loss against step, one line per optimizer.
+
+    Args:
+      losses: name -> array (steps+1, tasks) of per-task losses.
+      best_lr: name -> tuned learning rate, shown in the legend.
+    """
+    fig = go.Figure()
+    for name, arr in losses.items():
+        a = np.asarray(arr, dtype=np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            mean = a.mean(axis=1) if a.ndim == 2 else a
+        label = OPTIMIZER_LABELS.get(name, name)
+        if best_lr and name in best_lr:
+            label += f" (lr {best_lr[name]:.3g})"
+        fig.add_trace(go.Scatter(x=np.arange(len(mean)), y=mean, mode="lines", name=label,
+                                 line=dict(color=OPTIMIZER_COLORS.get(name), width=2.5 if name == "lstm" else 1.6),
+                                 hovertemplate=f"{label}<br>step %{{x}}<br>mean loss %{{y:.4g}}<extra></extra>"))
+    fig.update_xaxes(title="step")
+    fig.update_yaxes(title="mean loss ||Wθ − y||²", type="log" if log_y else "linear")
+    fig.update_layout(title=title, height=460, legend=dict(orientation="h", y=-0.2), margin=dict(t=40, b=10))
+    return fig
