@@ -12,6 +12,7 @@ resolution and a new resolution never recompiles.
 
 from __future__ import annotations
 
+import threading
 from functools import partial
 
 import jax
@@ -20,7 +21,7 @@ import numpy as np
 
 from l2l_core import compile_cache, sharding
 from l2l_core.fastmath import sincos
-from l2l_core.problems import PROBLEMS, InnerProblem
+from l2l_core.problems import DEFAULT_PROBLEM, PROBLEMS, InnerProblem
 from l2l_core.unroll import check_finite, check_steps, resolve_problem
 
 compile_cache.enable()
@@ -124,6 +125,7 @@ FAST_VALUE_AND_GRAD = {
     for name, fn in (("log_sin", _fast_log_sin_vg), ("rippled_bowl", _fast_rippled_bowl_vg))
     if name in PROBLEMS
 }
+FAST_VALUE_AND_GRAD_NAMES = tuple(n for n, p in PROBLEMS.items() if p.value_and_grad in FAST_VALUE_AND_GRAD)
 
 #: Steps fused into one loop body of the grid kernel.
 SCAN_UNROLL = 5
@@ -227,7 +229,7 @@ def _evaluate_cells(cells, n, p, x0, steps, reduce, dtype) -> np.ndarray:
         idx = np.minimum(np.arange(c * per_chunk, (c + 1) * per_chunk), n - 1)
         lr, mom = (a.reshape(rows, cols) for a in cells(idx))
         lr, mom = sharding.shard_rows(lr, devices), sharding.shard_rows(mom, devices)
-        z = _chunk_kernel(lr, mom, x0, steps, value_and_grad=vg, reduce=reduce)
+        z = _chunk_kernel(lr, mom, x0, steps, value_and_grad=vg, reduce=reduce, unroll=SCAN_UNROLL)
         out[c] = sharding.to_host(z).reshape(-1)
 
     sharding.run_parallel(run_chunk, n_chunks)
@@ -335,3 +337,63 @@ def best_cell(grid: np.ndarray, log_lrs, log_omm):
     i, j = np.unravel_index(np.nanargmin(grid), grid.shape)
     return float(log_lrs[j]), float(log_omm[i]), float(grid[i, j])
 
+
+
+# -- warm-up ---------------------------------------------------------------------
+
+_warmed: set = set()
+_warm_lock = threading.Lock()
+
+
+def warmup(
+    problems=None,
+    reduces=None,
+    dtypes=(np.float32,),
+    *,
+    background: bool = False,
+):
+    """Compiles the grid kernels for the common shapes (idempotent, cheap when done).
+
+    Runs one tiny grid per (problem, summary, dtype, chunk bucket), so every
+    kernel a widget can reach is in jit's in-memory cache, loaded from the
+    persistent compilation cache in ``.jax_cache/`` when a previous process
+    compiled it (then ~0.1-0.3 s each, mostly tracing). Order: the default view
+    (the post's problem, mean summary) first. Call it once at server start.
+
+    Args:
+      problems: preset names (default: all of PROBLEMS, the default one first).
+      reduces: outer-loss summaries (default: all of REDUCTIONS, "mean" first).
+      dtypes: float32 by default; add float64 only under jax_enable_x64.
+      background: run in a daemon thread and return it instead of waiting.
+
+    Returns:
+      The number of kernels newly warmed, or the thread if ``background``.
+    """
+    if background:
+        t = threading.Thread(
+            target=warmup, args=(problems, reduces, dtypes), name="l2l-warmup", daemon=True
+        )
+        t.start()
+        return t
+    if problems is None:
+        problems = [DEFAULT_PROBLEM] + [n for n in PROBLEMS if n != DEFAULT_PROBLEM]
+    if reduces is None:
+        reduces = ["mean"] + [r for r in REDUCTIONS if r != "mean"]
+    n_dev = len(sharding.grid_devices())
+    cols = CHUNK_SHAPE[1]
+    # One grid per bucket: a single cell (1-row chunks) and two rows' worth (full chunks).
+    shapes = ((1, 1), (2, n_dev * cols // 2 + 1))
+    done = 0
+    for problem in problems:
+        for reduce in reduces:
+            for dtype in dtypes:
+                for rows, cols_ in shapes:
+                    key = (problem, reduce, np.dtype(dtype).name, rows, cols_, n_dev, CHUNK_SHAPE)
+                    with _warm_lock:
+                        if key in _warmed:
+                            continue
+                        meta_loss_grid(np.zeros(cols_) - 1.0, np.zeros(rows) - 1.0, problem=problem,
+                                       reduce=reduce, dtype=dtype, steps=SCAN_UNROLL + 1)
+                        _warmed.add(key)
+                        done += 1
+    return done
