@@ -9,6 +9,7 @@ PAGES = {
         st.Page("pages/inner_problem.py", title="Inner problem", icon=":material/show_chart:", default=True),
         st.Page("pages/lr_sweep.py", title="Learning-rate sweep", icon=":material/stacked_line_chart:"),
         st.Page("pages/landscape.py", title="Meta-loss landscape", icon=":material/grid_on:"),
+        st.Page("pages/estimators.py", title="Gradient estimators", icon=":material/scatter_plot:"),
     ],
 }
 

@@ -109,3 +109,16 @@ def test_browser_box_zoom_three_levels_back_and_url_reload(page):
     page.get_by_role("button", name="Zoom back").click()
     page.get_by_text("Zoom level 0").wait_for()
     assert not page.js_errors, page.js_errors
+
+
+def test_estimator_page_shows_estimates_and_errors():
+    est = str(Path(PAGE).with_name("estimators.py"))
+    at = AppTest.from_file(est, default_timeout=120)
+    at.query_params["est_samples"] = "64"
+    at.run()
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) == 1
+    assert len(at.dataframe[0].value) == 3
+    at.number_input(key="est_trunc").set_value(7).run()
+    assert not at.exception
+    assert any("must divide" in e.value for e in at.error)
