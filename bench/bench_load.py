@@ -1,0 +1,220 @@
+"""Load test: N browser sessions render the landscape at once while a
+meta-training runs; the server stays healthy and its memory bounded.
+
+    .venv/bin/python bench/bench_load.py --sessions 8 --res 500 --json
+
+Starts its own ``streamlit run app.py`` (job limit from L2L_MAX_JOBS, default
+one per two cores) and one headless Chromium (Debian's) with N pages. Each
+session opens the landscape page with its own x0 (so no session is served
+from another's cache) while ``python -m l2l_core metatrain`` trains in a
+separate process. Throughout, ``/_stcore/health`` is probed every 0.2 s and
+the server's resident memory is sampled. Prints one JSON object: sessions
+finished, their times, worst health latency, peak server RSS, the training
+run's result. Exit code 0 only if every session drew its heatmap without an
+exception, training finished, and every health probe answered within 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy  # noqa: E402
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and its children, MiB (0 if gone)."""
+    total = 0
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+class Monitor(threading.Thread):
+    """Probes /_stcore/health and samples memory until stopped."""
+
+    def __init__(self, url: str, pids: dict[str, int], period: float = 0.2):
+        super().__init__(daemon=True)
+        self.url, self.pids, self.period = url, pids, period
+        self.latencies: list[float] = []
+        self.failures = 0
+        self.peak_mb = {name: 0.0 for name in pids}
+        self._halt = threading.Event()
+
+    def run(self):
+        while not self._halt.is_set():
+            t0 = time.perf_counter()
+            try:
+                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=5) as r:
+                    ok = r.status == 200
+            except OSError:
+                ok = False
+            dt = time.perf_counter() - t0
+            if ok:
+                self.latencies.append(dt)
+            else:
+                self.failures += 1
+            for name, pid in self.pids.items():
+                if pid:
+                    self.peak_mb[name] = max(self.peak_mb[name], rss_mb(pid))
+            self._halt.wait(self.period)
+
+    def stop(self):
+        self._halt.set()
+        self.join(10)
+
+
+def render_sessions(browser, url: str, sessions: int, res: int, timeout_s: float = 300) -> list[dict]:
+    """Opens ``sessions`` pages at once; waits until each has drawn its heatmap."""
+    contexts, pages, started = [], [], []
+    for i in range(sessions):
+        ctx = browser.new_context(viewport={"width": 1200, "height": 900})
+        pg = ctx.new_page()
+        pg.set_default_timeout(timeout_s * 1000)
+        contexts.append(ctx)
+        pages.append(pg)
+    for i, pg in enumerate(pages):
+        # Its own x0 per session: a cache miss each, so every session computes.
+        pg.goto(f"{url}/landscape?res={res}&x0={-4.0 + 0.001 * (i + 1):.3f}&methods=",
+                 wait_until="commit")
+        started.append(time.perf_counter())
+    results = []
+    for i, pg in enumerate(pages):
+        out = dict(session=i, ok=False)
+        try:
+            pg.wait_for_selector(".js-plotly-plot .heatmaplayer, .js-plotly-plot .hm",
+                                 state="attached", timeout=timeout_s * 1000)
+            pg.wait_for_function(
+                "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+                " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
+                timeout=timeout_s * 1000)
+            out["seconds"] = round(time.perf_counter() - started[i], 2)
+            out["exceptions"] = pg.locator('[data-testid="stException"]').count()
+            out["errors"] = [t[:200] for t in pg.locator('[data-testid="stAlertContentError"]').all_inner_texts()]
+            out["ok"] = out["exceptions"] == 0 and not out["errors"]
+        except Exception as e:  # report, do not stop the others
+            out["failure"] = f"{type(e).__name__}: {str(e)[:200]}"
+        results.append(out)
+    for ctx in contexts:
+        ctx.close()
+    return results
+
+
+def start_training(out_dir: str, meta_steps: int, batch: int) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "l2l_core", "metatrain", "--preset", "short", "--meta-steps", str(meta_steps),
+           "--batch", str(batch), "--out", out_dir, "--json"]
+    return subprocess.Popen(cmd, cwd=ROOT, env=dict(os.environ, JAX_PLATFORMS="cpu"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def run_load(browser, url: str, *, sessions: int, res: int, server_pid: int | None = None,
+             meta_steps: int = 60, batch: int = 128) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        train = start_training(tmp, meta_steps, batch)
+        mon = Monitor(url, {"server": server_pid or 0, "training": train.pid})
+        mon.start()
+        t0 = time.perf_counter()
+        try:
+            results = render_sessions(browser, url, sessions, res)
+            render_s = time.perf_counter() - t0
+            try:
+                out, err = train.communicate(timeout=600)
+            except subprocess.TimeoutExpired:
+                train.kill()
+                out, err = train.communicate()
+        finally:
+            mon.stop()
+            if train.poll() is None:
+                train.kill()
+    try:
+        training = json.loads(out.strip().splitlines()[-1])
+        training = {k: training.get(k) for k in ("seconds", "seconds_per_meta_step", "meta_steps", "best_val")}
+    except (ValueError, IndexError):
+        training = {"failure": (err or "")[-500:]}
+    lat = sorted(mon.latencies)
+    return dict(
+        sessions=sessions,
+        resolution=res,
+        cells_per_session=res * res,
+        finished=sum(r["ok"] for r in results),
+        session_seconds=[r.get("seconds") for r in results],
+        failures=[r for r in results if not r["ok"]],
+        all_sessions_seconds=round(render_s, 2),
+        training_returncode=train.returncode,
+        training=training,
+        health_probes=len(lat) + mon.failures,
+        health_failures=mon.failures,
+        health_max_s=round(lat[-1], 4) if lat else None,
+        health_p50_s=round(lat[len(lat) // 2], 4) if lat else None,
+        peak_rss_mb={k: round(v, 1) for k, v in mon.peak_mb.items() if v},
+        max_jobs=os.environ.get("L2L_MAX_JOBS", "default (cores // 2)"),
+    )
+
+
+def passed(report: dict) -> bool:
+    return (report["finished"] == report["sessions"] and report["training_returncode"] == 0
+            and report["health_failures"] == 0 and (report["health_max_s"] or 9) < 1.0)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sessions", type=int, default=8)
+    ap.add_argument("--res", type=int, default=500, help="landscape resolution per session")
+    ap.add_argument("--meta-steps", type=int, default=60, help="meta-steps of the concurrent training run")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    url = f"http://localhost:{port}"
+    log = tempfile.NamedTemporaryFile("w", suffix=".log", delete=False)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=dict(os.environ, JAX_PLATFORMS="cpu"), stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(url, server)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            try:
+                report = run_load(browser, url, sessions=args.sessions, res=args.res,
+                                  server_pid=server.pid, meta_steps=args.meta_steps)
+            finally:
+                browser.close()
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    report["server_log"] = log.name
+    report["passed"] = passed(report)
+    print(json.dumps(report) if args.json else json.dumps(report, indent=2))
+    return 0 if report["passed"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
