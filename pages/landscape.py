@@ -154,7 +154,7 @@ if runs:
     st.caption("The post's plot: the outer loss along ±0.05 in log10 lr and in log10(1 − momentum) around a "
                "run's end point. Ripples this sharp trap clipped gradient descent; ES sees them smoothed.")
     labels = [r["label"] for r in runs]
-    pick = st.selectbox("End point of", labels, key="o_shift")
+    pick = st.radio("End point of", labels, key="o_shift", horizontal=True)
     r = runs[labels.index(pick)] if pick in labels else runs[0]
     try:
         curves = outer.local_shift(r["trajectory"][-1], problem=problem, x0=float(x0), inner_steps=int(steps),
