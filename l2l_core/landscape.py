@@ -201,10 +201,18 @@ def _check_common(problem, x0, steps, reduce, dtype):
     return p, x0, steps, dtype
 
 
+#: Rows per device of a full chunk on a GPU/TPU (1M cells: enough to fill one).
+ACCELERATOR_CHUNK_ROWS = 256
+
+
 def _chunk_rows(n_cells: int, n_devices: int) -> int:
     """Rows per device of the chunk: two buckets, so resolutions never recompile."""
     rows, cols = CHUNK_SHAPE
-    return 1 if n_cells <= n_devices * cols else rows
+    if n_cells <= n_devices * cols:
+        return 1
+    if jax.default_backend() != "cpu" and CHUNK_SHAPE == (16, 4096):
+        return ACCELERATOR_CHUNK_ROWS
+    return rows
 
 
 def _evaluate_cells(cells, n, p, x0, steps, reduce, dtype) -> np.ndarray:
@@ -381,8 +389,8 @@ def warmup(
         reduces = ["mean"] + [r for r in REDUCTIONS if r != "mean"]
     n_dev = len(sharding.grid_devices())
     cols = CHUNK_SHAPE[1]
-    # One grid per bucket: a single cell (1-row chunks) and two rows' worth (full chunks).
-    shapes = ((1, 1), (2, n_dev * cols // 2 + 1))
+    # One grid per bucket: a single cell (1-row chunks) and just over one row (full chunks).
+    shapes = ((1, 1), (1, n_dev * cols + 1))
     done = 0
     for problem in problems:
         for reduce in reduces:
