@@ -168,7 +168,7 @@ class _Compiler:
     def __init__(self):
         self.nodes = 0
 
-    def compile(self, node: ast.AST, depth: int = 0):
+    def build(self, node: ast.AST, depth: int = 0):
         """Returns (closure x -> value, constant float or None when it depends on x)."""
         self.nodes += 1
         if self.nodes > MAX_NODES:
@@ -205,7 +205,7 @@ class _Compiler:
             if type(node.op) not in _UNARY:
                 raise _fail(f"operator {_OPERATOR_NAMES.get(type(node.op), '?')!r} is not allowed", node)
             op = _UNARY[type(node.op)]
-            f, c = self.compile(node.operand, depth + 1)
+            f, c = self.build(node.operand, depth + 1)
             return (lambda x: op(f(x))), (None if c is None else op(c))
 
         if isinstance(node, ast.BinOp):
@@ -215,8 +215,8 @@ class _Compiler:
                 where = ast.Constant(0, col_offset=node.left.end_col_offset)
                 raise _fail(f"operator {sym!r} is not allowed; use + - * / **{hint}", where)
             sym, op = _BINOPS[type(node.op)]
-            fl, cl = self.compile(node.left, depth + 1)
-            fr, cr = self.compile(node.right, depth + 1)
+            fl, cl = self.build(node.left, depth + 1)
+            fr, cr = self.build(node.right, depth + 1)
             if sym == "**" and cr is not None:
                 if not math.isfinite(cr):
                     raise _fail("the exponent is not a finite number", node.right)
@@ -245,7 +245,7 @@ class _Compiler:
             if len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
                 raise _fail(f"{name}() takes exactly one argument, got {len(node.args)}", node)
             fn = FUNCTIONS[name]
-            f, c = self.compile(node.args[0], depth + 1)
+            f, c = self.build(node.args[0], depth + 1)
             return (lambda x: fn(f(x))), _fold(_FLOAT_FUNCTIONS[name], c)
 
         what = _NODE_NAMES.get(type(node))
@@ -268,7 +268,7 @@ def _fold(op, *consts):
 def _validate(text) -> tuple[str, Callable]:
     text = _check_text(text)
     tree = _parse(text)
-    body, _ = _Compiler().compile(tree.body)
+    body, _ = _Compiler().build(tree.body)
     return ast.unparse(tree), body
 
 
