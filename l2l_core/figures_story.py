@@ -47,3 +47,20 @@ def quadratic_losses_figure(losses: dict, *, best_lr: dict | None = None, log_y:
     fig.update_yaxes(title="mean loss ||Wθ − y||²", type="log" if log_y else "linear")
     fig.update_layout(title=title, height=460, legend=dict(orientation="h", y=-0.2), margin=dict(t=40, b=10))
     return fig
+
+
+def meta_training_figure(curve: dict, *, title="meta-training of the shipped LSTM optimizer"):
+    """A checkpoint's training curve: meta-loss per meta-step and, if recorded, the validation loss."""
+    fig = go.Figure()
+    ml = np.asarray(curve.get("meta_loss", []), dtype=np.float64)
+    if ml.size:
+        fig.add_trace(go.Scatter(x=np.arange(1, ml.size + 1), y=ml, mode="lines", name="meta-loss (training tasks)",
+                                 line=dict(color="#999", width=1)))
+    vs, vl = curve.get("val_steps"), curve.get("val_loss")
+    if vs is not None and vl is not None and len(vs):
+        fig.add_trace(go.Scatter(x=np.asarray(vs), y=np.asarray(vl, dtype=np.float64), mode="lines+markers",
+                                 name="loss on held-out tasks", line=dict(color="#111", width=2)))
+    fig.update_xaxes(title="meta-step")
+    fig.update_yaxes(title="mean task loss", type="log")
+    fig.update_layout(title=title, height=420, legend=dict(orientation="h", y=-0.2), margin=dict(t=40, b=10))
+    return fig

@@ -104,3 +104,116 @@ def show_error(err: Exception) -> None:
         st.warning(f"{err}", icon=":material/hourglass_top:")
     else:
         st.error(f"{err}", icon="⚠️")
+
+
+# -- exports: every chart as PNG, every chart's data as CSV / NPZ ---------------------------------
+
+#: Default PNG scale of the modebar's camera button (2 = crisp on slides and in print).
+PNG_SCALE = 2
+
+
+def safe_filename(name: str) -> str:
+    """Letters, digits, '-', '_' and '.' only (what browsers accept everywhere)."""
+    out = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(name)).strip("._")
+    return out[:120] or "figure"
+
+
+def chart_config(filename: str, scale: float = PNG_SCALE) -> dict:
+    """Plotly config whose camera button saves ``filename``.png at ``scale``."""
+    return {"toImageButtonOptions": {"format": "png", "filename": safe_filename(filename), "scale": scale},
+            "displaylogo": False}
+
+
+def plotly_chart(fig, *, key: str, filename: str, scale: float = PNG_SCALE, **kwargs):
+    """``st.plotly_chart`` with a PNG export named ``filename`` (camera icon, top right of the chart)."""
+    return st.plotly_chart(fig, key=key, config=chart_config(filename, scale), **kwargs)
+
+
+def npz_bytes(**arrays) -> bytes:
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **{k: np.asarray(v) for k, v in arrays.items()})
+    return buf.getvalue()
+
+
+def columns_csv(**columns) -> str:
+    """Equal-length 1-D columns as CSV text with a header row (NaN kept as 'nan')."""
+    import numpy as np
+
+    cols = {k: np.asarray(v).ravel() for k, v in columns.items()}
+    lines = [",".join(cols)]
+    lines += [",".join(f"{x:.9g}" for x in row) for row in zip(*cols.values())]
+    return "\n".join(lines) + "\n"
+
+
+# -- settings from the URL (a tour link, a shared address) ---------------------------------------
+
+
+def init_from_query(spec: dict, *, tag: str) -> list[str]:
+    """Seeds widget state from ``st.query_params``, for pages whose widgets use keys.
+
+    Args:
+      spec: widget key -> (URL parameter, parse(str) -> value, default). ``parse``
+        raises ValueError for a bad value (the default is used instead).
+      tag: names this page's memory of the last URL applied.
+
+    A widget's value comes from the URL when the URL changed since this page
+    last applied it (a fresh session, or a tour link followed within one), or
+    when the widget has no state yet (first visit, or streamlit dropped it on
+    a page switch); otherwise the person's own changes stand.
+
+    Returns:
+      the URL parameters that were malformed and ignored.
+    """
+    qp = st.query_params
+    relevant = tuple(sorted((param, qp[param]) for param, _, _ in spec.values() if param in qp))
+    seen_key = f"_url_applied_{tag}"
+    changed = st.session_state.get(seen_key) != relevant
+    st.session_state[seen_key] = relevant
+    bad = []
+    for key, (param, parse, default) in spec.items():
+        if not changed and key in st.session_state:
+            continue
+        value = default
+        if param in qp:
+            try:
+                value = parse(qp[param])
+            except (ValueError, TypeError):
+                bad.append(param)
+        if parse is problem_from_query and value not in PROBLEMS and value != CUSTOM:
+            st.session_state[f"{key}_formula"] = value  # problem_picker's text box
+            value = CUSTOM
+        st.session_state[key] = value
+    return bad
+
+
+def problem_from_query(text: str) -> str:
+    """A URL's ``problem``: a preset name, or a formula (normal form); ValueError otherwise."""
+    if text in PROBLEMS:
+        return text
+    return expr.normalize(text)
+
+
+def float_in(lo: float, hi: float):
+    """A parser for a float URL value that must lie in [lo, hi]."""
+
+    def parse(text: str) -> float:
+        v = float(text)
+        if not lo <= v <= hi:
+            raise ValueError(f"{v} outside [{lo}, {hi}]")
+        return v
+
+    return parse
+
+
+def int_in(lo: int, hi: int, choices=None):
+    def parse(text: str) -> int:
+        v = int(text)
+        if not lo <= v <= hi or (choices is not None and v not in choices):
+            raise ValueError(f"{v} not allowed")
+        return v
+
+    return parse

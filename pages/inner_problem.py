@@ -8,7 +8,17 @@ import streamlit as st
 
 from l2l_core import figures
 from l2l_core.unroll import resolve_problem, sgd_momentum_unroll
-from pages._shared import problem_picker, problem_slug, show_error, timed_call, timing_caption
+from pages._shared import (columns_csv, float_in, init_from_query, int_in, plotly_chart, problem_from_query,
+                           problem_picker, problem_slug, show_error, timed_call, timing_caption)
+
+# Settings from the URL (?problem=&x0=&lr=&momentum=&steps=), e.g. a link from the tour.
+_bad_url = init_from_query({
+    "problem": ("problem", problem_from_query, "log_sin"),
+    "ip_x0": ("x0", float_in(-1e6, 1e6), -4.0),
+    "ip_lr": ("lr", float_in(0.0, 1e6), 0.1),
+    "ip_momentum": ("momentum", float_in(-1e6, 1e6), 0.9),
+    "ip_steps": ("steps", int_in(1, 500), 50),
+}, tag="inner_problem")
 
 st.title("Inner problem: SGD with momentum on a 1-D loss")
 st.markdown(
@@ -35,15 +45,17 @@ def run(problem: str, x0: float, lr: float, momentum: float, steps: int):
 with st.sidebar:
     st.header("Inner run")
     problem = problem_picker()
-    x0 = st.number_input("Initial x0", value=-4.0, step=0.5, format="%.3f",
+    x0 = st.number_input("Initial x0", key="ip_x0", step=0.5, format="%.3f",
                          help="Where training starts. The post starts at x0 = -4.")
-    lr = st.number_input("Learning rate", value=0.1, min_value=0.0, step=0.01, format="%.5f",
+    lr = st.number_input("Learning rate", key="ip_lr", min_value=0.0, step=0.01, format="%.5f",
                          help="Step size lr in x = x - lr·v. The post uses 0.1.")
-    momentum = st.number_input("Momentum", value=0.9, step=0.01, format="%.5f",
+    momentum = st.number_input("Momentum", key="ip_momentum", step=0.01, format="%.5f",
                                help="Momentum coefficient in v = momentum·v + f'(x). The post uses 0.9; "
                                     "values at or above 1 make the velocity grow without bound.")
-    steps = st.slider("Steps", 1, 500, 50, help="Number of inner SGD steps. The post uses 50.")
+    steps = st.slider("Steps", 1, 500, key="ip_steps", help="Number of inner SGD steps. The post uses 50.")
 
+if _bad_url:
+    st.warning(f"Ignored malformed link parameter(s): {', '.join(_bad_url)} (defaults used instead).")
 try:
     (path_x, losses, xs, curve, path_loss), seconds, wall = timed_call(
         run, problem, float(x0), float(lr), float(momentum), int(steps))
@@ -56,9 +68,10 @@ left, right = st.columns([3, 2])
 with left:
     fig = figures.inner_problem_figure(xs, curve, path_x, path_loss,
                                        title=f"path of x over {steps} steps")
-    st.plotly_chart(fig, key="inner_path")
+    plotly_chart(fig, key="inner_path", filename=f"inner_path_{problem_slug(problem)}_lr{lr:g}_mom{momentum:g}")
 with right:
-    st.plotly_chart(figures.loss_vs_step_figure(losses), key="inner_loss")
+    plotly_chart(figures.loss_vs_step_figure(losses), key="inner_loss",
+                 filename=f"inner_loss_vs_step_{problem_slug(problem)}_lr{lr:g}_mom{momentum:g}")
 timing_caption(seconds, wall)
 
 c1, c2, c3 = st.columns(3)
@@ -72,3 +85,6 @@ csv = "step,x,loss\n" + "".join(
     f"{t},{x:.9g},{loss:.9g}\n" for t, (x, loss) in enumerate(zip(path_x, path_loss)))
 st.download_button("Download the run (CSV)", csv, file_name=f"inner_run_{problem_slug(problem)}_lr{lr:g}_mom{momentum:g}.csv",
                    mime="text/csv", help="x and f(x) at every step, starting with x0.")
+st.download_button("Download the loss curve f(x) (CSV)", columns_csv(x=xs, loss=curve),
+                   file_name=f"inner_loss_curve_{problem_slug(problem)}.csv", mime="text/csv",
+                   help="The curve drawn in the left chart.")

@@ -7,7 +7,27 @@ import streamlit as st
 
 from l2l_core import figures, landscape
 from l2l_core.cli import csv_text
-from pages._shared import heavy, problem_picker, problem_slug, show_error, timed_call, timing_caption
+from pages._shared import (float_in, heavy, init_from_query, int_in, plotly_chart, problem_from_query,
+                           problem_picker, problem_slug, show_error, timed_call, timing_caption)
+
+POINTS = [500, 1000, 2000, 5000, 10000, 20000]
+
+
+def lr_range_from_query(text: str) -> tuple[float, float]:
+    """"lo,hi" in log10 lr, within the slider's -6..3, on its 0.1 grid."""
+    lo, hi = (round(float(v), 1) for v in text.split(","))
+    if not -6.0 <= lo < hi <= 3.0:
+        raise ValueError(text)
+    return (lo, hi)
+
+
+# Settings from the URL (?problem=&momentum=&lr_range=LO,HI&points=), e.g. a link from the tour.
+_bad_url = init_from_query({
+    "problem": ("problem", problem_from_query, "log_sin"),
+    "sw_momentum": ("momentum", float_in(-1e6, 1e6), 0.9),
+    "sw_range": ("lr_range", lr_range_from_query, (-3.0, 2.0)),
+    "sw_points": ("points", int_in(500, 20000, POINTS), 5000),
+}, tag="lr_sweep")
 
 st.title("Learning-rate sweep: how training quality depends on the step size")
 st.markdown(
@@ -32,11 +52,11 @@ def sweep(lo: float, hi: float, points: int, momentum: float, problem: str, x0: 
 with st.sidebar:
     st.header("Sweep")
     problem = problem_picker()
-    momentum = st.number_input("Momentum", value=0.9, step=0.01, format="%.5f",
+    momentum = st.number_input("Momentum", key="sw_momentum", step=0.01, format="%.5f",
                                help="Held fixed across the sweep. The post uses 0.9.")
-    lo, hi = st.slider("log10 learning-rate range", -6.0, 3.0, (-3.0, 2.0), 0.1,
+    lo, hi = st.slider("log10 learning-rate range", -6.0, 3.0, step=0.1, key="sw_range",
                        help="The post sweeps lr from 1e-3 to 1e2.")
-    points = st.select_slider("Points", [500, 1000, 2000, 5000, 10000, 20000], 5000,
+    points = st.select_slider("Points", POINTS, key="sw_points",
                               help="Learning rates in the sweep, log-spaced. The post uses 5000.")
     with st.expander("Inner run"):
         x0 = st.number_input("Initial x0", value=-4.0, step=0.5, help="The post starts at -4.")
@@ -48,6 +68,8 @@ with st.sidebar:
     y_cap = st.number_input("y cap", value=5.0, step=0.5, disabled=not cap_on,
                             help="Upper end of the y axis; higher outer losses run off the top.")
 
+if _bad_url:
+    st.warning(f"Ignored malformed link parameter(s): {', '.join(_bad_url)} (defaults used instead).")
 try:
     (log_lrs, loss), seconds, wall = timed_call(
         sweep, float(lo), float(hi), int(points), float(momentum), problem, float(x0), int(steps), reduce)
@@ -56,7 +78,7 @@ except ValueError as e:
     st.stop()
 
 fig = figures.lr_sweep_figure(log_lrs, loss, momentum, y_cap=y_cap if cap_on else None, reduce_label=reduce)
-st.plotly_chart(fig, key="sweep_chart")
+plotly_chart(fig, key="sweep_chart", filename=f"lr_sweep_{problem_slug(problem)}_mom{momentum:g}_{points}")
 timing_caption(seconds, wall, what=f"{points:,} inner runs computed")
 
 finite = np.isfinite(loss)

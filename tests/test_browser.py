@@ -5,7 +5,8 @@ import pytest
 pytestmark = pytest.mark.browser
 
 PAGES = [
-    ("", "Inner problem"),
+    ("", "Start here"),
+    ("inner_problem", "Inner problem"),
     ("lr_sweep", "Learning-rate sweep"),
     ("landscape", "Meta-loss landscape"),
 ]

@@ -40,7 +40,7 @@ def metric(at, label):
 
 def test_app_router_opens_the_default_page():
     at = run("app.py")
-    assert "Inner problem" in at.title[0].value
+    assert "Start here" in at.title[0].value  # the tour is the landing page
 
 
 def test_inner_problem_page():
