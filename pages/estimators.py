@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from l2l_core import figures_outer, outer
-from pages._shared import heavy, problem_picker, show_error
+from pages._shared import chart_config, heavy, npz_bytes, problem_picker, problem_slug, show_error
 
 st.title("Gradient estimators: bias and variance at one point")
 st.markdown(
@@ -56,7 +56,12 @@ except ValueError as e:
     show_error(e)
     st.stop()
 
-st.plotly_chart(figures_outer.estimator_figure(res), key="estimator_chart")
+_name = f"estimators_{problem_slug(problem)}_lr{float(s.est_lr):g}_omm{float(s.est_omm):g}"
+st.plotly_chart(figures_outer.estimator_figure(res), key="estimator_chart", config=chart_config(_name))
+st.download_button("Download the estimates (NPZ)", npz_bytes(
+    true_grad=res["true_grad"], smoothed_grad=res["smoothed_grad"],
+    **{f"{n}_samples": v.samples for n, v in res["estimators"].items()}), file_name=_name + ".npz",
+    mime="application/octet-stream", help="Every gradient estimate per method, and the two reference gradients.")
 rows = [dict(estimator=n, **{"mean ∂/∂log lr": float(v.mean[0]), "mean ∂/∂log(1-mom)": float(v.mean[1]),
                              "bias vs jax.grad (norm)": float(np.linalg.norm(v.bias)),
                              "variance (trace)": v.variance})

@@ -9,7 +9,8 @@ import streamlit as st
 from l2l_core import figures, figures_outer, landscape, outer, zoom
 from l2l_core.cli import csv_text
 from pages import _outer_ui as oui
-from pages._shared import (heavy, heavy_grid, problem_picker, problem_slug, show_error, timed_call,
+from pages._shared import (chart_config, columns_csv, heavy, heavy_grid, npz_bytes as _npz, problem_picker,
+                           problem_slug, show_error, timed_call,
                            timing_caption)
 
 RESOLUTIONS = [100, 250, 500, 1000, 2000]
@@ -110,11 +111,17 @@ left, right = st.columns([3, 2])
 with left:
     fig = figures_outer.landscape_outer_figure(z, log_lrs, log_omm, cap=cap, frame=frame, runs=runs, best=best,
                                                max_display=figures.MAX_DISPLAY)
-    st.plotly_chart(fig, key="landscape_chart", on_select=oui.on_box_select, selection_mode="box")
+    st.plotly_chart(fig, key="landscape_chart", on_select=oui.on_box_select, selection_mode="box",
+                    config=chart_config(f"meta_loss_{problem_slug(problem)}_{res}x{res}"))
     timing_caption(seconds, wall, what=f"{z.size:,} inner runs computed in {precision}")
 with right:
     if runs:
-        st.plotly_chart(figures_outer.outer_loss_curves_figure(runs, cap=cap), key="outer_curves")
+        st.plotly_chart(figures_outer.outer_loss_curves_figure(runs, cap=cap), key="outer_curves",
+                        config=chart_config(f"outer_loss_curves_{problem_slug(problem)}"))
+        st.download_button("Download the runs (NPZ)", lambda: _npz(**{
+            f"{r['method']}_{i}_{k}": r[k] for i, r in enumerate(runs) for k in ("trajectory", "losses")}),
+            file_name=f"outer_runs_{problem_slug(problem)}.npz", mime="application/octet-stream",
+            help="Each run's trajectory (log10 lr, log10(1-mom)) and outer losses, in the order of the legend.")
 
 n_nan = int(np.isnan(z).sum())
 c1, c2, c3, c4 = st.columns(4)
@@ -160,6 +167,9 @@ if runs:
         curves = outer.local_shift(r["trajectory"][-1], problem=problem, x0=float(x0), inner_steps=int(steps),
                                    reduce=reduce)
         st.plotly_chart(figures_outer.local_shift_figure(curves, title=f"local shifts around the end of {pick}"),
-                        key="local_shift")
+                        key="local_shift", config=chart_config(f"local_shift_{r['method']}_{r['start'][0]:g}_{r['start'][1]:g}"))
+        st.download_button("Download the local shifts (CSV)", columns_csv(**curves),
+                           file_name=f"local_shift_{r['method']}_{r['start'][0]:g}_{r['start'][1]:g}.csv",
+                           mime="text/csv")
     except ValueError as e:
         show_error(e)

@@ -18,6 +18,7 @@ from l2l_core.learned import PREPROCESSORS, LSTMConfig
 from l2l_core.metatrain import PRESETS, preset_config
 from l2l_core.tasks import REDUCTIONS
 from l2l_core.training_job import TrainingJob
+from pages._shared import chart_config
 
 RUNS_DIR = Path(os.environ.get("L2L_RUNS_DIR", "runs"))
 DEFAULT_LABEL = "default (shipped)"
@@ -118,7 +119,8 @@ def job_panel() -> None:
         (st.success if state == "done" else st.info)(f"Run {job.out_dir.name}: {message}")
     if progress is not None and len(progress.meta_loss):
         st.plotly_chart(meta_loss_figure(progress.meta_loss, progress.final_loss, progress.val_steps,
-                                         progress.val_loss, title="Meta-loss, live"), key="lo_live")
+                                         progress.val_loss, title="Meta-loss, live"), key="lo_live",
+                        config=chart_config("meta_loss_live"))
     if state != "running" and not st.session_state.get("lo_job_seen_end"):
         st.session_state.lo_job_seen_end = True
         st.rerun()  # refresh the run list with the new checkpoint
@@ -172,7 +174,7 @@ if len(ckpt.curve.get("meta_loss", [])):
     with st.expander("Its meta-training curve"):
         c = ckpt.curve
         st.plotly_chart(meta_loss_figure(c["meta_loss"], c.get("final_loss"), c.get("val_steps"), c.get("val_loss")),
-                        key="lo_ckpt_curve")
+                        key="lo_ckpt_curve", config=chart_config(f"meta_training_curve_{choice}"))
 
 st.subheader("Race on fresh tasks")
 c1, c2, c3 = st.columns(3)
@@ -187,7 +189,7 @@ with st.spinner("Running the LSTM and tuning four baselines over 51 learning rat
     res = cached_compare(str(path), mtime(path), int(eval_seed), int(steps), int(dim))
 elapsed = time.perf_counter() - t0
 st.plotly_chart(comparison_figure(res["losses"], title=f"{res['batch']} tasks, dim {res['dim']}, seed {res['seed']}"),
-                key="lo_compare")
+                key="lo_compare", config=chart_config(f"comparison_{choice}_seed{eval_seed}_h{steps}_d{dim}"))
 st.dataframe(pd.DataFrame(comparison_rows(res)), hide_index=True,
              column_config={"best learning rate": st.column_config.NumberColumn(format="%.3g")})
 st.caption(f"Computed in {res['seconds']:.1f} s ({elapsed:.1f} s for this view, cache included). "
@@ -200,7 +202,7 @@ st.markdown("Every dot is one coordinate at one step: the gradient it saw and th
             "straight line through the origin; Adam's steps are bounded by its learning rate whatever the "
             "gradient; the LSTM's rule is whatever meta-training found.")
 rec = cached_records(str(path), mtime(path), int(eval_seed), tuple(sorted(res["best_lr"].items())))
-st.plotly_chart(update_figure(rec), key="lo_updates")
+st.plotly_chart(update_figure(rec), key="lo_updates", config=chart_config(f"updates_{choice}_seed{eval_seed}"))
 
 st.subheader("What-ifs: where does it stop generalizing?")
 rows = []
