@@ -7,7 +7,8 @@ Starts its own ``streamlit run app.py`` (job limit from L2L_MAX_JOBS, default
 one per two cores) and one headless Chromium (Debian's) with N pages. Each
 session opens the landscape page with its own x0 (so no session is served
 from another's cache) while ``python -m l2l_core metatrain`` trains in a
-separate process. Throughout, ``/_stcore/health`` is probed every 0.2 s and
+separate process. After one warm-up session (imports and compiles; skip it
+with --cold) and throughout the run, ``/_stcore/health`` is probed every 0.2 s and
 the server's resident memory is sampled. Prints one JSON object: sessions
 finished, their times, worst health latency, peak server RSS, the training
 run's result. Exit code 0 only if every session drew its heatmap without an
@@ -129,8 +130,17 @@ def start_training(out_dir: str, meta_steps: int, batch: int) -> subprocess.Pope
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def warm_up(browser, url: str, res: int) -> float:
+    """One session first, so the server has imported JAX and compiled the grid kernel
+    (a cold process spends seconds in imports that hold the GIL)."""
+    t0 = time.perf_counter()
+    render_sessions(browser, url, 1, res)
+    return round(time.perf_counter() - t0, 2)
+
+
 def run_load(browser, url: str, *, sessions: int, res: int, server_pid: int | None = None,
-             meta_steps: int = 60, batch: int = 128) -> dict:
+             meta_steps: int = 60, batch: int = 128, warm: bool = True) -> dict:
+    warm_s = warm_up(browser, url, res) if warm else None
     with tempfile.TemporaryDirectory() as tmp:
         train = start_training(tmp, meta_steps, batch)
         mon = Monitor(url, {"server": server_pid or 0, "training": train.pid})
@@ -155,6 +165,7 @@ def run_load(browser, url: str, *, sessions: int, res: int, server_pid: int | No
         training = {"failure": (err or "")[-500:]}
     lat = sorted(mon.latencies)
     return dict(
+        warm_up_seconds=warm_s,
         sessions=sessions,
         resolution=res,
         cells_per_session=res * res,
@@ -183,6 +194,7 @@ def main(argv=None) -> int:
     ap.add_argument("--sessions", type=int, default=8)
     ap.add_argument("--res", type=int, default=500, help="landscape resolution per session")
     ap.add_argument("--meta-steps", type=int, default=60, help="meta-steps of the concurrent training run")
+    ap.add_argument("--cold", action="store_true", help="measure from a cold server (no warm-up session)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
@@ -201,7 +213,7 @@ def main(argv=None) -> int:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             try:
                 report = run_load(browser, url, sessions=args.sessions, res=args.res,
-                                  server_pid=server.pid, meta_steps=args.meta_steps)
+                                  server_pid=server.pid, meta_steps=args.meta_steps, warm=not args.cold)
             finally:
                 browser.close()
     finally:
