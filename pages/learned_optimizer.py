@@ -65,7 +65,7 @@ def settings_ui() -> tuple[str, dict] | None:
     """Widgets of a new run -> (preset, overrides); None if nothing to start."""
     c1, c2, c3, c4 = st.columns(4)
     preset = c1.radio("Preset", ["short", "full"], horizontal=True, key="lo_preset",
-                      help="short: 300 meta-steps, under a minute on 2 CPU cores; full: the post's 1000.")
+                      help="short: 150 meta-steps, under a minute on 2 CPU cores; full: the post's 1000.")
     meta_steps = c2.number_input("Meta-steps", 1, 5000, PRESETS[preset]["meta_steps"], key=f"lo_steps_{preset}",
                                  help="Each meta-step draws fresh tasks and unrolls 5 x 20 optimizer steps.")
     seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="lo_seed", help="Seeds the LSTM's init and the training tasks.")
@@ -92,7 +92,6 @@ def start_job(preset: str, overrides: dict) -> None:
         return
     name = f"{preset}-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
     st.session_state.lo_job = TrainingJob(cfg, RUNS_DIR / name, slot=slots).start()
-    st.session_state.lo_selected = name
 
 
 def stop_job() -> None:
@@ -123,6 +122,8 @@ def job_panel() -> None:
                         config=chart_config("meta_loss_live"))
     if state != "running" and not st.session_state.get("lo_job_seen_end"):
         st.session_state.lo_job_seen_end = True
+        if state != "failed":
+            st.session_state.lo_run = job.out_dir.name  # select the new run below
         st.rerun()  # refresh the run list with the new checkpoint
 
 
@@ -153,9 +154,9 @@ with st.container(border=True):
 runs = list_runs()
 st.subheader("Runs")
 names = list(runs)
-selected = st.session_state.get("lo_selected")
-index = names.index(selected) if selected in names else 0
-choice = st.selectbox("Learned optimizer to evaluate", names, index=index, key="lo_run",
+if st.session_state.get("lo_run") not in names:
+    st.session_state.lo_run = DEFAULT_LABEL
+choice = st.selectbox("Learned optimizer to evaluate", names, key="lo_run",
                       help="The shipped default was trained by `python -m l2l_core metatrain --preset full`; "
                            "your runs are listed newest first.")
 path = runs[choice]
