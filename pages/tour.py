@@ -150,7 +150,10 @@ def run_dicts(specs):
     return runs
 
 
-def go_to(i: int) -> None:
+def step_by(delta: int) -> None:
+    # Relative to the step in session state, not to the step this button was drawn on: a click that
+    # lands on the previous run's button (while the next step is still computing) still moves one step.
+    i = int(st.session_state.get("tour_step", 0)) + delta
     st.session_state["tour_step"] = max(0, min(len(STEPS) - 1, i))
 
 
@@ -404,8 +407,8 @@ except ValueError as e:
 
 st.divider()
 b1, b2, b3 = st.columns([1, 1, 4])
-b1.button("Previous", icon=":material/arrow_back:", on_click=go_to, args=(i - 1,), disabled=i == 0,
+b1.button("Previous", icon=":material/arrow_back:", on_click=step_by, args=(-1,), disabled=i == 0,
           key="tour_prev")
-b2.button("Next", icon=":material/arrow_forward:", on_click=go_to, args=(i + 1,), disabled=i == len(STEPS) - 1,
+b2.button("Next", icon=":material/arrow_forward:", on_click=step_by, args=(1,), disabled=i == len(STEPS) - 1,
           key="tour_next", type="primary")
 b3.caption(f"Step {i + 1} of {len(STEPS)}")
