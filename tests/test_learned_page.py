@@ -66,10 +66,10 @@ def test_start_then_stop_keeps_the_best_parameters(tmp_path, monkeypatch):
 def test_browser_runs_a_tiny_training_to_the_end(page):
     page.goto(page.app_url + "/learned_optimizer")
     page.get_by_text("Race on fresh tasks").wait_for(timeout=120_000)
-    steps = page.get_by_label("Meta-steps")
+    steps = page.get_by_role("spinbutton", name="Meta-steps")
     steps.fill("6")
     steps.press("Enter")
-    batch = page.get_by_label("Tasks per meta-step")
+    batch = page.get_by_role("spinbutton", name="Tasks per meta-step")
     batch.fill("4")
     batch.press("Enter")
     page.get_by_role("button", name="Start meta-training").click()
