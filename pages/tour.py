@@ -369,6 +369,8 @@ def step_adam():
     plotly_chart(figures_story.quadratic_losses_figure(losses, best_lr=best_lr,
                                                        title=f"{tasks} fresh tasks, seed {seed}")
                  .update_layout(height=HEIGHT), key="t_adam_chart", filename=f"tour_compare_seed{seed}_{tasks}")
+    st.caption("Each baseline's learning rate is the best of 21 log-spaced values from 1e-4 to 10 (the full page "
+               "and `python -m l2l_core compare` use 51).")
     cols = st.columns(len(final))
     for col, (name, v) in zip(cols, sorted(final.items(), key=lambda kv: kv[1])):
         col.metric(figures_story.OPTIMIZER_LABELS.get(name, name), f"{v:.4g}")
