@@ -248,6 +248,15 @@ def reproduce(out_dir, config: ReproConfig = FULL, *, checkpoint=None,
     return _clean(head)
 
 
+def _shown_path(path) -> str:
+    """Relative to the repository when inside it (headline.json is committed with the docs)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        return str(Path(path).resolve().relative_to(root))
+    except ValueError:
+        return str(path)
+
+
 def _quadratic(out: Path, data: Path, config: ReproConfig, checkpoint, emit) -> dict:
     """The learned optimizer against tuned baselines: ``compare``'s numbers and three figures."""
     try:
@@ -286,7 +295,7 @@ def _quadratic(out: Path, data: Path, config: ReproConfig, checkpoint, emit) -> 
         {k: losses[k] for k in ("sgd", "adam")}, best_lr=best_lr, title=f"SGD and Adam on {n} quadratic tasks"), 0.0)
     result = dict(seed=config.compare_seed, batch=n, dim=dim, steps=config.compare_steps, initial=initial,
                   final=final, best_lr=best_lr, seconds=round(seconds, 3),
-                  checkpoint=None if ckpt is None else str(ckpt.path))
+                  checkpoint=None if ckpt is None else _shown_path(ckpt.path))
     if ckpt is None:
         result["lstm_skipped"] = reason
         return result

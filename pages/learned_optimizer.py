@@ -18,7 +18,7 @@ from l2l_core.learned import PREPROCESSORS, LSTMConfig
 from l2l_core.metatrain import PRESETS, preset_config
 from l2l_core.tasks import REDUCTIONS
 from l2l_core.training_job import TrainingJob
-from pages._shared import chart_config
+from pages._shared import chart_config, init_from_query, int_in
 
 RUNS_DIR = Path(os.environ.get("L2L_RUNS_DIR", "runs"))
 DEFAULT_LABEL = "default (shipped)"
@@ -128,6 +128,8 @@ def job_panel() -> None:
 
 
 st.title("Learned optimizer")
+# The task seed may come from the URL (?seed=S), e.g. a link from the tour.
+init_from_query({"lo_eval_seed": ("seed", int_in(0, 2**31 - 1), 1)}, tag="learned")
 st.markdown(
     "An optimizer is a rule that turns gradients into steps. Here a tiny two-layer LSTM, applied to every "
     "coordinate separately, *is* that rule: it is trained by gradient descent (through 100 unrolled "
@@ -179,7 +181,7 @@ if len(ckpt.curve.get("meta_loss", [])):
 
 st.subheader("Race on fresh tasks")
 c1, c2, c3 = st.columns(3)
-eval_seed = c1.number_input("Task seed", 0, 2**31 - 1, 1, key="lo_eval_seed",
+eval_seed = c1.number_input("Task seed", 0, 2**31 - 1, key="lo_eval_seed",
                             help="128 fresh quadratics drawn from this seed (training never sees them).")
 steps = c2.selectbox("Horizon (steps)", [100, 200], key="lo_horizon",
                      help="Trained on 100 steps; 200 asks whether it generalizes to a longer run.")

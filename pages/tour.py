@@ -90,8 +90,16 @@ def shipped_checkpoint():
         return None, str(e)
 
 
+def checkpoint_key(ckpt) -> str:
+    """Keys the cached results on the checkpoint file (path and mtime), not only on the settings."""
+    from l2l_core.checkpoints import checkpoint_file
+
+    f = checkpoint_file(ckpt.path)
+    return f"{f}:{f.stat().st_mtime_ns if f.exists() else 0}"
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
-def lstm_before_after(seed: int, tasks: int):
+def lstm_before_after(seed: int, tasks: int, ckpt_key: str):
     import jax
 
     from l2l_core.learned import init_meta_params
@@ -107,7 +115,7 @@ def lstm_before_after(seed: int, tasks: int):
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def comparison(seed: int, tasks: int):
+def comparison(seed: int, tasks: int, ckpt_key: str):
     from l2l_core import baselines
     from l2l_core.comparison import compare
 
@@ -331,7 +339,7 @@ def step_learn():
     c1, c2 = st.columns([1, 3])
     seed = c1.number_input("Task seed", 0, 10_000, 1, key="t_learn_seed")
     try:
-        losses = lstm_before_after(int(seed), 32)
+        losses = lstm_before_after(int(seed), 32, checkpoint_key(ckpt))
     except ValueError as e:
         show_error(e)
         return
@@ -345,7 +353,7 @@ def step_learn():
     st.download_button("Data (NPZ)", npz_bytes(**{k.replace(" ", "_"): v for k, v in losses.items()}),
                        file_name=f"tour_lstm_before_after_seed{seed}.npz", mime="application/octet-stream",
                        key="t_learn_npz")
-    link("pages/learned_optimizer.py", "Open the learned-optimizer page (train your own)")
+    link("pages/learned_optimizer.py", "Open the learned-optimizer page on these tasks (and train your own)", seed=seed)
 
 
 def step_adam():
@@ -362,7 +370,7 @@ def step_adam():
     tasks = c2.radio("Tasks", [32, 128], index=1, horizontal=True, key="t_adam_tasks",
                      help="The post and `python -m l2l_core compare` use 128.")
     try:
-        losses, final, best_lr = comparison(int(seed), int(tasks))
+        losses, final, best_lr = comparison(int(seed), int(tasks), checkpoint_key(ckpt))
     except ValueError as e:
         show_error(e)
         return
@@ -382,7 +390,7 @@ def step_adam():
                     f"({figures_story.OPTIMIZER_LABELS[best]}): {final['lstm']:.4g} vs {base[best]:.4g}.")
     st.download_button("Data (NPZ)", npz_bytes(**losses), file_name=f"tour_compare_seed{seed}_{tasks}.npz",
                        mime="application/octet-stream", key="t_adam_npz")
-    link("pages/learned_optimizer.py", "Open the learned-optimizer page for the full comparison")
+    link("pages/learned_optimizer.py", "Open the learned-optimizer page: 128 tasks from this seed", seed=seed)
 
 
 STEP_FUNCTIONS = [step_inner, step_momentum, step_sweep, step_landscape, step_gd, step_es, step_learn, step_adam]

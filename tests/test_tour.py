@@ -159,3 +159,15 @@ def test_full_pages_read_the_settings_a_tour_link_sends():
     at.run()
     assert not at.exception and at.number_input(key="ip_lr").value == 0.1
     assert "lr" in at.warning[0].value
+
+
+def test_learned_page_reads_the_task_seed_a_tour_link_sends():
+    at = app(step=8)
+    ok(at)
+    at.number_input(key="t_adam_seed").set_value(7).run()
+    assert links(at)["learned_optimizer"] == {"seed": ["7"]}
+    page = AppTest.from_file(str(ROOT / "pages/learned_optimizer.py"), default_timeout=TIMEOUT)
+    page.query_params["seed"] = "7"
+    page.run()
+    ok(page)
+    assert page.number_input(key="lo_eval_seed").value == 7
