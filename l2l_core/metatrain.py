@@ -124,6 +124,9 @@ def _truncation_loss(params, theta, carry, w, y, *, cfg: MetaTrainConfig):
         theta = theta + upd.reshape(theta.shape)
         return (theta, carry), tasks_mod.task_losses(theta, w, y)
 
+    # Rematerializing each step (keeping only matmul outputs) is ~3x faster than
+    # letting scan stack every residual: XLA CPU handles those stacks poorly.
+    step = jax.checkpoint(step, policy=jax.checkpoint_policies.dots_saveable)
     (theta, carry), losses = jax.lax.scan(step, (theta, carry), None, length=cfg.truncation_length,
                                           unroll=INNER_UNROLL)
     return jnp.sum(jnp.mean(losses, axis=1)), (theta, carry, losses)
