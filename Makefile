@@ -7,7 +7,7 @@ PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export JAX_PLATFORMS ?= cpu
 
-.PHONY: run test venv test-deps chromium bench clean
+.PHONY: run test venv test-deps chromium bench clean reproduce
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ run: venv
 
 test: test-deps
 	$(PY) -m pytest -q
+
+# Every figure of both posts as PNG (kaleido renders with Debian's chromium) + repro/headline.json.
+reproduce: venv chromium
+	$(PY) -m l2l_core reproduce --out repro
 
 bench: test-deps
 	$(PY) bench/run_all.py

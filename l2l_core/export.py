@@ -110,3 +110,26 @@ def png_session():
         if started:
             with contextlib.suppress(Exception):
                 kaleido.stop_sync_server(silence_warnings=True)
+
+
+def shrink_png(data: bytes, *, factor: float = 0.6, colors: int = 256) -> bytes:
+    """A smaller copy of a PNG for documentation: resized by ``factor`` and
+    reduced to a ``colors``-entry palette (no dithering, so flat areas stay flat).
+
+    Uses Pillow (installed with streamlit); raises ValueError if it is missing.
+    """
+    import io
+
+    try:
+        from PIL import Image
+    except ImportError:
+        raise ValueError("shrinking PNGs needs Pillow (pip install pillow)") from None
+    if not 0.05 <= factor <= 1.0 or not 2 <= colors <= 256:
+        raise ValueError(f"factor must be in [0.05, 1] and colors in [2, 256], got {factor}, {colors}")
+    im = Image.open(io.BytesIO(data)).convert("RGB")
+    w, h = im.size
+    im = im.resize((max(1, round(w * factor)), max(1, round(h * factor))), Image.LANCZOS)
+    q = im.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    buf = io.BytesIO()
+    q.save(buf, format="PNG", optimize=True)
+    return buf.getvalue()

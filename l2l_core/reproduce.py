@@ -248,6 +248,21 @@ def reproduce(out_dir, config: ReproConfig = FULL, *, checkpoint=None,
     return _clean(head)
 
 
+def write_docs_copies(out_dir, docs_dir, head: dict) -> list[Path]:
+    """Shrunk copies of every figure of a finished run (each well under 300 KB) and its headline.json."""
+    out, docs = Path(out_dir), Path(docs_dir)
+    docs.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, entry in head["figures"].items():
+        target = docs / entry["file"]
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_bytes(export.shrink_png((out / entry["file"]).read_bytes()))
+        tmp.replace(target)
+        written.append(target)
+    _write_json(docs / "headline.json", head)
+    return written
+
+
 def _shown_path(path) -> str:
     """Relative to the repository when inside it (headline.json is committed with the docs)."""
     root = Path(__file__).resolve().parents[1]

@@ -16,6 +16,9 @@ def add_reproduce_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint", type=Path, default=None,
                    help="learned-optimizer checkpoint (default: the shipped checkpoints/default)")
     p.add_argument("--scale", type=float, default=None, help="PNG scale factor (default 2; 1 with --small)")
+    p.add_argument("--docs", type=Path, default=None, metavar="DIR",
+                   help="also write shrunk copies (0.6x, 256 colours) of every PNG and headline.json to DIR, "
+                        "e.g. docs/figures")
     p.add_argument("--json", action="store_true", help="print headline.json to stdout when done")
 
 
@@ -29,6 +32,8 @@ def run_reproduce_cli(args) -> int:
         config = dataclasses.replace(config, scale=args.scale)
     log = (lambda s: print(s, file=sys.stderr)) if args.json else print
     head = reproduce.reproduce(args.out, config, checkpoint=args.checkpoint, log=log)
+    if args.docs is not None:
+        reproduce.write_docs_copies(args.out, args.docs, head)
     if args.json:
         print(json.dumps(head))
     else:

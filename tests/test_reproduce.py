@@ -151,3 +151,15 @@ def test_export_validates_its_arguments():
         export.figure_png(go.Figure(), scale=100)
     with pytest.raises(ValueError, match="width and height"):
         export.figure_png(go.Figure(), width=10)
+
+
+def test_docs_copies_are_small_pngs(small_run, tmp_path):
+    out, head = small_run
+    written = reproduce.write_docs_copies(out, tmp_path / "docs", head)
+    assert len(written) == len(reproduce.FIGURES)
+    for p in written:
+        w, h = png_size(p)
+        w0, h0 = png_size(out / p.name)
+        assert (w, h) == (round(w0 * 0.6), round(h0 * 0.6))
+        assert p.stat().st_size < 300_000
+    assert json.loads((tmp_path / "docs" / "headline.json").read_text())["landscape"] == head["landscape"]
