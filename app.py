@@ -1,6 +1,8 @@
-"""The meta-loss landscape explorer: page config and the page router, nothing else."""
+"""The meta-loss landscape explorer: page config, engine warm-up and the page router."""
 
 import streamlit as st
+
+from pages._shared import warm_engine
 
 st.set_page_config(page_title="Meta-loss landscape explorer", page_icon=":material/landscape:", layout="wide")
 
@@ -15,4 +17,5 @@ PAGES = {
     "Learning to learn": [st.Page("pages/learned_optimizer.py", title="Learned optimizer", icon=":material/psychology:")],
 }
 
+warm_engine()
 st.navigation(PAGES).run()

@@ -32,6 +32,8 @@ REDUCTIONS = {
     "min": "lowest inner loss seen during the unroll",
 }
 
+#: Largest |log10 lr| or |log10(1 - momentum)| accepted (10**30 is far past divergence).
+MAX_LOG10 = 30.0
 #: Most cells one grid or sweep may have (4096 x 4096): 64 MiB of float32 output.
 MAX_CELLS = 4096 * 4096
 #: Chunk shape (rows, columns) per device of the double vmap; cells fill it in
@@ -39,14 +41,26 @@ MAX_CELLS = 4096 * 4096
 CHUNK_SHAPE = (16, 4096)
 
 
-def _summarize(losses_acc, x_final, value_and_grad, steps, reduce):
+def _running_min(acc, loss):
+    # An infinite loss marks the run as diverged: turn it into NaN, which min keeps.
+    return jnp.minimum(acc, jnp.where(loss < jnp.inf, loss, jnp.nan))
+
+
+def _summarize(losses_acc, x_final, v_final, value_and_grad, steps, reduce):
+    """The outer loss from the run's accumulator and final state.
+
+    A run counts as diverged (NaN) if the summary or the final state is
+    non-finite: non-finite values propagate, so the final state tells whether
+    the run ever left the finite numbers, even on its last update.
+    """
     if reduce == "mean":
         out = losses_acc / steps
     elif reduce == "min":
         out = losses_acc
     else:  # "final"
         out = value_and_grad(x_final)[0]
-    return jnp.where(jnp.isfinite(out), out, jnp.nan)
+    finite = jnp.isfinite(out) & jnp.isfinite(x_final) & jnp.isfinite(v_final)
+    return jnp.where(finite, out, jnp.nan)
 
 
 def outer_loss_from_hparams(lr, momentum, *, value_and_grad, x0, steps, reduce):
@@ -63,13 +77,13 @@ def outer_loss_from_hparams(lr, momentum, *, value_and_grad, x0, steps, reduce):
         loss, g = value_and_grad(x)
         v = momentum * v + g
         x = x - lr * v
-        acc = jnp.minimum(acc, loss) if reduce == "min" else acc + loss
+        acc = _running_min(acc, loss) if reduce == "min" else acc + loss
         return (x, v, acc), None
 
-    (x, _, acc), _ = jax.lax.scan(
+    (x, v, acc), _ = jax.lax.scan(
         body, (x, jnp.zeros_like(x), init_acc), None, length=steps
     )
-    return _summarize(acc, x, value_and_grad, steps, reduce)
+    return _summarize(acc, x, v, value_and_grad, steps, reduce)
 
 
 def outer_loss(
@@ -147,7 +161,7 @@ def _cell_loss(lr, momentum, x0, steps, *, value_and_grad, reduce, unroll):
         x, v, acc = carry
         loss, g = value_and_grad(x)
         v = momentum * v + g
-        acc = jnp.minimum(acc, loss) if reduce == "min" else acc + loss
+        acc = _running_min(acc, loss) if reduce == "min" else acc + loss
         return x - lr * v, v, acc
 
     def block(_, carry):
@@ -157,14 +171,8 @@ def _cell_loss(lr, momentum, x0, steps, *, value_and_grad, reduce, unroll):
 
     carry = (x, jnp.zeros_like(x), init_acc)
     carry = jax.lax.fori_loop(0, steps % unroll, lambda _, c: step(c), carry)
-    x, _, acc = jax.lax.fori_loop(0, steps // unroll, block, carry)
-    if reduce == "mean":
-        out = acc / steps.astype(dtype)
-    elif reduce == "min":
-        out = acc
-    else:  # "final"
-        out = value_and_grad(x)[0]
-    return jnp.where(jnp.isfinite(out), out, jnp.nan)
+    x, v, acc = jax.lax.fori_loop(0, steps // unroll, block, carry)
+    return _summarize(acc, x, v, value_and_grad, steps.astype(dtype), reduce)
 
 
 @partial(jax.jit, static_argnames=("value_and_grad", "reduce", "unroll"))
@@ -184,6 +192,8 @@ def _check_axis(name: str, values) -> np.ndarray:
         raise ValueError(f"{name} is empty; give at least one value")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains non-finite values (NaN or infinity)")
+    if np.abs(arr).max() > MAX_LOG10:
+        raise ValueError(f"{name} holds log10 values beyond +-{MAX_LOG10:g}; use a range inside it")
     return arr
 
 

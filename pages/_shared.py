@@ -217,3 +217,12 @@ def int_in(lo: int, hi: int, choices=None):
         return v
 
     return parse
+
+
+@st.cache_resource(show_spinner=False)
+def warm_engine():
+    """Compiles the landscape kernels once per server, in the background, so the
+    first heatmap a visitor asks for is already compiled (or loaded from .jax_cache/)."""
+    from l2l_core import landscape
+
+    return landscape.warmup(background=True)

@@ -36,7 +36,7 @@ def test_grid_matches_numpy_reference(problem, reduce):
     assert clear.mean() > 0.9
     np.testing.assert_array_equal(np.isnan(z)[clear], np.isnan(ref)[clear])
     ok = _smooth_mask(ref, lr, mom, problem, reduce=reduce)
-    assert ok.sum() > 0.3 * ok.size
+    assert ok.sum() > 0.25 * ok.size  # enough smooth cells to make the check mean something
     assert_mostly_close(z[ok], ref[ok])
 
 
@@ -68,6 +68,13 @@ def test_chunking_does_not_change_results(monkeypatch):
     np.testing.assert_array_equal(meta_loss_grid(log_lrs, log_omm), z)
 
 
+@pytest.mark.parametrize("reduce", ["mean", "final", "min"])
+def test_a_loss_that_overflows_late_makes_the_cell_nan(reduce):
+    # x stays finite in float32 (~1e36) but the loss x^2/2 overflows on the way.
+    z = meta_loss_grid([0.8636363636363633], [-3.0], problem="quadratic", reduce=reduce)
+    assert np.isnan(z[0, 0])
+
+
 def test_divergence_gives_nan_not_an_exception():
     z = meta_loss_grid([-3.0, 1.5], [-1.0], problem="quadratic", steps=200)
     assert np.isfinite(z[0, 0]) and np.isnan(z[0, 1])
@@ -79,6 +86,7 @@ def test_divergence_gives_nan_not_an_exception():
     (([0.0, np.nan], [0.0]), "non-finite"),
     (([0.0], [np.inf]), "non-finite"),
     (([0.0], ["a"]), "numbers"),
+    (([0.0, 31.0], [0.0]), "beyond"),
     ((np.zeros(MAX_CELLS // 2 + 1), np.zeros(2)), "exceeds the cap"),
 ])
 def test_grid_validation(args, match):
@@ -87,7 +95,7 @@ def test_grid_validation(args, match):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(steps=0), "steps"), (dict(reduce="median"), "summary"), (dict(problem="nope"), "problem"),
+    (dict(steps=0), "steps"), (dict(reduce="median"), "summary"), (dict(problem="nope"), "not a preset"),
     (dict(x0=np.nan), "x0"), (dict(dtype=np.int32), "dtype"),
 ])
 def test_grid_option_validation(kwargs, match):
