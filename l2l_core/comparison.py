@@ -15,12 +15,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from l2l_core import compile_cache
 from l2l_core.baselines import BASELINES, check_steps, get_baseline, lr_grid, optimizer_losses, tune_baseline
 from l2l_core.learned import lstm_optimizer
 from l2l_core.checkpoints import DEFAULT_CHECKPOINT, Checkpoint, load_checkpoint
 from l2l_core.metatrain import lstm_losses
 from l2l_core.tasks import check_task_shape, tasks_for_seed
 
+compile_cache.enable()
 OPTIMIZERS = ("lstm", *BASELINES)
 
 

@@ -28,10 +28,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from l2l_core import compile_cache
 from l2l_core import tasks as tasks_mod
 from l2l_core.baselines import optimizer_losses
 from l2l_core.learned import LSTMConfig, init_meta_params, lstm_optimizer, make_module, zero_carry
 
+compile_cache.enable()
 MAX_META_STEPS = 100_000
 INNER_UNROLL = 1  # XLA CPU loop overhead vs compile time; see bench/bench_metatrain.py
 

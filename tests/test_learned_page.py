@@ -36,6 +36,8 @@ def test_page_renders_the_shipped_comparison(tmp_path, monkeypatch):
     table = at.dataframe[0].value
     assert set(table["optimizer"]) >= {"LSTM (learned)", "Adam", "SGD", "RMSprop", "NAG"}
     assert len(at.dataframe) == 2  # final losses, what-ifs
+    assert "still wins in every setting" in " ".join(m.value for m in at.markdown)
+    assert at.toggle(key="lo_further").value is False
     assert not at.error
 
 
