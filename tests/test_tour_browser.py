@@ -31,12 +31,12 @@ def test_follow_the_tour_from_start_to_end(page):
             assert page.locator(".js-plotly-plot").count() >= 1, title
         else:
             assert page.locator(".js-plotly-plot").count() >= 1 or page.get_by_text("not available").count()
-        assert re.search(rf"[?&]step={i + 1}\b", page.url), page.url
+        expect(page).to_have_url(re.compile(rf"[?&]step={i + 1}\b"), timeout=30_000)
         next_button = page.get_by_role("button", name="Next")
         if i < len(STEPS) - 1:
             next_button.click()
         else:
-            expect(next_button).to_be_disabled()
+            expect(next_button).to_be_disabled(timeout=60_000)  # once step 8 has finished drawing
 
 
 def test_a_tour_link_opens_the_full_page_with_the_same_settings(page):
