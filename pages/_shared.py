@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
@@ -57,6 +58,15 @@ def problem_slug(problem: str) -> str:
     return problem if problem in PROBLEMS else "formula"
 
 
+@contextmanager
+def _job_slot():
+    """A slot of the server-wide job limit, and the session's cancel token."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    token = jobs.CancelToken(getattr(ctx, "yield_check", None))
+    with jobs.default_limiter().slot(token, session=getattr(ctx, "session_id", None)):
+        yield token
+
+
 def heavy(fn, *args, **kwargs):
     """Runs a heavy core call inside the server-wide job limit.
 
@@ -67,9 +77,7 @@ def heavy(fn, *args, **kwargs):
     also stop between bands. Use it inside the cached function, so that
     cache hits never queue.
     """
-    ctx = get_script_run_ctx(suppress_warning=True)
-    token = jobs.CancelToken(getattr(ctx, "yield_check", None))
-    with jobs.default_limiter().slot(token, session=getattr(ctx, "session_id", None)):
+    with _job_slot() as token:
         token.raise_if_cancelled()
         return fn(*args, **kwargs)
 
@@ -77,9 +85,7 @@ def heavy(fn, *args, **kwargs):
 def heavy_grid(log_lrs, log_one_minus_moms, **problem):
     """:func:`l2l_core.landscape.meta_loss_grid` inside the job limit, in bands
     that can be cancelled between them."""
-    ctx = get_script_run_ctx(suppress_warning=True)
-    token = jobs.CancelToken(getattr(ctx, "yield_check", None))
-    with jobs.default_limiter().slot(token, session=getattr(ctx, "session_id", None)):
+    with _job_slot() as token:
         return jobs.banded_meta_loss_grid(log_lrs, log_one_minus_moms, token=token, **problem)
 
 
