@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import threading
 import time
 from contextlib import contextmanager
 
@@ -231,4 +233,34 @@ def warm_engine():
     first heatmap a visitor asks for is already compiled (or loaded from .jax_cache/)."""
     from l2l_core import landscape
 
-    return landscape.warmup(background=True)
+    warm = landscape.warmup(background=True)
+    threading.Thread(target=freeze_heap, args=(warm,), name="l2l-gc-freeze", daemon=True).start()
+    return warm
+
+
+def freeze_heap(after: threading.Thread | None = None) -> None:
+    """Moves the server's long-lived objects (JAX, plotly, streamlit, the engine:
+    ~200k tracked objects) out of the garbage collector's reach, once they exist.
+
+    Streamlit runs ``gc.collect(2)`` after every script run (runner.postScriptGC),
+    and a full collection is one C call that holds the GIL while it walks every
+    tracked object: 0.1-0.3 s on a quiet machine, over 2 s on a loaded one, and
+    back to back when several sessions finish together, so the event loop cannot
+    answer even /_stcore/health. Frozen objects are skipped: those collections
+    then walk only what the sessions made since, and still free it (memory stays
+    bounded). Called at import of this module (every page imports it) and again
+    after the kernel warm-up; each call freezes what is alive at that point.
+    """
+    if after is not None:
+        after.join()
+    # What every page imports anyway: loaded here, so that it is frozen too.
+    import plotly.graph_objects  # noqa: F401
+    from l2l_core import figures_outer, landscape, outer  # noqa: F401
+
+    with _FREEZE_LOCK:
+        gc.collect()
+        gc.freeze()
+
+
+_FREEZE_LOCK = threading.Lock()
+threading.Thread(target=freeze_heap, name="l2l-gc-freeze", daemon=True).start()
