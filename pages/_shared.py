@@ -8,12 +8,24 @@ import time
 from contextlib import contextmanager
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from l2l_core import expr, jobs
 from l2l_core.problems import DEFAULT_PROBLEM, PROBLEMS
 
 CUSTOM = "custom formula"
+
+# Streamlit treats a folder named pages/ beside the entry script as its old
+# automatic page list until st.navigation first runs in the process: a first
+# visit straight to a page's URL (a shared link, the tour's links) would run
+# that page alone, without app.py's router, layout and warm-up. Every page
+# imports this module first; on that first visit, switch to the router and
+# rerun, which resolves the same page through app.py.
+if PagesManager.uses_pages_directory and get_script_run_ctx(suppress_warning=True) is not None:
+    PagesManager.uses_pages_directory = False
+    st.rerun()
+
 
 
 def problem_picker(key: str = "problem", default: str = "log_sin") -> str:
