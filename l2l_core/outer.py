@@ -49,7 +49,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from l2l_core import landscape
+from l2l_core import landscape, sharding
 from l2l_core.problems import InnerProblem
 from l2l_core.unroll import check_finite, check_steps, resolve_problem
 
@@ -447,26 +447,117 @@ def run_outer_full(method: str, init, steps: int, *, seed: int = 0, **options) -
     theta0 = jnp.asarray(check_point("init", init), F32)
     steps = _check_int("steps (outer)", steps, 1, MAX_OUTER_STEPS)
     key = jax.random.PRNGKey(check_seed(seed))
-    p: InnerProblem = opts["problem"]
-    static = dict(vg=p.value_and_grad, inner_steps=opts["inner_steps"], reduce=opts["reduce"], steps=steps,
-                  optimizer=opts.get("optimizer", "sgd"), pairs=opts.get("pairs", 1),
-                  k=opts.get("truncation_length", 1))
-    x0 = F32(opts["x0"])
-    if method == "grad":
-        out = _run_grad(theta0, key, x0, F32(opts["lr"]), F32(opts["clip"]), **static)
-    elif method == "es":
-        out = _run_es(theta0, key, x0, F32(opts["lr"]), F32(opts["clip"]), F32(opts["std"]),
-                      F32(opts["std_final"]), **static)
-    elif method == "pes":
-        out = _run_pes(theta0, key, x0, F32(opts["lr"]), F32(opts["clip"]), F32(opts["std"]), **static)
-    elif method == "tbptt":
-        out = _run_tbptt(theta0, key, x0, F32(opts["lr"]), F32(opts["clip"]), **static)
-    else:
-        out = _run_random(theta0, key, x0, F32(opts["std"]), **static)
+    out = _RUNNERS[method](theta0, key, F32(opts["x0"]), *_scalars(method, opts), **_static(opts, steps))
     traj, theta, losses = (np.asarray(a) for a in out)
     trajectory = np.concatenate([traj, theta[None]]).astype(np.float32)
     final = float(outer_loss_at([theta], **{k: opts[k] for k in ("problem", "x0", "inner_steps", "reduce")})[0])
     return OuterRun(trajectory, _to_np_nan(losses), final)
+
+
+def _static(opts: dict, steps: int) -> dict:
+    p: InnerProblem = opts["problem"]
+    return dict(vg=p.value_and_grad, inner_steps=opts["inner_steps"], reduce=opts["reduce"], steps=steps,
+                optimizer=opts.get("optimizer", "sgd"), pairs=opts.get("pairs", 1),
+                k=opts.get("truncation_length", 1))
+
+
+#: Each method's scan and the float options it takes after (theta0, key, x0).
+_RUNNERS = {"grad": _run_grad, "es": _run_es, "pes": _run_pes, "tbptt": _run_tbptt, "random": _run_random}
+_SCALARS = {"grad": ("lr", "clip"), "es": ("lr", "clip", "std", "std_final"), "pes": ("lr", "clip", "std"),
+            "tbptt": ("lr", "clip"), "random": ("std",)}
+
+
+def _scalars(method: str, opts: dict) -> tuple:
+    return tuple(F32(opts[name]) for name in _SCALARS[method])
+
+
+# -- many runs at once, sharded over devices ----------------------------------
+
+#: Most (start, seed) runs one batch may hold.
+MAX_BATCH = 4096
+
+
+class OuterBatch(NamedTuple):
+    """Stacked runs: ``trajectories`` (n, steps+1, 2), ``losses`` (n, steps),
+    ``final_losses`` (n,); row i is what :func:`run_outer_full` gives for
+    ``(inits[i], seeds[i])``."""
+
+    trajectories: np.ndarray
+    losses: np.ndarray
+    final_losses: np.ndarray
+
+
+@partial(jax.jit, static_argnames=("method",) + _STATIC)
+def _run_batch(thetas, keys, x0, scalars, *, method, **static):
+    run = _RUNNERS[method]
+    return jax.vmap(lambda theta, key: run(theta, key, x0, *scalars, **static))(thetas, keys)
+
+
+def _check_inits(inits) -> np.ndarray:
+    if isinstance(inits, (str, bytes)):
+        raise ValueError(f"inits must be a sequence of (log10 lr, log10(1-momentum)) points, got {inits!r}")
+    try:
+        points = list(inits)
+    except TypeError:
+        raise ValueError(f"inits must be a sequence of (log10 lr, log10(1-momentum)) points, got {inits!r}") from None
+    if not 1 <= len(points) <= MAX_BATCH:
+        raise ValueError(f"inits must hold between 1 and {MAX_BATCH} points, got {len(points)}")
+    return np.array([check_point(f"inits[{i}]", p) for i, p in enumerate(points)], np.float32)
+
+
+def _check_seeds(seeds, n: int) -> list[int]:
+    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
+        return [check_seed(seeds)] * n
+    if isinstance(seeds, (str, bytes)):
+        raise ValueError(f"seeds must be an integer or a sequence of integers, got {seeds!r}")
+    try:
+        seeds = list(seeds)
+    except TypeError:
+        raise ValueError(f"seeds must be an integer or a sequence of integers, got {seeds!r}") from None
+    if len(seeds) != n:
+        raise ValueError(f"seeds must hold one seed per start: {n} starts but {len(seeds)} seeds")
+    return [check_seed(s) for s in seeds]
+
+
+def run_outer_batch(method: str, inits, steps: int, *, seeds=0, **options) -> OuterBatch:
+    """Many outer runs of one method at once: ``(inits[i], seeds[i])`` for each i.
+
+    One jitted ``vmap`` of the method's scan whose batch axis is split over
+    every device (:mod:`l2l_core.sharding`; the batch is padded to a multiple
+    of the device count, the padding dropped). The runs are independent, so
+    the result is the same as calling :func:`run_outer_full` one by one (to
+    float rounding), on one device or many.
+
+    Args:
+      method: a key of :data:`METHODS`.
+      inits: sequence of n points (log10 lr, log10(1 - momentum)), 1..MAX_BATCH.
+      steps: outer steps, 1..MAX_OUTER_STEPS.
+      seeds: one integer per start, or one integer for all of them.
+      **options: as for :func:`run_outer` (shared by every run).
+
+    Returns:
+      :class:`OuterBatch` of float32 arrays (n, steps+1, 2), (n, steps), (n,).
+
+    Raises:
+      ValueError: unknown method or option, or an argument out of range.
+    """
+    opts = resolve_options(method, options)
+    thetas = _check_inits(inits)
+    n = len(thetas)
+    seed_list = _check_seeds(seeds, n)
+    steps = _check_int("steps (outer)", steps, 1, MAX_OUTER_STEPS)
+    keys = np.stack([np.asarray(jax.random.PRNGKey(s)) for s in seed_list])
+    devices = sharding.grid_devices()
+    pad = -n % len(devices)
+    if pad:  # repeat the last run; its copies are dropped below
+        thetas = np.concatenate([thetas, np.repeat(thetas[-1:], pad, axis=0)])
+        keys = np.concatenate([keys, np.repeat(keys[-1:], pad, axis=0)])
+    out = _run_batch(sharding.shard_rows(thetas, devices), sharding.shard_rows(keys, devices),
+                     F32(opts["x0"]), _scalars(method, opts), method=method, **_static(opts, steps))
+    traj, theta, losses = (sharding.to_host(a)[:n] for a in out)
+    trajectories = np.concatenate([traj, theta[:, None]], axis=1).astype(np.float32)
+    final = outer_loss_at(theta, **{k: opts[k] for k in ("problem", "x0", "inner_steps", "reduce")})
+    return OuterBatch(trajectories, _to_np_nan(losses), final)
 
 
 # -- evaluating the landscape at points ---------------------------------------
