@@ -27,6 +27,7 @@ References:
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from typing import Any, NamedTuple
 
 import flax.linen as nn
@@ -78,6 +79,60 @@ def _lstm_gates(z: jax.Array, c: jax.Array, hidden: int) -> tuple[jax.Array, jax
     return c, o * jnp.tanh(c)
 
 
+def _lstm_layer_ref(k, b, x, h, c, hidden: int, x_grad: bool = True):
+    """One LSTM layer, plain autodiff: z = k @ [x; h] + b, then ``_lstm_gates``."""
+    return _lstm_gates(k @ jnp.concatenate([x, h], axis=0) + b[:, None], c, hidden)
+
+
+@partial(jax.custom_vjp, nondiff_argnums=(5, 6))
+def _lstm_layer(k, b, x, h, c, hidden: int, x_grad: bool = True):
+    """``_lstm_layer_ref`` with a hand-written backward (same forward maths).
+
+    The backward reuses the gate activations and tanh(c) saved by the forward
+    instead of differentiating the nonlinearities again, and with ``x_grad``
+    False returns zeros for ``x`` without a matmul (layer 1, whose input is
+    the stop-gradient'ed preprocessed gradient); all its dots take XLA CPU's
+    fast path (autodiff's k.T @ dz did not). Same-run A/B of a meta-step,
+    15 interleaved runs each: min 0.085 vs 0.102 s (-17 %), median -11 %."""
+    return _lstm_layer_ref(k, b, x, h, c, hidden)
+
+
+def _lstm_layer_fwd(k, b, x, h, c, hidden, x_grad):
+    xh = jnp.concatenate([x, h], axis=0)
+    z = k @ xh + b[:, None]
+    s = jax.nn.sigmoid(z[: 3 * hidden])
+    g = jnp.tanh(z[3 * hidden :])
+    i, f, o = s[:hidden], s[hidden : 2 * hidden], s[2 * hidden :]
+    c_new = f * c + i * g
+    tc = jnp.tanh(c_new)
+    return (c_new, o * tc), (k, xh, c, s, g, tc)
+
+
+def _lstm_layer_bwd(hidden, x_grad, res, cts):
+    k, xh, c, s, g, tc = res
+    dc_new, dh_new = cts
+    i, f, o = s[:hidden], s[hidden : 2 * hidden], s[2 * hidden :]
+    dc = dc_new + dh_new * o * (1 - tc * tc)
+    ds = jnp.concatenate([dc * g, dc * c, dh_new * tc], axis=0)
+    dz = jnp.concatenate([ds * s * (1 - s), dc * i * (1 - g * g)], axis=0)  # (4H, n)
+    n_x = xh.shape[0] - hidden
+    dk = dz @ xh.T  # (4H, in + H)
+    # k.T (tiny) is materialized behind a barrier so that XLA cannot fold the
+    # transpose back into the dot: k.T @ dz then takes the fast (row-major) dot path
+    kt = jax.lax.optimization_barrier(k.T)
+    if x_grad:
+        dxh = kt @ dz
+        dx, dh = dxh[:n_x], dxh[n_x:]
+    else:
+        dx, dh = jnp.zeros_like(xh[:n_x]), kt[n_x:] @ dz
+    db = jnp.sum(dz, axis=1)
+    return dk, db, dx, dh, dc * f
+
+
+_lstm_layer.defvjp(_lstm_layer_fwd, _lstm_layer_bwd)
+CUSTOM_VJP = True  # False: plain autodiff of the same forward (tests compare the two)
+
+
 Carry = tuple[tuple[jax.Array, jax.Array], tuple[jax.Array, jax.Array]]
 
 
@@ -113,8 +168,9 @@ class CoordinatewiseLSTM(nn.Module):
         ko = self.param("readout_kernel", nn.initializers.normal(0.1), (1, H))
         bo = self.param("readout_bias", nn.initializers.zeros, (1,))
         log_scale = self.param("log_scale", nn.initializers.zeros, ())
-        c1, h1 = _lstm_gates(k1 @ jnp.concatenate([x, h1], axis=0) + b1[:, None], c1, H)
-        c2, h2 = _lstm_gates(k2 @ jnp.concatenate([h1, h2], axis=0) + b2[:, None], c2, H)
+        layer = _lstm_layer if CUSTOM_VJP else _lstm_layer_ref
+        c1, h1 = layer(k1, b1, x, h1, c1, H, False)  # x is stop-gradient'ed: no gradient needed
+        c2, h2 = layer(k2, b2, h1, h2, c2, H, True)
         out = (ko @ h2)[0] + bo[0]
         return out * (self.output_scale * jnp.exp(log_scale)), ((c1, h1), (c2, h2))
 

@@ -80,6 +80,34 @@ def test_closed_form_gradients_match_autodiff():
         np.testing.assert_allclose(g, auto, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize("preprocess", ["log_sign", "raw"])
+def test_custom_vjp_meta_gradient_matches_autodiff(preprocess, monkeypatch):
+    """The hand-written LSTM backward gives the meta-gradient that plain jax
+    autodiff of the same forward gives (second truncation: non-zero carries)."""
+    from functools import partial
+
+    from l2l_core import learned
+    from l2l_core.metatrain import _truncation_loss
+
+    cfg = dataclasses.replace(TINY, lstm=LSTMConfig(hidden=5, preprocess=preprocess), truncation_length=6)
+    params = init_meta_params(jax.random.PRNGKey(1), cfg.lstm)
+    params = jax.tree.map(lambda p: p + 0.3 * jax.random.normal(jax.random.PRNGKey(3), p.shape), params)
+    t = sample_tasks(jax.random.PRNGKey(2), cfg.batch, cfg.dim)
+    carry = learned.zero_carry(cfg.batch * cfg.dim, cfg.lstm.hidden)
+    out = {}
+    for custom in (False, True):
+        monkeypatch.setattr(learned, "CUSTOM_VJP", custom)
+        f = jax.jit(lambda *a: jax.value_and_grad(partial(_truncation_loss, cfg=cfg), has_aux=True)(*a))
+        (_, (theta, c, _)), _ = f(params, t.theta0, carry, t.w, t.y)
+        (loss, _), g = f(params, theta, c, t.w, t.y)
+        out[custom] = (loss, g)
+    np.testing.assert_allclose(out[True][0], out[False][0], rtol=1e-6)
+    leaves_c, leaves_a = jax.tree.leaves(out[True][1]), jax.tree.leaves(out[False][1])
+    assert all(float(jnp.max(jnp.abs(a))) > 0 for a in leaves_a)
+    for gc, ga in zip(leaves_c, leaves_a):
+        np.testing.assert_allclose(gc, ga, rtol=1e-4, atol=1e-4 * float(jnp.max(jnp.abs(ga))))
+
+
 EXPECTED = {  # written independently of the registry
     "sgd": lambda lr: optax.sgd(lr),
     "adam": lambda lr: optax.adam(lr, b1=0.9, b2=0.999, eps=1e-8),
