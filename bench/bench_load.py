@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:
@@ -200,15 +200,8 @@ def main(argv=None) -> int:
 
     from playwright.sync_api import sync_playwright
 
-    port = free_port()
-    url = f"http://localhost:{port}"
     log = tempfile.NamedTemporaryFile("w", suffix=".log", delete=False)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=dict(os.environ, JAX_PLATFORMS="cpu"), stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_healthy(url, server)
+    with streamlit_server(log.name) as (url, server):
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             try:
@@ -216,12 +209,6 @@ def main(argv=None) -> int:
                                   server_pid=server.pid, meta_steps=args.meta_steps, warm=not args.cold)
             finally:
                 browser.close()
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
     report["server_log"] = log.name
     report["passed"] = passed(report)
     print(json.dumps(report) if args.json else json.dumps(report, indent=2))

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -43,13 +44,12 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> No
     raise TimeoutError("streamlit server did not become healthy")
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    """A real `streamlit run app.py` on a free port, for the whole session."""
+@contextmanager
+def streamlit_server(log_path, **env):
+    """A real `streamlit run app.py` on a free port; yields (url, process)."""
     port = free_port()
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    env = dict(os.environ, JAX_PLATFORMS="cpu", L2L_RUNS_DIR=str(tmp_path_factory.mktemp("runs")))
-    with open(log, "w") as out:
+    env = dict(os.environ, JAX_PLATFORMS="cpu", **env)
+    with open(log_path, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
              "--server.headless", "true", "--browser.gatherUsageStats", "false"],
@@ -58,13 +58,21 @@ def app_url(tmp_path_factory):
     url = f"http://localhost:{port}"
     try:
         wait_healthy(url, proc)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """One server for the whole session."""
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    with streamlit_server(log, L2L_RUNS_DIR=str(tmp_path_factory.mktemp("runs"))) as (url, _):
+        yield url
 
 
 @pytest.fixture(scope="session")

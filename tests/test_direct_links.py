@@ -2,27 +2,15 @@
 still goes through app.py's router (sidebar sections, layout, warm-up) and
 keeps the link's settings."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-from conftest import ROOT, free_port, wait_healthy
+from conftest import streamlit_server
 
 pytestmark = pytest.mark.browser
 
 
 def test_first_visit_by_link_goes_through_the_router(browser, tmp_path):
-    port = free_port()
-    env = dict(os.environ, JAX_PLATFORMS="cpu", L2L_RUNS_DIR=str(tmp_path))
-    with open(tmp_path / "server.log", "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-             "--server.headless", "true"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://localhost:{port}"
-        wait_healthy(url, proc)
+    with streamlit_server(tmp_path / "server.log", L2L_RUNS_DIR=str(tmp_path)) as (url, _):
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
         page.set_default_timeout(90_000)
@@ -35,6 +23,3 @@ def test_first_visit_by_link_goes_through_the_router(browser, tmp_path):
         page.get_by_text("1,000 inner runs computed").first.wait_for()
         assert page.locator("[data-testid='stException']").count() == 0
         context.close()
-    finally:
-        proc.terminate()
-        proc.wait(10)
