@@ -18,6 +18,7 @@ exception, training finished, and every health probe answered within 1 s.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import subprocess
@@ -123,6 +124,68 @@ def render_sessions(browser, url: str, sessions: int, res: int, timeout_s: float
     return results
 
 
+async def _ws_session(url: str, query: str, timeout_s: float) -> dict:
+    """One real websocket session, speaking the browser's protocol: ask for the
+    landscape page, read every message until the script run has finished."""
+    import websockets
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    out = dict(title=None, charts=0, exceptions=0, errors=[])
+    uri = url.replace("http://", "ws://") + "/_stcore/stream"
+    async with websockets.connect(uri, subprotocols=["streamlit"], max_size=None,
+                                  origin=url) as ws:
+        hello = BackMsg()
+        hello.rerun_script.query_string = query
+        hello.rerun_script.page_name = "landscape"
+        await ws.send(hello.SerializeToString())
+        async with asyncio.timeout(timeout_s):
+            while True:
+                msg = ForwardMsg()
+                msg.ParseFromString(await ws.recv())
+                kind = msg.WhichOneof("type")
+                if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                    element = msg.delta.new_element
+                    which = element.WhichOneof("type")
+                    out["charts"] += which == "plotly_chart"
+                    if which == "heading" and out["title"] is None:
+                        out["title"] = element.heading.body
+                    out["exceptions"] += which == "exception"
+                    if which == "alert" and element.alert.format == element.alert.ERROR:
+                        out["errors"].append(element.alert.body[:200])
+                elif kind == "script_finished" and msg.script_finished != msg.FINISHED_EARLY_FOR_RERUN:
+                    return out
+
+
+def render_sessions_ws(url: str, sessions: int, res: int, rounds: int = 1, timeout_s: float = 300) -> list[dict]:
+    """``sessions`` websocket sessions at once, each opening the landscape ``rounds``
+    times in a row with its own x0 every time (a cache miss each)."""
+
+    async def one(i: int) -> dict:
+        t0 = time.perf_counter()
+        out = dict(session=i, ok=False, rounds=0)
+        try:
+            for r in range(rounds):
+                x0 = -4.0 + 0.001 * (1 + i + sessions * r)
+                got = await _ws_session(url, f"res={res}&x0={x0:.3f}&methods=", timeout_s)
+                ok = (str(got["title"]).startswith("Meta-loss landscape") and got["charts"] > 0
+                      and not got["exceptions"] and not got["errors"])
+                if not ok:
+                    out.update(got)
+                    break
+                out["rounds"] += 1
+            out["seconds"] = round(time.perf_counter() - t0, 2)
+            out["ok"] = out["rounds"] == rounds
+        except Exception as e:  # report, do not stop the others
+            out["failure"] = f"{type(e).__name__}: {str(e)[:200]}"
+        return out
+
+    async def all_sessions():
+        return await asyncio.gather(*(one(i) for i in range(sessions)))
+
+    return asyncio.run(all_sessions())
+
+
 def start_training(out_dir: str, meta_steps: int, batch: int) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "l2l_core", "metatrain", "--preset", "short", "--meta-steps", str(meta_steps),
            "--batch", str(batch), "--out", out_dir, "--json"]
@@ -130,24 +193,26 @@ def start_training(out_dir: str, meta_steps: int, batch: int) -> subprocess.Pope
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def warm_up(browser, url: str, res: int) -> float:
+def warm_up(render, url: str, res: int) -> float:
     """One session first, so the server has imported JAX and compiled the grid kernel
     (a cold process spends seconds in imports that hold the GIL)."""
     t0 = time.perf_counter()
-    render_sessions(browser, url, 1, res)
+    render(url, 1, res)
     return round(time.perf_counter() - t0, 2)
 
 
-def run_load(browser, url: str, *, sessions: int, res: int, server_pid: int | None = None,
+def run_load(render, url: str, *, sessions: int, res: int, server_pid: int | None = None,
              meta_steps: int = 60, batch: int = 128, warm: bool = True) -> dict:
-    warm_s = warm_up(browser, url, res) if warm else None
+    """``render(url, sessions, res)`` opens the sessions: real websocket sessions
+    (:func:`render_sessions_ws`) or browser pages (:func:`render_sessions`)."""
+    warm_s = warm_up(render, url, res) if warm else None
     with tempfile.TemporaryDirectory() as tmp:
         train = start_training(tmp, meta_steps, batch)
         mon = Monitor(url, {"server": server_pid or 0, "training": train.pid})
         mon.start()
         t0 = time.perf_counter()
         try:
-            results = render_sessions(browser, url, sessions, res)
+            results = render(url, sessions, res)
             render_s = time.perf_counter() - t0
             try:
                 out, err = train.communicate(timeout=600)
@@ -196,19 +261,31 @@ def main(argv=None) -> int:
     ap.add_argument("--meta-steps", type=int, default=60, help="meta-steps of the concurrent training run")
     ap.add_argument("--cold", action="store_true", help="measure from a cold server (no warm-up session)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--rounds", type=int, default=5,
+                    help="landscapes each websocket session opens in a row (each a new x0)")
+    ap.add_argument("--browser", action="store_true",
+                    help="open the sessions as headless Chromium pages on this machine instead of "
+                         "websocket sessions (their renderers then share the server's cores)")
     args = ap.parse_args(argv)
 
-    from playwright.sync_api import sync_playwright
-
     log = tempfile.NamedTemporaryFile("w", suffix=".log", delete=False)
+    opts = dict(sessions=args.sessions, res=args.res, meta_steps=args.meta_steps, warm=not args.cold)
     with streamlit_server(log.name) as (url, server):
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            try:
-                report = run_load(browser, url, sessions=args.sessions, res=args.res,
-                                  server_pid=server.pid, meta_steps=args.meta_steps, warm=not args.cold)
-            finally:
-                browser.close()
+        if not args.browser:
+            report = run_load(lambda u, n, r: render_sessions_ws(u, n, r, rounds=args.rounds), url,
+                              server_pid=server.pid, **opts)
+            report["rounds_per_session"] = args.rounds
+        else:
+            from playwright.sync_api import sync_playwright
+
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+                try:
+                    report = run_load(lambda u, n, r: render_sessions(browser, u, n, r), url,
+                                      server_pid=server.pid, **opts)
+                finally:
+                    browser.close()
+    report["transport"] = "browser" if args.browser else "websocket"
     report["server_log"] = log.name
     report["passed"] = passed(report)
     print(json.dumps(report) if args.json else json.dumps(report, indent=2))
