@@ -33,7 +33,7 @@ st.markdown(
 
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=12, show_spinner=False)  # a 2000² grid is 16 MB
 def grid(lr_lo: float, lr_hi: float, mom_lo: float, mom_hi: float, res: int, problem: str, x0: float,
          steps: int, reduce: str):
     t0 = time.perf_counter()
