@@ -44,6 +44,19 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> No
     raise TimeoutError("streamlit server did not become healthy")
 
 
+def run_on_cpu_devices(code: str, n: int = 4) -> dict:
+    """Runs ``code`` in a fresh Python with ``n`` virtual CPU devices; returns the
+    JSON object its last output line holds."""
+    import json
+
+    env = dict(os.environ, JAX_NUM_CPU_DEVICES=str(n), JAX_PLATFORMS="cpu", PYTHONPATH=str(ROOT))
+    env.pop("XLA_FLAGS", None)
+    res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
 @contextmanager
 def streamlit_server(log_path, **env):
     """A real `streamlit run app.py` on a free port; yields (url, process)."""

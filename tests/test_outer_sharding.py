@@ -3,18 +3,13 @@ the same numbers as run_outer one by one, on one device or four virtual ones."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import run_on_cpu_devices
 
 from l2l_core import outer
 
-ROOT = Path(__file__).resolve().parents[1]
 
 INITS = [(-2.0, -0.5), (0.0, -1.5), (-1.0, -1.0), (-1.5, -0.3), (-2.5, -2.0)]
 SEEDS = [0, 1, 2, 3, 7]
@@ -87,12 +82,7 @@ print(json.dumps(out))
 
 
 def test_four_devices_give_the_same_numbers_as_one():
-    env = dict(os.environ, JAX_NUM_CPU_DEVICES="4", JAX_PLATFORMS="cpu", PYTHONPATH=str(ROOT))
-    env.pop("XLA_FLAGS", None)
-    res = subprocess.run([sys.executable, "-c", _CHILD], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr[-3000:]
-    out = json.loads(res.stdout.strip().splitlines()[-1])
+    out = run_on_cpu_devices(_CHILD)
     for m, sharded in out.items():
         one = outer.run_outer_batch(m, INITS, STEPS, seeds=SEEDS, **CASES[m], **COMMON)
         for got, want in zip(sharded, one):

@@ -9,11 +9,9 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,6 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import run_on_cpu_devices
 
 from l2l_core import compile_cache, landscape
 from l2l_core.fastmath import sincos
@@ -189,12 +188,7 @@ print(json.dumps(out))
 
 
 def test_four_devices_give_the_same_numbers_as_one():
-    env = dict(os.environ, JAX_NUM_CPU_DEVICES="4", JAX_PLATFORMS="cpu", PYTHONPATH=str(ROOT))
-    env.pop("XLA_FLAGS", None)
-    res = subprocess.run([sys.executable, "-c", _SHARDED_CHILD], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr[-3000:]
-    out = json.loads(res.stdout.strip().splitlines()[-1])
+    out = run_on_cpu_devices(_SHARDED_CHILD)
     lrs, omm = np.linspace(-3, 2, 300), np.linspace(-3, 0, 222)
     np.testing.assert_array_equal(np.array(out["grid"], np.float32), meta_loss_grid(lrs, omm))
     np.testing.assert_array_equal(
