@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from l2l_core.runtime.setup import setup_process
 from pages._shared import warm_engine
 
 st.set_page_config(page_title="Meta-loss landscape explorer", page_icon=":material/landscape:", layout="wide")
@@ -17,5 +18,6 @@ PAGES = {
     "Learning to learn": [st.Page("pages/learned_optimizer.py", title="Learned optimizer", icon=":material/psychology:")],
 }
 
+setup_process()  # once per process (idempotent): the persistent compile cache
 warm_engine()
 st.navigation(PAGES).run()

@@ -29,6 +29,8 @@ import sys, time, json
 t0 = time.perf_counter()
 import numpy as np
 import l2l_core.landscape as L
+from l2l_core.runtime.setup import setup_process
+setup_process()  # what app.py and the CLI do at start (the persistent compile cache)
 t1 = time.perf_counter()
 n = int(sys.argv[1])
 z = L.meta_loss_grid(np.linspace(-3, 2, n), np.linspace(-3, 0, n))

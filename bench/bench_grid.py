@@ -48,7 +48,9 @@ def main(argv=None) -> int:
 
     t0 = time.perf_counter()
     import l2l_core.landscape  # noqa: F401
+    from l2l_core.runtime.setup import setup_process
 
+    setup_process()  # as app.py and the CLI do
     import_s = time.perf_counter() - t0
     first_s, z = project_grid(args.n)
     rows = {"project": {"first": first_s, "warm": [], "mean": clipped_mean(z), "import": import_s}}

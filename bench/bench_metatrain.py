@@ -33,8 +33,11 @@ def peer_seconds(steps: int) -> float:
 def ours_seconds(steps: int, chunk: int = 10) -> tuple[float, float]:
     import jax
 
-    from l2l_core.learned import init_meta_params
-    from l2l_core import metatrain as mt
+    from l2l_core.learned.lstm import init_meta_params
+    from l2l_core.learned import metatrain as mt
+    from l2l_core.runtime.setup import setup_process
+
+    setup_process()  # as app.py and the CLI do
 
     cfg = mt.preset_config("full", chunk=chunk)
     structure = mt.dataclasses.replace(cfg, meta_steps=1, seed=0, chunk=1, val_tasks=1, eval_steps=1)

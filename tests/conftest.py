@@ -1,5 +1,13 @@
-"""Shared fixtures. The browser tests share one `streamlit run` server and one
-headless Chromium (Debian's, driven by Playwright) for the whole session."""
+"""Shared fixtures and the suite's set-up.
+
+Layout: ``tests/core/<role>/`` mirrors ``l2l_core/``, ``tests/app/`` drives the
+pages with streamlit.testing, ``tests/e2e/`` drives the real server in headless
+Chromium (Debian's, through Playwright; one server and one browser for all).
+Markers: ``browser`` (everything under e2e/, and the few browser cases beside
+the AppTests) and ``slow``; ``pytest -m "not slow and not browser"`` is the
+quick developer loop. Hypothesis profiles: ``ci`` (default, what ``make test``
+runs) and ``dev`` (``HYPOTHESIS_PROFILE=dev``, fewer examples).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +21,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile("ci", max_examples=3000, deadline=None, derandomize=True, database=None,
+                          suppress_health_check=list(HealthCheck))
+settings.register_profile("dev", max_examples=200, deadline=None, derandomize=True, database=None,
+                          suppress_health_check=list(HealthCheck))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -21,6 +36,19 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--disable-dev-shm-usage",
 ]
+
+
+def pytest_configure(config):
+    # What the app and the CLI do at start: the persistent compilation cache.
+    from l2l_core.runtime.setup import setup_process
+
+    setup_process()
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "e2e" in Path(str(item.fspath)).parts:
+            item.add_marker(pytest.mark.browser)
 
 
 def free_port() -> int:

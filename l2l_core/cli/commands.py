@@ -1,0 +1,217 @@
+"""Command line: ``python -m l2l_core <command> ...``.
+
+Each command is a pair (add_arguments, run) in :data:`COMMANDS`; ``run``
+returns a process exit code. Bad arguments print a one-line error and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from l2l_core.landscape import grid as landscape
+from l2l_core.cli.learned import add_compare_args, add_metatrain_args, run_compare_cli, run_metatrain_cli
+from l2l_core.inner.hyperparams import lr_momentum
+from l2l_core.inner.problems import DEFAULT_PROBLEM, PROBLEMS
+from l2l_core.runtime.setup import setup_process
+from l2l_core.cli.reproduce import add_reproduce_args, run_reproduce_cli
+
+
+def _add_problem_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--problem",
+        default=DEFAULT_PROBLEM,
+        metavar="NAME|FORMULA",
+        help=f"inner loss: a preset ({', '.join(PROBLEMS)}; default {DEFAULT_PROBLEM}) "
+        "or a formula in x, e.g. \"log(x**2 + 1 + sin(3*x)) + 1.5\"",
+    )
+    p.add_argument("--x0", type=float, default=-4.0, help="initial inner parameter (default -4)")
+    p.add_argument("--steps", type=int, default=50, help="inner steps in the unroll (default 50)")
+    p.add_argument(
+        "--reduce", default="mean", choices=list(landscape.REDUCTIONS), help="outer-loss summary"
+    )
+
+
+def _problem_kwargs(args) -> dict:
+    return dict(problem=args.problem, x0=args.x0, steps=args.steps, reduce=args.reduce)
+
+
+def save_arrays(path: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
+    """Writes ``arrays`` (and ``meta`` as JSON) to .npz, or a CSV table, atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    if path.suffix == ".csv":
+        with open(tmp, "w") as f:
+            f.write(csv_text(arrays))
+    else:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, meta=np.asarray(json.dumps(meta)), **arrays)
+    tmp.replace(path)
+
+
+def csv_text(arrays: dict[str, np.ndarray]) -> str:
+    """A grid as a matrix (first row log10 lr, first column log10(1-momentum));
+    a sweep as two columns."""
+    if "loss" in arrays and arrays["loss"].ndim == 2:
+        lrs, omm, z = arrays["log_lrs"], arrays["log_one_minus_moms"], arrays["loss"]
+        lines = ["log10_1m_momentum\\log10_lr," + ",".join(f"{v:.9g}" for v in lrs)]
+        lines += [f"{m:.9g}," + ",".join(f"{v:.7g}" for v in row) for m, row in zip(omm, z)]
+    else:
+        cols = list(arrays)
+        lines = [",".join(cols)]
+        lines += [",".join(f"{v:.9g}" for v in row) for row in zip(*(arrays[c] for c in cols))]
+    return "\n".join(lines) + "\n"
+
+
+# -- grid ---------------------------------------------------------------------
+
+
+def _grid_args(p):
+    p.add_argument("--res", type=int, default=500, help="points per axis (default 500, max 4096)")
+    p.add_argument("--lr-range", type=float, nargs=2, default=(-3.0, 2.0), metavar=("LO", "HI"),
+                   help="log10 learning-rate range (default -3 2)")
+    p.add_argument("--mom-range", type=float, nargs=2, default=(-3.0, 0.0), metavar=("LO", "HI"),
+                   help="log10(1 - momentum) range (default -3 0)")
+    _add_problem_args(p)
+    p.add_argument("--out", type=Path, default=Path("grid.npz"), help=".npz or .csv output")
+
+
+def _grid_run(args) -> int:
+    log_lrs, log_omm = landscape.axes(args.lr_range, args.mom_range, args.res)
+    t0 = time.perf_counter()
+    z = landscape.meta_loss_grid(log_lrs, log_omm, **_problem_kwargs(args))
+    seconds = time.perf_counter() - t0
+    meta = dict(_problem_kwargs(args), seconds=seconds, shape=list(z.shape))
+    save_arrays(args.out, {"loss": z, "log_lrs": log_lrs, "log_one_minus_moms": log_omm}, meta)
+    best = landscape.best_cell(z, log_lrs, log_omm)
+    print(json.dumps(dict(meta, out=str(args.out), diverged=int(np.isnan(z).sum()),
+                          best=None if best is None else dict(zip(("log_lr", "log_one_minus_mom", "loss"), best)))))
+    return 0
+
+
+# -- sweep --------------------------------------------------------------------
+
+
+def _sweep_args(p):
+    p.add_argument("--points", type=int, default=5000, help="learning rates (default 5000, as the post)")
+    p.add_argument("--lr-range", type=float, nargs=2, default=(-3.0, 2.0), metavar=("LO", "HI"),
+                   help="log10 learning-rate range (default -3 2)")
+    p.add_argument("--momentum", type=float, default=0.9, help="fixed momentum (default 0.9)")
+    _add_problem_args(p)
+    p.add_argument("--out", type=Path, default=Path("sweep.npz"), help=".npz or .csv output")
+
+
+def _sweep_run(args) -> int:
+    if not 2 <= args.points <= landscape.MAX_CELLS:
+        raise ValueError(f"--points must be between 2 and {landscape.MAX_CELLS:,}")
+    log_lrs = np.linspace(*args.lr_range, args.points)
+    t0 = time.perf_counter()
+    loss = landscape.lr_sweep(log_lrs, args.momentum, **_problem_kwargs(args))
+    seconds = time.perf_counter() - t0
+    meta = dict(_problem_kwargs(args), momentum=args.momentum, seconds=seconds)
+    save_arrays(args.out, {"log_lrs": log_lrs, "loss": loss}, meta)
+    i = int(np.nanargmin(loss)) if np.isfinite(loss).any() else None
+    print(json.dumps(dict(meta, out=str(args.out), diverged=int(np.isnan(loss).sum()),
+                          best_log_lr=None if i is None else float(log_lrs[i]),
+                          best_loss=None if i is None else float(loss[i]))))
+    return 0
+
+
+# -- outer ----------------------------------------------------------------------
+
+
+def _outer_args(p):
+    from l2l_core import outer
+
+    p.add_argument("--method", default="grad", choices=list(outer.METHODS), help="outer method (default grad)")
+    p.add_argument("--init", type=float, nargs=2, default=(-2.0, -0.5), metavar=("LOG_LR", "LOG_1M_MOM"),
+                   help="start (log10 lr, log10(1-momentum)); the post: -2 -0.5 and 0 -1.5")
+    p.add_argument("--steps", type=int, default=100, help="outer steps (default 100)")
+    p.add_argument("--seeds", type=int, nargs="+", default=None, metavar="SEED",
+                   help="several seeds: one summary per seed (overrides --seed)")
+    p.add_argument("--seed", type=int, default=0, help="PRNG seed (default 0)")
+    p.add_argument("--lr", type=float, default=None, help="outer learning rate (default 0.01)")
+    p.add_argument("--clip", type=float, default=None, help="clip each gradient entry to +-CLIP (default 10)")
+    p.add_argument("--std", type=float, default=None, help="ES/PES/random perturbation std (default 0.1)")
+    p.add_argument("--std-final", type=float, default=None, help="ES: anneal std geometrically to this")
+    p.add_argument("--pairs", type=int, default=None, help="ES/PES antithetic pairs per step (default 1)")
+    p.add_argument("--truncation-length", type=int, default=None, help="PES/TBPTT truncation (default 10)")
+    p.add_argument("--problem", default="log_sin", help="inner loss (registry name)")
+    p.add_argument("--x0", type=float, default=-4.0, help="initial inner parameter (default -4)")
+    p.add_argument("--inner-steps", type=int, default=50, help="inner steps in the unroll (default 50)")
+    p.add_argument("--json", action="store_true", help="print one JSON object (with the trajectory)")
+
+
+def _outer_run(args) -> int:
+    from l2l_core import outer
+
+    opts = {k: v for k, v in dict(lr=args.lr, clip=args.clip, std=args.std, std_final=args.std_final,
+                                  pairs=args.pairs, truncation_length=args.truncation_length).items()
+            if v is not None}
+    opts.update(problem=args.problem, x0=args.x0, inner_steps=args.inner_steps)
+    seeds = args.seeds if args.seeds else [args.seed]
+    results = []
+    for seed in seeds:
+        t0 = time.perf_counter()
+        run = outer.run_outer_full(args.method, args.init, args.steps, seed=seed, **opts)
+        seconds = time.perf_counter() - t0
+        end = run.trajectory[-1]
+        results.append(dict(seed=seed, seconds=round(seconds, 4), end=[float(end[0]), float(end[1])],
+                            **_end_hparams(end),
+                            end_loss=run.final_loss,
+                            start_loss=float(run.losses[0]) if np.isfinite(run.losses[0]) else None,
+                            trajectory=run.trajectory.tolist() if args.json else None))
+    finals = np.array([r["end_loss"] for r in results], dtype=float)
+    summary = dict(method=args.method, init=list(args.init), steps=args.steps, options=opts,
+                   end_loss_median=float(np.nanmedian(finals)) if np.isfinite(finals).any() else None,
+                   end_loss_mean=float(np.nanmean(finals)) if np.isfinite(finals).any() else None,
+                   runs=results)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        for r in results:
+            print(f"seed {r['seed']}: end (log10 lr, log10(1-mom)) = ({r['end'][0]:.4f}, {r['end'][1]:.4f}) "
+                  f"outer loss {r['end_loss']:.4f}  [{r['seconds']:.3f} s]")
+        print(f"median end loss over {len(results)} seed(s): {summary['end_loss_median']}")
+    return 0
+
+
+COMMANDS = {
+    "grid": ("the 2-D lr x momentum meta-loss landscape", _grid_args, _grid_run),
+    "sweep": ("outer loss against learning rate at a fixed momentum", _sweep_args, _sweep_run),
+    "metatrain": ("meta-train the LSTM optimizer (truncated BPTT)", add_metatrain_args, run_metatrain_cli),
+    "compare": ("learned optimizer vs tuned SGD/Adam/RMSprop/NAG", add_compare_args, run_compare_cli),
+    "outer": ("outer-train (lr, momentum) by grad, ES, PES, TBPTT or random search", _outer_args, _outer_run),
+    "reproduce": ("regenerate every figure of both posts as PNG, plus headline.json", add_reproduce_args,
+                  run_reproduce_cli),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m l2l_core", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (help_text, add_arguments, _) in COMMANDS.items():
+        add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_process()
+    try:
+        return COMMANDS[args.command][2](args)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def _end_hparams(point) -> dict:
+    lr, momentum = lr_momentum(float(point[0]), float(point[1]))
+    return dict(end_lr=float(lr), end_momentum=float(momentum))

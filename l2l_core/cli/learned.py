@@ -1,0 +1,82 @@
+"""CLI commands ``metatrain`` and ``compare`` (registered in ``cli.COMMANDS``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from l2l_core.learned.baselines import BASELINES
+from l2l_core.learned.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint, save_checkpoint
+from l2l_core.learned.comparison import compare
+from l2l_core.learned.lstm import PREPROCESSORS, LSTMConfig
+from l2l_core.learned.metatrain import PRESETS, metatrain, preset_config
+from l2l_core.learned.tasks import REDUCTIONS
+
+
+def add_metatrain_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--preset", default="full", choices=sorted(PRESETS),
+                   help="full: the post's 1000 meta-steps; short: a run of under a minute")
+    p.add_argument("--meta-steps", type=int, default=None, help="override the preset's meta-steps")
+    p.add_argument("--seed", type=int, default=0, help="seed of the init and the training tasks")
+    p.add_argument("--out", type=Path, required=True, help="checkpoint directory to write")
+    p.add_argument("--reduction", default=None, choices=REDUCTIONS,
+                   help="inner gradient: per-task (sum, default) or the post's batch mean")
+    p.add_argument("--preprocess", default=None, choices=PREPROCESSORS, help="LSTM input (default log_sign)")
+    p.add_argument("--meta-lr", type=float, default=None, help="Adam meta learning rate (default 1e-2)")
+    p.add_argument("--batch", type=int, default=None, help="tasks per meta-step (default 128)")
+    p.add_argument("--chunk", type=int, default=None, help="meta-steps per jitted chunk (default 10)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run_metatrain_cli(args) -> int:
+    overrides = {k: v for k, v in dict(meta_steps=args.meta_steps, seed=args.seed, reduction=args.reduction,
+                                       meta_lr=args.meta_lr, batch=args.batch, chunk=args.chunk).items()
+                 if v is not None}
+    if args.preprocess is not None:
+        overrides["lstm"] = LSTMConfig(preprocess=args.preprocess)
+    cfg = preset_config(args.preset, **overrides)
+
+    def progress(p):
+        if not args.json:
+            print(f"meta-step {p.done}/{p.total}  meta-loss {p.meta_loss[-1]:.4g}  "
+                  f"validation {p.val_loss[-1]:.4g} (best {p.best_val:.4g})  {p.elapsed:.1f} s", file=sys.stderr)
+
+    result = metatrain(cfg, callback=progress)
+    summary = dict(result.summary(), seconds=result.seconds, compile_seconds=result.compile_seconds,
+                   seconds_per_meta_step=result.seconds_per_meta_step, preset=args.preset)
+    path = save_checkpoint(args.out, result.params, cfg, result.curve, summary)
+    out = dict(out=str(path.parent), config=cfg.to_dict(), **summary)
+    out = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in out.items()}
+    print(json.dumps(out) if args.json else "\n".join(f"{k}: {v}" for k, v in out.items() if k != "config"))
+    return 0
+
+
+def add_compare_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT,
+                   help="learned-optimizer checkpoint directory (default: the shipped one)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the evaluation tasks")
+    p.add_argument("--steps", type=int, default=100, help="optimization steps (default 100)")
+    p.add_argument("--dim", type=int, default=None, help="task dimension (default: the trained one)")
+    p.add_argument("--batch", type=int, default=128, help="number of tasks (default 128)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run_compare_cli(args) -> int:
+    res = compare(load_checkpoint(args.checkpoint), seed=args.seed, steps=args.steps, dim=args.dim,
+                  batch=args.batch)
+    clean = lambda v: v if math.isfinite(v) else None  # noqa: E731
+    out = dict(initial=res["initial"], final={k: clean(v) for k, v in res["final"].items()},
+               best_lr=res["best_lr"], seed=res["seed"], steps=res["steps"], dim=res["dim"],
+               batch=res["batch"], checkpoint=res["checkpoint"], seconds=res["seconds"])
+    if args.json:
+        print(json.dumps(out))
+    else:
+        print(f"{res['batch']} tasks from seed {res['seed']}, dim {res['dim']}, loss after {res['steps']} steps "
+              f"(initial {res['initial']:.4g}):")
+        for k, v in res["final"].items():
+            lr = f"  (best lr {res['best_lr'][k]:.3g})" if k in BASELINES else ""
+            print(f"  {k:8s} {v:.4g}{lr}")
+    return 0

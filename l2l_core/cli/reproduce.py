@@ -1,0 +1,44 @@
+"""CLI command ``reproduce`` (registered in ``cli.COMMANDS``); the work is in
+:mod:`l2l_core.io.reproduce`, imported only when the command runs (plotly is slow to import)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def add_reproduce_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", type=Path, required=True, help="folder for the PNGs, data/*.npz and headline.json")
+    p.add_argument("--small", action="store_true",
+                   help="shrink every experiment (400-point sweep, 160x160 grid, 300 ES steps, 16 tasks): for tests")
+    p.add_argument("--checkpoint", type=Path, default=None,
+                   help="learned-optimizer checkpoint (default: the shipped checkpoints/default)")
+    p.add_argument("--scale", type=float, default=None, help="PNG scale factor (default 2; 1 with --small)")
+    p.add_argument("--docs", type=Path, default=None, metavar="DIR",
+                   help="also write shrunk copies (0.6x, 256 colours) of every PNG and headline.json to DIR, "
+                        "e.g. docs/figures")
+    p.add_argument("--json", action="store_true", help="print headline.json to stdout when done")
+
+
+def run_reproduce_cli(args) -> int:
+    import dataclasses
+
+    from l2l_core.io import reproduce
+
+    config = reproduce.SMALL if args.small else reproduce.FULL
+    if args.scale is not None:
+        config = dataclasses.replace(config, scale=args.scale)
+    log = (lambda s: print(s, file=sys.stderr)) if args.json else print
+    head = reproduce.reproduce(args.out, config, checkpoint=args.checkpoint, log=log)
+    if args.docs is not None:
+        reproduce.write_docs_copies(args.out, args.docs, head)
+    if args.json:
+        print(json.dumps(head))
+    else:
+        q = head["quadratic"]
+        print(f"wrote {len(head['figures'])} figures and headline.json to {args.out} "
+              f"in {head['seconds']['total']:.1f} s" + (f"; quadratic part skipped: {q['skipped']}" if "skipped" in q
+                                                           else ""))
+    return 0

@@ -1,0 +1,27 @@
+"""The meta-loss landscape: the outer loss of SGD with momentum, its 1-D
+learning-rate sweep and its 2-D (lr, momentum) grid, and deep zoom.
+
+- :mod:`~l2l_core.landscape.grid`: ``outer_loss``, ``lr_sweep``, ``meta_loss_grid``
+  (jitted, double-vmapped, chunked, sharded over devices) and ``warmup``.
+- :mod:`~l2l_core.landscape.fastmath`: the float32 ``sincos`` of the hot loop.
+- :mod:`~l2l_core.landscape.zoom`: deep-zoom windows, float64 when float32 runs out.
+"""
+
+from l2l_core.landscape import zoom
+from l2l_core.landscape.grid import (
+    MAX_CELLS,
+    MAX_LOG10,
+    REDUCTIONS,
+    axes,
+    best_cell,
+    lr_sweep,
+    meta_loss_grid,
+    outer_loss,
+    outer_loss_from_hparams,
+    warmup,
+)
+
+__all__ = [
+    "MAX_CELLS", "MAX_LOG10", "REDUCTIONS", "axes", "best_cell", "lr_sweep", "meta_loss_grid",
+    "outer_loss", "outer_loss_from_hparams", "warmup", "zoom",
+]

@@ -1,0 +1,412 @@
+"""The outer loss of SGD with momentum, and its 1-D sweep and 2-D landscape.
+
+The outer (meta-) loss of hyperparameters (lr, momentum) is a summary of the
+inner losses over an unroll of ``steps`` steps from ``x0``: their mean (the
+post's choice), the final loss, or the minimum. Hyperparameters are traced
+values, so a whole grid is one jitted, double-vmapped computation; only the
+problem, the step count, the summary and the chunk shape are static.
+
+Grids are evaluated in fixed-shape chunks, so memory stays bounded at any
+resolution and a new resolution never recompiles.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from l2l_core.runtime import sharding
+from l2l_core.landscape.fastmath import sincos
+from l2l_core.inner.hyperparams import lr_momentum
+from l2l_core.inner.problems import DEFAULT_PROBLEM, PROBLEMS, InnerProblem
+from l2l_core.inner.unroll import check_finite, check_steps, resolve_problem, sgd_momentum_step
+
+
+REDUCTIONS = {
+    "mean": "mean inner loss over the unroll (the post's outer loss)",
+    "final": "inner loss at the last iterate",
+    "min": "lowest inner loss seen during the unroll",
+}
+
+#: Largest |log10 lr| or |log10(1 - momentum)| accepted (10**30 is far past divergence).
+MAX_LOG10 = 30.0
+#: Most cells one grid or sweep may have (4096 x 4096): 64 MiB of float32 output.
+MAX_CELLS = 4096 * 4096
+#: Chunk shape (rows, columns) per device of the double vmap; cells fill it in
+#: order. Grids of at most one row's worth of cells per device use 1 row.
+CHUNK_SHAPE = (16, 4096)
+
+
+def _running_min(acc, loss):
+    # An infinite loss marks the run as diverged: turn it into NaN, which min keeps.
+    return jnp.minimum(acc, jnp.where(loss < jnp.inf, loss, jnp.nan))
+
+
+def _summarize(losses_acc, x_final, v_final, value_and_grad, steps, reduce):
+    """The outer loss from the run's accumulator and final state.
+
+    A run counts as diverged (NaN) if the summary or the final state is
+    non-finite: non-finite values propagate, so the final state tells whether
+    the run ever left the finite numbers, even on its last update.
+    """
+    if reduce == "mean":
+        out = losses_acc / steps
+    elif reduce == "min":
+        out = losses_acc
+    else:  # "final"
+        out = value_and_grad(x_final)[0]
+    finite = jnp.isfinite(out) & jnp.isfinite(x_final) & jnp.isfinite(v_final)
+    return jnp.where(finite, out, jnp.nan)
+
+
+def outer_loss_from_hparams(lr, momentum, *, value_and_grad, x0, steps, reduce):
+    """Outer loss of one (lr, momentum) pair; scalar in, scalar out, traceable.
+
+    Diverged (non-finite) runs give NaN.
+    """
+    dtype = jnp.result_type(lr)
+    x = jnp.asarray(x0, dtype)
+    init_acc = jnp.asarray(jnp.inf if reduce == "min" else 0.0, dtype)
+
+    def body(carry, _):
+        x, v, acc = carry
+        x, v, loss = sgd_momentum_step(value_and_grad, x, v, lr, momentum)
+        acc = _running_min(acc, loss) if reduce == "min" else acc + loss
+        return (x, v, acc), None
+
+    (x, v, acc), _ = jax.lax.scan(
+        body, (x, jnp.zeros_like(x), init_acc), None, length=steps
+    )
+    return _summarize(acc, x, v, value_and_grad, steps, reduce)
+
+
+def outer_loss(
+    outer_params,
+    *,
+    problem: str | InnerProblem = "log_sin",
+    x0: float = -4.0,
+    steps: int = 50,
+    reduce: str = "mean",
+):
+    """Outer loss at ``outer_params = (log10 lr, log10(1 - momentum))``.
+
+    Differentiable with ``jax.grad`` (the gradient through the whole unroll)
+    and vmappable; this is the function the outer optimizers descend.
+    """
+    p = resolve_problem(problem)
+    log_lr, log_omm = outer_params[0], outer_params[1]
+    lr, momentum = lr_momentum(log_lr, log_omm, jnp)
+    return outer_loss_from_hparams(
+        lr, momentum, value_and_grad=p.value_and_grad, x0=x0, steps=steps, reduce=reduce
+    )
+
+
+# -- the grid kernel ------------------------------------------------------------
+#
+# Speed notes (2-core AVX-512 CPU; bench/bench_grid.py measures them):
+# - XLA's CPU sin/cos cost ~4.4 ns an element, 80% of the old grid's time; the
+#   presets' float32 fast path uses l2l_core.landscape.fastmath.sincos (one shared range
+#   reduction + polynomials in jnp) instead: 2.2 s -> ~0.3 s at 2000 x 2000.
+# - Several steps are unrolled into one loop body so XLA fuses them into one
+#   pass over the chunk (fewer loads/stores of x, v, acc and fewer loop trips).
+# - Chunks of 16 x 4096 cells (256 KiB per state array) are dispatched from one
+#   thread per core; jax releases the GIL while a chunk runs.
+# - steps and x0 are traced (a while loop), so the steps slider never recompiles;
+#   chunk shapes come in two buckets, so no resolution ever recompiles.
+
+
+def _fast_log_sin_vg(x):
+    s3, c3 = sincos(3.0 * x)
+    q = x * x + 1.0 + s3
+    return jnp.log(q) + 1.5, (2.0 * x + 3.0 * c3) / q
+
+
+def _fast_rippled_bowl_vg(x):
+    s4, c4 = sincos(4.0 * x)
+    return 0.1 * x * x + 0.5 * (1.0 - c4), 0.2 * x + 2.0 * s4
+
+
+#: Presets whose value_and_grad has a float32 fast twin (same maths, cheaper sin/cos).
+FAST_VALUE_AND_GRAD = {
+    PROBLEMS[name].value_and_grad: fn
+    for name, fn in (("log_sin", _fast_log_sin_vg), ("rippled_bowl", _fast_rippled_bowl_vg))
+    if name in PROBLEMS
+}
+FAST_VALUE_AND_GRAD_NAMES = tuple(n for n, p in PROBLEMS.items() if p.value_and_grad in FAST_VALUE_AND_GRAD)
+
+#: Steps fused into one loop body of the grid kernel.
+SCAN_UNROLL = 5
+
+
+def _kernel_value_and_grad(p: InnerProblem, dtype):
+    if np.dtype(dtype) == np.float32:
+        return FAST_VALUE_AND_GRAD.get(p.value_and_grad, p.value_and_grad)
+    return p.value_and_grad
+
+
+def _cell_loss(lr, momentum, x0, steps, *, value_and_grad, reduce, unroll):
+    """outer_loss_from_hparams with a traced step count (forward only)."""
+    dtype = jnp.result_type(lr)
+    x = x0.astype(dtype)
+    init_acc = jnp.asarray(jnp.inf if reduce == "min" else 0.0, dtype)
+
+    def step(carry):
+        x, v, acc = carry
+        x, v, loss = sgd_momentum_step(value_and_grad, x, v, lr, momentum)
+        acc = _running_min(acc, loss) if reduce == "min" else acc + loss
+        return x, v, acc
+
+    def block(_, carry):
+        for _ in range(unroll):
+            carry = step(carry)
+        return carry
+
+    carry = (x, jnp.zeros_like(x), init_acc)
+    carry = jax.lax.fori_loop(0, steps % unroll, lambda _, c: step(c), carry)
+    x, v, acc = jax.lax.fori_loop(0, steps // unroll, block, carry)
+    return _summarize(acc, x, v, value_and_grad, steps.astype(dtype), reduce)
+
+
+@partial(jax.jit, static_argnames=("value_and_grad", "reduce", "unroll"))
+def _chunk_kernel(lr, momentum, x0, steps, *, value_and_grad, reduce, unroll=SCAN_UNROLL):
+    fn = partial(_cell_loss, x0=x0, steps=steps, value_and_grad=value_and_grad, reduce=reduce, unroll=unroll)
+    return jax.vmap(jax.vmap(fn))(lr, momentum)
+
+
+def _check_axis(name: str, values) -> np.ndarray:
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a 1-D array of numbers") from None
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"{name} is empty; give at least one value")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains non-finite values (NaN or infinity)")
+    if np.abs(arr).max() > MAX_LOG10:
+        raise ValueError(f"{name} holds log10 values beyond +-{MAX_LOG10:g}; use a range inside it")
+    return arr
+
+
+def _check_common(problem, x0, steps, reduce, dtype):
+    p = resolve_problem(problem)
+    x0 = check_finite("x0", x0)
+    steps = check_steps(steps)
+    if reduce not in REDUCTIONS:
+        raise ValueError(f"unknown outer-loss summary {reduce!r}; choose one of {list(REDUCTIONS)}")
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+    if dtype == np.float64 and not jax.config.jax_enable_x64:
+        raise ValueError("float64 needs jax_enable_x64: set JAX_ENABLE_X64=1 or jax.config.update('jax_enable_x64', True)")
+    return p, x0, steps, dtype
+
+
+#: Rows per device of a full chunk on a GPU/TPU (1M cells: enough to fill one).
+ACCELERATOR_CHUNK_ROWS = 256
+
+
+def _chunk_rows(n_cells: int, n_devices: int) -> int:
+    """Rows per device of the chunk: two buckets, so resolutions never recompile."""
+    rows, cols = CHUNK_SHAPE
+    if n_cells <= n_devices * cols:
+        return 1
+    if jax.default_backend() != "cpu" and CHUNK_SHAPE == (16, 4096):
+        return ACCELERATOR_CHUNK_ROWS
+    return rows
+
+
+def _evaluate_cells(cells, n, p, x0, steps, reduce, dtype) -> np.ndarray:
+    """Outer loss of n cells in fixed-shape chunks, sharded over all devices.
+
+    ``cells(flat_indices)`` gives the (lr, momentum) arrays, in ``dtype``, of
+    those cells (indices past n are clipped: padding cells are computed and
+    dropped). Chunks are dispatched from a thread pool, one thread per core.
+    """
+    devices = sharding.grid_devices()
+    n_dev = len(devices)
+    rows = _chunk_rows(n, n_dev) * n_dev
+    cols = CHUNK_SHAPE[1]
+    per_chunk = rows * cols
+    n_chunks = -(-n // per_chunk)
+    out = np.empty((n_chunks, per_chunk), dtype)
+    vg = _kernel_value_and_grad(p, dtype)
+    x0 = dtype.type(x0)
+    steps = np.int32(steps)
+
+    def run_chunk(c: int) -> None:
+        idx = np.minimum(np.arange(c * per_chunk, (c + 1) * per_chunk), n - 1)
+        lr, mom = (a.reshape(rows, cols) for a in cells(idx))
+        lr, mom = sharding.shard_rows(lr, devices), sharding.shard_rows(mom, devices)
+        z = _chunk_kernel(lr, mom, x0, steps, value_and_grad=vg, reduce=reduce, unroll=SCAN_UNROLL)
+        out[c] = sharding.to_host(z).reshape(-1)
+
+    sharding.run_parallel(run_chunk, n_chunks)
+    return out.reshape(-1)[:n]
+
+
+def meta_loss_grid(
+    log_lrs,
+    log_one_minus_moms,
+    *,
+    problem: str | InnerProblem = "log_sin",
+    x0: float = -4.0,
+    steps: int = 50,
+    reduce: str = "mean",
+    dtype=np.float32,
+) -> np.ndarray:
+    """The 2-D meta-loss landscape over (learning rate, momentum).
+
+    Args:
+      log_lrs: 1-D, log10 of the learning rates (columns).
+      log_one_minus_moms: 1-D, log10(1 - momentum) (rows).
+      problem: inner problem, a registry name or InnerProblem.
+      x0: initial inner parameter.
+      steps: inner steps in the unroll.
+      reduce: "mean" (the post's), "final" or "min"; see REDUCTIONS.
+      dtype: float32 (default) or float64 (needs jax_enable_x64).
+
+    Returns:
+      Array of shape (len(log_one_minus_moms), len(log_lrs)) and dtype
+      ``dtype``; NaN where a run became non-finite.
+
+    Raises:
+      ValueError: an axis is empty, not 1-D or not finite, the grid has more
+        than MAX_CELLS cells, or another argument is out of range.
+    """
+    log_lrs = _check_axis("log_lrs", log_lrs)
+    log_omm = _check_axis("log_one_minus_moms", log_one_minus_moms)
+    n_cells = log_lrs.size * log_omm.size
+    if n_cells > MAX_CELLS:
+        raise ValueError(
+            f"grid of {log_omm.size} x {log_lrs.size} = {n_cells:,} cells exceeds the cap of "
+            f"{MAX_CELLS:,} (4096 x 4096); zoom into a window instead"
+        )
+    p, x0, steps, dtype = _check_common(problem, x0, steps, reduce, dtype)
+    lr_axis, mom_axis = (a.astype(dtype) for a in lr_momentum(log_lrs, log_omm))
+    n_cols = log_lrs.size
+
+    def cells(idx):
+        return lr_axis[idx % n_cols], mom_axis[idx // n_cols]
+
+    flat = _evaluate_cells(cells, n_cells, p, x0, steps, reduce, dtype)
+    return flat.reshape(log_omm.size, log_lrs.size)
+
+
+def lr_sweep(
+    log_lrs,
+    momentum: float = 0.9,
+    *,
+    problem: str | InnerProblem = "log_sin",
+    x0: float = -4.0,
+    steps: int = 50,
+    reduce: str = "mean",
+    dtype=np.float32,
+) -> np.ndarray:
+    """Outer loss against learning rate at a fixed momentum (the post's sweep).
+
+    Args:
+      log_lrs: 1-D, log10 of the learning rates.
+      momentum: the fixed momentum coefficient (finite).
+      Other arguments as in :func:`meta_loss_grid`.
+
+    Returns:
+      Array of shape (len(log_lrs),); NaN where a run became non-finite.
+    """
+    log_lrs = _check_axis("log_lrs", log_lrs)
+    if log_lrs.size > MAX_CELLS:
+        raise ValueError(f"{log_lrs.size:,} learning rates exceed the cap of {MAX_CELLS:,}")
+    momentum = check_finite("momentum", momentum)
+    p, x0, steps, dtype = _check_common(problem, x0, steps, reduce, dtype)
+    lr_axis = lr_momentum(log_lrs, 0.0)[0].astype(dtype)
+    mom = dtype.type(momentum)
+
+    def cells(idx):
+        return lr_axis[idx], np.full(idx.shape, mom, dtype)
+
+    return _evaluate_cells(cells, log_lrs.size, p, x0, steps, reduce, dtype)
+
+
+def axes(lr_range=(-3.0, 2.0), omm_range=(-3.0, 0.0), resolution=500):
+    """Evenly spaced (log_lrs, log_one_minus_moms) for a square grid."""
+    lo, hi = (check_finite("log10 lr range", v) for v in lr_range)
+    mlo, mhi = (check_finite("log10(1-momentum) range", v) for v in omm_range)
+    if not lo < hi or not mlo < mhi:
+        raise ValueError("each range needs its lower end below its upper end")
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or not 2 <= resolution <= 4096:
+        raise ValueError(f"resolution must be an integer between 2 and 4096, got {resolution!r}")
+    return np.linspace(lo, hi, resolution), np.linspace(mlo, mhi, resolution)
+
+
+def best_cell(grid: np.ndarray, log_lrs, log_omm):
+    """(log_lr, log_omm, loss) of the lowest finite cell, or None if all diverged."""
+    if not np.isfinite(grid).any():
+        return None
+    i, j = np.unravel_index(np.nanargmin(grid), grid.shape)
+    return float(log_lrs[j]), float(log_omm[i]), float(grid[i, j])
+
+
+
+# -- warm-up ---------------------------------------------------------------------
+
+_warmed: set = set()
+_warm_lock = threading.Lock()
+
+
+def warmup(
+    problems=None,
+    reduces=None,
+    dtypes=(np.float32,),
+    *,
+    background: bool = False,
+):
+    """Compiles the grid kernels for the common shapes (idempotent, cheap when done).
+
+    Runs one tiny grid per (problem, summary, dtype, chunk bucket), so every
+    kernel a widget can reach is in jit's in-memory cache, loaded from the
+    persistent compilation cache in ``.jax_cache/`` when a previous process
+    compiled it (then ~0.1-0.3 s each, mostly tracing). Order: the default view
+    (the post's problem, mean summary) first. Call it once at server start.
+
+    Args:
+      problems: preset names (default: all of PROBLEMS, the default one first).
+      reduces: outer-loss summaries (default: all of REDUCTIONS, "mean" first).
+      dtypes: float32 by default; add float64 only under jax_enable_x64.
+      background: run in a daemon thread and return it instead of waiting.
+
+    Returns:
+      The number of kernels newly warmed, or the thread if ``background``.
+    """
+    if background:
+        t = threading.Thread(
+            target=warmup, args=(problems, reduces, dtypes), name="l2l-warmup", daemon=True
+        )
+        t.start()
+        return t
+    if problems is None:
+        problems = [DEFAULT_PROBLEM] + [n for n in PROBLEMS if n != DEFAULT_PROBLEM]
+    if reduces is None:
+        reduces = ["mean"] + [r for r in REDUCTIONS if r != "mean"]
+    n_dev = len(sharding.grid_devices())
+    cols = CHUNK_SHAPE[1]
+    # One grid per bucket: a single cell (1-row chunks) and just over one row (full chunks).
+    shapes = ((1, 1), (1, n_dev * cols + 1))
+    done = 0
+    for problem in problems:
+        for reduce in reduces:
+            for dtype in dtypes:
+                for rows, cols_ in shapes:
+                    key = (problem, reduce, np.dtype(dtype).name, rows, cols_, n_dev, CHUNK_SHAPE)
+                    with _warm_lock:
+                        if key in _warmed:
+                            continue
+                        meta_loss_grid(np.zeros(cols_) - 1.0, np.zeros(rows) - 1.0, problem=problem,
+                                       reduce=reduce, dtype=dtype, steps=SCAN_UNROLL + 1)
+                        _warmed.add(key)
+                        done += 1
+    return done

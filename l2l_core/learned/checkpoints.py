@@ -1,0 +1,135 @@
+"""Learned-optimizer checkpoints: one msgpack file, written atomically, read with checks.
+
+Layout of ``DIR/checkpoint.msgpack`` (flax.serialization msgpack; never pickle):
+
+    {"format": "l2l-lstm-optimizer", "version": 1, "sha256": hex, "payload": bytes}
+
+where ``payload`` is itself msgpack of ``{"config": json, "summary": json,
+"curve": {name: array}, "params": flax state dict}`` and ``sha256`` is its
+digest, so a truncated or altered file is always detected. ``DIR/run.json``
+is a human-readable copy of the config and summary (informational only).
+
+Saving writes a temporary file in the same directory, fsyncs it and renames
+it over the old one: a process killed mid-save leaves either the old
+checkpoint or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import jax
+import numpy as np
+from flax import serialization
+
+from l2l_core.learned.lstm import init_meta_params
+from l2l_core.learned.metatrain import MetaTrainConfig
+
+FORMAT = "l2l-lstm-optimizer"
+VERSION = 1
+FILENAME = "checkpoint.msgpack"
+MAX_BYTES = 16 * 2**20
+DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "default"
+
+
+@dataclasses.dataclass
+class Checkpoint:
+    params: Any
+    config: MetaTrainConfig
+    curve: dict
+    summary: dict
+    path: Path
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a checkpoint is meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def checkpoint_file(path: str | os.PathLike) -> Path:
+    """A checkpoint directory (or the file itself) -> the file."""
+    path = Path(path)
+    return path / FILENAME if path.is_dir() or path.suffix != ".msgpack" else path
+
+
+def save_checkpoint(directory: str | os.PathLike, params: Any, config: MetaTrainConfig,
+                    curve: dict | None = None, summary: dict | None = None) -> Path:
+    """Saves ``params`` with ``config``, ``curve`` and ``summary`` atomically; returns the file."""
+    config.validate()
+    summary = dict(summary or {})
+    curve = {k: np.asarray(v) for k, v in (curve or {}).items()}
+    payload = serialization.msgpack_serialize({
+        "config": json.dumps(config.to_dict()),
+        "summary": json.dumps(summary),
+        "curve": curve,
+        "params": serialization.to_state_dict(jax.tree.map(np.asarray, params)),
+    })
+    blob = serialization.msgpack_serialize({
+        "format": FORMAT, "version": VERSION,
+        "sha256": hashlib.sha256(payload).hexdigest(), "payload": payload,
+    })
+    directory = Path(directory)
+    path = directory / FILENAME
+    _atomic_write(path, blob)
+    readable = dict(format=FORMAT, version=VERSION, config=config.to_dict(), summary=summary)
+    _atomic_write(directory / "run.json", (json.dumps(readable, indent=2) + "\n").encode())
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike = DEFAULT_CHECKPOINT) -> Checkpoint:
+    """Loads and checks a checkpoint; raises ValueError saying what is wrong."""
+    file = checkpoint_file(path)
+    if not file.is_file():
+        raise ValueError(f"no checkpoint at {file}")
+    size = file.stat().st_size
+    if size > MAX_BYTES:
+        raise ValueError(f"{file} is {size:,} bytes, larger than any learned-optimizer checkpoint")
+    data = file.read_bytes()
+    try:
+        outer = serialization.msgpack_restore(data)
+    except Exception as e:  # msgpack raises several types for cut-off or foreign data
+        raise ValueError(f"{file} is truncated or not a checkpoint (cannot decode: {type(e).__name__})") from None
+    if not isinstance(outer, dict) or outer.get("format") != FORMAT:
+        raise ValueError(f"{file} is not a learned-optimizer checkpoint (format marker missing)")
+    if outer.get("version") != VERSION:
+        raise ValueError(f"{file} has checkpoint version {outer.get('version')!r}; this code reads {VERSION}")
+    payload = outer.get("payload")
+    if not isinstance(payload, bytes) or hashlib.sha256(payload).hexdigest() != outer.get("sha256"):
+        raise ValueError(f"{file} is corrupt: its checksum does not match its contents")
+    try:
+        inner = serialization.msgpack_restore(payload)
+        config = MetaTrainConfig.from_dict(json.loads(inner["config"])).validate()
+        summary = json.loads(inner["summary"])
+        curve = {k: np.asarray(v) for k, v in inner["curve"].items()}
+        state = inner["params"]
+    except (KeyError, TypeError, ValueError) as e:
+        raise ValueError(f"{file} has an unreadable payload: {e}") from None
+    template = init_meta_params(jax.random.PRNGKey(0), config.lstm)
+    try:
+        params = serialization.from_state_dict(template, state)
+    except Exception as e:
+        raise ValueError(f"{file}: parameters do not match its LSTM config ({e})") from None
+    for (kp, want), got in zip(jax.tree_util.tree_leaves_with_path(template), jax.tree.leaves(params)):
+        got = np.asarray(got)
+        if got.shape != want.shape or not np.all(np.isfinite(got)):
+            raise ValueError(f"{file}: parameter {jax.tree_util.keystr(kp)} has shape {got.shape} "
+                             f"(expected {want.shape}) or non-finite values")
+    params = jax.tree.map(lambda x: np.asarray(x, np.float32), params)
+    return Checkpoint(params, config, curve, summary, file.parent)

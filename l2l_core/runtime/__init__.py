@@ -1,0 +1,7 @@
+"""Running the engine: compilation cache, devices, job limits and background work.
+
+- :mod:`~l2l_core.runtime.compile_cache`: JAX's persistent compilation cache (set up by entry points).
+- :mod:`~l2l_core.runtime.sharding`: chunks and batches split over every device.
+- :mod:`~l2l_core.runtime.jobs`: the server-wide limit on heavy jobs, with cancel.
+- :mod:`~l2l_core.runtime.training`: meta-training in a background thread.
+"""

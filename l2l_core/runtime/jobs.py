@@ -1,0 +1,220 @@
+"""A server-wide limit on concurrent heavy jobs, with queueing and cancelling.
+
+Pure Python (threads only, no streamlit): the dashboard keeps one
+:class:`JobLimiter` per server process, and every heavy computation (a grid,
+a sweep, a training chunk) runs inside ``limiter.slot(token)``. At most
+``max_jobs`` run at once; the others wait in line for up to
+``queue_timeout`` seconds and then get :class:`ServerBusy`, a ValueError
+whose message a person can act on. While waiting, and between the bands of a
+banded grid, the job's :class:`CancelToken` is checked, so a user can cancel
+their own job without touching anyone else's.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+import numpy as np
+
+#: Default number of heavy jobs that may run at once (one per two cores, at least one).
+DEFAULT_MAX_JOBS = max(1, (os.cpu_count() or 2) // 2)
+DEFAULT_QUEUE_TIMEOUT = 120.0
+#: Cells per band of a banded grid: the unit between two cancellation checks.
+BAND_CELLS = 1 << 19
+
+
+class Cancelled(ValueError):
+    """The job's owner cancelled it."""
+
+
+class ServerBusy(ValueError):
+    """No slot became free within the queue timeout."""
+
+
+class CancelToken:
+    """A per-session cancel flag.
+
+    Args:
+      check: optional callable run at every check point; it may raise to
+        abort (the dashboard passes the script runner's stop/rerun check).
+    """
+
+    def __init__(self, check: Callable[[], None] | None = None):
+        self._event = threading.Event()
+        self._check = check
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise Cancelled("cancelled: the computation was stopped before it finished")
+        if self._check is not None:
+            self._check()
+
+
+class JobLimiter:
+    """At most ``max_jobs`` heavy jobs at once; the rest wait (in no fixed order).
+
+    Attributes (for monitoring and tests): ``running``, ``waiting``,
+    ``peak_running``, ``completed``, ``rejected``.
+    """
+
+    def __init__(self, max_jobs: int = DEFAULT_MAX_JOBS, queue_timeout: float = DEFAULT_QUEUE_TIMEOUT,
+                 poll: float = 0.05):
+        if isinstance(max_jobs, bool) or not isinstance(max_jobs, int) or max_jobs < 1:
+            raise ValueError(f"max_jobs must be a positive integer, got {max_jobs!r}")
+        if not queue_timeout > 0:
+            raise ValueError(f"queue_timeout must be positive, got {queue_timeout!r}")
+        self.max_jobs = max_jobs
+        self.queue_timeout = float(queue_timeout)
+        self._poll = poll
+        self._sem = threading.BoundedSemaphore(max_jobs)
+        self._lock = threading.Lock()
+        self.running = 0
+        self.waiting = 0
+        self.peak_running = 0
+        self.completed = 0
+        self.rejected = 0
+        self._tokens: dict[str, set[CancelToken]] = {}
+
+    @contextmanager
+    def slot(self, token: CancelToken | None = None, *, session: str | None = None,
+             on_wait: Callable[[float, int], None] | None = None) -> Iterator[CancelToken]:
+        """Holds one of the ``max_jobs`` slots for the body of the ``with``.
+
+        Args:
+          token: cancel flag checked while waiting (a fresh one if None).
+          session: owner id; :meth:`cancel_session` cancels all its jobs.
+          on_wait: called as on_wait(seconds_waited, jobs_waiting) while queued.
+
+        Raises:
+          ServerBusy: no slot within ``queue_timeout`` seconds.
+          Cancelled: the token was cancelled while waiting.
+        """
+        token = token or CancelToken()
+        self._register(session, token)
+        try:
+            self._acquire(token, on_wait)
+            try:
+                yield token
+            finally:
+                with self._lock:
+                    self.running -= 1
+                    self.completed += 1
+                self._sem.release()
+        finally:
+            self._unregister(session, token)
+
+    def _acquire(self, token: CancelToken, on_wait) -> None:
+        t0 = time.monotonic()
+        with self._lock:
+            self.waiting += 1
+        try:
+            while not self._sem.acquire(timeout=self._poll):
+                waited = time.monotonic() - t0
+                token.raise_if_cancelled()
+                if waited >= self.queue_timeout:
+                    with self._lock:
+                        self.rejected += 1
+                    raise ServerBusy(
+                        f"the server is busy: {self.max_jobs} heavy computations are running and "
+                        f"none finished within {self.queue_timeout:.0f} s; try again in a moment "
+                        "or choose a lower resolution"
+                    )
+                if on_wait is not None:
+                    on_wait(waited, self.waiting)
+            try:
+                token.raise_if_cancelled()
+            except BaseException:
+                self._sem.release()
+                raise
+        finally:
+            with self._lock:
+                self.waiting -= 1
+        with self._lock:
+            self.running += 1
+            self.peak_running = max(self.peak_running, self.running)
+
+    def _register(self, session, token):
+        if session is not None:
+            with self._lock:
+                self._tokens.setdefault(session, set()).add(token)
+
+    def _unregister(self, session, token):
+        if session is not None:
+            with self._lock:
+                tokens = self._tokens.get(session)
+                if tokens is not None:
+                    tokens.discard(token)
+                    if not tokens:
+                        del self._tokens[session]
+
+    def cancel_session(self, session: str) -> int:
+        """Cancels every queued or running job of ``session``; returns how many."""
+        with self._lock:
+            tokens = list(self._tokens.get(session, ()))
+        for t in tokens:
+            t.cancel()
+        return len(tokens)
+
+    def run(self, fn: Callable, *args, token: CancelToken | None = None, session: str | None = None,
+            **kwargs):
+        """``fn(*args, **kwargs)`` inside a slot."""
+        with self.slot(token, session=session) as tok:
+            tok.raise_if_cancelled()
+            return fn(*args, **kwargs)
+
+
+_DEFAULT: JobLimiter | None = None
+_DEFAULT_LOCK = threading.Lock()
+
+
+def default_limiter() -> JobLimiter:
+    """The process-wide limiter; size from L2L_MAX_JOBS, wait from L2L_QUEUE_TIMEOUT."""
+    global _DEFAULT
+    with _DEFAULT_LOCK:
+        if _DEFAULT is None:
+            max_jobs = int(os.environ.get("L2L_MAX_JOBS", DEFAULT_MAX_JOBS))
+            timeout = float(os.environ.get("L2L_QUEUE_TIMEOUT", DEFAULT_QUEUE_TIMEOUT))
+            _DEFAULT = JobLimiter(max_jobs, timeout)
+        return _DEFAULT
+
+
+def banded_meta_loss_grid(log_lrs, log_one_minus_moms, *, token: CancelToken | None = None,
+                          band_cells: int = BAND_CELLS, **problem) -> np.ndarray:
+    """:func:`l2l_core.landscape.grid.meta_loss_grid` in bands of rows, checking
+    ``token`` between bands so a cancel takes effect mid-grid.
+
+    Same arguments, result and errors as meta_loss_grid (a band is just a
+    smaller grid, so the numbers are identical).
+    """
+    from l2l_core.landscape import grid as landscape
+
+    try:
+        log_lrs = np.asarray(log_lrs, dtype=np.float64)
+        log_omm = np.asarray(log_one_minus_moms, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("log_lrs and log_one_minus_moms must be 1-D arrays of numbers") from None
+    n_cells = log_lrs.size * log_omm.size
+    if (log_lrs.ndim != 1 or log_omm.ndim != 1 or n_cells <= band_cells
+            or n_cells > landscape.MAX_CELLS):
+        # Small, malformed or over the cap: one call, which validates everything.
+        if token is not None:
+            token.raise_if_cancelled()
+        return landscape.meta_loss_grid(log_lrs, log_omm, **problem)
+    rows = max(1, band_cells // max(1, log_lrs.size))
+    bands = []
+    for start in range(0, log_omm.size, rows):
+        if token is not None:
+            token.raise_if_cancelled()
+        bands.append(landscape.meta_loss_grid(log_lrs, log_omm[start:start + rows], **problem))
+    return np.concatenate(bands, axis=0)

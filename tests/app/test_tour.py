@@ -1,0 +1,173 @@
+"""The tour (the landing page) through streamlit.testing: every step renders with
+its figure, a control changes the figure, links carry the step's settings, and
+the step comes from / goes to the URL."""
+
+import json
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import numpy as np
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.app.test_pages import arr
+
+TIMEOUT = 180
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def app(step=None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    if step is not None:
+        at.query_params["step"] = str(step)
+    return at.run()
+
+
+def ok(at) -> None:
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+
+
+def specs(at):
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def links(at):
+    return {e.proto.page: parse_qs(e.proto.query_string) for e in at.get("page_link")}
+
+
+@pytest.fixture
+def tiny_checkpoint(tmp_path, monkeypatch):
+    """An untrained LSTM saved as the 'shipped' checkpoint (writing one takes no training)."""
+    import jax
+
+    import l2l_core.learned.checkpoints as ckpts
+    from l2l_core.learned.lstm import init_meta_params
+    from l2l_core.learned.metatrain import preset_config
+
+    cfg = preset_config("short", meta_steps=1)
+    params = init_meta_params(jax.random.PRNGKey(0), cfg.lstm)
+    ckpts.save_checkpoint(tmp_path / "ckpt", params, cfg, curve={"meta_loss": np.array([5.0, 4.0, 3.0])})
+    monkeypatch.setattr(ckpts, "DEFAULT_CHECKPOINT", tmp_path / "ckpt")
+    st.cache_resource.clear()
+    yield tmp_path / "ckpt"
+    st.cache_resource.clear()
+
+
+def test_tour_is_the_landing_page():
+    at = app()
+    ok(at)
+    assert "Start here" in at.title[0].value
+    assert at.header[0].value == "1. The inner problem"
+    assert at.query_params["step"] == "1"
+    assert len(at.get("plotly_chart")) == 1
+    assert links(at) == {"inner_problem": {"problem": ["log_sin"]}}
+
+
+def test_momentum_control_changes_the_path():
+    at = app(step=2)
+    ok(at)
+    assert at.header[0].value == "2. Momentum's path"
+    path = np.asarray(arr(specs(at)[0]["data"][1]["x"]), dtype=float)
+    assert path[0] == -4.0 and len(path) == 51
+    # lr 0.1, momentum 0.9: the post's run ends in the local minimum's basin (x ~ 1.2), not the global one
+    assert 0.8 < path[-1] < 1.6
+    at.select_slider(key="t_mom").set_value(0.5).run()
+    ok(at)
+    new = np.asarray(arr(specs(at)[0]["data"][1]["x"]), dtype=float)
+    assert not np.allclose(new, path)
+    assert new[-1] < 0.5  # less momentum: it stays in the global minimum near x = -0.43
+    q = links(at)["inner_problem"]
+    assert q["momentum"] == ["0.5"] and q["lr"] == ["0.1"] and q["steps"] == ["50"]
+
+
+def test_next_walks_every_step_without_error(tiny_checkpoint):
+    at = app()
+    seen = []
+    for i in range(8):
+        ok(at)
+        seen.append(at.header[0].value)
+        assert at.query_params["step"] == str(i + 1)
+        assert len(at.get("plotly_chart")) >= 1, seen[-1]
+        assert at.get("page_link"), f"{seen[-1]} has no link into its page"
+        assert at.get("download_button"), f"{seen[-1]} has no data download"
+        if i < 7:
+            at.button(key="tour_next").click().run()
+    assert seen[0].startswith("1.") and seen[-1] == "8. Does it beat Adam?"
+    assert len(set(seen)) == 8
+    assert at.button(key="tour_next").disabled
+    at.button(key="tour_prev").click().run()
+    assert at.header[0].value.startswith("7.")
+
+
+def test_landscape_steps_link_with_their_settings():
+    at = app(step=5)
+    ok(at)
+    q = links(at)["landscape"]
+    assert q["methods"] == ["grad"] and q["starts"] == ["-2,-0.5"] and q["osteps"] == ["100"]
+    at.radio(key="t_gd_start").set_value(at.radio(key="t_gd_start").options[1]).run()
+    ok(at)
+    assert links(at)["landscape"]["starts"] == ["0,-1.5"]
+    # the post: from the unstable start gradient descent ends much worse
+    labels = {m.label: float(m.value) for m in at.metric if m.label == "end outer loss"}
+    assert labels["end outer loss"] > 4.0
+
+
+def test_es_step_ends_below_gradient_descent():
+    at = app(step=6)
+    ok(at)
+    ends = {m.label: float(m.value) for m in at.metric}
+    assert ends["es from (-2, -0.5)"] < ends["grad from (-2, -0.5)"]
+    assert ends["es from (0, -1.5)"] < ends["grad from (0, -1.5)"]
+
+
+def test_bad_step_in_url_falls_back_to_the_start():
+    at = app(step="eleven")
+    ok(at)
+    assert at.header[0].value.startswith("1.")
+
+
+def test_missing_checkpoint_is_explained_not_raised(monkeypatch, tmp_path):
+    import l2l_core.learned.checkpoints as ckpts
+
+    monkeypatch.setattr(ckpts, "DEFAULT_CHECKPOINT", tmp_path / "nothing")
+    st.cache_resource.clear()
+    try:
+        at = app(step=8)
+        ok(at)
+        assert any("not available" in i.value for i in at.info)
+    finally:
+        st.cache_resource.clear()
+
+
+def test_full_pages_read_the_settings_a_tour_link_sends():
+    at = AppTest.from_file(str(ROOT / "pages/inner_problem.py"), default_timeout=TIMEOUT)
+    at.query_params.update(lr="0.3", momentum="0.5", steps="80")
+    at.run()
+    ok(at)
+    assert at.number_input(key="ip_lr").value == 0.3 and at.number_input(key="ip_momentum").value == 0.5
+    assert at.slider(key="ip_steps").value == 80
+    at = AppTest.from_file(str(ROOT / "pages/lr_sweep.py"), default_timeout=TIMEOUT)
+    at.query_params.update(lr_range="-2,1", points="500", momentum="0.99", problem="quadratic")
+    at.run()
+    ok(at)
+    assert at.slider(key="sw_range").value == (-2.0, 1.0) and at.select_slider(key="sw_points").value == 500
+    assert at.selectbox[0].value == "quadratic"
+    at = AppTest.from_file(str(ROOT / "pages/inner_problem.py"), default_timeout=TIMEOUT)
+    at.query_params.update(lr="lots")
+    at.run()
+    assert not at.exception and at.number_input(key="ip_lr").value == 0.1
+    assert "lr" in at.warning[0].value
+
+
+def test_learned_page_reads_the_task_seed_a_tour_link_sends():
+    at = app(step=8)
+    ok(at)
+    at.number_input(key="t_adam_seed").set_value(7).run()
+    assert links(at)["learned_optimizer"] == {"seed": ["7"]}
+    page = AppTest.from_file(str(ROOT / "pages/learned_optimizer.py"), default_timeout=TIMEOUT)
+    page.query_params["seed"] = "7"
+    page.run()
+    ok(page)
+    assert page.number_input(key="lo_eval_seed").value == 7
