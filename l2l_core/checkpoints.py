@@ -20,7 +20,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ import jax
 import numpy as np
 from flax import serialization
 
+from l2l_core.files import atomic_write
 from l2l_core.learned import init_meta_params
 from l2l_core.metatrain import MetaTrainConfig
 
@@ -45,22 +45,6 @@ class Checkpoint:
     curve: dict
     summary: dict
     path: Path
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a checkpoint is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def checkpoint_file(path: str | os.PathLike) -> Path:
@@ -87,9 +71,9 @@ def save_checkpoint(directory: str | os.PathLike, params: Any, config: MetaTrain
     })
     directory = Path(directory)
     path = directory / FILENAME
-    _atomic_write(path, blob)
+    atomic_write(path, blob)
     readable = dict(format=FORMAT, version=VERSION, config=config.to_dict(), summary=summary)
-    _atomic_write(directory / "run.json", (json.dumps(readable, indent=2) + "\n").encode())
+    atomic_write(directory / "run.json", (json.dumps(readable, indent=2) + "\n").encode())
     return path
 
 

@@ -25,6 +25,7 @@ from typing import Callable
 import numpy as np
 
 from l2l_core import export, figures, figures_outer, figures_story, landscape, outer
+from l2l_core.files import atomic_write, write_arrays
 from l2l_core.problems import PROBLEMS
 from l2l_core.unroll import sgd_momentum_unroll
 
@@ -91,17 +92,11 @@ def _clean(v):
 
 
 def _write_json(path: Path, obj) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(_clean(obj), indent=2) + "\n")
-    tmp.replace(path)
+    atomic_write(path, json.dumps(_clean(obj), indent=2) + "\n")
 
 
 def _save_npz(path: Path, **arrays) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.savez_compressed(f, **{k: np.asarray(v) for k, v in arrays.items()})
-    tmp.replace(path)
+    write_arrays(path, arrays)
 
 
 def _outer_entry(run: outer.OuterRun, start) -> dict:
@@ -255,9 +250,7 @@ def write_docs_copies(out_dir, docs_dir, head: dict) -> list[Path]:
     written = []
     for name, entry in head["figures"].items():
         target = docs / entry["file"]
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(export.shrink_png((out / entry["file"]).read_bytes()))
-        tmp.replace(target)
+        atomic_write(target, export.shrink_png((out / entry["file"]).read_bytes()))
         written.append(target)
     _write_json(docs / "headline.json", head)
     return written

@@ -1,13 +1,12 @@
 """Meta-loss landscape: the outer loss over the (learning rate, momentum) plane."""
 
-import io
 import time
 
 import numpy as np
 import streamlit as st
 
 from l2l_core import figures, figures_outer, landscape, outer, zoom
-from l2l_core.cli import csv_text
+from l2l_core.files import csv_text
 from pages import _outer_ui as oui
 from pages._shared import (chart_config, columns_csv, heavy, heavy_grid, npz_bytes as _npz, problem_picker,
                            problem_slug, show_error, timed_call,
@@ -134,9 +133,7 @@ c4.metric("diverged cells", f"{n_nan:,} ({100 * n_nan / z.size:.1f}%)",
 
 
 def npz_bytes() -> bytes:
-    buf = io.BytesIO()
-    np.savez_compressed(buf, loss=z, log_lrs=log_lrs, log_one_minus_moms=log_omm)
-    return buf.getvalue()
+    return _npz(loss=z, log_lrs=log_lrs, log_one_minus_moms=log_omm)
 
 
 name = f"meta_loss_{problem_slug(problem)}_{res}x{res}"

@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from l2l_core import figures, landscape
-from l2l_core.cli import csv_text
+from l2l_core.files import csv_text
 from pages._shared import (float_in, heavy, init_from_query, int_in, plotly_chart, problem_from_query,
                            problem_picker, problem_slug, show_error, timed_call, timing_caption)
 
