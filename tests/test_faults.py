@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from flax import serialization
 
-from l2l_core import checkpoints, landscape
+from l2l_core import checkpoints, files, landscape
 from l2l_core.checkpoints import FILENAME, load_checkpoint, save_checkpoint
 from l2l_core.learned import init_meta_params
 from l2l_core.metatrain import MetaTrainConfig
@@ -130,7 +130,7 @@ def test_read_only_folder_save_says_so_and_keeps_the_old_checkpoint(saved, param
         def refuse(*a, **k):
             raise PermissionError(errno.EROFS, "Read-only file system", str(saved))
 
-        monkeypatch.setattr(checkpoints.tempfile, "mkstemp", refuse)
+        monkeypatch.setattr(files.tempfile, "mkstemp", refuse)
     else:
         saved.chmod(0o555)
     try:
