@@ -239,8 +239,16 @@ def reproduce(out_dir, config: ReproConfig = FULL, *, checkpoint=None,
         head["quadratic"] = _quadratic(out, data, config, checkpoint, emit)
 
     head["seconds"]["total"] = round(time.perf_counter() - t_all, 3)
+    head["skipped"] = skipped_figures(head)
     _write_json(out / "headline.json", head)
     return _clean(head)
+
+
+def skipped_figures(head: dict) -> dict[str, str]:
+    """Figures of :data:`FIGURES` a finished run did not make -> why (printed by the command)."""
+    q = head.get("quadratic", {})
+    why = q.get("skipped") or q.get("lstm_skipped") or "not made"
+    return {name: why for name in FIGURES if name not in head["figures"]}
 
 
 def write_docs_copies(out_dir, docs_dir, head: dict) -> list[Path]:
