@@ -70,7 +70,7 @@ def check_output_file(path: str | os.PathLike, *, force: bool = False, what: str
         raise ValueError(f"{what} {path}: /proc, /sys and /dev are not places to write results")
     try:
         st = path.stat()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # the parent check says which
         st = None
     except OSError as e:
         raise ValueError(f"{what} {path}: cannot be used ({e.strerror})") from None
@@ -96,7 +96,7 @@ def check_output_dir(path: str | os.PathLike, *, what: str = "--out") -> Path:
         raise ValueError(f"{what} {path}: /proc, /sys and /dev are not places to write results")
     try:
         st = path.stat()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # the parent check says which
         _check_parent(path, what)
         return path
     except OSError as e:

@@ -34,10 +34,9 @@ VERSION = 1
 CURVE_KEYS = ("meta_loss", "final_loss", "val_steps", "val_loss")
 
 
-def _template(cfg: MetaTrainConfig) -> dict:
+def _template(cfg: MetaTrainConfig) -> tuple[TrainState, dict]:
     params = init_meta_params(jax.random.PRNGKey(0), cfg.lstm)
-    state = TrainState(params, _meta_optimizer(cfg).init(params), jax.random.PRNGKey(0))
-    return {"state": serialization.to_state_dict(state), "best_params": serialization.to_state_dict(params)}
+    return TrainState(params, _meta_optimizer(cfg).init(params), jax.random.PRNGKey(0)), params
 
 
 def save_snapshot(directory: str | os.PathLike, snap: Snapshot, cfg: MetaTrainConfig) -> Path:
@@ -67,9 +66,9 @@ def load_snapshot(directory: str | os.PathLike) -> tuple[MetaTrainConfig, Snapsh
         inner = serialization.msgpack_restore(payload)
         cfg = MetaTrainConfig.from_dict(json.loads(inner["config"])).validate()
         template = _template(cfg)
-        state = serialization.from_state_dict(template["state"], inner["state"])
-        best = serialization.from_state_dict(template["best_params"], inner["best_params"])
-        for want, got in zip(jax.tree.leaves(template), jax.tree.leaves((state, best))):
+        state = serialization.from_state_dict(template[0], inner["state"])
+        best = serialization.from_state_dict(template[1], inner["best_params"])
+        for want, got in zip(jax.tree.leaves(template), jax.tree.leaves((state, best)), strict=True):
             if np.shape(got) != np.shape(want):
                 raise ValueError(f"an array has shape {np.shape(got)}, expected {np.shape(want)}")
         curve = {k: np.asarray(inner["curve"][k]) for k in CURVE_KEYS}
