@@ -91,16 +91,25 @@ def check_config(d) -> MetaTrainConfig:
     return MetaTrainConfig(**_check_fields(d, MetaTrainConfig, "config")).validate()
 
 
+def _summary_value_ok(v, kind: str) -> bool:
+    if kind == _TEXT:
+        return isinstance(v, str)
+    if kind == _COUNT:
+        return _is_int(v) and 0 <= v <= MAX_META_STEPS
+    if not _is_real(v):
+        return False
+    if kind == _SECONDS:
+        return _finite(v) and v >= 0
+    return isinstance(v, float) or _finite(v)  # _NUMBER: NaN and inf are data; an int must fit a float
+
+
 def check_summary(d) -> dict:
     if not isinstance(d, dict):
         raise ValueError(f"summary is a {type(d).__name__}, not a JSON object")
     for k, v in d.items():
         if k in SUMMARY_FIELDS:
             kind, nullable = SUMMARY_FIELDS[k]
-            ok = (v is None and nullable) or {
-                _NUMBER: lambda: _is_real(v), _COUNT: lambda: _is_int(v) and 0 <= v <= MAX_META_STEPS,
-                _SECONDS: lambda: _is_real(v) and _finite(v) and v >= 0, _TEXT: lambda: isinstance(v, str)}[kind]()
-            if not ok:
+            if not ((v is None and nullable) or _summary_value_ok(v, kind)):
                 raise ValueError(f"summary.{k} must be {kind}{' or null' if nullable else ''}, got {v!r:.40}")
         elif not (v is None or isinstance(v, (str, int, float))):
             raise ValueError(f"summary.{k} must be a JSON scalar, got {type(v).__name__}")

@@ -90,7 +90,8 @@ def _summary(cfg: MetaTrainConfig, snap: Snapshot, extra: dict) -> dict:
     mean = lambda a: float(np.nanmean(a)) if len(a) else None  # noqa: E731
     return dict(meta_steps_done=snap.done, meta_loss_first=mean(ml[:k]), meta_loss_last=mean(ml[-k:]),
                 final_loss_last=mean(snap.curve["final_loss"][-k:]), best_step=snap.best_step,
-                best_val_loss=snap.best_val, stopped=f"saved at {snap.done} of {cfg.meta_steps} meta-steps (continue with --resume)",
+                best_val_loss=snap.best_val,
+                stopped=f"saved at {snap.done} of {cfg.meta_steps} meta-steps (continue with --resume)",
                 **extra)
 
 

@@ -69,6 +69,7 @@ def _bad(**change):
 ISSUE_CASES = {
     "summary as a list": (_bad(summary=[1, 2]), "summary is a list"),
     "seconds as text": (_bad(summary__seconds="5"), "summary.seconds"),
+    "a loss too large for a float": (_bad(summary__best_val_loss=10**400), "summary.best_val_loss"),
     "curve as a list": (_bad(curve=[1.0, 2.0]), "curve is a list"),
     "float64 weights of 1e39": (_bad(params__params__lstm1_bias=np.full(80, 1e39)), "not finite in float32"),
     "meta_lr as text": (_bad(config__meta_lr="0.01"), "config.meta_lr"),
@@ -100,7 +101,8 @@ FIELDS = (["config", "summary", "curve", "params", "config__lstm", "params__para
           + [f"summary__{k}" for k in SUMMARY] + [f"curve__{k}" for k in CURVE]
           + [f"params__params__{k}" for k in PARAMS["params"]])
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=6),
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.sampled_from([10**400, -(10**400)])
+    | st.floats() | st.text(max_size=6),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
     max_leaves=6)
 ARRAYS = hnp.arrays(st.sampled_from(["f8", "f4", "f2", "i8", "u1", "?", "c8"]),

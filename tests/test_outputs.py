@@ -4,7 +4,6 @@ skipped figures: every bad --out is one line and exit 2 before any work."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import signal
 import stat
@@ -206,7 +205,8 @@ def test_skipped_figures_are_named_with_the_reason():
 
     head = {"figures": {k: {} for k in reproduce.FIGURES if k != "quadratic_comparison"},
             "quadratic": {"lstm_skipped": "no usable learned-optimizer checkpoint: damaged"}}
-    assert reproduce.skipped_figures(head) == {"quadratic_comparison": "no usable learned-optimizer checkpoint: damaged"}
+    why = "no usable learned-optimizer checkpoint: damaged"
+    assert reproduce.skipped_figures(head) == {"quadratic_comparison": why}
     assert reproduce.skipped_figures({"figures": dict.fromkeys(reproduce.FIGURES)}) == {}
 
 
