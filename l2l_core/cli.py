@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from l2l_core import landscape
-from l2l_core.files import check_output_file, write_arrays
-from l2l_core.learned_cli import add_compare_args, add_metatrain_args, run_compare_cli, run_metatrain_cli
-from l2l_core.problems import DEFAULT_PROBLEM, PROBLEMS
-from l2l_core.reproduce_cli import add_reproduce_args, run_reproduce_cli
+from l2l_core.landscape import grid as landscape
+from l2l_core.io.files import check_output_file, write_arrays
+from l2l_core.cli.learned import add_compare_args, add_metatrain_args, run_compare_cli, run_metatrain_cli
+from l2l_core.inner.problems import DEFAULT_PROBLEM, PROBLEMS
+from l2l_core.cli.reproduce import add_reproduce_args, run_reproduce_cli
 
 
 def _add_problem_args(p: argparse.ArgumentParser) -> None:

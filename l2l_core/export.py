@@ -15,7 +15,7 @@ import shutil
 import warnings
 from pathlib import Path
 
-from l2l_core.files import atomic_write
+from l2l_core.io.files import atomic_write
 
 #: Pixel size of an exported figure before ``scale`` (PNG side = size * scale).
 DEFAULT_WIDTH = 900

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from l2l_core.files import columns_csv
+from l2l_core.io.files import columns_csv
 
 COLORS = {"lstm": "#d62728", "sgd": "#7f7f7f", "adam": "#1f77b4", "rmsprop": "#2ca02c", "nag": "#9467bd"}
 LABELS = {"lstm": "LSTM (learned)", "sgd": "SGD", "adam": "Adam", "rmsprop": "RMSprop", "nag": "NAG"}

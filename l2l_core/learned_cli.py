@@ -8,14 +8,14 @@ import math
 import sys
 from pathlib import Path
 
-from l2l_core.baselines import BASELINES
-from l2l_core.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint
-from l2l_core.comparison import compare
-from l2l_core.learned import PREPROCESSORS, LSTMConfig
-from l2l_core.files import check_output_dir
-from l2l_core.metatrain import PRESETS, preset_config
-from l2l_core.resume import run_with_checkpoints
-from l2l_core.tasks import REDUCTIONS
+from l2l_core.learned.baselines import BASELINES
+from l2l_core.learned.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint
+from l2l_core.learned.comparison import compare
+from l2l_core.learned.lstm import PREPROCESSORS, LSTMConfig
+from l2l_core.io.files import check_output_dir
+from l2l_core.learned.metatrain import PRESETS, preset_config
+from l2l_core.learned.resume import run_with_checkpoints
+from l2l_core.learned.tasks import REDUCTIONS
 
 
 def add_metatrain_args(p: argparse.ArgumentParser) -> None:

@@ -24,10 +24,13 @@ from typing import Callable
 
 import numpy as np
 
-from l2l_core import export, figures, figures_outer, figures_story, landscape, outer
-from l2l_core.files import atomic_write, write_arrays
-from l2l_core.problems import PROBLEMS
-from l2l_core.unroll import sgd_momentum_unroll
+from l2l_core.io import export
+from l2l_core import viz
+from l2l_core.landscape import grid as landscape
+from l2l_core import outer
+from l2l_core.io.files import atomic_write, write_arrays
+from l2l_core.inner.problems import PROBLEMS
+from l2l_core.inner.unroll import sgd_momentum_unroll
 
 #: The post's two starting points for outer training, (log10 lr, log10(1 - momentum)).
 STARTS = {"a": (-2.0, -0.5), "b": (0.0, -1.5)}
@@ -154,7 +157,7 @@ def reproduce(out_dir, config: ReproConfig = FULL, *, checkpoint=None,
             global_min_x=float(fine[np.argmin(f_fine)]), global_min=float(f_fine.min()),
             local_min_x=float(fine[right][np.argmin(f_fine[right])]), local_min=float(f_fine[right].min()))
         _save_npz(data / "inner_loss.npz", x=xs, loss=curve)
-        emit("inner_loss", figures_story.inner_loss_curve_figure(xs, curve), time.perf_counter() - t0)
+        emit("inner_loss", viz.inner_loss_curve_figure(xs, curve), time.perf_counter() - t0)
 
         t0 = time.perf_counter()
         u = sgd_momentum_unroll("log_sin", x0=-4.0, lr=0.1, momentum=0.9, steps=50)
@@ -164,7 +167,7 @@ def reproduce(out_dir, config: ReproConfig = FULL, *, checkpoint=None,
                                  lowest_loss_step=i_low, x_at_lowest=float(u.xs[i_low]),
                                  outer_loss=float(np.mean(u.losses)))
         _save_npz(data / "inner_loss_vs_step.npz", x=u.xs, loss=u.losses)
-        emit("inner_loss_vs_step", figures.loss_vs_step_figure(
+        emit("inner_loss_vs_step", viz.loss_vs_step_figure(
             u.losses, title="inner loss against step (lr 0.1, momentum 0.9, x0 = -4)"), time.perf_counter() - t0)
 
         # -- the learning-rate sweep ---------------------------------------------------
@@ -182,7 +185,7 @@ def reproduce(out_dir, config: ReproConfig = FULL, *, checkpoint=None,
                              median_neighbour_jump=float(np.median(jumps)) if jumps.size else None,
                              max_neighbour_jump=float(jumps.max()) if jumps.size else None)
         _save_npz(data / "lr_sweep.npz", log_lrs=log_lrs, loss=sweep)
-        emit("lr_sweep", figures.lr_sweep_figure(log_lrs, sweep, 0.9, y_cap=5.0), seconds)
+        emit("lr_sweep", viz.lr_sweep_figure(log_lrs, sweep, 0.9, y_cap=5.0), seconds)
 
         # -- the landscape ---------------------------------------------------------------
         t0 = time.perf_counter()
@@ -196,7 +199,7 @@ def reproduce(out_dir, config: ReproConfig = FULL, *, checkpoint=None,
             best_lr=float(10.0 ** best[0]), best_momentum=float(1.0 - 10.0 ** best[1]),
             median_loss=float(np.nanmedian(z)))
         _save_npz(data / "landscape.npz", loss=z, log_lrs=g_lrs, log_one_minus_moms=g_omm)
-        emit("landscape", figures.heatmap_figure(
+        emit("landscape", viz.heatmap_figure(
             z, g_lrs, g_omm, cap=10.0, best=best, max_display=config.heatmap_display,
             title=f"meta-loss landscape, {config.grid_res} x {config.grid_res}"), seconds, width=800, height=700)
 
@@ -215,10 +218,10 @@ def reproduce(out_dir, config: ReproConfig = FULL, *, checkpoint=None,
             head["outer"][f"grad_{tag}"] = entry
             _save_npz(data / f"gd_{tag}_trajectory.npz", trajectory=run.trajectory, losses=run.losses)
             _save_npz(data / f"gd_{tag}_local_shift.npz", **shift)
-            emit(f"gd_{tag}_trajectory", figures_outer.landscape_outer_figure(
+            emit(f"gd_{tag}_trajectory", viz.landscape_outer_figure(
                 z, g_lrs, g_omm, cap=10.0, runs=[_run_dict("grad", start, run)], max_display=config.heatmap_display,
                 title=f"gradient descent from {start}, {config.gd_steps} steps"), seconds, width=800, height=700)
-            emit(f"gd_{tag}_local_shift", figures_outer.local_shift_figure(
+            emit(f"gd_{tag}_local_shift", viz.local_shift_figure(
                 shift, title=f"local shifts around the end of gradient descent from {start}"), 0.0)
 
             t0 = time.perf_counter()
@@ -230,7 +233,7 @@ def reproduce(out_dir, config: ReproConfig = FULL, *, checkpoint=None,
             es_runs.append(_run_dict("es", start, es))
         _save_npz(data / "es_trajectory.npz", **{f"trajectory_{t}": r["trajectory"] for t, r in zip(STARTS, es_runs)},
                   **{f"losses_{t}": r["losses"] for t, r in zip(STARTS, es_runs)})
-        emit("es_trajectory", figures_outer.landscape_outer_figure(
+        emit("es_trajectory", viz.landscape_outer_figure(
             z, g_lrs, g_omm, cap=10.0, runs=es_runs, max_display=config.heatmap_display,
             title=f"ES (antithetic, std 0.1), {config.es_steps} steps from both starts"),
             sum(head["outer"][f"es_{t}"]["seconds"] for t in STARTS), width=800, height=700)
@@ -274,10 +277,12 @@ def _shown_path(path) -> str:
 
 
 def _quadratic(out: Path, data: Path, config: ReproConfig, checkpoint, emit) -> dict:
-    """The learned optimizer against tuned baselines: ``compare``'s numbers and three figures."""
+    """The learned optimizer against tuned baselines: ``compare``'s numbers and three viz."""
     try:
-        from l2l_core import baselines, comparison, tasks
-        from l2l_core.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint
+        from l2l_core.learned import baselines
+        from l2l_core.learned import comparison
+        from l2l_core.learned import tasks
+        from l2l_core.learned.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint
     except ImportError as e:  # the learned-optimizer engine is not in this tree
         return dict(skipped=f"learned-optimizer engine unavailable: {e}")
     lr_grid = baselines.lr_grid(points=config.compare_lr_points)
@@ -305,9 +310,9 @@ def _quadratic(out: Path, data: Path, config: ReproConfig, checkpoint, emit) -> 
     seconds = time.perf_counter() - t0
     _save_npz(data / "quadratic.npz", **{f"losses_{k}": v for k, v in losses.items()})
     n = config.compare_batch
-    emit("quadratic_sgd", figures_story.quadratic_losses_figure(
+    emit("quadratic_sgd", viz.quadratic_losses_figure(
         {"sgd": losses["sgd"]}, best_lr=best_lr, title=f"SGD on {n} quadratic tasks"), seconds)
-    emit("quadratic_sgd_adam", figures_story.quadratic_losses_figure(
+    emit("quadratic_sgd_adam", viz.quadratic_losses_figure(
         {k: losses[k] for k in ("sgd", "adam")}, best_lr=best_lr, title=f"SGD and Adam on {n} quadratic tasks"), 0.0)
     result = dict(seed=config.compare_seed, batch=n, dim=dim, steps=config.compare_steps, initial=initial,
                   final=final, best_lr=best_lr, seconds=round(seconds, 3),
@@ -315,7 +320,7 @@ def _quadratic(out: Path, data: Path, config: ReproConfig, checkpoint, emit) -> 
     if ckpt is None:
         result["lstm_skipped"] = reason
         return result
-    emit("quadratic_comparison", figures_story.quadratic_losses_figure(
+    emit("quadratic_comparison", viz.quadratic_losses_figure(
         losses, best_lr=best_lr, title=f"learned LSTM optimizer vs tuned baselines, {n} fresh tasks"), 0.0)
     base = {k: v for k, v in final.items() if k != "lstm" and v is not None and math.isfinite(v)}
     if base:

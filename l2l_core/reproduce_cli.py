@@ -1,5 +1,5 @@
 """CLI command ``reproduce`` (registered in ``cli.COMMANDS``); the work is in
-:mod:`l2l_core.reproduce`, imported only when the command runs (plotly is slow to import)."""
+:mod:`l2l_core.io.reproduce`, imported only when the command runs (plotly is slow to import)."""
 
 from __future__ import annotations
 
@@ -25,16 +25,16 @@ def add_reproduce_args(p: argparse.ArgumentParser) -> None:
 def run_reproduce_cli(args) -> int:
     import dataclasses
 
-    from l2l_core.files import check_output_dir
+    from l2l_core.io.files import check_output_dir
 
     check_output_dir(args.out)
     if args.docs is not None:
         check_output_dir(args.docs, what="--docs")
     if args.checkpoint is not None:  # asked for by name: a checkpoint that cannot be used is an error, before any work
-        from l2l_core.checkpoints import load_checkpoint
+        from l2l_core.learned.checkpoints import load_checkpoint
 
         load_checkpoint(args.checkpoint)
-    from l2l_core import reproduce
+    from l2l_core.io import reproduce
 
     config = reproduce.SMALL if args.small else reproduce.FULL
     if args.scale is not None:

@@ -14,9 +14,9 @@ import time
 import traceback
 from pathlib import Path
 
-from l2l_core.checkpoints import save_checkpoint
-from l2l_core.files import locked_dir
-from l2l_core.metatrain import MetaTrainConfig, Progress, metatrain
+from l2l_core.learned.checkpoints import save_checkpoint
+from l2l_core.io.files import locked_dir
+from l2l_core.learned.metatrain import MetaTrainConfig, Progress, metatrain
 
 
 class TrainingJob:

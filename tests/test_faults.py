@@ -16,10 +16,12 @@ import numpy as np
 import pytest
 from flax import serialization
 
-from l2l_core import checkpoints, files, landscape
-from l2l_core.checkpoints import FILENAME, load_checkpoint, save_checkpoint
-from l2l_core.learned import init_meta_params
-from l2l_core.metatrain import MetaTrainConfig
+from l2l_core.learned import checkpoints
+from l2l_core.io import files
+from l2l_core import landscape
+from l2l_core.learned.checkpoints import FILENAME, load_checkpoint, save_checkpoint
+from l2l_core.learned.lstm import init_meta_params
+from l2l_core.learned.metatrain import MetaTrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -145,9 +147,9 @@ def test_read_only_folder_save_says_so_and_keeps_the_old_checkpoint(saved, param
 
 KILLED_SAVER = """
 import sys, jax, numpy as np
-from l2l_core.checkpoints import save_checkpoint
-from l2l_core.learned import init_meta_params
-from l2l_core.metatrain import MetaTrainConfig
+from l2l_core.learned.checkpoints import save_checkpoint
+from l2l_core.learned.lstm import init_meta_params
+from l2l_core.learned.metatrain import MetaTrainConfig
 cfg = MetaTrainConfig()
 p = init_meta_params(jax.random.PRNGKey(0), cfg.lstm)
 big = {"loss": np.random.default_rng(0).normal(size=400_000)}

@@ -1,4 +1,4 @@
-"""l2l_core.files: the one atomic write, the one CSV/NPZ writer and the run lock."""
+"""l2l_core.io.files: the one atomic write, the one CSV/NPZ writer and the run lock."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from l2l_core import files
+from l2l_core.io import files
 
 
 def test_atomic_write_replaces_and_leaves_nothing_else(tmp_path):
@@ -75,7 +75,7 @@ def test_npz_round_trip_and_no_object_arrays(tmp_path):
 
 LOCK_HOLDER = """
 import sys, time
-from l2l_core.files import locked_dir
+from l2l_core.io.files import locked_dir
 with locked_dir(sys.argv[1]):
     print("held", flush=True)
     time.sleep(600)

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from l2l_core.cli import main
+from l2l_core.cli.commands import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def one_line_error(capsys) -> str:
@@ -90,7 +90,7 @@ def test_metatrain_out_a_file_fails_before_training(tmp_path, capsys):
 
 
 def test_metatrain_refuses_a_folder_another_run_holds(tmp_path, capsys):
-    from l2l_core.files import locked_dir
+    from l2l_core.io.files import locked_dir
 
     with locked_dir(tmp_path / "run"):
         assert main(["metatrain", "--preset", "tiny", "--out", str(tmp_path / "run")]) == 2
@@ -113,9 +113,9 @@ def test_metatrain_keeps_an_existing_checkpoint_without_force(tmp_path, capsys):
 
 
 def test_resume_after_an_interruption_is_bit_for_bit(tmp_path):
-    from l2l_core.checkpoints import load_checkpoint
-    from l2l_core.metatrain import metatrain, preset_config
-    from l2l_core.resume import STATE_FILE, run_with_checkpoints
+    from l2l_core.learned.checkpoints import load_checkpoint
+    from l2l_core.learned.metatrain import metatrain, preset_config
+    from l2l_core.learned.resume import STATE_FILE, run_with_checkpoints
 
     cfg = preset_config("tiny", meta_steps=8, chunk=2)
     whole = metatrain(cfg)
@@ -158,14 +158,14 @@ def test_sigkill_midway_then_resume_finishes_the_run(tmp_path):
         while not (out / "train_state.msgpack").exists():
             assert time.monotonic() < deadline and proc.poll() is None
             time.sleep(0.05)
-        from l2l_core.files import locked_dir
+        from l2l_core.io.files import locked_dir
 
         with pytest.raises(ValueError, match="another run is writing"), locked_dir(out):
             pass
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
-    from l2l_core.checkpoints import load_checkpoint
+    from l2l_core.learned.checkpoints import load_checkpoint
 
     saved = load_checkpoint(out).summary["meta_steps_done"]
     assert 0 < saved < 400
@@ -201,7 +201,7 @@ def test_reproduce_out_a_file_is_refused(tmp_path, capsys):
 
 
 def test_skipped_figures_are_named_with_the_reason():
-    from l2l_core import reproduce
+    from l2l_core.io import reproduce
 
     head = {"figures": {k: {} for k in reproduce.FIGURES if k != "quadratic_comparison"},
             "quadratic": {"lstm_skipped": "no usable learned-optimizer checkpoint: damaged"}}
@@ -211,7 +211,7 @@ def test_skipped_figures_are_named_with_the_reason():
 
 
 def test_headline_reports_skipped_figures_on_stdout(tmp_path, capsys, monkeypatch):
-    from l2l_core import reproduce
+    from l2l_core.io import reproduce
 
     def fake(out, config, checkpoint=None, log=print):
         head = {"figures": {}, "quadratic": {"skipped": "engine unavailable"}, "seconds": {"total": 0.1}}

@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from l2l_core import checkpoints
-from l2l_core.cli import main
-from l2l_core.learned import init_meta_params
-from l2l_core.metatrain import MetaTrainConfig
+from l2l_core.learned import checkpoints
+from l2l_core.cli.commands import main
+from l2l_core.learned.lstm import init_meta_params
+from l2l_core.learned.metatrain import MetaTrainConfig
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "learned_optimizer.py")
+PAGE = str(Path(__file__).resolve().parents[3] / "pages" / "learned_optimizer.py")
 CFG = MetaTrainConfig()
 PARAMS = serialization.to_state_dict(jax.tree.map(np.asarray, init_meta_params(jax.random.PRNGKey(0), CFG.lstm)))
 SUMMARY = dict(meta_steps_done=10, meta_loss_first=11.0, meta_loss_last=1.0, final_loss_last=0.2, best_step=10,

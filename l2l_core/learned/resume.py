@@ -1,6 +1,6 @@
 """Resumable meta-training: the full training state saved after every chunk.
 
-``DIR/train_state.msgpack`` holds what :func:`l2l_core.metatrain.metatrain`
+``DIR/train_state.msgpack`` holds what :func:`l2l_core.learned.metatrain.metatrain`
 needs to continue exactly where a run stopped: the meta-parameters, the Adam
 state, the PRNG key, the best parameters so far and the curves. Same framing
 as a checkpoint (flax msgpack with a sha256 of the payload; never pickle),
@@ -23,10 +23,10 @@ import jax
 import numpy as np
 from flax import serialization
 
-from l2l_core.checkpoints import FILENAME, save_checkpoint
-from l2l_core.files import atomic_write, locked_dir
-from l2l_core.learned import init_meta_params
-from l2l_core.metatrain import MetaTrainConfig, MetaTrainResult, Snapshot, TrainState, _meta_optimizer, metatrain
+from l2l_core.learned.checkpoints import FILENAME, save_checkpoint
+from l2l_core.io.files import atomic_write, locked_dir
+from l2l_core.learned.lstm import init_meta_params
+from l2l_core.learned.metatrain import MetaTrainConfig, MetaTrainResult, Snapshot, TrainState, _meta_optimizer, metatrain
 
 STATE_FILE = "train_state.msgpack"
 FORMAT = "l2l-metatrain-state"
