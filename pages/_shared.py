@@ -14,6 +14,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from l2l_core import expr
 from l2l_core.runtime import jobs
+from l2l_core.io.files import columns_csv, npz_bytes  # noqa: F401  (pages' downloads: the one CSV/NPZ writer)
 from l2l_core.inner.problems import DEFAULT_PROBLEM, PROBLEMS
 
 CUSTOM = "custom formula"
@@ -149,26 +150,6 @@ def chart_config(filename: str, scale: float = PNG_SCALE) -> dict:
 def plotly_chart(fig, *, key: str, filename: str, scale: float = PNG_SCALE, **kwargs):
     """``st.plotly_chart`` with a PNG export named ``filename`` (camera icon, top right of the chart)."""
     return st.plotly_chart(fig, key=key, config=chart_config(filename, scale), **kwargs)
-
-
-def npz_bytes(**arrays) -> bytes:
-    import io
-
-    import numpy as np
-
-    buf = io.BytesIO()
-    np.savez_compressed(buf, **{k: np.asarray(v) for k, v in arrays.items()})
-    return buf.getvalue()
-
-
-def columns_csv(**columns) -> str:
-    """Equal-length 1-D columns as CSV text with a header row (NaN kept as 'nan')."""
-    import numpy as np
-
-    cols = {k: np.asarray(v).ravel() for k, v in columns.items()}
-    lines = [",".join(cols)]
-    lines += [",".join(f"{x:.9g}" for x in row) for row in zip(*cols.values())]
-    return "\n".join(lines) + "\n"
 
 
 # -- settings from the URL (a tour link, a shared address) ---------------------------------------

@@ -1,6 +1,5 @@
 """Meta-loss landscape: the outer loss over the (learning rate, momentum) plane."""
 
-import io
 import time
 
 import numpy as np
@@ -10,7 +9,7 @@ from l2l_core import viz
 from l2l_core import landscape
 from l2l_core import outer
 from l2l_core.landscape import zoom
-from l2l_core.cli.commands import csv_text
+from l2l_core.io.files import csv_text
 from pages import _outer_ui as oui
 from pages._shared import (chart_config, columns_csv, heavy, heavy_grid, npz_bytes as _npz, problem_picker,
                            problem_slug, show_error, timed_call,
@@ -137,9 +136,7 @@ c4.metric("diverged cells", f"{n_nan:,} ({100 * n_nan / z.size:.1f}%)",
 
 
 def npz_bytes() -> bytes:
-    buf = io.BytesIO()
-    np.savez_compressed(buf, loss=z, log_lrs=log_lrs, log_one_minus_moms=log_omm)
-    return buf.getvalue()
+    return _npz(loss=z, log_lrs=log_lrs, log_one_minus_moms=log_omm)
 
 
 name = f"meta_loss_{problem_slug(problem)}_{res}x{res}"

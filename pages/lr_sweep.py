@@ -7,7 +7,7 @@ import streamlit as st
 
 from l2l_core import viz
 from l2l_core import landscape
-from l2l_core.cli.commands import csv_text
+from l2l_core.io.files import csv_text
 from pages._shared import (float_in, heavy, init_from_query, int_in, plotly_chart, problem_from_query,
                            problem_picker, problem_slug, show_error, timed_call, timing_caption)
 

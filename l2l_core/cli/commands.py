@@ -19,6 +19,7 @@ from l2l_core.cli.learned import add_compare_args, add_metatrain_args, run_compa
 from l2l_core.inner.hyperparams import lr_momentum
 from l2l_core.inner.problems import DEFAULT_PROBLEM, PROBLEMS
 from l2l_core.runtime.setup import setup_process
+from l2l_core.io.files import check_output_file, write_arrays
 from l2l_core.cli.reproduce import add_reproduce_args, run_reproduce_cli
 
 
@@ -41,32 +42,9 @@ def _problem_kwargs(args) -> dict:
     return dict(problem=args.problem, x0=args.x0, steps=args.steps, reduce=args.reduce)
 
 
-def save_arrays(path: Path, arrays: dict[str, np.ndarray], meta: dict) -> None:
-    """Writes ``arrays`` (and ``meta`` as JSON) to .npz, or a CSV table, atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    if path.suffix == ".csv":
-        with open(tmp, "w") as f:
-            f.write(csv_text(arrays))
-    else:
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, meta=np.asarray(json.dumps(meta)), **arrays)
-    tmp.replace(path)
-
-
-def csv_text(arrays: dict[str, np.ndarray]) -> str:
-    """A grid as a matrix (first row log10 lr, first column log10(1-momentum));
-    a sweep as two columns."""
-    if "loss" in arrays and arrays["loss"].ndim == 2:
-        lrs, omm, z = arrays["log_lrs"], arrays["log_one_minus_moms"], arrays["loss"]
-        lines = ["log10_1m_momentum\\log10_lr," + ",".join(f"{v:.9g}" for v in lrs)]
-        lines += [f"{m:.9g}," + ",".join(f"{v:.7g}" for v in row) for m, row in zip(omm, z)]
-    else:
-        cols = list(arrays)
-        lines = [",".join(cols)]
-        lines += [",".join(f"{v:.9g}" for v in row) for row in zip(*(arrays[c] for c in cols))]
-    return "\n".join(lines) + "\n"
+def _add_out_arg(p: argparse.ArgumentParser, default: str) -> None:
+    p.add_argument("--out", type=Path, default=Path(default), help=".npz or .csv output")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
 
 
 # -- grid ---------------------------------------------------------------------
@@ -79,16 +57,17 @@ def _grid_args(p):
     p.add_argument("--mom-range", type=float, nargs=2, default=(-3.0, 0.0), metavar=("LO", "HI"),
                    help="log10(1 - momentum) range (default -3 0)")
     _add_problem_args(p)
-    p.add_argument("--out", type=Path, default=Path("grid.npz"), help=".npz or .csv output")
+    _add_out_arg(p, "grid.npz")
 
 
 def _grid_run(args) -> int:
+    check_output_file(args.out, force=args.force)
     log_lrs, log_omm = landscape.axes(args.lr_range, args.mom_range, args.res)
     t0 = time.perf_counter()
     z = landscape.meta_loss_grid(log_lrs, log_omm, **_problem_kwargs(args))
     seconds = time.perf_counter() - t0
     meta = dict(_problem_kwargs(args), seconds=seconds, shape=list(z.shape))
-    save_arrays(args.out, {"loss": z, "log_lrs": log_lrs, "log_one_minus_moms": log_omm}, meta)
+    write_arrays(args.out, {"loss": z, "log_lrs": log_lrs, "log_one_minus_moms": log_omm}, meta)
     best = landscape.best_cell(z, log_lrs, log_omm)
     print(json.dumps(dict(meta, out=str(args.out), diverged=int(np.isnan(z).sum()),
                           best=None if best is None else dict(zip(("log_lr", "log_one_minus_mom", "loss"), best)))))
@@ -104,10 +83,11 @@ def _sweep_args(p):
                    help="log10 learning-rate range (default -3 2)")
     p.add_argument("--momentum", type=float, default=0.9, help="fixed momentum (default 0.9)")
     _add_problem_args(p)
-    p.add_argument("--out", type=Path, default=Path("sweep.npz"), help=".npz or .csv output")
+    _add_out_arg(p, "sweep.npz")
 
 
 def _sweep_run(args) -> int:
+    check_output_file(args.out, force=args.force)
     if not 2 <= args.points <= landscape.MAX_CELLS:
         raise ValueError(f"--points must be between 2 and {landscape.MAX_CELLS:,}")
     log_lrs = np.linspace(*args.lr_range, args.points)
@@ -115,7 +95,7 @@ def _sweep_run(args) -> int:
     loss = landscape.lr_sweep(log_lrs, args.momentum, **_problem_kwargs(args))
     seconds = time.perf_counter() - t0
     meta = dict(_problem_kwargs(args), momentum=args.momentum, seconds=seconds)
-    save_arrays(args.out, {"log_lrs": log_lrs, "loss": loss}, meta)
+    write_arrays(args.out, {"log_lrs": log_lrs, "loss": loss}, meta)
     i = int(np.nanargmin(loss)) if np.isfinite(loss).any() else None
     print(json.dumps(dict(meta, out=str(args.out), diverged=int(np.isnan(loss).sum()),
                           best_log_lr=None if i is None else float(log_lrs[i]),

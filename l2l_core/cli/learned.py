@@ -9,10 +9,12 @@ import sys
 from pathlib import Path
 
 from l2l_core.learned.baselines import BASELINES
-from l2l_core.learned.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint, save_checkpoint
+from l2l_core.learned.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint
 from l2l_core.learned.comparison import compare
 from l2l_core.learned.lstm import PREPROCESSORS, LSTMConfig
-from l2l_core.learned.metatrain import PRESETS, metatrain, preset_config
+from l2l_core.io.files import check_output_dir
+from l2l_core.learned.metatrain import PRESETS, preset_config
+from l2l_core.learned.resume import run_with_checkpoints
 from l2l_core.learned.tasks import REDUCTIONS
 
 
@@ -20,8 +22,12 @@ def add_metatrain_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", default="full", choices=sorted(PRESETS),
                    help="full: the post's 1000 meta-steps; short: a run of under a minute")
     p.add_argument("--meta-steps", type=int, default=None, help="override the preset's meta-steps")
-    p.add_argument("--seed", type=int, default=0, help="seed of the init and the training tasks")
-    p.add_argument("--out", type=Path, required=True, help="checkpoint directory to write")
+    p.add_argument("--seed", type=int, default=None, help="seed of the init and the training tasks (default 0)")
+    p.add_argument("--out", type=Path, required=True,
+                   help="checkpoint directory to write (saved after every chunk; locked while training)")
+    p.add_argument("--force", action="store_true", help="start over in --out even if it holds a checkpoint")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the interrupted run saved in --out, with its own settings")
     p.add_argument("--reduction", default=None, choices=REDUCTIONS,
                    help="inner gradient: per-task (sum, default) or the post's batch mean")
     p.add_argument("--preprocess", default=None, choices=PREPROCESSORS, help="LSTM input (default log_sign)")
@@ -32,11 +38,15 @@ def add_metatrain_args(p: argparse.ArgumentParser) -> None:
 
 
 def run_metatrain_cli(args) -> int:
+    check_output_dir(args.out)
     overrides = {k: v for k, v in dict(meta_steps=args.meta_steps, seed=args.seed, reduction=args.reduction,
                                        meta_lr=args.meta_lr, batch=args.batch, chunk=args.chunk).items()
                  if v is not None}
     if args.preprocess is not None:
         overrides["lstm"] = LSTMConfig(preprocess=args.preprocess)
+    if args.resume and (overrides or args.force or args.preset != "full"):
+        given = sorted(overrides) + (["force"] if args.force else []) + (["preset"] if args.preset != "full" else [])
+        raise ValueError(f"--resume continues the saved run with its own settings; drop {', '.join(given)}")
     cfg = preset_config(args.preset, **overrides)
 
     def progress(p):
@@ -44,10 +54,10 @@ def run_metatrain_cli(args) -> int:
             print(f"meta-step {p.done}/{p.total}  meta-loss {p.meta_loss[-1]:.4g}  "
                   f"validation {p.val_loss[-1]:.4g} (best {p.best_val:.4g})  {p.elapsed:.1f} s", file=sys.stderr)
 
-    result = metatrain(cfg, callback=progress)
-    summary = dict(result.summary(), seconds=result.seconds, compile_seconds=result.compile_seconds,
-                   seconds_per_meta_step=result.seconds_per_meta_step, preset=args.preset)
-    path = save_checkpoint(args.out, result.params, cfg, result.curve, summary)
+    result, summary, path = run_with_checkpoints(cfg, args.out, resume=args.resume, force=args.force,
+                                                 extra_summary=None if args.resume else dict(preset=args.preset),
+                                                 callback=progress)
+    cfg = result.config
     out = dict(out=str(path.parent), config=cfg.to_dict(), **summary)
     out = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in out.items()}
     print(json.dumps(out) if args.json else "\n".join(f"{k}: {v}" for k, v in out.items() if k != "config"))

@@ -25,6 +25,15 @@ def add_reproduce_args(p: argparse.ArgumentParser) -> None:
 def run_reproduce_cli(args) -> int:
     import dataclasses
 
+    from l2l_core.io.files import check_output_dir
+
+    check_output_dir(args.out)
+    if args.docs is not None:
+        check_output_dir(args.docs, what="--docs")
+    if args.checkpoint is not None:  # asked for by name: a checkpoint that cannot be used is an error, before any work
+        from l2l_core.learned.checkpoints import load_checkpoint
+
+        load_checkpoint(args.checkpoint)
     from l2l_core.io import reproduce
 
     config = reproduce.SMALL if args.small else reproduce.FULL
@@ -34,11 +43,13 @@ def run_reproduce_cli(args) -> int:
     head = reproduce.reproduce(args.out, config, checkpoint=args.checkpoint, log=log)
     if args.docs is not None:
         reproduce.write_docs_copies(args.out, args.docs, head)
+    skipped = head.get("skipped", {})
     if args.json:
         print(json.dumps(head))
     else:
-        q = head["quadratic"]
         print(f"wrote {len(head['figures'])} figures and headline.json to {args.out} "
-              f"in {head['seconds']['total']:.1f} s" + (f"; quadratic part skipped: {q['skipped']}" if "skipped" in q
-                                                           else ""))
+              f"in {head['seconds']['total']:.1f} s")
+        for name, why in skipped.items():
+            print(f"skipped {name}: {why}")
     return 0
+

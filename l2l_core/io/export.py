@@ -15,6 +15,8 @@ import shutil
 import warnings
 from pathlib import Path
 
+from l2l_core.io.files import atomic_write
+
 #: Pixel size of an exported figure before ``scale`` (PNG side = size * scale).
 DEFAULT_WIDTH = 900
 DEFAULT_HEIGHT = 560
@@ -77,13 +79,7 @@ def figure_png(fig, *, width: int | None = None, height: int | None = None,
 
 def write_png(fig, path: str | os.PathLike, **kwargs) -> Path:
     """Writes :func:`figure_png` to ``path`` atomically (temp file + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = figure_png(fig, **kwargs)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-    return path
+    return atomic_write(path, figure_png(fig, **kwargs))
 
 
 @contextlib.contextmanager

@@ -29,6 +29,7 @@ from l2l_core import viz
 from l2l_core.landscape import grid as landscape
 from l2l_core import outer
 from l2l_core.inner.hyperparams import lr_momentum
+from l2l_core.io.files import atomic_write, write_arrays
 from l2l_core.inner.problems import PROBLEMS
 from l2l_core.inner.unroll import sgd_momentum_unroll
 
@@ -95,17 +96,11 @@ def _clean(v):
 
 
 def _write_json(path: Path, obj) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(_clean(obj), indent=2) + "\n")
-    tmp.replace(path)
+    atomic_write(path, json.dumps(_clean(obj), indent=2) + "\n")
 
 
 def _save_npz(path: Path, **arrays) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        np.savez_compressed(f, **{k: np.asarray(v) for k, v in arrays.items()})
-    tmp.replace(path)
+    write_arrays(path, arrays)
 
 
 def _outer_entry(run: outer.OuterRun, start) -> dict:
@@ -248,8 +243,16 @@ def reproduce(out_dir, config: ReproConfig = FULL, *, checkpoint=None,
         head["quadratic"] = _quadratic(out, data, config, checkpoint, emit)
 
     head["seconds"]["total"] = round(time.perf_counter() - t_all, 3)
+    head["skipped"] = skipped_figures(head)
     _write_json(out / "headline.json", head)
     return _clean(head)
+
+
+def skipped_figures(head: dict) -> dict[str, str]:
+    """Figures of :data:`FIGURES` a finished run did not make -> why (printed by the command)."""
+    q = head.get("quadratic", {})
+    why = q.get("skipped") or q.get("lstm_skipped") or "not made"
+    return {name: why for name in FIGURES if name not in head["figures"]}
 
 
 def write_docs_copies(out_dir, docs_dir, head: dict) -> list[Path]:
@@ -259,9 +262,7 @@ def write_docs_copies(out_dir, docs_dir, head: dict) -> list[Path]:
     written = []
     for name, entry in head["figures"].items():
         target = docs / entry["file"]
-        tmp = target.with_name(target.name + ".tmp")
-        tmp.write_bytes(export.shrink_png((out / entry["file"]).read_bytes()))
-        tmp.replace(target)
+        atomic_write(target, export.shrink_png((out / entry["file"]).read_bytes()))
         written.append(target)
     _write_json(docs / "headline.json", head)
     return written

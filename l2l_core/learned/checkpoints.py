@@ -20,7 +20,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,8 @@ import jax
 import numpy as np
 from flax import serialization
 
-from l2l_core.learned.lstm import init_meta_params
+from l2l_core.learned.checkpoint_schema import check_payload
+from l2l_core.io.files import atomic_write
 from l2l_core.learned.metatrain import MetaTrainConfig
 
 FORMAT = "l2l-lstm-optimizer"
@@ -45,22 +45,6 @@ class Checkpoint:
     curve: dict
     summary: dict
     path: Path
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a checkpoint is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def checkpoint_file(path: str | os.PathLike) -> Path:
@@ -87,9 +71,9 @@ def save_checkpoint(directory: str | os.PathLike, params: Any, config: MetaTrain
     })
     directory = Path(directory)
     path = directory / FILENAME
-    _atomic_write(path, blob)
+    atomic_write(path, blob)
     readable = dict(format=FORMAT, version=VERSION, config=config.to_dict(), summary=summary)
-    _atomic_write(directory / "run.json", (json.dumps(readable, indent=2) + "\n").encode())
+    atomic_write(directory / "run.json", (json.dumps(readable, indent=2) + "\n").encode())
     return path
 
 
@@ -115,21 +99,9 @@ def load_checkpoint(path: str | os.PathLike = DEFAULT_CHECKPOINT) -> Checkpoint:
         raise ValueError(f"{file} is corrupt: its checksum does not match its contents")
     try:
         inner = serialization.msgpack_restore(payload)
-        config = MetaTrainConfig.from_dict(json.loads(inner["config"])).validate()
-        summary = json.loads(inner["summary"])
-        curve = {k: np.asarray(v) for k, v in inner["curve"].items()}
-        state = inner["params"]
-    except (KeyError, TypeError, ValueError) as e:
-        raise ValueError(f"{file} has an unreadable payload: {e}") from None
-    template = init_meta_params(jax.random.PRNGKey(0), config.lstm)
-    try:
-        params = serialization.from_state_dict(template, state)
-    except Exception as e:
-        raise ValueError(f"{file}: parameters do not match its LSTM config ({e})") from None
-    for (kp, want), got in zip(jax.tree_util.tree_leaves_with_path(template), jax.tree.leaves(params)):
-        got = np.asarray(got)
-        if got.shape != want.shape or not np.all(np.isfinite(got)):
-            raise ValueError(f"{file}: parameter {jax.tree_util.keystr(kp)} has shape {got.shape} "
-                             f"(expected {want.shape}) or non-finite values")
-    params = jax.tree.map(lambda x: np.asarray(x, np.float32), params)
+        config, summary, curve, params = check_payload(inner)
+    except ValueError as e:
+        raise ValueError(f"{file} has bad contents: {e}") from None
+    except Exception as e:  # msgpack raises several types for a damaged payload
+        raise ValueError(f"{file} has an unreadable payload ({type(e).__name__})") from None
     return Checkpoint(params, config, curve, summary, file.parent)

@@ -208,6 +208,18 @@ class Progress:
 
 
 @dataclasses.dataclass
+class Snapshot:
+    """Everything a run needs to continue exactly where it was (see :mod:`l2l_core.learned.resume`)."""
+
+    done: int
+    state: TrainState
+    best_params: Any
+    best_val: float
+    best_step: int
+    curve: dict  # meta_loss, final_loss, val_steps, val_loss, as in MetaTrainResult
+
+
+@dataclasses.dataclass
 class MetaTrainResult:
     config: MetaTrainConfig
     params: Any  # the best parameters by validation loss
@@ -244,7 +256,9 @@ def validation_tasks(cfg: MetaTrainConfig) -> tasks_mod.QuadraticTasks:
 
 def metatrain(cfg: MetaTrainConfig, *, init_params=None,
               callback: Callable[[Progress], None] | None = None,
-              should_stop: Callable[[], bool] | None = None) -> MetaTrainResult:
+              should_stop: Callable[[], bool] | None = None,
+              resume: Snapshot | None = None,
+              on_chunk: Callable[[Snapshot], None] | None = None) -> MetaTrainResult:
     """Meta-trains the LSTM optimizer; see the module docstring.
 
     Args:
@@ -252,6 +266,9 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
       init_params: start from these meta-parameters instead of a fresh init.
       callback: called with a :class:`Progress` after every chunk.
       should_stop: polled between chunks; True stops the run, keeping the best phi.
+      resume: continue from this snapshot (same settings): the chunks that follow
+        are the ones the interrupted run would have made, so the result is the same.
+      on_chunk: called with a :class:`Snapshot` after every chunk (to save it).
 
     Returns:
       A :class:`MetaTrainResult`; ``params`` are the best by validation loss.
@@ -274,6 +291,12 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
     best_params, best_val, best_step = params, score(params), 0
     mean_losses, final_losses, val_steps, val_losses = [], [], [0], [best_val]
     done, stopped = 0, None
+    if resume is not None:
+        state, best_params, best_val, best_step = resume.state, resume.best_params, resume.best_val, resume.best_step
+        done, c = resume.done, resume.curve
+        mean_losses, final_losses = list(c["meta_loss"]), list(c["final_loss"])
+        val_steps, val_losses = [int(v) for v in c["val_steps"]], [float(v) for v in c["val_loss"]]
+    first_done = done
     compile_seconds, train_seconds, timed_steps = 0.0, 0.0, 0
     length = min(cfg.chunk, cfg.meta_steps)
     while done < cfg.meta_steps:
@@ -285,7 +308,7 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
         new_state, bad, ml, fl, ok = _run_chunk(state, n, cfg=structure, length=length)
         ml, fl, ok = np.asarray(ml)[:n], np.asarray(fl)[:n], np.asarray(ok)[:n]
         dt = time.perf_counter() - t0
-        if done == 0:
+        if done == first_done:
             compile_seconds = dt
         else:
             train_seconds += dt * length / max(n, 1)  # a partial last chunk still costs a full scan slot
@@ -313,12 +336,19 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
             callback(Progress(done, cfg.meta_steps, np.asarray(mean_losses), np.asarray(final_losses),
                               list(val_steps), list(val_losses), best_step, best_val,
                               time.perf_counter() - t_start))
+        if on_chunk is not None:
+            on_chunk(Snapshot(done, state, best_params, best_val, best_step, _curve(
+                mean_losses, final_losses, val_steps, val_losses)))
     last = state.params
     if timed_steps == 0:  # a single chunk: its time includes compilation
         sps = compile_seconds / max(done, 1)
     else:
         sps = train_seconds / timed_steps
-    curve = dict(meta_loss=np.asarray(mean_losses, np.float32), final_loss=np.asarray(final_losses, np.float32),
-                 val_steps=np.asarray(val_steps, np.int32), val_loss=np.asarray(val_losses, np.float32))
+    curve = _curve(mean_losses, final_losses, val_steps, val_losses)
     return MetaTrainResult(cfg, best_params, last, curve, best_step, best_val, done, stopped,
                            time.perf_counter() - t_start, compile_seconds, sps)
+
+
+def _curve(mean_losses, final_losses, val_steps, val_losses) -> dict:
+    return dict(meta_loss=np.asarray(mean_losses, np.float32), final_loss=np.asarray(final_losses, np.float32),
+                val_steps=np.asarray(val_steps, np.int32), val_loss=np.asarray(val_losses, np.float32))

@@ -15,6 +15,7 @@ import traceback
 from pathlib import Path
 
 from l2l_core.learned.checkpoints import save_checkpoint
+from l2l_core.io.files import locked_dir
 from l2l_core.learned.metatrain import MetaTrainConfig, Progress, metatrain
 
 
@@ -61,10 +62,11 @@ class TrainingJob:
 
     def _run(self) -> None:
         try:
-            result = metatrain(self.cfg, callback=self._on_progress, should_stop=self._stop.is_set)
-            summary = dict(result.summary(), seconds=result.seconds, compile_seconds=result.compile_seconds,
-                           seconds_per_meta_step=result.seconds_per_meta_step)
-            save_checkpoint(self.out_dir, result.params, self.cfg, result.curve, summary)
+            with locked_dir(self.out_dir):  # a second run into the same folder is refused, not interleaved
+                result = metatrain(self.cfg, callback=self._on_progress, should_stop=self._stop.is_set)
+                summary = dict(result.summary(), seconds=result.seconds, compile_seconds=result.compile_seconds,
+                               seconds_per_meta_step=result.seconds_per_meta_step)
+                save_checkpoint(self.out_dir, result.params, self.cfg, result.curve, summary)
             with self._lock:
                 self.summary = summary
                 if result.stopped:

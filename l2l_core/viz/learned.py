@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from l2l_core.io.files import columns_csv
 
 COLORS = {"lstm": "#d62728", "sgd": "#7f7f7f", "adam": "#1f77b4", "rmsprop": "#2ca02c", "nag": "#9467bd"}
 LABELS = {"lstm": "LSTM (learned)", "sgd": "SGD", "adam": "Adam", "rmsprop": "RMSprop", "nag": "NAG"}
@@ -93,13 +93,8 @@ def comparison_rows(result: dict) -> list[dict]:
 
 def curves_csv(losses: dict) -> str:
     """One row per step: mean, 25% and 75% of the loss for every optimizer."""
-    cols, data = ["step"], []
+    cols = {}
     for name, arr in losses.items():
-        mean, lo, hi = loss_bands(arr)
-        cols += [f"{name}_mean", f"{name}_p25", f"{name}_p75"]
-        data += [mean, lo, hi]
-    buf = io.StringIO()
-    buf.write(",".join(cols) + "\n")
-    for i in range(len(data[0])):
-        buf.write(",".join([str(i)] + [f"{d[i]:.7g}" for d in data]) + "\n")
-    return buf.getvalue()
+        cols[f"{name}_mean"], cols[f"{name}_p25"], cols[f"{name}_p75"] = loss_bands(arr)
+    n = len(next(iter(cols.values()))) if cols else 0
+    return columns_csv(step=np.arange(n), **cols)

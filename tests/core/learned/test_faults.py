@@ -17,6 +17,7 @@ import pytest
 from flax import serialization
 
 from l2l_core.learned import checkpoints
+from l2l_core.io import files
 from l2l_core import landscape
 from l2l_core.learned.checkpoints import FILENAME, load_checkpoint, save_checkpoint
 from l2l_core.learned.lstm import init_meta_params
@@ -131,7 +132,7 @@ def test_read_only_folder_save_says_so_and_keeps_the_old_checkpoint(saved, param
         def refuse(*a, **k):
             raise PermissionError(errno.EROFS, "Read-only file system", str(saved))
 
-        monkeypatch.setattr(checkpoints.tempfile, "mkstemp", refuse)
+        monkeypatch.setattr(files.tempfile, "mkstemp", refuse)
     else:
         saved.chmod(0o555)
     try:
