@@ -1,0 +1,72 @@
+"""The sidebar walk a teacher does: every page, then every page again, changing
+one setting on each; no page may raise, and each must show what was left there."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+#: (sidebar title, URL slug, heading word, spinbutton label, value on walk 1, value on walk 2)
+WALK = [
+    ("Inner problem", "inner_problem", "Inner problem", "Learning rate", "0.05", "0.2"),
+    ("Learning-rate sweep", "lr_sweep", "Learning-rate sweep", "Momentum", "0.5", "0.7"),
+    ("Meta-loss landscape", "landscape", "Meta-loss landscape", "log10 lr from", "-2", "-1.5"),
+    ("Gradient estimators", "estimators", "Gradient estimators", "log10 lr", "-1", "-0.8"),
+    ("Learned optimizer", "learned_optimizer", "Learned optimizer", "Task seed", "9", "11"),
+    ("Tour", "", "Start here", None, "2", "3"),
+]
+
+
+def settled(page):
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"] [data-testid=\"stStatusWidgetRunningIcon\"]')",
+        timeout=180_000)
+
+
+def no_exception(page, where):
+    assert page.locator("[data-testid='stException']").count() == 0, (
+        where, page.locator("[data-testid='stException']").first.inner_text())
+    assert not page.js_errors, page.js_errors
+
+
+def same(value: str):
+    return re.compile(rf"^{re.escape(value)}0*$" if "." in value else rf"^{re.escape(value)}(\.0*)?$")
+
+
+def visit(page, title, heading):
+    page.locator("[data-testid='stSidebarNav']").get_by_role("link", name=title).click()
+    page.get_by_role("heading", name=re.compile(heading)).first.wait_for(timeout=180_000)
+    settled(page)
+
+
+def test_sidebar_walk_twice_keeps_every_page_setting(page):
+    page.set_default_timeout(180_000)
+    page.goto(f"{page.app_url}/landscape?res=100")
+    settled(page)
+    for walk in (0, 1):
+        for title, slug, heading, label, first, second in WALK:
+            visit(page, title, heading)
+            no_exception(page, f"walk {walk + 1}, {title}")
+            if label is None:  # the tour: its step
+                if walk:
+                    page.get_by_role("heading", name=f"{first}. ").first.wait_for()
+                page.locator("[data-testid='stRadio'] label").nth(int(second if walk else first) - 1).click()
+                settled(page)
+                page.get_by_role("heading", name=f"{second if walk else first}. ").first.wait_for()
+                continue
+            box = page.get_by_role("spinbutton", name=label, exact=True)
+            if walk:
+                expect(box).to_have_value(same(first))
+            box.fill(second if walk else first)
+            box.press("Enter")
+            settled(page)
+            no_exception(page, f"walk {walk + 1}, {title}, after the change")
+            expect(box).to_have_value(same(second if walk else first))
+    # and a last look at each: the second walk's values stand
+    for title, slug, heading, label, first, second in WALK[:-1]:
+        visit(page, title, heading)
+        no_exception(page, f"last look, {title}")
+        expect(page.get_by_role("spinbutton", name=label, exact=True)).to_have_value(same(second))
