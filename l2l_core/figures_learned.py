@@ -8,8 +8,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-COLORS = {"lstm": "#d62728", "sgd": "#7f7f7f", "adam": "#1f77b4", "rmsprop": "#2ca02c", "nag": "#9467bd"}
-LABELS = {"lstm": "LSTM (learned)", "sgd": "SGD", "adam": "Adam", "rmsprop": "RMSprop", "nag": "NAG"}
+from l2l_core import style
+
+COLORS = style.OPTIMIZER_COLORS
+LABELS = style.OPTIMIZER_LABELS
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
@@ -31,7 +33,7 @@ def meta_loss_figure(meta_loss, final_loss=None, val_steps=None, val_loss=None, 
                         name="validation: loss after 100 steps", line=dict(color="#d62728", width=2))
     fig.update_layout(title=title, xaxis_title="meta-step", yaxis_title="loss (mean over tasks)",
                       yaxis_type="log", height=340, margin=dict(l=60, r=20, t=50, b=40),
-                      legend=dict(orientation="h", y=-0.25))
+                      legend=dict(style.LEGEND, y=-0.25))
     return fig
 
 
