@@ -42,7 +42,16 @@ def visit(page, title, heading):
     settled(page)
 
 
-def test_sidebar_walk_twice_keeps_every_page_setting(page):
+def test_sidebar_walk_twice_keeps_every_page_setting(page, tmp_path):
+    try:
+        walk(page)
+    except BaseException:
+        page.screenshot(path=str(tmp_path / "walk_failure.png"), full_page=True)
+        print("screenshot:", tmp_path / "walk_failure.png")
+        raise
+
+
+def walk(page):
     page.set_default_timeout(180_000)
     page.goto(f"{page.app_url}/landscape?res=100")
     settled(page)
