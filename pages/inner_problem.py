@@ -27,8 +27,8 @@ st.markdown(
     "This is the *inner* problem of the meta-loss landscapes post: a single number `x` "
     "trained by SGD with momentum (`v = momentum·v + f'(x)`, `x = x − lr·v`). "
     "With the defaults (x0 = −4, lr 0.1, momentum 0.9, 50 steps) the run first drops into "
-    "the global minimum near x ≈ −0.5, then momentum carries it out again, and it settles "
-    "in the local minimum near x ≈ 1.5. Change lr or momentum a little and the ending can change "
+    "the global minimum near x ≈ −0.43, then momentum carries it out again, and it settles "
+    "in the local minimum near x ≈ 1.24 (at x ≈ 1.17 after 50 steps). Change lr or momentum a little and the ending can change "
     "completely: that sensitivity is what the next pages map."
 )
 

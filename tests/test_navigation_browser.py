@@ -19,6 +19,9 @@ WALK = [
 ]
 
 
+TOUR_STEPS = ["The inner problem", "Momentum's path", "The learning-rate sweep"]
+
+
 def settled(page):
     page.wait_for_timeout(300)
     page.wait_for_function(
@@ -62,7 +65,8 @@ def walk(page):
             if label is None:  # the tour: its step
                 if walk:
                     page.get_by_role("heading", name=f"{first}. ").first.wait_for()
-                page.locator("[data-testid='stRadio'] label").nth(int(second if walk else first) - 1).click()
+                n = int(second if walk else first)
+                page.locator("[data-testid='stRadio']").first.get_by_text(f"{n}. {TOUR_STEPS[n - 1]}").click()
                 settled(page)
                 page.get_by_role("heading", name=f"{second if walk else first}. ").first.wait_for()
                 continue
