@@ -114,7 +114,7 @@ def zoom_controls(precision: str, window) -> None:
            "float32 would give adjacent pixels the same learning rate or momentum here")
     c3.markdown(
         f"**Zoom level {len(stack)}** · window {hi - lo:.3g} × {mhi - mlo:.3g} (log10 units) · "
-        f"**precision: {precision}** ({why}). Drag a box on the heatmap to zoom in."
+        f"**precision: {precision}**", help=f"{why.capitalize()}. Drag a box on the heatmap to zoom in."
     )
     if st.session_state.pop("_zoom_left", False):
         st.info("The typed range replaced the zoom: the view now shows the ranges in the sidebar.",

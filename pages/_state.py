@@ -36,6 +36,10 @@ CUSTOM = "custom formula"
 _STORE = "_l2l_settings"  # session key: page -> {widget key: value, ...}
 HIDE = "hide"  # URL parameter of teacher mode
 SIDEBAR = "sidebar"
+#: Less empty space above the title and a smaller title, so that the main chart fits a
+#: 1280x720 or 1024x768 projector without scrolling.
+PROJECTOR_CSS = ("[data-testid='stMainBlockContainer'] {padding-top: 2.25rem; padding-bottom: 2rem}"
+                 " h1 {font-size: 1.9rem !important; padding-top: 0.25rem !important}")
 
 
 def _plain(v: Any) -> str:
@@ -192,10 +196,13 @@ class PageState:
             return st.session_state[key]
         return fn(*args, key=key, **kwargs)
 
-    def apply_teacher_mode(self) -> None:
+    def apply_view(self) -> None:
+        """The page's frame: room for the chart on a projector (1280x720, 1024x768), and teacher mode."""
+        css = PROJECTOR_CSS
         if SIDEBAR in self.hidden:
-            st.markdown("<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'],"
-                        " [data-testid='stExpandSidebarButton'] {display: none}</style>", unsafe_allow_html=True)
+            css += ("[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'],"
+                    " [data-testid='stExpandSidebarButton'] {display: none}")
+        st.html(f"<style>{css}</style>")
 
     def link_panel(self) -> None:
         """"Copy link to this view": the address with every setting, and a teacher-mode link builder."""

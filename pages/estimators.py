@@ -21,7 +21,7 @@ ps = PageState("estimators", {
     "est_trunc": Param("est_trunc", 10, int_in(1, 50)),
     "est_seed": Param("est_seed", 0, int_in(0, 2**31 - 1)),
 }).load()
-ps.apply_teacher_mode()
+ps.apply_view()
 
 st.title("Gradient estimators: bias and variance at one point")
 st.markdown(

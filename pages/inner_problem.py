@@ -20,7 +20,7 @@ ps = PageState("inner_problem", {
     "ip_momentum": Param("momentum", 0.9, float_in(-1e6, 1e6)),
     "ip_steps": Param("steps", 50, int_in(1, 500)),
 }).load()
-ps.apply_teacher_mode()
+ps.apply_view()
 
 st.title("Inner problem: SGD with momentum on a 1-D loss")
 st.markdown(

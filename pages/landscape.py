@@ -19,16 +19,21 @@ from pages._shared import (chart_config, columns_csv, heavy, heavy_grid, need_pr
 RESOLUTIONS = oui.RESOLUTIONS
 
 ps = oui.page_state()
-ps.apply_teacher_mode()
+ps.apply_view()
 
-st.title("Meta-loss landscape: outer loss over learning rate × momentum")
-st.markdown(
-    "Every pixel is one complete inner training run: SGD with momentum on the 1-D problem, "
-    "summarised by its outer loss (mean inner loss over the unroll). The horizontal axis is the "
-    "learning rate, the vertical one `log10(1 − momentum)` (top: momentum 0.999, bottom: 0). "
-    "The post's picture: smooth in places, but full of ripples, local minima and chaotic, "
-    "fractal-looking regions, which is why tuning these two numbers by gradient descent is hard."
-)
+st.title("Meta-loss landscape: learning rate × momentum")
+st.caption("Every pixel is one complete inner training run (SGD with momentum on the 1-D problem), coloured by "
+           "its outer loss. Drag a box on the heatmap to zoom in; it is recomputed at full resolution.")
+with st.expander("How to read it"):
+    st.markdown(
+        "Every pixel is one complete inner training run: SGD with momentum on the 1-D problem, "
+        "summarised by its outer loss (mean inner loss over the unroll). The horizontal axis is the "
+        "learning rate, the vertical one `log10(1 − momentum)` (top: momentum 0.999, bottom: 0). "
+        "The post's picture: smooth in places, but full of ripples, local minima and chaotic, "
+        "fractal-looking regions, which is why tuning these two numbers by gradient descent is hard."
+    )
+#: Heatmap height: the whole chart fits a 1280x720 or 1024x768 projector below the title.
+CHART_HEIGHT = 450
 
 
 @st.cache_data(max_entries=12, show_spinner=False)  # a 2000² grid is 16 MB
@@ -105,23 +110,23 @@ def outer_runs_view(cfg: dict) -> list[dict]:
 
 
 def heatmap_view(cfg, window, frame, data, seconds, wall, runs, best) -> None:
+    """The heatmap across the main area (legible on a projector), the runs' loss curves below it."""
     log_lrs, log_omm, z, precision = data
     slug = problem_slug(cfg["problem"])
-    left, right = st.columns([3, 2])
-    with left:
-        fig = figures_outer.landscape_outer_figure(z, log_lrs, log_omm, cap=cfg["cap"], frame=frame, runs=runs,
-                                                   best=best, max_display=figures.MAX_DISPLAY)
-        st.plotly_chart(fig, key="landscape_chart", on_select=oui.on_box_select, selection_mode="box",
-                        config=chart_config(f"meta_loss_{slug}_{cfg['res']}x{cfg['res']}"))
-        timing_caption(seconds, wall, what=f"{z.size:,} inner runs computed in {precision}")
-    with right:
-        if runs:
-            st.plotly_chart(figures_outer.outer_loss_curves_figure(runs, cap=cfg["cap"]), key="outer_curves",
-                            config=chart_config(f"outer_loss_curves_{slug}"))
-            st.download_button("Download the runs (NPZ)", lambda: _npz(**{
-                f"{r['method']}_{i}_{k}": r[k] for i, r in enumerate(runs) for k in ("trajectory", "losses")}),
-                file_name=f"outer_runs_{slug}.npz", mime="application/octet-stream",
-                help="Each run's trajectory (log10 lr, log10(1-mom)) and outer losses, in the order of the legend.")
+    fig = figures_outer.landscape_outer_figure(z, log_lrs, log_omm, cap=cfg["cap"], frame=frame, runs=runs,
+                                               best=best, max_display=figures.MAX_DISPLAY)
+    fig.update_layout(height=CHART_HEIGHT, title=None, margin=dict(t=10, b=10),
+                      legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
+    st.plotly_chart(fig, key="landscape_chart", on_select=oui.on_box_select, selection_mode="box",
+                    config=chart_config(f"meta_loss_{slug}_{cfg['res']}x{cfg['res']}"))
+    timing_caption(seconds, wall, what=f"{z.size:,} inner runs computed in {precision}")
+    if runs:
+        st.plotly_chart(figures_outer.outer_loss_curves_figure(runs, cap=cfg["cap"]).update_layout(height=420),
+                        key="outer_curves", config=chart_config(f"outer_loss_curves_{slug}"))
+        st.download_button("Download the runs (NPZ)", lambda: _npz(**{
+            f"{r['method']}_{i}_{k}": r[k] for i, r in enumerate(runs) for k in ("trajectory", "losses")}),
+            file_name=f"outer_runs_{slug}.npz", mime="application/octet-stream",
+            help="Each run's trajectory (log10 lr, log10(1-mom)) and outer losses, in the order of the legend.")
 
 
 def summary_view(cfg, data, best) -> None:

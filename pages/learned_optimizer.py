@@ -190,7 +190,7 @@ def job_panel() -> None:
 
 
 ps.load()
-ps.apply_teacher_mode()
+ps.apply_view()
 st.title("Learned optimizer")
 ps.warn_bad_url()
 with st.sidebar:

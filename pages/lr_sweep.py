@@ -34,7 +34,7 @@ ps = PageState("lr_sweep", {
     "sw_cap_on": Param("cap_on", True, lambda t: {"1": True, "0": False}[t], lambda v: str(int(bool(v)))),
     "sw_cap": Param("cap", 5.0, float_in(1e-6, 1e12)),
 }).load()
-ps.apply_teacher_mode()
+ps.apply_view()
 
 st.title("Learning-rate sweep: how training quality depends on the step size")
 st.markdown(

@@ -19,7 +19,7 @@ ps = PageState("tour", {
     "tour_step": Param("step", 0, lambda s: int_in(1, len(STEP_REGISTRY))(s) - 1, lambda i: str(int(i) + 1)),
     **{k: p for step in STEP_REGISTRY for k, p in step.params.items()},
 }).load()
-ps.apply_teacher_mode()
+ps.apply_view()
 
 st.title("Start here: a tour of meta-loss landscapes and learned optimizers")
 st.caption("Eight short steps through two posts: *Exploring hyperparameter meta-loss landscapes with Jax* and "

@@ -132,5 +132,5 @@ def test_teacher_mode_hides_chosen_controls_and_keeps_their_values():
     labels = [w.label for w in at.number_input]
     assert "Learning rate" not in labels and "Momentum" in labels
     assert "hide" in at.query_params and at.query_params["lr"] == "0.3"
-    assert any("stSidebar" in m.value for m in at.markdown)  # the sidebar is hidden by a style rule
+    assert any("stSidebar" in h.proto.body for h in at.get("html"))  # the sidebar is hidden by a style rule
     assert "lr 0.3" in " ".join(c.value for c in at.caption) or at.get("plotly_chart")
