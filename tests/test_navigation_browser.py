@@ -56,6 +56,8 @@ def test_sidebar_walk_twice_keeps_every_page_setting(page, tmp_path):
 
 def walk(page):
     page.set_default_timeout(180_000)
+    page.goto(page.app_url)  # through the router first (a first visit by link is another test's subject)
+    settled(page)
     page.goto(f"{page.app_url}/landscape?res=100")
     settled(page)
     for walk in (0, 1):
