@@ -45,7 +45,7 @@ def quadratic_losses_figure(losses: dict, *, best_lr: dict | None = None, log_y:
                                  line=dict(color=OPTIMIZER_COLORS.get(name), width=2.5 if name == "lstm" else 1.6),
                                  hovertemplate=f"{label}<br>step %{{x}}<br>mean loss %{{y:.4g}}<extra></extra>"))
     fig.update_xaxes(title="step")
-    fig.update_yaxes(title="mean loss ||Wθ − y||²", type="log" if log_y else "linear")
+    fig.update_yaxes(title="mean loss ||Wθ − y||²", **(style.LOG_AXIS if log_y else dict(type="linear")))
     fig.update_layout(title=title, height=460, legend=dict(style.LEGEND, y=-0.2), margin=dict(t=40, b=10))
     return fig
 

@@ -9,6 +9,8 @@ teacher can share it. The steps themselves are records in
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from pages._shared import int_in, show_error
@@ -33,8 +35,11 @@ with ps:
     i = int(st.session_state["tour_step"])
     step = STEP_REGISTRY[i]
     st.header(f"{i + 1}. {step.title}", anchor=False)
+    t0 = time.perf_counter()
     try:
         step.draw()
+        st.caption(f"This step computed and drew in {time.perf_counter() - t0:.2f} s "
+                   "(results already computed on this server are served from its cache).")
     except ValueError as e:
         show_error(e)
 

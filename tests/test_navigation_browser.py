@@ -1,6 +1,7 @@
 """The sidebar walk a teacher does: every page, then every page again, changing
 one setting on each; no page may raise, and each must show what was left there."""
 
+import os
 import re
 
 import pytest
@@ -49,8 +50,9 @@ def test_sidebar_walk_twice_keeps_every_page_setting(page, tmp_path):
     try:
         walk(page)
     except BaseException:
-        page.screenshot(path=str(tmp_path / "walk_failure.png"), full_page=True)
-        print("screenshot:", tmp_path / "walk_failure.png")
+        shot = os.environ.get("L2L_WALK_SCREENSHOT", str(tmp_path / "walk_failure.png"))
+        page.screenshot(path=shot, full_page=True)
+        print("screenshot:", shot)
         raise
 
 
@@ -85,3 +87,22 @@ def walk(page):
         visit(page, title, heading)
         no_exception(page, f"last look, {title}")
         expect(page.get_by_role("spinbutton", name=label, exact=True)).to_have_value(same(second))
+
+
+def test_a_box_dragged_right_after_the_heatmap_appears_zooms(page):
+    page.set_default_timeout(180_000)
+    page.goto(page.app_url)
+    settled(page)
+    page.goto(f"{page.app_url}/landscape?res=100&methods=grad,es&osteps=300&seeds=0")
+    layer = page.locator(".stPlotlyChart .nsewdrag").first
+    layer.wait_for()  # no waiting for the page to finish: drag at once
+    b = layer.bounding_box()
+    x0, y0 = b["x"] + 0.3 * b["width"], b["y"] + 0.3 * b["height"]
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + 0.1 * b["width"], y0 + 0.1 * b["height"], steps=5)
+    page.mouse.move(x0 + 0.3 * b["width"], y0 + 0.3 * b["height"], steps=5)
+    page.mouse.up()
+    page.get_by_text("Zoom level 1").wait_for(timeout=60_000)
+    settled(page)
+    no_exception(page, "early box drag")
