@@ -33,7 +33,7 @@ with st.expander("How to read it"):
         "fractal-looking regions, which is why tuning these two numbers by gradient descent is hard."
     )
 #: Heatmap height: the whole chart fits a 1280x720 or 1024x768 projector below the title.
-CHART_HEIGHT = 450
+CHART_HEIGHT = 420
 
 
 @st.cache_data(max_entries=12, show_spinner=False)  # a 2000² grid is 16 MB

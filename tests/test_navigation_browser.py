@@ -58,8 +58,6 @@ def test_sidebar_walk_twice_keeps_every_page_setting(page, tmp_path):
 
 def walk(page):
     page.set_default_timeout(180_000)
-    page.goto(page.app_url)  # through the router first (a first visit by link is another test's subject)
-    settled(page)
     page.goto(f"{page.app_url}/landscape?res=100")
     settled(page)
     for walk in (0, 1):
@@ -91,8 +89,6 @@ def walk(page):
 
 def test_a_box_dragged_right_after_the_heatmap_appears_zooms(page):
     page.set_default_timeout(180_000)
-    page.goto(page.app_url)
-    settled(page)
     page.goto(f"{page.app_url}/landscape?res=100&methods=grad,es&osteps=300&seeds=0")
     layer = page.locator(".stPlotlyChart .nsewdrag").first
     layer.wait_for()  # no waiting for the page to finish: drag at once
@@ -106,3 +102,23 @@ def test_a_box_dragged_right_after_the_heatmap_appears_zooms(page):
     page.get_by_text("Zoom level 1").wait_for(timeout=60_000)
     settled(page)
     no_exception(page, "early box drag")
+
+
+@pytest.mark.parametrize("width, height", [(1280, 720), (1024, 768)])
+def test_projector_sizes_show_the_heatmap_without_scrolling(browser, app_url, width, height):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(180_000)
+    try:
+        page.goto(f"{app_url}/landscape?res=100&methods=grad&osteps=100")
+        page.get_by_text("inner runs computed").first.wait_for()
+        settled(page)
+        chart = page.locator(".stPlotlyChart").first.bounding_box()
+        assert chart["y"] >= 0 and chart["y"] + chart["height"] <= height + 1, (chart, height)
+        assert chart["width"] >= 0.45 * width, chart  # not a thumbnail beside other charts
+        for name in ("Zoom back", "Reset view"):
+            clipped = page.get_by_role("button", name=name).evaluate(
+                "b => [...b.querySelectorAll('p, span, div')].some(e => e.scrollWidth > e.clientWidth + 1)")
+            assert not clipped, f"{name} is cut off at {width}x{height}"
+    finally:
+        context.close()
