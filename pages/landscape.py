@@ -71,8 +71,10 @@ def sidebar_view() -> dict:
         stack = st.session_state.get(oui.ZOOM_KEY) or []
         if stack:
             lo, hi, mlo, mhi = stack[-1]
-            st.caption(f"Zoom level {len(stack)} shows log10 lr {lo:.6g} to {hi:.6g}, log10(1-mom) {mlo:.6g} to "
-                       f"{mhi:.6g}. The ranges above are the whole view; typing one leaves the zoom.")
+            deep = f"{len(stack)} level{'s' if len(stack) > 1 else ''} deep"
+            st.caption(f"Zoomed in ({deep}): the heatmap shows log10 lr {lo:.6g} to {hi:.6g}, "
+                       f"log10(1-mom) {mlo:.6g} to {mhi:.6g}. "
+                       "The ranges above are the whole view; typing one leaves the zoom.")
         w(st.number_input, "cap", "Colour cap", min_value=0.01, step=1.0,
           help="Outer losses above this saturate the colour scale (the post uses 10).")
         with st.expander("Inner run"):

@@ -95,7 +95,7 @@ def test_a_typed_range_while_zoomed_leaves_the_zoom_and_says_so():
     at = page("pages/landscape.py", res="100", methods="grad", osteps="50",
               zoom=zoom.encode_stack([(-2.0, 0.0, -2.0, -0.5)]))
     assert "Zoom level 1" in texts(at.markdown)
-    assert "Zoom level 1 shows" in texts(at.sidebar.caption)  # the sidebar says what is on screen
+    assert "Zoomed in (1 level deep)" in texts(at.sidebar.caption)  # the sidebar says what is on screen
     at.number_input(key="lr_hi").set_value(1.0).run()
     assert not at.exception, at.exception
     assert "Zoom level 0" in texts(at.markdown)
