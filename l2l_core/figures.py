@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from l2l_core import style
+from l2l_core.viz import style
 
 #: Most cells per axis sent to the browser; finer grids are subsampled for display.
 MAX_DISPLAY = 400

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from l2l_core import style
+from l2l_core.viz import style
 
 COLORS = style.OPTIMIZER_COLORS
 LABELS = style.OPTIMIZER_LABELS

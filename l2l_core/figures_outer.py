@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from l2l_core import style
-from l2l_core.figures import DIVERGED_COLOR, display_stride
+from l2l_core.viz import style
+from l2l_core.viz.landscape import DIVERGED_COLOR, display_stride
 
-#: One colour per outer method (l2l_core.style), also for its legend entries.
+#: One colour per outer method (l2l_core.viz.style), also for its legend entries.
 METHOD_COLORS = style.METHOD_COLORS
 #: Darker variants for curves on a white background.
 CURVE_COLORS = style.METHOD_COLORS
@@ -27,7 +27,7 @@ def landscape_outer_figure(grid, log_lrs, log_omm, *, cap=10.0, frame=(0.0, 1.0,
     """Heatmap of ``grid`` with outer trajectories on top; box-select ready.
 
     Args:
-      frame: (cx, sx, cy, sy) from :func:`l2l_core.zoom.display_frame`; the
+      frame: (cx, sx, cy, sy) from :func:`l2l_core.landscape.zoom.display_frame`; the
         axes show (log_lr - cx) / sx and (log_omm - cy) / sy.
       runs: dicts with ``label``, ``method``, ``trajectory`` (n, 2) and ``end_loss``.
       best: (log_lr, log_omm, loss) of the best cell, or None.

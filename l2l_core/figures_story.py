@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from l2l_core import style
+from l2l_core.viz import style
 
-#: Colours and labels per optimizer: the one palette of l2l_core.style.
+#: Colours and labels per optimizer: the one palette of l2l_core.viz.style.
 OPTIMIZER_COLORS = style.OPTIMIZER_COLORS
 OPTIMIZER_LABELS = style.OPTIMIZER_LABELS
 

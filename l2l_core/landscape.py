@@ -19,10 +19,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from l2l_core import compile_cache, sharding
-from l2l_core.fastmath import sincos
-from l2l_core.problems import DEFAULT_PROBLEM, PROBLEMS, InnerProblem
-from l2l_core.unroll import check_finite, check_steps, resolve_problem
+from l2l_core.runtime import compile_cache
+from l2l_core.runtime import sharding
+from l2l_core.landscape.fastmath import sincos
+from l2l_core.inner.problems import DEFAULT_PROBLEM, PROBLEMS, InnerProblem
+from l2l_core.inner.unroll import check_finite, check_steps, resolve_problem
 
 compile_cache.enable()
 
@@ -112,7 +113,7 @@ def outer_loss(
 #
 # Speed notes (2-core AVX-512 CPU; bench/bench_grid.py measures them):
 # - XLA's CPU sin/cos cost ~4.4 ns an element, 80% of the old grid's time; the
-#   presets' float32 fast path uses l2l_core.fastmath.sincos (one shared range
+#   presets' float32 fast path uses l2l_core.landscape.fastmath.sincos (one shared range
 #   reduction + polynomials in jnp) instead: 2.2 s -> ~0.3 s at 2000 x 2000.
 # - Several steps are unrolled into one loop body so XLA fuses them into one
 #   pass over the chunk (fewer loads/stores of x, v, acc and fewer loop trips).

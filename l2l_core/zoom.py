@@ -19,7 +19,7 @@ import math
 import jax
 import numpy as np
 
-from l2l_core.unroll import check_finite
+from l2l_core.inner.unroll import check_finite
 
 #: Adjacent pixels must differ by at least this many units in the last place.
 MIN_ULPS_PER_PIXEL = 4.0
@@ -91,14 +91,14 @@ def zoom_grid(window, resolution: int, *, grid_fn=None, **problem):
     Args:
       window: (lr_lo, lr_hi, omm_lo, omm_hi).
       resolution: cells per axis (2..4096).
-      grid_fn: a drop-in for :func:`l2l_core.landscape.meta_loss_grid` (the
+      grid_fn: a drop-in for :func:`l2l_core.landscape.grid.meta_loss_grid` (the
         page passes its job-limited version).
       **problem: problem, x0, steps, reduce.
 
     Returns:
       (log_lrs, log_omm, z, precision) with ``precision`` "float32" or "float64".
     """
-    from l2l_core import landscape
+    from l2l_core.landscape import grid as landscape
 
     lo, hi, mlo, mhi = check_window(window)
     log_lrs, log_omm = landscape.axes((lo, hi), (mlo, mhi), resolution)

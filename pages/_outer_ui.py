@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from l2l_core import landscape, outer, zoom
+from l2l_core import landscape
+from l2l_core import outer
+from l2l_core.landscape import zoom
 from pages._shared import float_in, int_in
 from pages._state import PageState, Param, choice_in, problem_param
 

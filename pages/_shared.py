@@ -12,8 +12,9 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from l2l_core import expr, jobs
-from l2l_core.problems import DEFAULT_PROBLEM, PROBLEMS
+from l2l_core import expr
+from l2l_core.runtime import jobs
+from l2l_core.inner.problems import DEFAULT_PROBLEM, PROBLEMS
 
 CUSTOM = "custom formula"
 
@@ -287,7 +288,9 @@ def freeze_heap(after: threading.Thread | None = None) -> None:
         after.join()
     # What every page imports anyway: loaded here, so that it is frozen too.
     import plotly.graph_objects  # noqa: F401
-    from l2l_core import figures_outer, landscape, outer  # noqa: F401
+    from l2l_core import viz
+    from l2l_core import landscape
+    from l2l_core import outer  # noqa: F401
 
     with _FREEZE_LOCK:
         gc.collect()

@@ -30,7 +30,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from l2l_core import expr
-from l2l_core.problems import DEFAULT_PROBLEM, PROBLEMS
+from l2l_core.inner.problems import DEFAULT_PROBLEM, PROBLEMS
 
 CUSTOM = "custom formula"
 _STORE = "_l2l_settings"  # session key: page -> {widget key: value, ...}

@@ -6,9 +6,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from l2l_core import landscape, outer, zoom
-from l2l_core.problems import PROBLEMS
-from l2l_core.unroll import sgd_momentum_unroll
+from l2l_core import landscape
+from l2l_core import outer
+from l2l_core.landscape import zoom
+from l2l_core.inner.problems import PROBLEMS
+from l2l_core.inner.unroll import sgd_momentum_unroll
 from pages._shared import heavy, heavy_grid
 
 
@@ -55,7 +57,7 @@ def local_shift(point: tuple):
 def shipped_checkpoint():
     """(checkpoint, None) or (None, why not)."""
     try:
-        from l2l_core.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint
+        from l2l_core.learned.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint
 
         return load_checkpoint(DEFAULT_CHECKPOINT), None
     except (ImportError, ValueError, OSError) as e:
@@ -64,7 +66,7 @@ def shipped_checkpoint():
 
 def checkpoint_key(ckpt) -> str:
     """Keys the cached results on the checkpoint file (path and mtime), not only on the settings."""
-    from l2l_core.checkpoints import checkpoint_file
+    from l2l_core.learned.checkpoints import checkpoint_file
 
     f = checkpoint_file(ckpt.path)
     return f"{f}:{f.stat().st_mtime_ns if f.exists() else 0}"
@@ -74,9 +76,9 @@ def checkpoint_key(ckpt) -> str:
 def lstm_before_after(seed: int, tasks: int, ckpt_key: str):
     import jax
 
-    from l2l_core.learned import init_meta_params
-    from l2l_core.metatrain import lstm_losses
-    from l2l_core.tasks import tasks_for_seed
+    from l2l_core.learned.lstm import init_meta_params
+    from l2l_core.learned.metatrain import lstm_losses
+    from l2l_core.learned.tasks import tasks_for_seed
 
     ckpt, _ = shipped_checkpoint()
     t = tasks_for_seed(seed, tasks, ckpt.config.dim)
@@ -88,8 +90,8 @@ def lstm_before_after(seed: int, tasks: int, ckpt_key: str):
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def comparison(seed: int, tasks: int, ckpt_key: str):
-    from l2l_core import baselines
-    from l2l_core.comparison import compare
+    from l2l_core.learned import baselines
+    from l2l_core.learned.comparison import compare
 
     ckpt, _ = shipped_checkpoint()
     res = heavy(compare, ckpt, seed=seed, steps=100, batch=tasks, log_lrs=baselines.lr_grid(points=21))

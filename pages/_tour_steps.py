@@ -13,8 +13,11 @@ import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from l2l_core import figures, figures_outer, figures_story, landscape, outer, zoom
-from l2l_core.problems import PROBLEMS
+from l2l_core import viz
+from l2l_core import landscape
+from l2l_core import outer
+from l2l_core.landscape import zoom
+from l2l_core.inner.problems import PROBLEMS
 from pages._shared import chart_config, columns_csv, int_in, npz_bytes, plotly_chart, show_error
 from pages._tour_compute import (checkpoint_key, comparison, grid, inner_curve, inner_run, local_shift,
                                  lstm_before_after, outer_run, shipped_checkpoint, sweep, zoomed_grid)
@@ -108,7 +111,7 @@ def step_inner():
         st.caption(PROBLEMS[problem].description)
     xs, ys = inner_curve(problem)
     with c2:
-        plotly_chart(figures_story.inner_loss_curve_figure(xs, ys, title=f"f(x): {PROBLEMS[problem].title}"),
+        plotly_chart(viz.inner_loss_curve_figure(xs, ys, title=f"f(x): {PROBLEMS[problem].title}"),
                      key="t_inner_chart", filename=f"tour_inner_loss_{problem}")
     st.download_button("Data (CSV)", columns_csv(x=xs, loss=ys), file_name=f"tour_inner_loss_{problem}.csv",
                        mime="text/csv", key="t_inner_csv")
@@ -128,10 +131,10 @@ def step_momentum():
     cx, cy = inner_curve("log_sin")
     left, right = st.columns([3, 2])
     with left:
-        plotly_chart(figures.inner_problem_figure(cx, cy, xs_path, path_loss, title="the path of x")
+        plotly_chart(viz.inner_problem_figure(cx, cy, xs_path, path_loss, title="the path of x")
                      .update_layout(height=HEIGHT), key="t_path_chart", filename=f"tour_path_lr{lr:g}_mom{momentum:g}")
     with right:
-        plotly_chart(figures.loss_vs_step_figure(losses).update_layout(height=HEIGHT), key="t_steps_chart",
+        plotly_chart(viz.loss_vs_step_figure(losses).update_layout(height=HEIGHT), key="t_steps_chart",
                      filename=f"tour_loss_vs_step_lr{lr:g}_mom{momentum:g}")
     m1, m2 = st.columns(2)
     m1.metric("final x", f"{xs_path[-1]:.4f}" if np.isfinite(xs_path[-1]) else "diverged")
@@ -152,7 +155,7 @@ def step_sweep():
     points = c2.radio("Learning rates", SWEEP_POINTS, horizontal=True, key="t_sw_points",
                       help="The post uses 5000; the full page does too.")
     log_lrs, loss = sweep(float(momentum), int(points))
-    plotly_chart(figures.lr_sweep_figure(log_lrs, loss, momentum, y_cap=5.0).update_layout(height=HEIGHT),
+    plotly_chart(viz.lr_sweep_figure(log_lrs, loss, momentum, y_cap=5.0).update_layout(height=HEIGHT),
                  key="t_sweep_chart", filename=f"tour_lr_sweep_mom{momentum:g}_{points}")
     if np.isfinite(loss).any():
         i = int(np.nanargmin(loss))
@@ -203,7 +206,7 @@ def step_landscape():
     log_lrs, log_omm, z, precision = zoomed_grid(tuple(window), int(res))
     best = landscape.best_cell(z, log_lrs, log_omm)
     lo, hi, mlo, mhi = window
-    fig = figures_outer.landscape_outer_figure(z, log_lrs, log_omm, cap=10.0, frame=zoom.display_frame(window),
+    fig = viz.landscape_outer_figure(z, log_lrs, log_omm, cap=10.0, frame=zoom.display_frame(window),
                                                best=best, max_display=int(res),
                                                title=f"meta-loss landscape, {res} x {res}"
                                                + (f", zoomed ({precision})" if boxed else ""))
@@ -233,12 +236,12 @@ def step_gd():
     end = tuple(float(v) for v in runs[0]["trajectory"][-1])
     left, right = st.columns([3, 2])
     with left:
-        plotly_chart(figures_outer.landscape_outer_figure(z, log_lrs, log_omm, runs=runs, max_display=TOUR_RES,
+        plotly_chart(viz.landscape_outer_figure(z, log_lrs, log_omm, runs=runs, max_display=TOUR_RES,
                                                           title="gradient descent on the landscape")
                      .update_layout(height=500, dragmode="zoom"), key="t_gd_chart",
                      filename=f"tour_gd_from_{start[0]:g}_{start[1]:g}")
     with right:
-        plotly_chart(figures_outer.local_shift_figure(local_shift(end), title="outer loss around the end point")
+        plotly_chart(viz.local_shift_figure(local_shift(end), title="outer loss around the end point")
                      .update_layout(height=500), key="t_gd_shift", filename=f"tour_gd_local_shift_{start[0]:g}_{start[1]:g}")
     m1, m2 = st.columns(2)
     m1.metric("end outer loss", f"{runs[0]['end_loss']:.4f}")
@@ -265,7 +268,7 @@ def step_es():
     specs = [("grad", s, 100, 0.01, 0.1) for s in STARTS.values()]
     specs += [("es", s, int(steps), 0.01, float(std)) for s in STARTS.values()]
     runs = run_dicts(specs)
-    plotly_chart(figures_outer.landscape_outer_figure(z, log_lrs, log_omm, runs=runs, max_display=TOUR_RES,
+    plotly_chart(viz.landscape_outer_figure(z, log_lrs, log_omm, runs=runs, max_display=TOUR_RES,
                                                       title="gradient descent (red) and ES (light blue)")
                  .update_layout(height=520, dragmode="zoom"), key="t_es_chart", filename=f"tour_es_{steps}_std{std:g}")
     cols = st.columns(4)
@@ -299,10 +302,10 @@ def step_learn():
         return
     left, right = st.columns(2)
     with left:
-        plotly_chart(figures_story.quadratic_losses_figure(losses, title="32 fresh tasks: before vs after")
+        plotly_chart(viz.quadratic_losses_figure(losses, title="32 fresh tasks: before vs after")
                      .update_layout(height=HEIGHT), key="t_learn_chart", filename=f"tour_lstm_before_after_seed{seed}")
     with right:
-        plotly_chart(figures_story.meta_training_figure(ckpt.curve).update_layout(height=HEIGHT),
+        plotly_chart(viz.meta_training_figure(ckpt.curve).update_layout(height=HEIGHT),
                      key="t_learn_curve", filename="tour_meta_training_curve")
     st.download_button("Data (NPZ)", npz_bytes(**{k.replace(" ", "_"): v for k, v in losses.items()}),
                        file_name=f"tour_lstm_before_after_seed{seed}.npz", mime="application/octet-stream",
@@ -328,20 +331,20 @@ def step_adam():
     except ValueError as e:
         show_error(e)
         return
-    plotly_chart(figures_story.quadratic_losses_figure(losses, best_lr=best_lr,
+    plotly_chart(viz.quadratic_losses_figure(losses, best_lr=best_lr,
                                                        title=f"{tasks} fresh tasks, seed {seed}")
                  .update_layout(height=HEIGHT), key="t_adam_chart", filename=f"tour_compare_seed{seed}_{tasks}")
     st.caption("Each baseline's learning rate is the best of 21 log-spaced values from 1e-4 to 10 (the full page "
                "and `python -m l2l_core compare` use 51).")
     cols = st.columns(len(final))
     for col, (name, v) in zip(cols, sorted(final.items(), key=lambda kv: kv[1])):
-        col.metric(figures_story.OPTIMIZER_LABELS.get(name, name), f"{v:.4g}")
+        col.metric(viz.OPTIMIZER_LABELS.get(name, name), f"{v:.4g}")
     base = {k: v for k, v in final.items() if k != "lstm" and np.isfinite(v)}
     if base:
         best = min(base, key=base.get)
         verdict = "beats" if final["lstm"] < base[best] else "does not beat"
         st.markdown(f"After 100 steps the LSTM **{verdict}** the best tuned baseline "
-                    f"({figures_story.OPTIMIZER_LABELS[best]}): {final['lstm']:.4g} vs {base[best]:.4g}.")
+                    f"({viz.OPTIMIZER_LABELS[best]}): {final['lstm']:.4g} vs {base[best]:.4g}.")
     st.download_button("Data (NPZ)", npz_bytes(**losses), file_name=f"tour_compare_seed{seed}_{tasks}.npz",
                        mime="application/octet-stream", key="t_adam_npz")
     link("pages/learned_optimizer.py", "Open the learned-optimizer page: 128 tasks from this seed", seed=seed)

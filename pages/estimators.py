@@ -5,7 +5,8 @@ import time
 import numpy as np
 import streamlit as st
 
-from l2l_core import figures_outer, outer
+from l2l_core import viz
+from l2l_core import outer
 from pages._shared import (chart_config, float_in, heavy, int_in, need_problem, npz_bytes, problem_picker,
                            problem_slug, show_error, timed_call, timing_caption)
 from pages._state import PageState, Param, problem_param
@@ -78,7 +79,7 @@ if not np.isfinite(res["true_loss"]):
     st.stop()
 
 _name = f"estimators_{problem_slug(problem)}_lr{float(s.est_lr):g}_omm{float(s.est_omm):g}"
-st.plotly_chart(figures_outer.estimator_figure(res), key="estimator_chart", config=chart_config(_name))
+st.plotly_chart(viz.estimator_figure(res), key="estimator_chart", config=chart_config(_name))
 st.download_button("Download the estimates (NPZ)", npz_bytes(
     true_grad=res["true_grad"], smoothed_grad=res["smoothed_grad"],
     **{f"{n}_samples": v.samples for n, v in res["estimators"].items()}), file_name=_name + ".npz",

@@ -10,8 +10,11 @@ import time
 import numpy as np
 import streamlit as st
 
-from l2l_core import figures, figures_outer, landscape, outer, zoom
-from l2l_core.cli import csv_text
+from l2l_core import viz
+from l2l_core import landscape
+from l2l_core import outer
+from l2l_core.landscape import zoom
+from l2l_core.cli.commands import csv_text
 from pages import _outer_ui as oui
 from pages._shared import (chart_config, columns_csv, heavy, heavy_grid, need_problem, npz_bytes as _npz,
                            problem_picker, problem_slug, show_error, timed_call, timing_caption)
@@ -61,7 +64,7 @@ def sidebar_view() -> dict:
         problem = problem_picker("problem", show=ps.shown("problem"))
         w(st.select_slider, "res", "Resolution (cells per axis)", RESOLUTIONS,
           help="The post uses 2000 x 2000. Display is subsampled to at most "
-               f"{figures.MAX_DISPLAY} per axis; downloads keep full resolution.")
+               f"{viz.MAX_DISPLAY} per axis; downloads keep full resolution.")
         c1, c2 = st.columns(2)
         typed = dict(step=0.5, on_change=oui.leave_zoom)
         w(c1.number_input, "lr_lo", "log10 lr from", help="The post: -3 (lr = 0.001).", **typed)
@@ -115,15 +118,15 @@ def heatmap_view(cfg, window, frame, data, seconds, wall, runs, best) -> None:
     """The heatmap across the main area (legible on a projector), the runs' loss curves below it."""
     log_lrs, log_omm, z, precision = data
     slug = problem_slug(cfg["problem"])
-    fig = figures_outer.landscape_outer_figure(z, log_lrs, log_omm, cap=cfg["cap"], frame=frame, runs=runs,
-                                               best=best, max_display=figures.MAX_DISPLAY)
+    fig = viz.landscape_outer_figure(z, log_lrs, log_omm, cap=cfg["cap"], frame=frame, runs=runs,
+                                               best=best, max_display=viz.MAX_DISPLAY)
     fig.update_layout(height=CHART_HEIGHT, title=None, margin=dict(t=10, b=10),
                       legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
     st.plotly_chart(fig, key="landscape_chart", on_select=oui.on_box_select, selection_mode="box",
                     config=chart_config(f"meta_loss_{slug}_{cfg['res']}x{cfg['res']}"))
     timing_caption(seconds, wall, what=f"{z.size:,} inner runs computed in {precision}")
     if runs:
-        st.plotly_chart(figures_outer.outer_loss_curves_figure(runs, cap=cfg["cap"]).update_layout(height=420),
+        st.plotly_chart(viz.outer_loss_curves_figure(runs, cap=cfg["cap"]).update_layout(height=420),
                         key="outer_curves", config=chart_config(f"outer_loss_curves_{slug}"))
         st.download_button("Download the runs (NPZ)", lambda: _npz(**{
             f"{r['method']}_{i}_{k}": r[k] for i, r in enumerate(runs) for k in ("trajectory", "losses")}),
@@ -140,7 +143,7 @@ def summary_view(cfg, data, best) -> None:
         c2.metric("best momentum", f"{1 - 10 ** best[1]:.6g}")
         c3.metric("best outer loss", f"{best[2]:.4f}")
     c4.metric("diverged cells", f"{n_nan:,} ({100 * n_nan / z.size:.1f}%)",
-              help=f"Runs that became non-finite, drawn in magenta ({figures.DIVERGED_COLOR}).")
+              help=f"Runs that became non-finite, drawn in magenta ({viz.DIVERGED_COLOR}).")
 
     def npz_bytes() -> bytes:
         buf = io.BytesIO()
@@ -179,7 +182,7 @@ def end_points_view(cfg, runs, z) -> None:
     try:
         curves = outer.local_shift(r["trajectory"][-1], problem=cfg["problem"], x0=cfg["x0"],
                                    inner_steps=cfg["steps"], reduce=cfg["reduce"])
-        st.plotly_chart(figures_outer.local_shift_figure(curves, title=f"local shifts around the end of {pick}"),
+        st.plotly_chart(viz.local_shift_figure(curves, title=f"local shifts around the end of {pick}"),
                         key="local_shift", config=chart_config(f"local_shift_{tag}"))
         st.download_button("Download the local shifts (CSV)", columns_csv(**curves),
                            file_name=f"local_shift_{tag}.csv", mime="text/csv")

@@ -11,13 +11,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from l2l_core.checkpoints import DEFAULT_CHECKPOINT, checkpoint_file, load_checkpoint
-from l2l_core.comparison import compare, update_records
-from l2l_core.figures_learned import comparison_figure, comparison_rows, curves_csv, meta_loss_figure, update_figure
-from l2l_core.learned import PREPROCESSORS, LSTMConfig
-from l2l_core.metatrain import PRESETS, preset_config
-from l2l_core.tasks import REDUCTIONS
-from l2l_core.training_job import TrainingJob
+from l2l_core.learned.checkpoints import DEFAULT_CHECKPOINT, checkpoint_file, load_checkpoint
+from l2l_core.learned.comparison import compare, update_records
+from l2l_core.viz.learned import comparison_figure, comparison_rows, curves_csv, meta_loss_figure, update_figure
+from l2l_core.learned.lstm import PREPROCESSORS, LSTMConfig
+from l2l_core.learned.metatrain import PRESETS, preset_config
+from l2l_core.learned.tasks import REDUCTIONS
+from l2l_core.runtime.training import TrainingJob
 from pages._shared import chart_config, float_in, int_in, safe_filename
 from pages._state import PageState, Param, choice_in
 

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from pages._shared import CUSTOM
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 180
 
 
@@ -90,7 +90,7 @@ def test_momentum_range_beyond_float64_says_why_without_a_zoom():
 
 
 def test_a_typed_range_while_zoomed_leaves_the_zoom_and_says_so():
-    from l2l_core import zoom
+    from l2l_core.landscape import zoom
 
     at = page("pages/landscape.py", res="100", methods="grad", osteps="50",
               zoom=zoom.encode_stack([(-2.0, 0.0, -2.0, -0.5)]))
