@@ -1,98 +1,70 @@
 """Landscape-page panels for outer optimization, deep zoom and shareable URLs.
 
-Streamlit side only. Every setting lives in ``st.session_state`` under the
-keys of :data:`URL_KEYS`, seeded once per session from ``st.query_params``
-and written back after each run, so a copied link reopens the same picture.
+Streamlit side only. Every setting of the landscape page is a
+:class:`pages._state.PageState` parameter (:data:`PARAMS`): kept across page
+switches, read from and written to the URL, zoom history included, so a
+copied link reopens the same picture.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from l2l_core import landscape
 from l2l_core import outer
 from l2l_core.landscape import zoom
-from l2l_core.inner.problems import PROBLEMS
+from pages._shared import float_in, int_in
+from pages._state import PageState, Param, choice_in, problem_param
 
-#: session-state key -> (URL parameter, type, default).
-URL_KEYS = {
-    "problem": ("problem", str, "log_sin"),
-    "res": ("res", int, 500),
-    "lr_lo": ("lr_lo", float, -3.0),
-    "lr_hi": ("lr_hi", float, 2.0),
-    "mom_lo": ("mom_lo", float, -3.0),
-    "mom_hi": ("mom_hi", float, 0.0),
-    "cap": ("cap", float, 10.0),
-    "x0": ("x0", float, -4.0),
-    "steps": ("steps", int, 50),
-    "reduce": ("reduce", str, "mean"),
-    "o_methods": ("methods", list, ["grad", "es"]),
-    "o_starts": ("starts", str, "-2,-0.5; 0,-1.5"),
-    "o_seeds": ("seeds", str, "0"),
-    "o_steps": ("osteps", int, 2000),
-    "o_lr": ("olr", float, 0.01),
-    "o_std": ("std", float, 0.1),
-    "o_pairs": ("pairs", int, 1),
-    "o_trunc": ("trunc", int, 10),
-}
+RESOLUTIONS = [100, 250, 500, 1000, 2000]
 ZOOM_KEY = "zoom_stack"
-CUSTOM = "custom formula"
 
 
-def init_from_url() -> None:
-    """Seeds session state from the URL once per session (defaults otherwise)."""
-    if st.session_state.get("_url_loaded"):
-        return
-    st.session_state["_url_loaded"] = True
-    qp = st.query_params
-    bad = []
-    for key, (param, typ, default) in URL_KEYS.items():
-        value = default
-        if param in qp:
-            raw = qp[param]
-            try:
-                if typ is list:
-                    value = [m for m in raw.split(",") if m]
-                    if any(m not in outer.METHODS for m in value):
-                        raise ValueError
-                else:
-                    value = typ(raw)
-            except ValueError:
-                bad.append(param)
-                value = default
-        if key == "problem" and value not in PROBLEMS:
-            st.session_state["problem_formula"] = value
-            value = CUSTOM
-        st.session_state.setdefault(key, value)
-    try:
-        st.session_state[ZOOM_KEY] = zoom.decode_stack(qp.get("zoom", ""))
-    except ValueError:
-        bad.append("zoom")
+def _methods(text: str) -> list[str]:
+    value = [m for m in text.split(",") if m]
+    if any(m not in outer.METHODS for m in value):
+        raise ValueError(text)
+    return value
+
+
+#: widget key -> Param (URL name, default, parser).
+PARAMS = {
+    "problem": problem_param(),
+    "res": Param("res", 500, int_in(2, 4096, RESOLUTIONS)),
+    "lr_lo": Param("lr_lo", -3.0, float_in(-30, 30)),
+    "lr_hi": Param("lr_hi", 2.0, float_in(-30, 30)),
+    "mom_lo": Param("mom_lo", -3.0, float_in(-30, 0.5)),
+    "mom_hi": Param("mom_hi", 0.0, float_in(-30, 0.5)),
+    "cap": Param("cap", 10.0, float_in(0.01, 1e12)),
+    "x0": Param("x0", -4.0, float_in(-1e6, 1e6)),
+    "steps": Param("steps", 50, int_in(1, 500)),
+    "reduce": Param("reduce", "mean", choice_in(landscape.REDUCTIONS)),
+    "o_methods": Param("methods", ["grad", "es"], _methods, ",".join),
+    "o_starts": Param("starts", "-2,-0.5; 0,-1.5"),
+    "o_seeds": Param("seeds", "0"),
+    "o_steps": Param("osteps", 2000, int_in(1, outer.MAX_OUTER_STEPS)),
+    "o_lr": Param("olr", 0.01, float_in(1e-5, 10.0)),
+    "o_std": Param("std", 0.1, float_in(1e-4, 5.0)),
+    "o_pairs": Param("pairs", 1, int_in(1, outer.MAX_PAIRS)),
+    "o_trunc": Param("trunc", 10, int_in(1, 500)),
+    ZOOM_KEY: Param("zoom", [], zoom.decode_stack, lambda s: zoom.encode_stack(s) if s else None),
+}
+
+
+def page_state() -> PageState:
+    return PageState("landscape", PARAMS).load()
+
+
+def home_window() -> tuple[float, float, float, float]:
+    s = st.session_state
+    return float(s["lr_lo"]), float(s["lr_hi"]), float(s["mom_lo"]), float(s["mom_hi"])
+
+
+def leave_zoom() -> None:
+    """A typed range replaces the zoom: the view goes to the typed ranges."""
+    if st.session_state.get(ZOOM_KEY):
         st.session_state[ZOOM_KEY] = []
-    if bad:
-        st.session_state["_url_bad"] = bad
-
-
-def url_warnings() -> None:
-    bad = st.session_state.pop("_url_bad", None)
-    if bad:
-        st.warning(f"Ignored malformed link parameter(s): {', '.join(bad)} (defaults used instead).")
-
-
-def write_url(problem: str) -> None:
-    """Puts every setting (and the zoom history) into the address bar."""
-    params = {}
-    for key, (param, typ, _) in URL_KEYS.items():
-        v = st.session_state.get(key)
-        if key == "problem":
-            v = problem
-        if v is None:
-            continue
-        params[param] = ",".join(v) if typ is list else (repr(v) if typ is float else str(v))
-    stack = st.session_state.get(ZOOM_KEY, [])
-    if stack:
-        params["zoom"] = zoom.encode_stack(stack)
-    if dict(st.query_params) != params:
-        st.query_params.from_dict(params)
+        st.session_state["_zoom_left"] = True
 
 
 def current_window(home):
@@ -107,8 +79,10 @@ def on_box_select() -> None:
     if not boxes:
         return
     box = boxes[-1]
-    window = st.session_state.get("_window")
-    cx, sx, cy, sy = st.session_state.get("_frame", (0.0, 1.0, 0.0, 1.0))
+    # The window the chart shows: the zoom level's, else the typed ranges (also when the
+    # drag comes before the page finished its first run).
+    window = current_window(home_window())
+    cx, sx, cy, sy = zoom.display_frame(window)
     try:
         xs = [cx + sx * float(v) for v in box["x"]]
         ys = [cy + sy * float(v) for v in box["y"]]
@@ -133,7 +107,7 @@ def zoom_reset() -> None:
 
 def zoom_controls(precision: str, window) -> None:
     stack = st.session_state.get(ZOOM_KEY, [])
-    c1, c2, c3 = st.columns([1, 1, 4])
+    c1, c2, c3 = st.columns([1, 1, 2.4], vertical_alignment="center")
     c1.button("Zoom back", icon=":material/zoom_out:", on_click=zoom_back, disabled=not stack, key="zoom_back")
     c2.button("Reset view", icon=":material/fit_screen:", on_click=zoom_reset, disabled=not stack,
               key="zoom_reset")
@@ -142,33 +116,36 @@ def zoom_controls(precision: str, window) -> None:
            "float32 would give adjacent pixels the same learning rate or momentum here")
     c3.markdown(
         f"**Zoom level {len(stack)}** · window {hi - lo:.3g} × {mhi - mlo:.3g} (log10 units) · "
-        f"**precision: {precision}** ({why}). Drag a box on the heatmap to zoom in."
+        f"**precision: {precision}**", help=f"{why.capitalize()}. Drag a box on the heatmap to zoom in."
     )
+    if st.session_state.pop("_zoom_left", False):
+        st.info("The typed range replaced the zoom: the view now shows the ranges in the sidebar.",
+                icon=":material/fit_screen:")
     err = st.session_state.pop("_zoom_error", None)
     if err:
         st.error(err, icon="⚠️")
 
 
-def outer_sidebar() -> None:
-    """Widgets for the outer runs (values live in session state)."""
+def outer_sidebar(ps: PageState) -> None:
+    """Widgets for the outer runs (values live in the page state)."""
     with st.expander("Outer optimization", expanded=True):
-        st.multiselect("Methods", list(outer.METHODS), key="o_methods",
-                       format_func=lambda m: f"{m}: {outer.METHODS[m].title}",
-                       help=" ".join(f"{m}: {v.description}" for m, v in outer.METHODS.items()))
-        st.text_input("Starts (log10 lr, log10(1-mom); ...)", key="o_starts",
-                      help="The post's two: -2,-0.5 (stops in a local minimum) and 0,-1.5 (stuck far worse).")
-        st.text_input("Seeds", key="o_seeds", help='"0", "0,1,2" or a range "0-4": one run per seed.')
-        st.number_input("Outer steps", min_value=1, max_value=outer.MAX_OUTER_STEPS, step=100, key="o_steps",
-                        help="The post: 100 for gradient descent, a few thousand for ES.")
+        ps.widget(st.multiselect, "o_methods", "Methods", list(outer.METHODS),
+                  format_func=lambda m: f"{m}: {outer.METHODS[m].title}",
+                  help=" ".join(f"{m}: {v.description}" for m, v in outer.METHODS.items()))
+        ps.widget(st.text_input, "o_starts", "Starts (log10 lr, log10(1-mom); ...)",
+                  help="The post's two: -2,-0.5 (stops in a local minimum) and 0,-1.5 (stuck far worse).")
+        ps.widget(st.text_input, "o_seeds", "Seeds", help='"0", "0,1,2" or a range "0-4": one run per seed.')
+        ps.widget(st.number_input, "o_steps", "Outer steps", min_value=1, max_value=outer.MAX_OUTER_STEPS,
+                  step=100, help="The post: 100 for gradient descent, a few thousand for ES.")
         c1, c2 = st.columns(2)
-        c1.number_input("Outer lr", min_value=1e-5, max_value=10.0, step=0.005, format="%.4f", key="o_lr",
-                        help="SGD step on the clipped (+-10) estimate; the post: 0.01.")
-        c2.number_input("ES/PES std", min_value=1e-4, max_value=5.0, step=0.01, format="%.3f", key="o_std",
-                        help="Perturbation scale; the post: 0.1. Also random search's step.")
-        c1.number_input("Pairs / step", min_value=1, max_value=outer.MAX_PAIRS, step=1, key="o_pairs",
-                        help="Antithetic pairs per ES/PES step; the post: 1.")
-        c2.number_input("Truncation", min_value=1, max_value=500, step=1, key="o_trunc",
-                        help="PES / TBPTT truncation length; must divide the inner steps.")
+        ps.widget(c1.number_input, "o_lr", "Outer lr", min_value=1e-5, max_value=10.0, step=0.005, format="%.4f",
+                  help="SGD step on the clipped (+-10) estimate; the post: 0.01.")
+        ps.widget(c2.number_input, "o_std", "ES/PES std", min_value=1e-4, max_value=5.0, step=0.01, format="%.3f",
+                  help="Perturbation scale; the post: 0.1. Also random search's step.")
+        ps.widget(c1.number_input, "o_pairs", "Pairs / step", min_value=1, max_value=outer.MAX_PAIRS, step=1,
+                  help="Antithetic pairs per ES/PES step; the post: 1.")
+        ps.widget(c2.number_input, "o_trunc", "Truncation", min_value=1, max_value=500, step=1,
+                  help="PES / TBPTT truncation length; must divide the inner steps.")
 
 
 def method_options(method: str) -> dict:

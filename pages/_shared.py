@@ -31,43 +31,62 @@ if PagesManager.uses_pages_directory and get_script_run_ctx(suppress_warning=Tru
 
 
 
-def problem_picker(key: str = "problem", default: str = "log_sin") -> str:
+def problem_picker(key: str = "problem", show: bool = True) -> str:
     """Selectbox over the inner problems plus a typed formula.
 
-    Returns a plain string: a registry name, or the formula in its normal
-    form (so cached calls stay keyed on small text). A formula outside the
-    grammar shows st.error with the reason and stops the page.
+    The page seeds ``key`` (and ``key + "_formula"``) first, through
+    :class:`pages._state.PageState`. Returns a plain string: a registry name,
+    or the formula in its normal form (so cached calls stay keyed on small
+    text). A formula outside the grammar shows st.error with the reason and
+    returns None: the page then calls :func:`need_problem`, which says so in
+    the main area too and stops. ``show=False`` (teacher mode) draws no
+    widget and uses the stored choice.
     """
     names = list(PROBLEMS) + [CUSTOM]
-    name = st.selectbox(
-        "Inner loss",
-        names,
-        index=names.index(default),
-        format_func=lambda n: "Custom formula f(x) = ..." if n == CUSTOM else PROBLEMS[n].title,
-        key=key,
-        help="The 1-D function that SGD with momentum trains. " + " ".join(
-            f"{p.title}: {p.description}" for p in PROBLEMS.values()
-        ) + " Or type your own formula in x.",
-    )
+    if show:
+        name = st.selectbox(
+            "Inner loss",
+            names,
+            format_func=lambda n: "Custom formula f(x) = ..." if n == CUSTOM else PROBLEMS[n].title,
+            key=key,
+            help="The 1-D function that SGD with momentum trains. " + " ".join(
+                f"{p.title}: {p.description}" for p in PROBLEMS.values()
+            ) + " Or type your own formula in x.",
+        )
+    else:
+        name = st.session_state[key]
     if name != CUSTOM:
-        st.caption(PROBLEMS[name].description)
+        if show:
+            st.caption(PROBLEMS[name].description)
         return name
-    text = st.text_input(
-        "f(x) =",
-        value=PROBLEMS[DEFAULT_PROBLEM].formula,
-        max_chars=expr.MAX_LENGTH,
-        key=f"{key}_formula",
-        help="Numbers, x, pi, e, + - * / ** and parentheses, and the functions "
-        + ", ".join(sorted(expr.FUNCTIONS)) + f". At most {expr.MAX_LENGTH} characters; "
-        f"constant exponents within ±{expr.MAX_EXPONENT:g}.",
-    )
+    if show:
+        text = st.text_input(
+            "f(x) =",
+            max_chars=expr.MAX_LENGTH,
+            key=f"{key}_formula",
+            help="Numbers, x, pi, e, + - * / ** and parentheses, and the functions "
+            + ", ".join(sorted(expr.FUNCTIONS)) + f". At most {expr.MAX_LENGTH} characters; "
+            f"constant exponents within ±{expr.MAX_EXPONENT:g}.",
+        )
+    else:
+        text = st.session_state[f"{key}_formula"]
     try:
         formula = expr.normalize(text)
     except ValueError as e:
         st.error(f"Formula not accepted: {e}", icon=":material/error:")
-        st.stop()
-    st.caption(f"f(x) = {formula}, drawn on x in {expr.FORMULA_X_RANGE}")
+        return None
+    if show:
+        st.caption(f"f(x) = {formula}, drawn on x in {expr.FORMULA_X_RANGE}")
     return formula
+
+
+def need_problem(problem: str | None) -> str:
+    """Stops the page, with a message in the main area, when the formula was rejected."""
+    if problem is None:
+        st.error("The inner loss's formula is not accepted; the reason is under f(x) = ... in the sidebar.",
+                 icon=":material/error:")
+        st.stop()
+    return problem
 
 
 def problem_slug(problem: str) -> str:

@@ -1,11 +1,28 @@
 """Gradient estimators at a point: ES, PES and truncated backprop against the true gradient."""
 
+import time
+
 import numpy as np
 import streamlit as st
 
 from l2l_core import viz
 from l2l_core import outer
-from pages._shared import chart_config, heavy, npz_bytes, problem_picker, problem_slug, show_error
+from pages._shared import (chart_config, float_in, heavy, int_in, need_problem, npz_bytes, problem_picker,
+                           problem_slug, show_error, timed_call, timing_caption)
+from pages._state import PageState, Param, problem_param
+
+# Settings: ?problem=&est_lr=&est_omm=&est_samples=&est_pairs=&est_std=&est_trunc=&est_seed=
+ps = PageState("estimators", {
+    "est_problem": problem_param(),
+    "est_lr": Param("est_lr", -1.2, float_in(-30, 30)),
+    "est_omm": Param("est_omm", -1.1, float_in(-30, 0.5)),
+    "est_samples": Param("est_samples", 256, int_in(2, outer.MAX_SAMPLES)),
+    "est_pairs": Param("est_pairs", 1, int_in(1, 64)),
+    "est_std": Param("est_std", 0.1, float_in(1e-4, 5.0)),
+    "est_trunc": Param("est_trunc", 10, int_in(1, 50)),
+    "est_seed": Param("est_seed", 0, int_in(0, 2**31 - 1)),
+}).load()
+ps.apply_view()
 
 st.title("Gradient estimators: bias and variance at one point")
 st.markdown(
@@ -16,45 +33,49 @@ st.markdown(
     "they roll over ripples. TBPTT is deterministic here and biased by its truncation."
 )
 
-DEFAULTS = dict(est_lr=-1.2, est_omm=-1.1, est_samples=256, est_pairs=1, est_std=0.1, est_trunc=10, est_seed=0)
-qp = st.query_params
-if not st.session_state.get("_est_url_loaded"):
-    st.session_state["_est_url_loaded"] = True
-    for k, d in DEFAULTS.items():
-        try:
-            st.session_state.setdefault(k, type(d)(qp[k]) if k in qp else d)
-        except ValueError:
-            st.session_state.setdefault(k, d)
-
-with st.sidebar:
+w = ps.widget
+with st.sidebar, ps:
     st.header("Point and estimators")
-    problem = problem_picker(key="est_problem")
+    problem = problem_picker("est_problem", show=ps.shown("est_problem"))
     c1, c2 = st.columns(2)
-    c1.number_input("log10 lr", step=0.05, format="%.4f", key="est_lr",
-                    help="Default: near where clipped GD from (-2, -0.5) gets stuck.")
-    c2.number_input("log10(1-mom)", step=0.05, format="%.4f", key="est_omm")
-    st.number_input("Estimates per method", min_value=2, max_value=outer.MAX_SAMPLES, step=64, key="est_samples")
-    c1.number_input("ES/PES pairs", min_value=1, max_value=64, step=1, key="est_pairs")
-    c2.number_input("std", min_value=1e-4, max_value=5.0, step=0.01, format="%.3f", key="est_std")
-    c1.number_input("Truncation", min_value=1, max_value=50, step=1, key="est_trunc",
-                    help="PES / TBPTT truncation length; must divide the 50 inner steps.")
-    c2.number_input("Seed", min_value=0, step=1, key="est_seed")
+    w(c1.number_input, "est_lr", "log10 lr", step=0.05, format="%.4f",
+      help="Default: near where clipped GD from (-2, -0.5) gets stuck.")
+    w(c2.number_input, "est_omm", "log10(1-mom)", step=0.05, format="%.4f")
+    w(st.number_input, "est_samples", "Estimates per method", min_value=2, max_value=outer.MAX_SAMPLES, step=64)
+    c1, c2 = st.columns(2)
+    w(c1.number_input, "est_pairs", "ES/PES pairs", min_value=1, max_value=64, step=1)
+    w(c2.number_input, "est_std", "std", min_value=1e-4, max_value=5.0, step=0.01, format="%.3f")
+    w(c1.number_input, "est_trunc", "Truncation", min_value=1, max_value=50, step=1,
+      help="PES / TBPTT truncation length; must divide the 50 inner steps.")
+    w(c2.number_input, "est_seed", "Seed", min_value=0, step=1)
+    ps.link_panel()
 
-st.query_params.from_dict({k: str(st.session_state[k]) for k in DEFAULTS})
+ps.warn_bad_url()
+problem = need_problem(problem)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def diagnose(point, samples, pairs, std, trunc, seed, problem):
-    return heavy(outer.estimator_diagnostic, point, samples=samples, pairs=pairs, std=std,
-                 truncation_length=trunc, seed=seed, problem=problem)
+    t0 = time.perf_counter()
+    res = heavy(outer.estimator_diagnostic, point, samples=samples, pairs=pairs, std=std,
+                truncation_length=trunc, seed=seed, problem=problem)
+    return res, time.perf_counter() - t0
 
 
+s = st.session_state
 try:
-    s = st.session_state
-    res = diagnose((float(s.est_lr), float(s.est_omm)), int(s.est_samples), int(s.est_pairs), float(s.est_std),
-                   int(s.est_trunc), int(s.est_seed), problem)
+    res, seconds, wall = timed_call(diagnose, (float(s.est_lr), float(s.est_omm)), int(s.est_samples),
+                                    int(s.est_pairs), float(s.est_std), int(s.est_trunc), int(s.est_seed), problem)
 except ValueError as e:
     show_error(e)
+    st.stop()
+
+if not np.isfinite(res["true_loss"]):
+    st.warning(f"Training diverges at this point (lr {10 ** float(s.est_lr):.4g}, momentum "
+               f"{1 - 10 ** float(s.est_omm):.6g}): the outer loss and its gradients are not finite, so no "
+               "estimator can be compared here. Pick a smaller learning rate or momentum "
+               "(the Meta-loss landscape page shows where runs diverge, in magenta).",
+               icon=":material/warning:")
     st.stop()
 
 _name = f"estimators_{problem_slug(problem)}_lr{float(s.est_lr):g}_omm{float(s.est_omm):g}"
@@ -68,6 +89,7 @@ rows = [dict(estimator=n, **{"mean ∂/∂log lr": float(v.mean[0]), "mean ∂/�
                              "variance (trace)": v.variance})
         for n, v in res["estimators"].items()]
 st.dataframe(rows, hide_index=True)
+timing_caption(seconds, wall, what=f"{len(res['estimators'])} x {int(s.est_samples)} estimates computed")
 tg, sg = res["true_grad"], res["smoothed_grad"]
 st.caption(f"outer loss here {res['true_loss']:.4f}; true gradient ({tg[0]:.4g}, {tg[1]:.4g}); "
            f"smoothed-loss gradient ({sg[0]:.4g}, {sg[1]:.4g}).")

@@ -8,25 +8,27 @@ import streamlit as st
 
 from l2l_core import viz
 from l2l_core.inner.unroll import resolve_problem, sgd_momentum_unroll
-from pages._shared import (columns_csv, float_in, init_from_query, int_in, plotly_chart, problem_from_query,
-                           problem_picker, problem_slug, show_error, timed_call, timing_caption)
+from pages._shared import (columns_csv, float_in, int_in, need_problem, plotly_chart, problem_picker,
+                           problem_slug, show_error, timed_call, timing_caption)
+from pages._state import PageState, Param, problem_param
 
-# Settings from the URL (?problem=&x0=&lr=&momentum=&steps=), e.g. a link from the tour.
-_bad_url = init_from_query({
-    "problem": ("problem", problem_from_query, "log_sin"),
-    "ip_x0": ("x0", float_in(-1e6, 1e6), -4.0),
-    "ip_lr": ("lr", float_in(0.0, 1e6), 0.1),
-    "ip_momentum": ("momentum", float_in(-1e6, 1e6), 0.9),
-    "ip_steps": ("steps", int_in(1, 500), 50),
-}, tag="inner_problem")
+# Settings: ?problem=&x0=&lr=&momentum=&steps= (a tour link, a shared address), kept across page switches.
+ps = PageState("inner_problem", {
+    "ip_problem": problem_param(),
+    "ip_x0": Param("x0", -4.0, float_in(-1e6, 1e6)),
+    "ip_lr": Param("lr", 0.1, float_in(0.0, 1e6)),
+    "ip_momentum": Param("momentum", 0.9, float_in(-1e6, 1e6)),
+    "ip_steps": Param("steps", 50, int_in(1, 500)),
+}).load()
+ps.apply_view()
 
 st.title("Inner problem: SGD with momentum on a 1-D loss")
 st.markdown(
     "This is the *inner* problem of the meta-loss landscapes post: a single number `x` "
     "trained by SGD with momentum (`v = momentum·v + f'(x)`, `x = x − lr·v`). "
     "With the defaults (x0 = −4, lr 0.1, momentum 0.9, 50 steps) the run first drops into "
-    "the global minimum near x ≈ −0.5, then momentum carries it out again, and it settles "
-    "in the local minimum near x ≈ 1.5. Change lr or momentum a little and the ending can change "
+    "the global minimum near x ≈ −0.43, then momentum carries it out again, and it settles "
+    "in the local minimum near x ≈ 1.24 (at x ≈ 1.17 after 50 steps). Change lr or momentum a little and the ending can change "
     "completely: that sensitivity is what the next pages map."
 )
 
@@ -42,20 +44,21 @@ def run(problem: str, x0: float, lr: float, momentum: float, steps: int):
     return (u.xs, u.losses, xs, curve, path_loss), time.perf_counter() - t0
 
 
-with st.sidebar:
+with st.sidebar, ps:
     st.header("Inner run")
-    problem = problem_picker()
-    x0 = st.number_input("Initial x0", key="ip_x0", step=0.5, format="%.3f",
-                         help="Where training starts. The post starts at x0 = -4.")
-    lr = st.number_input("Learning rate", key="ip_lr", min_value=0.0, step=0.01, format="%.5f",
-                         help="Step size lr in x = x - lr·v. The post uses 0.1.")
-    momentum = st.number_input("Momentum", key="ip_momentum", step=0.01, format="%.5f",
-                               help="Momentum coefficient in v = momentum·v + f'(x). The post uses 0.9; "
-                                    "values at or above 1 make the velocity grow without bound.")
-    steps = st.slider("Steps", 1, 500, key="ip_steps", help="Number of inner SGD steps. The post uses 50.")
+    problem = problem_picker("ip_problem", show=ps.shown("ip_problem"))
+    x0 = ps.widget(st.number_input, "ip_x0", "Initial x0", step=0.5, format="%.3f",
+                   help="Where training starts. The post starts at x0 = -4.")
+    lr = ps.widget(st.number_input, "ip_lr", "Learning rate", min_value=0.0, step=0.01, format="%.5f",
+                   help="Step size lr in x = x - lr·v. The post uses 0.1.")
+    momentum = ps.widget(st.number_input, "ip_momentum", "Momentum", step=0.01, format="%.5f",
+                         help="Momentum coefficient in v = momentum·v + f'(x). The post uses 0.9; "
+                              "values at or above 1 make the velocity grow without bound.")
+    steps = ps.widget(st.slider, "ip_steps", "Steps", 1, 500, help="Number of inner SGD steps. The post uses 50.")
+    ps.link_panel()
 
-if _bad_url:
-    st.warning(f"Ignored malformed link parameter(s): {', '.join(_bad_url)} (defaults used instead).")
+ps.warn_bad_url()
+problem = need_problem(problem)
 try:
     (path_x, losses, xs, curve, path_loss), seconds, wall = timed_call(
         run, problem, float(x0), float(lr), float(momentum), int(steps))

@@ -1,4 +1,8 @@
-"""Meta-loss landscape: the outer loss over the (learning rate, momentum) plane."""
+"""Meta-loss landscape: the outer loss over the (learning rate, momentum) plane.
+
+Small views, each drawing one part of the page: the sidebar, the heatmap with
+its outer runs, the summary metrics and downloads, the local shifts.
+"""
 
 import time
 
@@ -11,28 +15,27 @@ from l2l_core import outer
 from l2l_core.landscape import zoom
 from l2l_core.io.files import csv_text
 from pages import _outer_ui as oui
-from pages._shared import (chart_config, columns_csv, heavy, heavy_grid, npz_bytes as _npz, problem_picker,
-                           problem_slug, show_error, timed_call,
-                           timing_caption)
+from pages._shared import (chart_config, columns_csv, heavy, heavy_grid, need_problem, npz_bytes as _npz,
+                           problem_picker, problem_slug, show_error, timed_call, timing_caption)
 
-RESOLUTIONS = [100, 250, 500, 1000, 2000]
+RESOLUTIONS = oui.RESOLUTIONS
 
-oui.init_from_url()
-if st.session_state["res"] not in RESOLUTIONS:
-    st.session_state["res"] = 500
-if st.session_state["reduce"] not in landscape.REDUCTIONS:
-    st.session_state["reduce"] = "mean"
-st.session_state["steps"] = min(max(int(st.session_state["steps"]), 1), 500)
+ps = oui.page_state()
+ps.apply_view()
 
-st.title("Meta-loss landscape: outer loss over learning rate × momentum")
-st.markdown(
-    "Every pixel is one complete inner training run: SGD with momentum on the 1-D problem, "
-    "summarised by its outer loss (mean inner loss over the unroll). The horizontal axis is the "
-    "learning rate, the vertical one `log10(1 − momentum)` (top: momentum 0.999, bottom: 0). "
-    "The post's picture: smooth in places, but full of ripples, local minima and chaotic, "
-    "fractal-looking regions, which is why tuning these two numbers by gradient descent is hard."
-)
-
+st.title("Meta-loss landscape: learning rate × momentum")
+st.caption("Every pixel is one complete inner training run (SGD with momentum on the 1-D problem), coloured by "
+           "its outer loss. Drag a box on the heatmap to zoom in; it is recomputed at full resolution.")
+with st.expander("How to read it"):
+    st.markdown(
+        "Every pixel is one complete inner training run: SGD with momentum on the 1-D problem, "
+        "summarised by its outer loss (mean inner loss over the unroll). The horizontal axis is the "
+        "learning rate, the vertical one `log10(1 − momentum)` (top: momentum 0.999, bottom: 0). "
+        "The post's picture: smooth in places, but full of ripples, local minima and chaotic, "
+        "fractal-looking regions, which is why tuning these two numbers by gradient descent is hard."
+    )
+#: Heatmap height: the whole chart fits a 1280x720 or 1024x768 projector below the title.
+CHART_HEIGHT = 420
 
 
 @st.cache_data(max_entries=12, show_spinner=False)  # a 2000² grid is 16 MB
@@ -48,108 +51,116 @@ def grid(lr_lo: float, lr_hi: float, mom_lo: float, mom_hi: float, res: int, pro
 @st.cache_data(max_entries=64, show_spinner=False)
 def outer_run(method: str, start: tuple, seed: int, steps: int, options: tuple, problem: str, x0: float,
               inner_steps: int, reduce: str):
-    run = heavy(outer.run_outer_full, method, start, steps, seed=seed, problem=problem, x0=x0,
-                inner_steps=inner_steps, reduce=reduce, **dict(options))
-    return run
+    return heavy(outer.run_outer_full, method, start, steps, seed=seed, problem=problem, x0=x0,
+                 inner_steps=inner_steps, reduce=reduce, **dict(options))
 
 
-with st.sidebar:
-    st.header("Landscape")
-    problem = problem_picker()
-    res = st.select_slider("Resolution (cells per axis)", RESOLUTIONS, key="res",
-                           help="The post uses 2000 x 2000. Display is subsampled to at most "
-                                f"{viz.MAX_DISPLAY} per axis; downloads keep full resolution.")
-    c1, c2 = st.columns(2)
-    lr_lo = c1.number_input("log10 lr from", step=0.5, key="lr_lo", help="The post: -3 (lr = 0.001).")
-    lr_hi = c2.number_input("log10 lr to", step=0.5, key="lr_hi", help="The post: 2 (lr = 100).")
-    mom_lo = c1.number_input("log10(1-mom) from", step=0.5, key="mom_lo",
-                             help="The post: -3 (momentum 0.999).")
-    mom_hi = c2.number_input("log10(1-mom) to", step=0.5, key="mom_hi", help="The post: 0 (momentum 0).")
-    cap = st.number_input("Colour cap", min_value=0.01, step=1.0, key="cap",
-                          help="Outer losses above this saturate the colour scale (the post uses 10).")
-    with st.expander("Inner run"):
-        x0 = st.number_input("Initial x0", step=0.5, key="x0", help="The post starts at -4.")
-        steps = st.slider("Inner steps", 1, 500, key="steps", help="Length of each unroll. The post uses 50.")
-        reduce = st.selectbox("Outer loss", list(landscape.REDUCTIONS), key="reduce",
-                              format_func=lambda r: f"{r}: {landscape.REDUCTIONS[r]}",
-                              help="How a run's inner losses are summarised into one number.")
+def sidebar_view() -> dict:
+    """The sidebar's settings -> plain values."""
+    w = ps.widget
+    with st.sidebar, ps:
+        st.header("Landscape")
+        problem = problem_picker("problem", show=ps.shown("problem"))
+        w(st.select_slider, "res", "Resolution (cells per axis)", RESOLUTIONS,
+          help="The post uses 2000 x 2000. Display is subsampled to at most "
+               f"{viz.MAX_DISPLAY} per axis; downloads keep full resolution.")
+        c1, c2 = st.columns(2)
+        typed = dict(step=0.5, on_change=oui.leave_zoom)
+        w(c1.number_input, "lr_lo", "log10 lr from", help="The post: -3 (lr = 0.001).", **typed)
+        w(c2.number_input, "lr_hi", "log10 lr to", help="The post: 2 (lr = 100).", **typed)
+        w(c1.number_input, "mom_lo", "log10(1-mom) from", help="The post: -3 (momentum 0.999).", **typed)
+        w(c2.number_input, "mom_hi", "log10(1-mom) to", help="The post: 0 (momentum 0).", **typed)
+        stack = st.session_state.get(oui.ZOOM_KEY) or []
+        if stack:
+            lo, hi, mlo, mhi = stack[-1]
+            deep = f"{len(stack)} level{'s' if len(stack) > 1 else ''} deep"
+            st.caption(f"Zoomed in ({deep}): the heatmap shows log10 lr {lo:.6g} to {hi:.6g}, "
+                       f"log10(1-mom) {mlo:.6g} to {mhi:.6g}. "
+                       "The ranges above are the whole view; typing one leaves the zoom.")
+        w(st.number_input, "cap", "Colour cap", min_value=0.01, step=1.0,
+          help="Outer losses above this saturate the colour scale (the post uses 10).")
+        with st.expander("Inner run"):
+            w(st.number_input, "x0", "Initial x0", step=0.5, help="The post starts at -4.")
+            w(st.slider, "steps", "Inner steps", 1, 500, help="Length of each unroll. The post uses 50.")
+            w(st.selectbox, "reduce", "Outer loss", list(landscape.REDUCTIONS),
+              format_func=lambda r: f"{r}: {landscape.REDUCTIONS[r]}",
+              help="How a run's inner losses are summarised into one number.")
+        oui.outer_sidebar(ps)
+        ps.link_panel()
+    s = st.session_state
+    return dict(problem=problem, res=int(s["res"]), cap=float(s["cap"]), x0=float(s["x0"]),
+                steps=int(s["steps"]), reduce=s["reduce"])
 
-    oui.outer_sidebar()
 
-oui.url_warnings()
-oui.write_url(problem)
-window = oui.current_window((float(lr_lo), float(lr_hi), float(mom_lo), float(mom_hi)))
-try:
-    (log_lrs, log_omm, z, precision), seconds, wall = timed_call(
-        grid, *map(float, window), int(res), problem, float(x0), int(steps), reduce)
-    frame = zoom.display_frame(window)
-except ValueError as e:
-    show_error(e)
-    if st.session_state.get(oui.ZOOM_KEY):
-        st.button("Zoom back", on_click=oui.zoom_back, key="zoom_back_err")
-    st.stop()
+def outer_runs_view(cfg: dict) -> list[dict]:
+    """Every (method, start, seed) run; errors are shown, the heatmap still draws."""
+    runs = []
+    s = st.session_state
+    try:
+        starts = outer.parse_points(s["o_starts"])
+        seeds = outer.parse_seeds(s["o_seeds"])
+        for method in s["o_methods"]:
+            opts = tuple(sorted(oui.method_options(method).items()))
+            for start in starts:
+                for seed in (seeds if method not in ("grad", "tbptt") else seeds[:1]):
+                    r = outer_run(method, start, seed, int(s["o_steps"]), opts, cfg["problem"], cfg["x0"],
+                                  cfg["steps"], cfg["reduce"])
+                    runs.append(dict(method=method, method_title=outer.METHODS[method].title, start=start,
+                                     seed=seed, label=f"{method} from ({start[0]:g}, {start[1]:g}) seed {seed}",
+                                     trajectory=r.trajectory, losses=r.losses, end_loss=r.final_loss))
+    except ValueError as e:
+        show_error(e)
+    return runs
 
-# Outer runs: every (method, start, seed); errors are shown, the heatmap still draws.
-runs = []
-try:
-    starts = outer.parse_points(st.session_state["o_starts"])
-    seeds = outer.parse_seeds(st.session_state["o_seeds"])
-    for method in st.session_state["o_methods"]:
-        opts = tuple(sorted(oui.method_options(method).items()))
-        for start in starts:
-            for seed in (seeds if method not in ("grad", "tbptt") else seeds[:1]):
-                r = outer_run(method, start, seed, int(st.session_state["o_steps"]), opts, problem, float(x0),
-                              int(steps), reduce)
-                runs.append(dict(method=method, method_title=outer.METHODS[method].title, start=start, seed=seed,
-                                 label=f"{method} from ({start[0]:g}, {start[1]:g}) seed {seed}",
-                                 trajectory=r.trajectory, losses=r.losses, end_loss=r.final_loss))
-except ValueError as e:
-    show_error(e)
 
-st.session_state["_window"], st.session_state["_frame"] = window, frame
-best = landscape.best_cell(z, log_lrs, log_omm)
-oui.zoom_controls(precision, window)
-left, right = st.columns([3, 2])
-with left:
-    fig = viz.landscape_outer_figure(z, log_lrs, log_omm, cap=cap, frame=frame, runs=runs, best=best,
-                                               max_display=viz.MAX_DISPLAY)
+def heatmap_view(cfg, window, frame, data, seconds, wall, runs, best) -> None:
+    """The heatmap across the main area (legible on a projector), the runs' loss curves below it."""
+    log_lrs, log_omm, z, precision = data
+    slug = problem_slug(cfg["problem"])
+    fig = viz.landscape_outer_figure(z, log_lrs, log_omm, cap=cfg["cap"], frame=frame, runs=runs,
+                                               best=best, max_display=viz.MAX_DISPLAY)
+    fig.update_layout(height=CHART_HEIGHT, title=None, margin=dict(t=10, b=10),
+                      legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
     st.plotly_chart(fig, key="landscape_chart", on_select=oui.on_box_select, selection_mode="box",
-                    config=chart_config(f"meta_loss_{problem_slug(problem)}_{res}x{res}"))
+                    config=chart_config(f"meta_loss_{slug}_{cfg['res']}x{cfg['res']}"))
     timing_caption(seconds, wall, what=f"{z.size:,} inner runs computed in {precision}")
-with right:
     if runs:
-        st.plotly_chart(viz.outer_loss_curves_figure(runs, cap=cap), key="outer_curves",
-                        config=chart_config(f"outer_loss_curves_{problem_slug(problem)}"))
+        st.plotly_chart(viz.outer_loss_curves_figure(runs, cap=cfg["cap"]).update_layout(height=420),
+                        key="outer_curves", config=chart_config(f"outer_loss_curves_{slug}"))
         st.download_button("Download the runs (NPZ)", lambda: _npz(**{
             f"{r['method']}_{i}_{k}": r[k] for i, r in enumerate(runs) for k in ("trajectory", "losses")}),
-            file_name=f"outer_runs_{problem_slug(problem)}.npz", mime="application/octet-stream",
+            file_name=f"outer_runs_{slug}.npz", mime="application/octet-stream",
             help="Each run's trajectory (log10 lr, log10(1-mom)) and outer losses, in the order of the legend.")
 
-n_nan = int(np.isnan(z).sum())
-c1, c2, c3, c4 = st.columns(4)
-if best is not None:
-    c1.metric("best learning rate", f"{10 ** best[0]:.5g}")
-    c2.metric("best momentum", f"{1 - 10 ** best[1]:.6g}")
-    c3.metric("best outer loss", f"{best[2]:.4f}")
-c4.metric("diverged cells", f"{n_nan:,} ({100 * n_nan / z.size:.1f}%)",
-          help=f"Runs that became non-finite, drawn in magenta ({viz.DIVERGED_COLOR}).")
+
+def summary_view(cfg, data, best) -> None:
+    log_lrs, log_omm, z, _ = data
+    n_nan = int(np.isnan(z).sum())
+    c1, c2, c3, c4 = st.columns(4)
+    if best is not None:
+        c1.metric("best learning rate", f"{10 ** best[0]:.5g}")
+        c2.metric("best momentum", f"{1 - 10 ** best[1]:.6g}")
+        c3.metric("best outer loss", f"{best[2]:.4f}")
+    c4.metric("diverged cells", f"{n_nan:,} ({100 * n_nan / z.size:.1f}%)",
+              help=f"Runs that became non-finite, drawn in magenta ({viz.DIVERGED_COLOR}).")
+
+    def npz_bytes() -> bytes:
+        buf = io.BytesIO()
+        np.savez_compressed(buf, loss=z, log_lrs=log_lrs, log_one_minus_moms=log_omm)
+        return buf.getvalue()
+
+    name = f"meta_loss_{problem_slug(cfg['problem'])}_{cfg['res']}x{cfg['res']}"
+    d1, d2 = st.columns(2)
+    d1.download_button("Download full grid (NPZ)", npz_bytes, file_name=name + ".npz",
+                       mime="application/octet-stream",
+                       help="Arrays loss (rows: momentum, columns: lr), log_lrs, log_one_minus_moms.")
+    d2.download_button("Download full grid (CSV)",
+                       lambda: csv_text({"loss": z, "log_lrs": log_lrs, "log_one_minus_moms": log_omm}),
+                       file_name=name + ".csv", mime="text/csv",
+                       help="First row: log10 lr; first column: log10(1 - momentum); NaN = diverged.")
 
 
-def npz_bytes() -> bytes:
-    return _npz(loss=z, log_lrs=log_lrs, log_one_minus_moms=log_omm)
-
-
-name = f"meta_loss_{problem_slug(problem)}_{res}x{res}"
-d1, d2 = st.columns(2)
-d1.download_button("Download full grid (NPZ)", npz_bytes, file_name=name + ".npz",
-                   mime="application/octet-stream",
-                   help="Arrays loss (rows: momentum, columns: lr), log_lrs, log_one_minus_moms.")
-d2.download_button("Download full grid (CSV)",
-                   lambda: csv_text({"loss": z, "log_lrs": log_lrs, "log_one_minus_moms": log_omm}),
-                   file_name=name + ".csv", mime="text/csv",
-                   help="First row: log10 lr; first column: log10(1 - momentum); NaN = diverged.")
-
-if runs:
+def end_points_view(cfg, runs, z) -> None:
     st.subheader("Where each run ended")
     rows = [dict(run=r["label"], **{"end log10 lr": float(r["trajectory"][-1][0]),
                                     "end log10(1-mom)": float(r["trajectory"][-1][1]),
@@ -161,15 +172,41 @@ if runs:
     st.caption("The post's plot: the outer loss along ±0.05 in log10 lr and in log10(1 − momentum) around a "
                "run's end point. Ripples this sharp trap clipped gradient descent; ES sees them smoothed.")
     labels = [r["label"] for r in runs]
-    pick = st.radio("End point of", labels, key="o_shift", horizontal=True)
+    # A long list of runs would be a wall of radio buttons: a selectbox then.
+    chooser = st.radio if len(labels) <= 6 else st.selectbox
+    kw = dict(horizontal=True) if chooser is st.radio else {}
+    pick = chooser("End point of", labels, key="o_shift", **kw)
     r = runs[labels.index(pick)] if pick in labels else runs[0]
+    tag = f"{r['method']}_{r['start'][0]:g}_{r['start'][1]:g}"
     try:
-        curves = outer.local_shift(r["trajectory"][-1], problem=problem, x0=float(x0), inner_steps=int(steps),
-                                   reduce=reduce)
+        curves = outer.local_shift(r["trajectory"][-1], problem=cfg["problem"], x0=cfg["x0"],
+                                   inner_steps=cfg["steps"], reduce=cfg["reduce"])
         st.plotly_chart(viz.local_shift_figure(curves, title=f"local shifts around the end of {pick}"),
-                        key="local_shift", config=chart_config(f"local_shift_{r['method']}_{r['start'][0]:g}_{r['start'][1]:g}"))
+                        key="local_shift", config=chart_config(f"local_shift_{tag}"))
         st.download_button("Download the local shifts (CSV)", columns_csv(**curves),
-                           file_name=f"local_shift_{r['method']}_{r['start'][0]:g}_{r['start'][1]:g}.csv",
-                           mime="text/csv")
+                           file_name=f"local_shift_{tag}.csv", mime="text/csv")
     except ValueError as e:
         show_error(e)
+
+
+cfg = sidebar_view()
+ps.warn_bad_url()
+cfg["problem"] = need_problem(cfg["problem"])
+window = oui.current_window(oui.home_window())
+try:
+    data, seconds, wall = timed_call(grid, *map(float, window), cfg["res"], cfg["problem"], cfg["x0"],
+                                     cfg["steps"], cfg["reduce"])
+    frame = zoom.display_frame(window)
+except ValueError as e:
+    show_error(e)
+    if st.session_state.get(oui.ZOOM_KEY):
+        st.button("Zoom back", on_click=oui.zoom_back, key="zoom_back_err")
+    st.stop()
+
+oui.zoom_controls(data[3], window)
+runs = outer_runs_view(cfg)
+best = landscape.best_cell(data[2], data[0], data[1])
+heatmap_view(cfg, window, frame, data, seconds, wall, runs, best)
+summary_view(cfg, data, best)
+if runs:
+    end_points_view(cfg, runs, data[2])

@@ -18,11 +18,31 @@ from l2l_core.learned.lstm import PREPROCESSORS, LSTMConfig
 from l2l_core.learned.metatrain import PRESETS, preset_config
 from l2l_core.learned.tasks import REDUCTIONS
 from l2l_core.runtime.training import TrainingJob
-from pages._shared import chart_config, init_from_query, int_in
+from pages._shared import chart_config, float_in, int_in, safe_filename
+from pages._state import PageState, Param, choice_in
+
+# Settings: the new run's form and the race's, kept across page switches; ?seed= is the task seed.
+ps = PageState("learned_optimizer", {
+    "lo_preset": Param("preset", "short", choice_in(PRESETS)),
+    **{f"lo_steps_{p}": Param(f"meta_steps_{p}", PRESETS[p]["meta_steps"], int_in(1, 5000)) for p in ("short", "full")},
+    "lo_seed": Param("train_seed", 0, int_in(0, 2**31 - 1)),
+    "lo_batch": Param("batch", 128, int_in(1, 512)),
+    "lo_reduction": Param("reduction", REDUCTIONS[0], choice_in(REDUCTIONS)),
+    "lo_preprocess": Param("preprocess", PREPROCESSORS[0], choice_in(PREPROCESSORS)),
+    "lo_meta_lr": Param("meta_lr", 1e-2, float_in(1e-4, 1.0)),
+    "lo_run": Param("run", "default (shipped)"),
+    "lo_eval_seed": Param("seed", 1, int_in(0, 2**31 - 1)),
+    "lo_horizon": Param("horizon", 100, int_in(100, 200, [100, 200])),
+    "lo_dim": Param("dim", 10, int_in(10, 20, [10, 20])),
+    "lo_further": Param("further", False, lambda t: {"1": True, "0": False}[t], lambda v: str(int(bool(v)))),
+})
 
 RUNS_DIR = Path(os.environ.get("L2L_RUNS_DIR", "runs"))
 DEFAULT_LABEL = "default (shipped)"
 MAX_USER_RUNS = 50
+#: Measured on this server's 2 CPU cores (see README, "Timings"); the preset's help text.
+SHORT_PRESET_TIME = ("about 20 s on an idle 2-core server, 90 s or more while it is busy "
+                     "(then some 20 s of it compiling the meta-step)")
 
 
 @st.cache_resource
@@ -61,25 +81,61 @@ def mtime(path: Path) -> float:
     return f.stat().st_mtime if f.is_file() else 0.0
 
 
+def measured_speed() -> tuple[float, float, int, str]:
+    """(compile s, s per meta-step, batch, where measured): the newest finished run on this
+    server, else the shipped optimizer's own training."""
+    for name, path in list_runs().items():
+        if name == DEFAULT_LABEL:
+            continue
+        try:
+            ckpt = cached_checkpoint(str(path), mtime(path))
+        except ValueError:
+            continue
+        s = ckpt.summary
+        if s.get("seconds_per_meta_step") and s.get("compile_seconds") is not None:
+            return float(s["compile_seconds"]), float(s["seconds_per_meta_step"]), ckpt.config.batch, f"run {name}"
+    try:
+        ckpt = cached_checkpoint(str(DEFAULT_CHECKPOINT), mtime(DEFAULT_CHECKPOINT))
+        s = ckpt.summary
+        return (float(s.get("compile_seconds", 20.0)), float(s.get("seconds_per_meta_step", 0.5)),
+                ckpt.config.batch, "the shipped optimizer's training")
+    except (ValueError, OSError):
+        return 20.0, 0.5, 128, "a typical 2-core machine"
+
+
+def estimate_seconds(meta_steps: int, batch: int) -> tuple[float, float, str]:
+    """(compile s, training s, where measured) for a run of this size, before it starts."""
+    compile_s, per_step, ref_batch, source = measured_speed()
+    return compile_s, meta_steps * per_step * max(batch, 8) / max(ref_batch, 8), source
+
+
 def settings_ui() -> tuple[str, dict] | None:
     """Widgets of a new run -> (preset, overrides); None if nothing to start."""
-    c1, c2, c3, c4 = st.columns(4)
-    preset = c1.radio("Preset", ["short", "full"], horizontal=True, key="lo_preset",
-                      help="short: 150 meta-steps, under a minute on 2 CPU cores; full: the post's 1000.")
-    meta_steps = c2.number_input("Meta-steps", 1, 5000, PRESETS[preset]["meta_steps"], key=f"lo_steps_{preset}",
-                                 help="Each meta-step draws fresh tasks and unrolls 5 x 20 optimizer steps.")
-    seed = c3.number_input("Seed", 0, 2**31 - 1, 0, key="lo_seed", help="Seeds the LSTM's init and the training tasks.")
-    batch = c4.number_input("Tasks per meta-step", 1, 512, 128, key="lo_batch",
-                            help="The post uses 128 quadratics per meta-step.")
-    with st.expander("More knobs"):
-        k1, k2, k3 = st.columns(3)
-        reduction = k1.selectbox("Task loss", REDUCTIONS, key="lo_reduction",
-                                 help="sum: every task's own gradient (default); mean: the post's batch mean, "
-                                      "which divides each gradient by the batch size.")
-        preprocess = k2.selectbox("Gradient preprocessing", PREPROCESSORS, key="lo_preprocess",
-                                  help="log_sign: the paper's (log|g|/10, sign g); raw: the gradient itself.")
-        meta_lr = k3.number_input("Meta learning rate", 1e-4, 1.0, 1e-2, format="%.4f", key="lo_meta_lr",
-                                  help="Adam on the LSTM's weights (the post: 0.01).")
+    w = ps.widget
+    with ps:
+        c1, c2, c3, c4 = st.columns(4)
+        preset = w(c1.radio, "lo_preset", "Preset", ["short", "full"], horizontal=True,
+                   help=f"short: {PRESETS['short']['meta_steps']} meta-steps, {SHORT_PRESET_TIME}; "
+                        f"full: the post's {PRESETS['full']['meta_steps']}.")
+        meta_steps = w(c2.number_input, f"lo_steps_{preset}", "Meta-steps", 1, 5000,
+                       help="Each meta-step draws fresh tasks and unrolls 5 x 20 optimizer steps.")
+        seed = w(c3.number_input, "lo_seed", "Seed", 0, 2**31 - 1, help="Seeds the LSTM's init and the training tasks.")
+        batch = w(c4.number_input, "lo_batch", "Tasks per meta-step", 1, 512,
+                  help="The post uses 128 quadratics per meta-step.")
+        with st.expander("More knobs"):
+            k1, k2, k3 = st.columns(3)
+            reduction = w(k1.selectbox, "lo_reduction", "Task loss", REDUCTIONS,
+                          help="sum: every task's own gradient (default); mean: the post's batch mean, "
+                               "which divides each gradient by the batch size.")
+            preprocess = w(k2.selectbox, "lo_preprocess", "Gradient preprocessing", PREPROCESSORS,
+                           help="log_sign: the paper's (log|g|/10, sign g); raw: the gradient itself.")
+            meta_lr = w(k3.number_input, "lo_meta_lr", "Meta learning rate", 1e-4, 1.0, format="%.4f",
+                        help="Adam on the LSTM's weights (the post: 0.01).")
+    compile_s, train_s, source = estimate_seconds(int(meta_steps), int(batch))
+    st.caption(f"Estimated time: about {compile_s + train_s:.0f} s: up to {compile_s:.0f} s compiling the meta-step "
+               f"(the bar waits at 0 % meanwhile; skipped when this server compiled it already) and "
+               f"{train_s:.0f} s for {int(meta_steps)} meta-steps (speed measured by {source}); "
+               "longer while other runs train.")
     return preset, dict(meta_steps=int(meta_steps), seed=int(seed), batch=int(batch), reduction=reduction,
                         meta_lr=float(meta_lr), lstm=LSTMConfig(preprocess=preprocess))
 
@@ -109,7 +165,13 @@ def job_panel() -> None:
     if state == "running":
         frac = 0.0 if progress is None else progress.done / progress.total
         elapsed = time.time() - job.started
-        st.progress(frac, text=f"Meta-training: {message} ({elapsed:.0f} s)")
+        if progress is None:  # the first chunk: XLA compiles the meta-step, nothing trained yet
+            compile_s, _, _ = estimate_seconds(1, 1)
+            text = (f"Compiling the meta-step ({elapsed:.0f} s; about {compile_s:.0f} s the first time on this "
+                    "server); training starts right after.")
+        else:
+            text = f"Meta-training: {message} ({elapsed:.0f} s)"
+        st.progress(frac, text=text)
         st.button("Stop", key="lo_stop", on_click=stop_job, type="secondary",
                   help="Stops after the current chunk and keeps the best parameters so far.")
     elif state == "failed":
@@ -127,9 +189,12 @@ def job_panel() -> None:
         st.rerun()  # refresh the run list with the new checkpoint
 
 
+ps.load()
+ps.apply_view()
 st.title("Learned optimizer")
-# The task seed may come from the URL (?seed=S), e.g. a link from the tour.
-init_from_query({"lo_eval_seed": ("seed", int_in(0, 2**31 - 1), 1)}, tag="learned")
+ps.warn_bad_url()
+with st.sidebar:
+    ps.link_panel()
 st.markdown(
     "An optimizer is a rule that turns gradients into steps. Here a tiny two-layer LSTM, applied to every "
     "coordinate separately, *is* that rule: it is trained by gradient descent (through 100 unrolled "
@@ -157,8 +222,8 @@ runs = list_runs()
 st.subheader("Runs")
 names = list(runs)
 if st.session_state.get("lo_run") not in names:
-    st.session_state.lo_run = DEFAULT_LABEL
-choice = st.selectbox("Learned optimizer to evaluate", names, key="lo_run",
+    ps["lo_run"] = DEFAULT_LABEL
+choice = ps.widget(st.selectbox, "lo_run", "Learned optimizer to evaluate", names,
                       help="The shipped default was trained by `python -m l2l_core metatrain --preset full`; "
                            "your runs are listed newest first.")
 path = runs[choice]
@@ -180,13 +245,14 @@ if len(ckpt.curve.get("meta_loss", [])):
                         key="lo_ckpt_curve", config=chart_config(f"meta_training_curve_{choice}"))
 
 st.subheader("Race on fresh tasks")
-c1, c2, c3 = st.columns(3)
-eval_seed = c1.number_input("Task seed", 0, 2**31 - 1, key="lo_eval_seed",
-                            help="128 fresh quadratics drawn from this seed (training never sees them).")
-steps = c2.selectbox("Horizon (steps)", [100, 200], key="lo_horizon",
-                     help="Trained on 100 steps; 200 asks whether it generalizes to a longer run.")
-dim = c3.selectbox("Dimension", [10, 20], key="lo_dim",
-                   help="Trained on 10-dimensional tasks; the LSTM is coordinatewise, so it runs on any size.")
+with ps:
+    c1, c2, c3 = st.columns(3)
+    eval_seed = ps.widget(c1.number_input, "lo_eval_seed", "Task seed", 0, 2**31 - 1,
+                          help="128 fresh quadratics drawn from this seed (training never sees them).")
+    steps = ps.widget(c2.selectbox, "lo_horizon", "Horizon (steps)", [100, 200],
+                      help="Trained on 100 steps; 200 asks whether it generalizes to a longer run.")
+    dim = ps.widget(c3.selectbox, "lo_dim", "Dimension", [10, 20],
+                    help="Trained on 10-dimensional tasks; the LSTM is coordinatewise, so it runs on any size.")
 t0 = time.perf_counter()
 with st.spinner("Running the LSTM and tuning four baselines over 51 learning rates..."):
     res = cached_compare(str(path), mtime(path), int(eval_seed), int(steps), int(dim))
@@ -197,7 +263,7 @@ st.dataframe(pd.DataFrame(comparison_rows(res)), hide_index=True,
              column_config={"best learning rate": st.column_config.NumberColumn(format="%.3g")})
 st.caption(f"Computed in {res['seconds']:.1f} s ({elapsed:.1f} s for this view, cache included). "
            f"Initial loss {res['initial']:.4g}.")
-st.download_button("Download curves (CSV)", curves_csv(res["losses"]), file_name=f"curves-{choice}-seed{eval_seed}.csv",
+st.download_button("Download curves (CSV)", curves_csv(res["losses"]), file_name=safe_filename(f"curves_{choice}_seed{eval_seed}.csv"),
                    mime="text/csv", key="lo_csv")
 
 st.subheader("What the LSTM learned")
@@ -213,8 +279,9 @@ st.markdown("The optimizer only ever saw 100-step runs on tasks of the trained d
             "an experiment (same task seed as above; baselines re-tuned for each setting).")
 d0 = ckpt.config.dim
 settings = [(100, d0), (200, d0), (100, 2 * d0)]
-further = st.toggle("Push further: 1000 steps, dimensions 40 and 80 (compiles for ~30 s the first time)",
-                    key="lo_further", help="Where the shipped optimizer finally breaks down.")
+with ps:
+    further = ps.widget(st.toggle, "lo_further", "Push further: 1000 steps, dimensions 40 and 80 (compiles for ~30 s the first time)",
+                        help="Where the shipped optimizer finally breaks down.")
 if further:
     settings += [(1000, d0), (100, 4 * d0), (100, 8 * d0)]
 rows, first_loss = [], None

@@ -8,8 +8,9 @@ import streamlit as st
 from l2l_core import viz
 from l2l_core import landscape
 from l2l_core.io.files import csv_text
-from pages._shared import (float_in, heavy, init_from_query, int_in, plotly_chart, problem_from_query,
-                           problem_picker, problem_slug, show_error, timed_call, timing_caption)
+from pages._shared import (float_in, heavy, int_in, need_problem, plotly_chart, problem_picker, problem_slug,
+                           show_error, timed_call, timing_caption)
+from pages._state import PageState, Param, choice_in, problem_param
 
 POINTS = [500, 1000, 2000, 5000, 10000, 20000]
 
@@ -17,18 +18,24 @@ POINTS = [500, 1000, 2000, 5000, 10000, 20000]
 def lr_range_from_query(text: str) -> tuple[float, float]:
     """"lo,hi" in log10 lr, within the slider's -6..3, on its 0.1 grid."""
     lo, hi = (round(float(v), 1) for v in text.split(","))
-    if not -6.0 <= lo < hi <= 3.0:
+    if not -6.0 <= lo <= hi <= 3.0:  # an empty range (lo = hi) is the page's to explain
         raise ValueError(text)
     return (lo, hi)
 
 
-# Settings from the URL (?problem=&momentum=&lr_range=LO,HI&points=), e.g. a link from the tour.
-_bad_url = init_from_query({
-    "problem": ("problem", problem_from_query, "log_sin"),
-    "sw_momentum": ("momentum", float_in(-1e6, 1e6), 0.9),
-    "sw_range": ("lr_range", lr_range_from_query, (-3.0, 2.0)),
-    "sw_points": ("points", int_in(500, 20000, POINTS), 5000),
-}, tag="lr_sweep")
+# Settings: ?problem=&momentum=&lr_range=LO,HI&points=&x0=&steps=&reduce=&cap=, kept across page switches.
+ps = PageState("lr_sweep", {
+    "sw_problem": problem_param(),
+    "sw_momentum": Param("momentum", 0.9, float_in(-1e6, 1e6)),
+    "sw_range": Param("lr_range", (-3.0, 2.0), lr_range_from_query, lambda r: f"{r[0]:g},{r[1]:g}"),
+    "sw_points": Param("points", 5000, int_in(500, 20000, POINTS)),
+    "sw_x0": Param("x0", -4.0, float_in(-1e6, 1e6)),
+    "sw_steps": Param("steps", 50, int_in(1, 500)),
+    "sw_reduce": Param("reduce", "mean", choice_in(landscape.REDUCTIONS)),
+    "sw_cap_on": Param("cap_on", True, lambda t: {"1": True, "0": False}[t], lambda v: str(int(bool(v)))),
+    "sw_cap": Param("cap", 5.0, float_in(1e-6, 1e12)),
+}).load()
+ps.apply_view()
 
 st.title("Learning-rate sweep: how training quality depends on the step size")
 st.markdown(
@@ -44,33 +51,34 @@ st.markdown(
 def sweep(lo: float, hi: float, points: int, momentum: float, problem: str, x0: float, steps: int,
           reduce: str):
     t0 = time.perf_counter()
-    log_lrs = np.linspace(lo, hi, points)
+    log_lrs = landscape.sweep_axis((lo, hi), points)
     loss = heavy(landscape.lr_sweep, log_lrs, momentum, problem=problem, x0=x0, steps=steps,
                  reduce=reduce)
     return (log_lrs, loss), time.perf_counter() - t0
 
 
-with st.sidebar:
+with st.sidebar, ps:
     st.header("Sweep")
-    problem = problem_picker()
-    momentum = st.number_input("Momentum", key="sw_momentum", step=0.01, format="%.5f",
-                               help="Held fixed across the sweep. The post uses 0.9.")
-    lo, hi = st.slider("log10 learning-rate range", -6.0, 3.0, step=0.1, key="sw_range",
+    problem = problem_picker("sw_problem", show=ps.shown("sw_problem"))
+    momentum = ps.widget(st.number_input, "sw_momentum", "Momentum", step=0.01, format="%.5f",
+                         help="Held fixed across the sweep. The post uses 0.9.")
+    lo, hi = ps.widget(st.slider, "sw_range", "log10 learning-rate range", -6.0, 3.0, step=0.1,
                        help="The post sweeps lr from 1e-3 to 1e2.")
-    points = st.select_slider("Points", POINTS, key="sw_points",
-                              help="Learning rates in the sweep, log-spaced. The post uses 5000.")
+    points = ps.widget(st.select_slider, "sw_points", "Points", POINTS,
+                       help="Learning rates in the sweep, log-spaced. The post uses 5000.")
     with st.expander("Inner run"):
-        x0 = st.number_input("Initial x0", value=-4.0, step=0.5, help="The post starts at -4.")
-        steps = st.slider("Inner steps", 1, 500, 50, help="Length of each unroll. The post uses 50.")
-        reduce = st.selectbox("Outer loss", list(landscape.REDUCTIONS), index=0,
-                              format_func=lambda r: f"{r}: {landscape.REDUCTIONS[r]}",
-                              help="How a run's inner losses are summarised into one number.")
-    cap_on = st.checkbox("Cap the y axis", value=True, help="The post shows y up to 5.")
-    y_cap = st.number_input("y cap", value=5.0, step=0.5, disabled=not cap_on,
-                            help="Upper end of the y axis; higher outer losses run off the top.")
+        x0 = ps.widget(st.number_input, "sw_x0", "Initial x0", step=0.5, help="The post starts at -4.")
+        steps = ps.widget(st.slider, "sw_steps", "Inner steps", 1, 500, help="Length of each unroll. The post uses 50.")
+        reduce = ps.widget(st.selectbox, "sw_reduce", "Outer loss", list(landscape.REDUCTIONS),
+                           format_func=lambda r: f"{r}: {landscape.REDUCTIONS[r]}",
+                           help="How a run's inner losses are summarised into one number.")
+    cap_on = ps.widget(st.checkbox, "sw_cap_on", "Cap the y axis", help="The post shows y up to 5.")
+    y_cap = ps.widget(st.number_input, "sw_cap", "y cap", step=0.5, disabled=not cap_on,
+                      help="Upper end of the y axis; higher outer losses run off the top.")
+    ps.link_panel()
 
-if _bad_url:
-    st.warning(f"Ignored malformed link parameter(s): {', '.join(_bad_url)} (defaults used instead).")
+ps.warn_bad_url()
+problem = need_problem(problem)
 try:
     (log_lrs, loss), seconds, wall = timed_call(
         sweep, float(lo), float(hi), int(points), float(momentum), problem, float(x0), int(steps), reduce)

@@ -2,425 +2,53 @@
 
 Each step has a live figure (small settings, so it draws in about a second),
 one or two controls to try, and a link into the full page with the same
-settings. The step is in the URL (``?step=3``), so a teacher can share it.
+settings. The step and its controls are in the URL (``?step=3``), so a
+teacher can share it. The steps themselves are records in
+:data:`pages._tour_steps.STEP_REGISTRY`.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+import time
 
-import numpy as np
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
-from l2l_core import viz
-from l2l_core import landscape
-from l2l_core import outer
-from l2l_core.inner.problems import PROBLEMS
-from l2l_core.inner.unroll import sgd_momentum_unroll
-from pages._shared import columns_csv, heavy, heavy_grid, init_from_query, int_in, npz_bytes, plotly_chart, show_error
+from pages._shared import int_in, show_error
+from pages._state import PageState, Param
+from pages._tour_steps import STEP_REGISTRY, step_by
 
-STEPS = [
-    "The inner problem",
-    "Momentum's path",
-    "The learning-rate sweep",
-    "A chaotic landscape",
-    "Gradient descent gets stuck",
-    "Evolution Strategies",
-    "Learning an optimizer",
-    "Does it beat Adam?",
-]
-STARTS = {"(-2, -0.5): the post's first start": (-2.0, -0.5), "(0, -1.5): the unstable start": (0.0, -1.5)}
-WINDOWS = {"the post's whole view": (-3.0, 2.0, -3.0, 0.0),
-           "zoom: the chaotic band near lr = 1": (-0.5, 0.5, -2.0, -1.0)}
-TOUR_RES = 250  # landscape cells per axis behind the outer-optimization steps (62,500 runs)
-HEIGHT = 430
-
-init_from_query({"tour_step": ("step", lambda s: int_in(1, len(STEPS))(s) - 1, 0)}, tag="tour")
-
-
-# -- cached computations (small, hashable inputs only) ------------------------------------------------
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def inner_curve(problem: str):
-    p = PROBLEMS[problem]
-    xs = np.linspace(*p.x_range, 400)
-    return xs, np.asarray(p.loss(xs.astype(np.float32)), dtype=np.float64)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def inner_run(lr: float, momentum: float):
-    u = sgd_momentum_unroll("log_sin", x0=-4.0, lr=lr, momentum=momentum, steps=50)
-    path_loss = np.asarray(PROBLEMS["log_sin"].loss(u.xs))
-    return u.xs, u.losses, path_loss
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def sweep(momentum: float, points: int):
-    log_lrs = np.linspace(-3.0, 2.0, points)
-    return log_lrs, heavy(landscape.lr_sweep, log_lrs, momentum)
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def grid(window: tuple, res: int):
-    lr_lo, lr_hi, m_lo, m_hi = window
-    log_lrs, log_omm = landscape.axes((lr_lo, lr_hi), (m_lo, m_hi), res)
-    return log_lrs, log_omm, heavy_grid(log_lrs, log_omm)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def outer_run(method: str, start: tuple, steps: int, lr: float, std: float):
-    opts = dict(lr=lr) if method == "grad" else dict(lr=lr, std=std)
-    r = heavy(outer.run_outer_full, method, start, steps, seed=0, **opts)
-    return r.trajectory, r.losses, r.final_loss
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def local_shift(point: tuple):
-    return outer.local_shift(point)
-
-
-@st.cache_resource(show_spinner=False)
-def shipped_checkpoint():
-    """(checkpoint, None) or (None, why not)."""
-    try:
-        from l2l_core.learned.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint
-
-        return load_checkpoint(DEFAULT_CHECKPOINT), None
-    except (ImportError, ValueError, OSError) as e:
-        return None, str(e)
-
-
-def checkpoint_key(ckpt) -> str:
-    """Keys the cached results on the checkpoint file (path and mtime), not only on the settings."""
-    from l2l_core.learned.checkpoints import checkpoint_file
-
-    f = checkpoint_file(ckpt.path)
-    return f"{f}:{f.stat().st_mtime_ns if f.exists() else 0}"
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def lstm_before_after(seed: int, tasks: int, ckpt_key: str):
-    import jax
-
-    from l2l_core.learned.lstm import init_meta_params
-    from l2l_core.learned.metatrain import lstm_losses
-    from l2l_core.learned.tasks import tasks_for_seed
-
-    ckpt, _ = shipped_checkpoint()
-    t = tasks_for_seed(seed, tasks, ckpt.config.dim)
-    untrained = init_meta_params(jax.random.PRNGKey(seed), ckpt.config.lstm)
-    kw = dict(lstm=ckpt.config.lstm, steps=100, reduction=ckpt.config.reduction)
-    return {"untrained LSTM": np.asarray(heavy(lstm_losses, untrained, t, **kw)),
-            "lstm": np.asarray(heavy(lstm_losses, ckpt.params, t, **kw))}
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def comparison(seed: int, tasks: int, ckpt_key: str):
-    from l2l_core.learned import baselines
-    from l2l_core.learned.comparison import compare
-
-    ckpt, _ = shipped_checkpoint()
-    res = heavy(compare, ckpt, seed=seed, steps=100, batch=tasks, log_lrs=baselines.lr_grid(points=21))
-    return {k: np.asarray(v) for k, v in res["losses"].items()}, res["final"], res["best_lr"]
-
-
-# -- helpers ---------------------------------------------------------------------------------------------
-
-
-def link(page: str, label: str, **params) -> None:
-    """A link into the full page with these settings in its URL.
-
-    Falls back to a plain link when the page is not in this app's navigation
-    (the tour run on its own, or a page not yet registered).
-    """
-    query = {k: str(v) for k, v in params.items()}
-    try:
-        st.page_link(page, label=label, icon=":material/open_in_new:", query_params=query)
-    except StreamlitAPIException:
-        slug = page.rsplit("/", 1)[-1].removesuffix(".py")
-        st.markdown(f"[{label}](./{slug}{'?' + urlencode(query) if query else ''})")
-
-
-def landscape_link(label: str, **params) -> None:
-    # The landscape page reads its URL once per session; forget that so this link's settings apply.
-    st.session_state.pop("_url_loaded", None)
-    base = dict(problem="log_sin", res=500, lr_lo=-3.0, lr_hi=2.0, mom_lo=-3.0, mom_hi=0.0, cap=10.0,
-                methods="", osteps=100)
-    link("pages/landscape.py", label, **dict(base, **params))
-
-
-def run_dicts(specs):
-    runs = []
-    for method, start, steps, lr, std in specs:
-        traj, losses, final = outer_run(method, start, steps, lr, std)
-        runs.append(dict(method=method, method_title=outer.METHODS[method].title, trajectory=traj, losses=losses,
-                         end_loss=final, label=f"{method} from ({start[0]:g}, {start[1]:g})"))
-    return runs
-
-
-def step_by(delta: int) -> None:
-    # Relative to the step in session state, not to the step this button was drawn on: a click that
-    # lands on the previous run's button (while the next step is still computing) still moves one step.
-    i = int(st.session_state.get("tour_step", 0)) + delta
-    st.session_state["tour_step"] = max(0, min(len(STEPS) - 1, i))
-
-
-# -- the steps -------------------------------------------------------------------------------------------
-
-
-def step_inner():
-    st.markdown(
-        "Training a model is itself an optimization problem, the **inner** problem. Here it is as small as it "
-        "gets: one number `x`, and the post's loss `f(x) = log(x² + 1 + sin 3x) + 1.5`. It is non-convex: "
-        "a **global minimum near x ≈ −0.4** (value ≈ 0) and a **local minimum near x ≈ 1.2** (value ≈ 2.2).")
-    c1, c2 = st.columns([1, 3])
-    with c1:
-        problem = st.selectbox("Inner loss", list(PROBLEMS), key="t_problem",
-                               format_func=lambda n: PROBLEMS[n].title,
-                               help="Try the others: each bends the later pictures differently.")
-        st.caption(PROBLEMS[problem].description)
-    xs, ys = inner_curve(problem)
-    with c2:
-        plotly_chart(viz.inner_loss_curve_figure(xs, ys, title=f"f(x): {PROBLEMS[problem].title}"),
-                     key="t_inner_chart", filename=f"tour_inner_loss_{problem}")
-    st.download_button("Data (CSV)", columns_csv(x=xs, loss=ys), file_name=f"tour_inner_loss_{problem}.csv",
-                       mime="text/csv", key="t_inner_csv")
-    link("pages/inner_problem.py", "Open the inner-problem page with this loss", problem=problem)
-
-
-def step_momentum():
-    st.markdown(
-        "Train it with **SGD with momentum** from x₀ = −4 for 50 steps: `v ← μ·v + f'(x)`, `x ← x − lr·v`. "
-        "With the post's lr 0.1 and momentum 0.9 the run dives through the global minimum, momentum carries it "
-        "out again, and it settles in the worse, local one. **Try:** nudge the learning rate or the momentum "
-        "and watch where the run ends.")
-    c1, c2 = st.columns(2)
-    lr = c1.select_slider("Learning rate", [0.01, 0.02, 0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.3, 0.5, 1.0], value=0.1,
-                          key="t_lr")
-    momentum = c2.select_slider("Momentum", [0.0, 0.3, 0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99], value=0.9,
-                                key="t_mom")
-    xs_path, losses, path_loss = inner_run(float(lr), float(momentum))
-    cx, cy = inner_curve("log_sin")
-    left, right = st.columns([3, 2])
-    with left:
-        plotly_chart(viz.inner_problem_figure(cx, cy, xs_path, path_loss, title="the path of x")
-                     .update_layout(height=HEIGHT), key="t_path_chart", filename=f"tour_path_lr{lr:g}_mom{momentum:g}")
-    with right:
-        plotly_chart(viz.loss_vs_step_figure(losses).update_layout(height=HEIGHT), key="t_steps_chart",
-                     filename=f"tour_loss_vs_step_lr{lr:g}_mom{momentum:g}")
-    m1, m2 = st.columns(2)
-    m1.metric("final x", f"{xs_path[-1]:.4f}" if np.isfinite(xs_path[-1]) else "diverged")
-    m2.metric("outer loss (mean inner loss)", f"{np.mean(losses):.4f}" if np.isfinite(losses).all() else "NaN")
-    st.download_button("Data (CSV)", columns_csv(step=np.arange(len(xs_path)), x=xs_path, loss=path_loss),
-                       file_name=f"tour_run_lr{lr:g}_mom{momentum:g}.csv", mime="text/csv", key="t_path_csv")
-    link("pages/inner_problem.py", "Open the inner-problem page with this run", problem="log_sin", x0=-4.0,
-         lr=lr, momentum=momentum, steps=50)
-
-
-def step_sweep():
-    st.markdown(
-        "Summarise a whole run by one number, the **outer loss** (mean inner loss over the 50 steps), and "
-        "sweep the learning rate over five decades. The problem is fully deterministic, yet the curve looks "
-        "**noisy**: tiny changes in lr compound over the unroll into different endings. **Try:** other momenta.")
-    c1, c2 = st.columns(2)
-    momentum = c1.select_slider("Momentum", [0.0, 0.5, 0.9, 0.99], value=0.9, key="t_sw_mom")
-    points = c2.radio("Learning rates", [500, 2000], horizontal=True, key="t_sw_points",
-                      help="The post uses 5000; the full page does too.")
-    log_lrs, loss = sweep(float(momentum), int(points))
-    plotly_chart(viz.lr_sweep_figure(log_lrs, loss, momentum, y_cap=5.0).update_layout(height=HEIGHT),
-                 key="t_sweep_chart", filename=f"tour_lr_sweep_mom{momentum:g}_{points}")
-    if np.isfinite(loss).any():
-        i = int(np.nanargmin(loss))
-        st.caption(f"best lr in this sweep: {10 ** log_lrs[i]:.4g} (outer loss {loss[i]:.4f}); "
-                   f"{int((~np.isfinite(loss)).sum())} runs diverged")
-    st.download_button("Data (CSV)", columns_csv(log10_lr=log_lrs, outer_loss=loss),
-                       file_name=f"tour_lr_sweep_mom{momentum:g}_{points}.csv", mime="text/csv", key="t_sweep_csv")
-    link("pages/lr_sweep.py", "Open the sweep page with this momentum (5000 points)", problem="log_sin",
-         momentum=momentum, lr_range="-3.0,2.0", points=5000)
-
-
-def step_landscape():
-    st.markdown(
-        "Now vary **both** hyperparameters: every pixel is one complete 50-step training run. The landscape is "
-        "smooth in places but full of ripples, local minima and chaotic, fractal-looking bands, periodic in the "
-        "learning rate, with a low-loss valley at lower learning rates. **Try:** zoom into a chaotic band; it "
-        "stays rough at every scale.")
-    c1, c2 = st.columns(2)
-    res = c1.radio("Cells per axis", [100, 250, 500], index=1, horizontal=True, key="t_ls_res",
-                   help="The post uses 2000; the full page and `python -m l2l_core reproduce` do too.")
-    wname = c2.radio("View", list(WINDOWS), key="t_ls_window")
-    window = WINDOWS[wname]
-    log_lrs, log_omm, z = grid(window, int(res))
-    best = landscape.best_cell(z, log_lrs, log_omm)
-    plotly_chart(viz.heatmap_figure(z, log_lrs, log_omm, cap=10.0, best=best,
-                                        title=f"meta-loss landscape, {res} x {res}").update_layout(height=520),
-                 key="t_landscape_chart", filename=f"tour_landscape_{res}")
-    if best is not None:
-        st.caption(f"best cell: lr {10 ** best[0]:.4g}, momentum {1 - 10 ** best[1]:.4g}, outer loss {best[2]:.4f}")
-    st.download_button("Data (NPZ)", npz_bytes(loss=z, log_lrs=log_lrs, log_one_minus_moms=log_omm),
-                       file_name=f"tour_landscape_{res}.npz", mime="application/octet-stream", key="t_ls_npz")
-    lo, hi, mlo, mhi = window
-    landscape_link("Open the landscape page on this view", res=max(res, 250), lr_lo=lo, lr_hi=hi, mom_lo=mlo,
-                   mom_hi=mhi)
-
-
-def step_gd():
-    st.markdown(
-        "Can we simply follow the gradient of the outer loss? `jax.grad` differentiates through all 50 inner "
-        "steps. With the post's recipe (100 steps, outer lr 0.01, gradients clipped to ±10), gradient descent "
-        "from (−2, −0.5) stops in a **local minimum**; from (0, −1.5) it gets stuck somewhere **much worse**. "
-        "The right-hand plot shows why: around the end point the outer loss is a wall of sharp ripples.")
-    c1, c2 = st.columns(2)
-    sname = c1.radio("Start (log10 lr, log10(1 − momentum))", list(STARTS), key="t_gd_start")
-    olr = c2.select_slider("Outer learning rate", [0.001, 0.003, 0.01, 0.03, 0.1], value=0.01, key="t_gd_lr")
-    start = STARTS[sname]
-    log_lrs, log_omm, z = grid(WINDOWS["the post's whole view"], TOUR_RES)
-    runs = run_dicts([("grad", start, 100, float(olr), 0.1)])
-    end = tuple(float(v) for v in runs[0]["trajectory"][-1])
-    left, right = st.columns([3, 2])
-    with left:
-        plotly_chart(viz.landscape_outer_figure(z, log_lrs, log_omm, runs=runs, max_display=TOUR_RES,
-                                                          title="gradient descent on the landscape")
-                     .update_layout(height=500, dragmode="zoom"), key="t_gd_chart",
-                     filename=f"tour_gd_from_{start[0]:g}_{start[1]:g}")
-    with right:
-        plotly_chart(viz.local_shift_figure(local_shift(end), title="outer loss around the end point")
-                     .update_layout(height=500), key="t_gd_shift", filename=f"tour_gd_local_shift_{start[0]:g}_{start[1]:g}")
-    m1, m2 = st.columns(2)
-    m1.metric("end outer loss", f"{runs[0]['end_loss']:.4f}")
-    m2.metric("better than this share of the landscape", f"{outer.landscape_percentile(runs[0]['end_loss'], z):.1f}%")
-    st.download_button("Data (CSV)", columns_csv(log10_lr=runs[0]["trajectory"][:-1, 0],
-                                                 log10_1m_momentum=runs[0]["trajectory"][:-1, 1],
-                                                 outer_loss=runs[0]["losses"]),
-                       file_name=f"tour_gd_from_{start[0]:g}_{start[1]:g}.csv", mime="text/csv", key="t_gd_csv")
-    landscape_link("Open the landscape page with this run", methods="grad", starts=f"{start[0]:g},{start[1]:g}",
-                   osteps=100, olr=olr)
-
-
-def step_es():
-    st.markdown(
-        "**Evolution Strategies** never differentiate: each step tries `θ + ε` and `θ − ε` (ε ~ N(0, σ²)) and "
-        "moves toward the better one. That follows the gradient of a *smoothed* landscape, so the ripples "
-        "that trapped gradient descent no longer hold it. From both starts ES ends far lower than gradient "
-        "descent. **Try:** a smaller σ (less smoothing) or fewer steps.")
-    c1, c2 = st.columns(2)
-    steps = c1.radio("ES steps", [500, 1000, 2000], index=2, horizontal=True, key="t_es_steps",
-                     help="The post: a few thousand.")
-    std = c2.select_slider("σ (perturbation std)", [0.01, 0.03, 0.1, 0.3], value=0.1, key="t_es_std")
-    log_lrs, log_omm, z = grid(WINDOWS["the post's whole view"], TOUR_RES)
-    specs = [("grad", s, 100, 0.01, 0.1) for s in STARTS.values()]
-    specs += [("es", s, int(steps), 0.01, float(std)) for s in STARTS.values()]
-    runs = run_dicts(specs)
-    plotly_chart(viz.landscape_outer_figure(z, log_lrs, log_omm, runs=runs, max_display=TOUR_RES,
-                                                      title="gradient descent (red) and ES (white)")
-                 .update_layout(height=520, dragmode="zoom"), key="t_es_chart", filename=f"tour_es_{steps}_std{std:g}")
-    cols = st.columns(4)
-    for col, r in zip(cols, runs):
-        col.metric(r["label"], f"{r['end_loss']:.4f}")
-    st.download_button("Data (NPZ)", npz_bytes(**{f"{r['method']}_{i % 2}_trajectory": r["trajectory"]
-                                                  for i, r in enumerate(runs)}),
-                       file_name=f"tour_es_{steps}_std{std:g}.npz", mime="application/octet-stream", key="t_es_npz")
-    landscape_link("Open the landscape page with these runs", methods="grad,es", starts="-2,-0.5; 0,-1.5",
-                   osteps=steps, std=std)
-
-
-def step_learn():
-    st.markdown(
-        "The second post goes one level up: instead of tuning SGD's two numbers, **learn the optimizer**. A "
-        "small two-layer LSTM, applied to every coordinate, reads the gradient and proposes the update. Its "
-        "weights are trained by gradient descent *through* 100 steps of optimization (in truncations of 20) on "
-        "random quadratics `f(θ) = ‖Wθ − y‖²` (W 10×10, y random). Below: the same LSTM before and after "
-        "meta-training, on fresh tasks. **Try:** another task seed.")
-    ckpt, why = shipped_checkpoint()
-    if ckpt is None:
-        st.info(f"The shipped learned optimizer is not available here ({why}). Train one on the Learned optimizer "
-                "page or with `python -m l2l_core metatrain --preset short --out checkpoints/default`.")
-        return
-    c1, c2 = st.columns([1, 3])
-    seed = c1.number_input("Task seed", 0, 10_000, 1, key="t_learn_seed")
-    try:
-        losses = lstm_before_after(int(seed), 32, checkpoint_key(ckpt))
-    except ValueError as e:
-        show_error(e)
-        return
-    left, right = st.columns(2)
-    with left:
-        plotly_chart(viz.quadratic_losses_figure(losses, title="32 fresh tasks: before vs after")
-                     .update_layout(height=HEIGHT), key="t_learn_chart", filename=f"tour_lstm_before_after_seed{seed}")
-    with right:
-        plotly_chart(viz.meta_training_figure(ckpt.curve).update_layout(height=HEIGHT),
-                     key="t_learn_curve", filename="tour_meta_training_curve")
-    st.download_button("Data (NPZ)", npz_bytes(**{k.replace(" ", "_"): v for k, v in losses.items()}),
-                       file_name=f"tour_lstm_before_after_seed{seed}.npz", mime="application/octet-stream",
-                       key="t_learn_npz")
-    link("pages/learned_optimizer.py", "Open the learned-optimizer page on these tasks (and train your own)", seed=seed)
-
-
-def step_adam():
-    st.markdown(
-        "The test: fresh tasks the LSTM never saw, 100 steps, against SGD, Adam, RMSprop and NAG, **each with "
-        "its learning rate tuned on these very tasks** (a generous setting for the baselines). Does the learned "
-        "optimizer win? **Try:** other seeds; it is a claim about the task *distribution*, not one draw.")
-    ckpt, why = shipped_checkpoint()
-    if ckpt is None:
-        st.info(f"The shipped learned optimizer is not available here ({why}).")
-        return
-    c1, c2 = st.columns(2)
-    seed = c1.number_input("Task seed", 0, 10_000, 0, key="t_adam_seed")
-    tasks = c2.radio("Tasks", [32, 128], index=1, horizontal=True, key="t_adam_tasks",
-                     help="The post and `python -m l2l_core compare` use 128.")
-    try:
-        losses, final, best_lr = comparison(int(seed), int(tasks), checkpoint_key(ckpt))
-    except ValueError as e:
-        show_error(e)
-        return
-    plotly_chart(viz.quadratic_losses_figure(losses, best_lr=best_lr,
-                                                       title=f"{tasks} fresh tasks, seed {seed}")
-                 .update_layout(height=HEIGHT), key="t_adam_chart", filename=f"tour_compare_seed{seed}_{tasks}")
-    st.caption("Each baseline's learning rate is the best of 21 log-spaced values from 1e-4 to 10 (the full page "
-               "and `python -m l2l_core compare` use 51).")
-    cols = st.columns(len(final))
-    for col, (name, v) in zip(cols, sorted(final.items(), key=lambda kv: kv[1])):
-        col.metric(viz.OPTIMIZER_LABELS.get(name, name), f"{v:.4g}")
-    base = {k: v for k, v in final.items() if k != "lstm" and np.isfinite(v)}
-    if base:
-        best = min(base, key=base.get)
-        verdict = "beats" if final["lstm"] < base[best] else "does not beat"
-        st.markdown(f"After 100 steps the LSTM **{verdict}** the best tuned baseline "
-                    f"({viz.OPTIMIZER_LABELS[best]}): {final['lstm']:.4g} vs {base[best]:.4g}.")
-    st.download_button("Data (NPZ)", npz_bytes(**losses), file_name=f"tour_compare_seed{seed}_{tasks}.npz",
-                       mime="application/octet-stream", key="t_adam_npz")
-    link("pages/learned_optimizer.py", "Open the learned-optimizer page: 128 tasks from this seed", seed=seed)
-
-
-STEP_FUNCTIONS = [step_inner, step_momentum, step_sweep, step_landscape, step_gd, step_es, step_learn, step_adam]
-
-# -- the page ----------------------------------------------------------------------------------------------
+ps = PageState("tour", {
+    "tour_step": Param("step", 0, lambda s: int_in(1, len(STEP_REGISTRY))(s) - 1, lambda i: str(int(i) + 1)),
+    **{k: p for step in STEP_REGISTRY for k, p in step.params.items()},
+}).load()
+ps.apply_view()
 
 st.title("Start here: a tour of meta-loss landscapes and learned optimizers")
 st.caption("Eight short steps through two posts: *Exploring hyperparameter meta-loss landscapes with Jax* and "
            "*Learning JAX by learning to learn*. Every figure is live; every step links to its full page.")
-if st.session_state.get("tour_step") not in range(len(STEPS)):
-    st.session_state["tour_step"] = 0
-st.radio("Step", range(len(STEPS)), key="tour_step", horizontal=True,
-         format_func=lambda i: f"{i + 1}. {STEPS[i]}", label_visibility="collapsed")
-i = int(st.session_state["tour_step"])
-if st.query_params.get("step") != str(i + 1):
-    st.query_params["step"] = str(i + 1)
-    st.session_state["_url_applied_tour"] = (("step", str(i + 1)),)  # our own write is not a new link
+ps.warn_bad_url()
+with st.sidebar:
+    ps.link_panel()
+with ps:
+    ps.widget(st.radio, "tour_step", "Step", range(len(STEP_REGISTRY)), horizontal=True,
+              format_func=lambda i: f"{i + 1}. {STEP_REGISTRY[i].title}", label_visibility="collapsed")
+    i = int(st.session_state["tour_step"])
+    step = STEP_REGISTRY[i]
+    st.header(f"{i + 1}. {step.title}", anchor=False)
+    t0 = time.perf_counter()
+    try:
+        step.draw()
+        st.caption(f"This step computed and drew in {time.perf_counter() - t0:.2f} s "
+                   "(results already computed on this server are served from its cache).")
+    except ValueError as e:
+        show_error(e)
 
-st.header(f"{i + 1}. {STEPS[i]}", anchor=False)
-try:
-    STEP_FUNCTIONS[i]()
-except ValueError as e:
-    show_error(e)
-
+if not ps.shown("tour_step"):  # teacher mode: the link fixes the step
+    st.stop()
 st.divider()
 b1, b2, b3 = st.columns([1, 1, 4])
 b1.button("Previous", icon=":material/arrow_back:", on_click=step_by, args=(-1,), disabled=i == 0,
           key="tour_prev")
-b2.button("Next", icon=":material/arrow_forward:", on_click=step_by, args=(1,), disabled=i == len(STEPS) - 1,
+b2.button("Next", icon=":material/arrow_forward:", on_click=step_by, args=(1,), disabled=i == len(STEP_REGISTRY) - 1,
           key="tour_next", type="primary")
-b3.caption(f"Step {i + 1} of {len(STEPS)}")
+b3.caption(f"Step {i + 1} of {len(STEP_REGISTRY)}")

@@ -80,8 +80,8 @@ PROBLEMS: dict[str, InnerProblem] = {
         _make(
             "log_sin",
             "log(x²+1+sin 3x)+1.5 (the post's)",
-            "The post's non-convex loss: global minimum near x=-0.5 (value ~0), "
-            "local minimum near x=1.5 (value ~2).",
+            "The post's non-convex loss: global minimum near x=-0.43 (value ~0), "
+            "local minimum near x=1.24 (value ~2.2).",
             _log_sin_vg,
             (-5.0, 5.0),
             "log(x**2 + 1 + sin(3*x)) + 1.5",

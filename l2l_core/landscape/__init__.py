@@ -18,10 +18,11 @@ from l2l_core.landscape.grid import (
     meta_loss_grid,
     outer_loss,
     outer_loss_from_hparams,
+    sweep_axis,
     warmup,
 )
 
 __all__ = [
     "MAX_CELLS", "MAX_LOG10", "REDUCTIONS", "axes", "best_cell", "lr_sweep", "meta_loss_grid",
-    "outer_loss", "outer_loss_from_hparams", "warmup", "zoom",
+    "outer_loss", "outer_loss_from_hparams", "sweep_axis", "warmup", "zoom",
 ]

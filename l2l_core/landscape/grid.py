@@ -332,6 +332,17 @@ def lr_sweep(
     return _evaluate_cells(cells, log_lrs.size, p, x0, steps, reduce, dtype)
 
 
+def sweep_axis(lr_range=(-3.0, 2.0), points: int = 5000) -> np.ndarray:
+    """Evenly spaced log10 learning rates for :func:`lr_sweep`; ValueError for an empty range."""
+    lo, hi = (check_finite("log10 lr range", v) for v in lr_range)
+    if not lo < hi:
+        raise ValueError(f"the learning-rate range is empty (log10 lr from {lo:g} to {hi:g}): "
+                         "move the two ends of the range apart")
+    if isinstance(points, bool) or not isinstance(points, (int, np.integer)) or not 2 <= points <= MAX_CELLS:
+        raise ValueError(f"points must be an integer between 2 and {MAX_CELLS:,}, got {points!r}")
+    return np.linspace(lo, hi, points)
+
+
 def axes(lr_range=(-3.0, 2.0), omm_range=(-3.0, 0.0), resolution=500):
     """Evenly spaced (log_lrs, log_one_minus_moms) for a square grid."""
     lo, hi = (check_finite("log10 lr range", v) for v in lr_range)

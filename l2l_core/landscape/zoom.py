@@ -55,6 +55,10 @@ def _resolved(axis_log: np.ndarray, values: np.ndarray, dtype) -> bool:
     return True
 
 
+#: Below this log10(1-momentum), 1 - momentum is under float64's spacing near 1 (2.2e-16).
+MIN_RESOLVED_LOG_OMM = -15.0
+
+
 def choose_precision(window, resolution: int) -> str:
     """"float32" where it resolves every pixel of the window, else "float64".
 
@@ -68,10 +72,16 @@ def choose_precision(window, resolution: int) -> str:
         return "float32"
     if _resolved(xs, lr, np.float64) and _resolved(ys, mom, np.float64):
         return "float64"
+    if not _resolved(ys, mom, np.float64) and mlo < MIN_RESOLVED_LOG_OMM:
+        raise ValueError(
+            f"log10(1-momentum) from {mlo:g} is below {MIN_RESOLVED_LOG_OMM:g}: there 1 - momentum is "
+            "smaller than float64's spacing near 1, so the momentum rounds to exactly 1 and neighbouring "
+            f"rows coincide. Set 'from' to {MIN_RESOLVED_LOG_OMM:g} or above."
+        )
     raise ValueError(
         f"window {hi - lo:.3g} x {mhi - mlo:.3g} (log10 units) at {resolution} cells per axis is "
         "narrower than float64 can resolve: adjacent pixels would have the same learning rate or "
-        "momentum. Go back a level, or lower the resolution."
+        "momentum. Widen the window (zoom back out), or lower the resolution."
     )
 
 

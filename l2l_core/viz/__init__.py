@@ -5,9 +5,10 @@
 - :mod:`~l2l_core.viz.story`: the bare curves the tour and the reproduction need.
 - :mod:`~l2l_core.viz.learned`: the learned-optimizer page's figures.
 
-Pages and the reproduction import the builders from here: ``viz.heatmap(...)``.
+Pages and the reproduction import the builders from here: ``viz.heatmap_figure(...)``.
 """
 
+from l2l_core.viz import style  # noqa: F401
 from l2l_core.viz.landscape import (  # noqa: F401
     DIVERGED_COLOR,
     MAX_DISPLAY,

@@ -9,17 +9,18 @@ import numpy as np
 import plotly.graph_objects as go
 
 from l2l_core.inner.hyperparams import lr_momentum
+from l2l_core.viz import style
 
 #: Most cells per axis sent to the browser; finer grids are subsampled for display.
 MAX_DISPLAY = 400
-DIVERGED_COLOR = "#ff2bd6"
+DIVERGED_COLOR = style.DIVERGED
 
 
 def inner_problem_figure(xs_curve, loss_curve, path_x, path_loss, title=""):
     """The loss curve over x with the path of one inner run drawn on it."""
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=xs_curve, y=loss_curve, mode="lines", name="inner loss f(x)",
-                             line=dict(color="#444", width=2)))
+                             line=dict(color=style.CURVE, width=2)))
     steps = np.arange(len(path_x))
     fig.add_trace(go.Scatter(
         x=path_x, y=path_loss, mode="lines+markers", name="SGD+momentum path",
@@ -33,7 +34,7 @@ def inner_problem_figure(xs_curve, loss_curve, path_x, path_loss, title=""):
     fig.add_trace(go.Scatter(x=[path_x[-1]], y=[path_loss[-1]], mode="markers", name="end",
                              marker=dict(symbol="x", size=14, color="red")))
     fig.update_layout(title=title, xaxis_title="x", yaxis_title="inner loss f(x)",
-                      legend=dict(orientation="h", y=-0.2), margin=dict(t=40, b=10))
+                      legend=dict(style.LEGEND, y=-0.2), margin=dict(t=40, b=10))
     return fig
 
 
@@ -58,14 +59,14 @@ def lr_sweep_figure(log_lrs, loss, momentum, y_cap=None, reduce_label="mean inne
         fig.add_trace(go.Scattergl(x=lrs[bad], y=np.full(bad.sum(), top), mode="markers",
                                    name=f"diverged ({bad.sum()})",
                                    marker=dict(color=DIVERGED_COLOR, size=4, symbol="x")))
-    fig.update_xaxes(type="log", title="learning rate (log scale)")
+    fig.update_xaxes(title="learning rate (log scale)", **style.LOG_AXIS)
     fig.update_yaxes(title=f"outer loss ({reduce_label})")
     if y_cap is not None:
         finite = loss[np.isfinite(loss)]
         lo = float(finite.min()) if finite.size else 0.0
         fig.update_yaxes(range=[min(lo, y_cap) - 0.05 * abs(y_cap - lo), y_cap])
     fig.update_layout(title=f"outer loss against learning rate, momentum = {momentum:g}",
-                      legend=dict(orientation="h", y=-0.2), margin=dict(t=40, b=10))
+                      legend=dict(style.LEGEND, y=-0.2), margin=dict(t=40, b=10))
     return fig
 
 
@@ -112,6 +113,6 @@ def heatmap_figure(grid, log_lrs, log_omm, *, cap=10.0, best=None, max_display=M
         ))
     fig.update_xaxes(title="log10 learning rate", range=[log_lrs[0], log_lrs[-1]])
     fig.update_yaxes(title="log10(1 - momentum)", range=[log_omm[-1], log_omm[0]])
-    fig.update_layout(title=title, height=650, legend=dict(orientation="h", y=-0.12),
+    fig.update_layout(title=title, height=650, legend=dict(style.LEGEND, y=-0.12),
                       margin=dict(t=40, b=10))
     return fig

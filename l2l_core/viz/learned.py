@@ -7,9 +7,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from l2l_core.io.files import columns_csv
+from l2l_core.viz import style
 
-COLORS = {"lstm": "#d62728", "sgd": "#7f7f7f", "adam": "#1f77b4", "rmsprop": "#2ca02c", "nag": "#9467bd"}
-LABELS = {"lstm": "LSTM (learned)", "sgd": "SGD", "adam": "Adam", "rmsprop": "RMSprop", "nag": "NAG"}
+COLORS = style.OPTIMIZER_COLORS
+LABELS = style.OPTIMIZER_LABELS
 
 
 def _rgba(hex_color: str, alpha: float) -> str:
@@ -30,8 +31,8 @@ def meta_loss_figure(meta_loss, final_loss=None, val_steps=None, val_loss=None, 
         fig.add_scatter(x=np.asarray(val_steps), y=np.asarray(val_loss), mode="lines+markers",
                         name="validation: loss after 100 steps", line=dict(color="#d62728", width=2))
     fig.update_layout(title=title, xaxis_title="meta-step", yaxis_title="loss (mean over tasks)",
-                      yaxis_type="log", height=340, margin=dict(l=60, r=20, t=50, b=40),
-                      legend=dict(orientation="h", y=-0.25))
+                      yaxis=style.LOG_AXIS, height=340, margin=dict(l=60, r=20, t=50, b=40),
+                      legend=dict(style.LEGEND, y=-0.25))
     return fig
 
 
@@ -55,7 +56,7 @@ def comparison_figure(losses: dict, title: str = "Loss on fresh tasks") -> go.Fi
         fig.add_scatter(x=steps, y=mean, mode="lines", name=LABELS.get(name, name), legendgroup=name,
                         line=dict(color=color, width=3 if name == "lstm" else 2))
     fig.update_layout(title=title, xaxis_title="step", yaxis_title="loss (mean over tasks; band: 25-75%)",
-                      yaxis_type="log", height=420, margin=dict(l=60, r=20, t=50, b=40))
+                      yaxis=style.LOG_AXIS, height=420, margin=dict(l=60, r=20, t=50, b=40))
     return fig
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from l2l_core.viz import style
 from l2l_core.viz.landscape import DIVERGED_COLOR, display_stride
 
-#: One colour per outer method (also used for its legend entries).
-METHOD_COLORS = {"grad": "#e41a1c", "es": "#ffffff", "pes": "#ff7f00", "tbptt": "#a65628", "random": "#00e5ff"}
+#: One colour per outer method (l2l_core.viz.style), also for its legend entries.
+METHOD_COLORS = style.METHOD_COLORS
 #: Darker variants for curves on a white background.
-CURVE_COLORS = dict(METHOD_COLORS, es="#377eb8", random="#17becf")
+CURVE_COLORS = style.METHOD_COLORS
 #: Most points per curve sent to the browser.
 MAX_CURVE_POINTS = 500
 
@@ -57,13 +58,14 @@ def landscape_outer_figure(grid, log_lrs, log_omm, *, cap=10.0, frame=(0.0, 1.0,
                              name="select"))
     seen = set()
     for r in runs:
-        color = METHOD_COLORS.get(r["method"], "#cccccc")
+        color = style.method_color(r["method"])
+        dash = style.seed_dash(int(r.get("seed", 0) or 0))
         t = np.asarray(r["trajectory"], dtype=np.float64)
         idx = _thin(len(t), 2000)
         tu, tw = (t[idx, 0] - cx) / sx, (t[idx, 1] - cy) / sy
         group = r["method"]
         fig.add_trace(go.Scatter(
-            x=tu, y=tw, mode="lines", line=dict(color=color, width=1.5), name=r["method_title"],
+            x=tu, y=tw, mode="lines", line=dict(color=color, width=1.8, dash=dash), name=r["method_title"],
             legendgroup=group, showlegend=group not in seen, hoverinfo="skip",
         ))
         seen.add(group)
@@ -99,7 +101,7 @@ def landscape_outer_figure(grid, log_lrs, log_omm, *, cap=10.0, frame=(0.0, 1.0,
 
     fig.update_xaxes(title=label("log10 learning rate", cx, sx), range=[u[0], u[-1]])
     fig.update_yaxes(title=label("log10(1 − momentum)", cy, sy), range=[w[-1], w[0]])
-    fig.update_layout(title=title, height=620, dragmode="select", legend=dict(orientation="h", y=-0.14),
+    fig.update_layout(title=title, height=620, dragmode="select", legend=dict(style.LEGEND, y=-0.14),
                       margin=dict(t=40, b=10), uirevision=None)
     return fig
 
@@ -111,14 +113,15 @@ def outer_loss_curves_figure(runs, *, cap=None):
         losses = np.asarray(r["losses"], dtype=np.float64)
         idx = _thin(len(losses))
         fig.add_trace(go.Scatter(x=idx, y=losses[idx], mode="lines", name=r["label"],
-                                 line=dict(color=CURVE_COLORS.get(r["method"], "#999"), width=1.2),
+                                 line=dict(color=style.method_color(r["method"]), width=1.4,
+                                           dash=style.seed_dash(int(r.get("seed", 0) or 0))),
                                  legendgroup=r["method"]))
     fig.update_xaxes(title="outer step")
     fig.update_yaxes(title="outer loss at the iterate")
     if cap is not None:
         fig.update_yaxes(range=[0, cap])
     fig.update_layout(title="outer loss along each trajectory", height=620,
-                      legend=dict(orientation="h", y=-0.2), margin=dict(t=40, b=10))
+                      legend=dict(style.LEGEND, y=-0.2), margin=dict(t=40, b=10))
     return fig
 
 
@@ -137,7 +140,7 @@ def local_shift_figure(curves, title="local shifts around the end point"):
 def estimator_figure(result, *, max_points=400):
     """Scatter of gradient estimates per estimator in the gradient plane, with
     the true gradient (jax.grad) and the smoothed gradient marked."""
-    colors = ["#1f77b4", "#ff7f00", "#a65628"]
+    colors = [style.method_color(m) for m in ("es", "pes", "tbptt")]
     fig = go.Figure()
     for (name, st), c in zip(result["estimators"].items(), colors):
         s = st.samples[:max_points]
@@ -147,12 +150,12 @@ def estimator_figure(result, *, max_points=400):
                                  marker=dict(color=c, size=14, symbol="diamond", line=dict(color="black", width=1))))
     tg, sg = result["true_grad"], result["smoothed_grad"]
     fig.add_trace(go.Scatter(x=[tg[0]], y=[tg[1]], mode="markers", name="true gradient (jax.grad)",
-                             marker=dict(color="#e41a1c", size=18, symbol="star", line=dict(color="black", width=1))))
+                             marker=dict(color=style.TRUE_GRADIENT, size=18, symbol="star", line=dict(color="black", width=1))))
     fig.add_trace(go.Scatter(x=[sg[0]], y=[sg[1]], mode="markers", name="smoothed-loss gradient (ES, 4096 pairs)",
-                             marker=dict(color="#4daf4a", size=16, symbol="star-diamond",
+                             marker=dict(color=style.SMOOTHED_GRADIENT, size=16, symbol="star-diamond",
                                          line=dict(color="black", width=1))))
     fig.update_xaxes(title="∂f/∂ log10 lr")
     fig.update_yaxes(title="∂f/∂ log10(1 − momentum)")
-    fig.update_layout(title="gradient estimates at the point", height=560, legend=dict(orientation="h", y=-0.18),
+    fig.update_layout(title="gradient estimates at the point", height=560, legend=dict(style.LEGEND, y=-0.18),
                       margin=dict(t=40, b=10))
     return fig

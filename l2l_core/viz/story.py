@@ -8,16 +8,17 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-#: Colours per optimizer in the quadratic-task plots (learned one in black, as it is the subject).
-OPTIMIZER_COLORS = {"lstm": "#111111", "sgd": "#1f77b4", "adam": "#ff7f0e", "rmsprop": "#2ca02c", "nag": "#d62728"}
-OPTIMIZER_LABELS = {"lstm": "LSTM (learned)", "sgd": "SGD", "adam": "Adam", "rmsprop": "RMSprop",
-                    "nag": "NAG"}
+from l2l_core.viz import style
+
+#: Colours and labels per optimizer: the one palette of l2l_core.viz.style.
+OPTIMIZER_COLORS = style.OPTIMIZER_COLORS
+OPTIMIZER_LABELS = style.OPTIMIZER_LABELS
 
 
 def inner_loss_curve_figure(xs, loss, *, title="inner loss f(x) = log(x² + 1 + sin 3x) + 1.5"):
     """The post's first plot: the 1-D inner loss over x."""
     fig = go.Figure(go.Scatter(x=np.asarray(xs), y=np.asarray(loss), mode="lines", name="f(x)",
-                               line=dict(color="#1f77b4", width=2),
+                               line=dict(color=style.CURVE, width=2),
                                hovertemplate="x=%{x:.3f}<br>f(x)=%{y:.4f}<extra></extra>"))
     fig.update_layout(title=title, xaxis_title="x", yaxis_title="inner loss", height=420,
                       margin=dict(t=40, b=10))
@@ -44,8 +45,8 @@ def quadratic_losses_figure(losses: dict, *, best_lr: dict | None = None, log_y:
                                  line=dict(color=OPTIMIZER_COLORS.get(name), width=2.5 if name == "lstm" else 1.6),
                                  hovertemplate=f"{label}<br>step %{{x}}<br>mean loss %{{y:.4g}}<extra></extra>"))
     fig.update_xaxes(title="step")
-    fig.update_yaxes(title="mean loss ||Wθ − y||²", type="log" if log_y else "linear")
-    fig.update_layout(title=title, height=460, legend=dict(orientation="h", y=-0.2), margin=dict(t=40, b=10))
+    fig.update_yaxes(title="mean loss ||Wθ − y||²", **(style.LOG_AXIS if log_y else dict(type="linear")))
+    fig.update_layout(title=title, height=460, legend=dict(style.LEGEND, y=-0.2), margin=dict(t=40, b=10))
     return fig
 
 
@@ -62,5 +63,5 @@ def meta_training_figure(curve: dict, *, title="meta-training of the shipped LST
                                  name="loss on held-out tasks", line=dict(color="#111", width=2)))
     fig.update_xaxes(title="meta-step")
     fig.update_yaxes(title="mean task loss", type="log")
-    fig.update_layout(title=title, height=420, legend=dict(orientation="h", y=-0.2), margin=dict(t=40, b=10))
+    fig.update_layout(title=title, height=420, legend=dict(style.LEGEND, y=-0.2), margin=dict(t=40, b=10))
     return fig

@@ -1,0 +1,59 @@
+"""One palette and one set of labels for every figure (app, PNG export, reproduction).
+
+Colours are chosen to read on both backgrounds they meet: the Viridis
+heatmap (dark purple to yellow) and the white plot area of line charts.
+Legends sit on a light panel, so every entry reads on white.
+"""
+
+from __future__ import annotations
+
+#: Diverged (non-finite) cells and runs.
+DIVERGED = "#ff2bd6"
+#: Reference curves: a loss function, a neutral line.
+CURVE = "#1f77b4"
+NEUTRAL = "#888888"
+INK = "#222222"
+
+#: Optimizers racing on quadratics; the learned one is always red and drawn thicker.
+OPTIMIZER_COLORS = {"lstm": "#d62728", "untrained LSTM": "#f4a582", "sgd": "#7f7f7f", "adam": "#1f77b4",
+                    "rmsprop": "#2ca02c", "nag": "#9467bd"}
+OPTIMIZER_LABELS = {"lstm": "LSTM (learned)", "untrained LSTM": "LSTM (untrained)", "sgd": "SGD", "adam": "Adam",
+                    "rmsprop": "RMSprop", "nag": "NAG"}
+
+#: Outer methods over (log10 lr, log10(1-momentum)). Each reads on the heatmap and on white;
+#: PES (orange) and TBPTT (pink) are far apart in hue.
+METHOD_COLORS = {"grad": "#e41a1c", "es": "#00c2ff", "pes": "#ff8c00", "tbptt": "#e377c2", "random": "#7fff00"}
+#: Estimator diagnostic: the reference gradients.
+TRUE_GRADIENT = "#e41a1c"
+SMOOTHED_GRADIENT = "#4daf4a"
+
+#: Seeds of one method: same colour, different dash.
+SEED_DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
+
+#: A legend on a light panel with a frame: readable over a heatmap and in PNG exports.
+LEGEND = dict(orientation="h", y=-0.16, bgcolor="rgba(255,255,255,0.92)", bordercolor="#cccccc", borderwidth=1,
+              font=dict(color=INK))
+
+#: Log axes: one labelled tick per decade, powers of ten (no minor-tick labels, no SI prefixes such as "100n").
+LOG_AXIS = dict(type="log", dtick=1, exponentformat="power", showexponent="all", minor=dict(ticks="outside"))
+
+
+def method_color(method: str) -> str:
+    return METHOD_COLORS.get(method, NEUTRAL)
+
+
+def optimizer_color(name: str) -> str:
+    return OPTIMIZER_COLORS.get(name, NEUTRAL)
+
+
+def optimizer_label(name: str) -> str:
+    return OPTIMIZER_LABELS.get(name, name)
+
+
+def seed_dash(i: int) -> str:
+    return SEED_DASHES[i % len(SEED_DASHES)]
+
+
+def rgba(hex_color: str, alpha: float) -> str:
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"

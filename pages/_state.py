@@ -1,0 +1,233 @@
+"""One mechanism for every page's settings: session memory, the URL, teacher mode.
+
+Streamlit forgets a widget's value when its page is not shown (a sidebar
+switch), so a page's settings live in a plain dict in ``st.session_state``
+that no widget owns, one per page, and widgets are re-seeded from it. A page:
+
+    ps = PageState("inner_problem", {"ip_lr": Param("lr", 0.1, float_in(0, 1e6)), ...})
+    ps.load()                      # before any widget
+    with st.sidebar, ps:           # leaving the block stores the values and writes the URL
+        lr = ps.widget(st.number_input, "ip_lr", "Learning rate", ...)
+
+``load`` applies a link (URL parameters the page did not write itself: a
+shared address, a tour link), otherwise keeps what was there; every widget
+key of the page is then set before its widget is drawn, so no page reads a
+key it did not set and no page touches another page's keys.
+
+Teacher mode: ``?hide=lr,momentum`` draws the page without those controls
+(their values still come from the link), ``?hide=sidebar`` without the
+sidebar, so that a class sees a curated view. Every page offers
+"Copy link to this view" (:func:`PageState.link_panel`), which also builds
+such links.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from l2l_core import expr
+from l2l_core.inner.problems import DEFAULT_PROBLEM, PROBLEMS
+
+CUSTOM = "custom formula"
+_STORE = "_l2l_settings"  # session key: page -> {widget key: value, ...}
+HIDE = "hide"  # URL parameter of teacher mode
+SIDEBAR = "sidebar"
+#: Less empty space above the title and a smaller title, so that the main chart fits a
+#: 1280x720 or 1024x768 projector without scrolling.
+PROJECTOR_CSS = ("[data-testid='stMainBlockContainer'] {padding-top: 2.25rem; padding-bottom: 2rem}"
+                 " h1 {font-size: 1.9rem !important; padding-top: 0.25rem !important}")
+
+
+def _plain(v: Any) -> str:
+    return repr(v) if isinstance(v, float) else str(v)
+
+
+@dataclass(frozen=True)
+class Param:
+    """One setting of a page.
+
+    Attributes:
+      url: its URL parameter.
+      default: the value without a link.
+      parse: URL text -> value; raises ValueError (or TypeError) for a bad value.
+      dump: value -> URL text, or None to leave it out of the URL.
+      problem: the setting is an inner loss (a preset name or a typed formula),
+        drawn by :func:`pages._shared.problem_picker` with the same key.
+    """
+
+    url: str
+    default: Any
+    parse: Callable[[str], Any] = str
+    dump: Callable[[Any], str] = _plain
+    problem: bool = False
+
+
+def problem_param(url: str = "problem", default: str = "log_sin") -> Param:
+    def parse(text: str) -> str:
+        if text in PROBLEMS:
+            return text
+        return expr.normalize(text)
+
+    return Param(url, default, parse, str, problem=True)
+
+
+class PageState:
+    """The settings of one page (see the module docstring)."""
+
+    def __init__(self, page: str, params: dict[str, Param]):
+        self.page = page
+        self.params = params
+        self.bad: list[str] = []  # URL parameters that were malformed and ignored
+
+    # -- memory --------------------------------------------------------------------------------
+
+    @property
+    def store(self) -> dict:
+        return st.session_state.setdefault(_STORE, {}).setdefault(self.page, {})
+
+    def _seed(self, key: str, value: Any) -> None:
+        """Puts a value into the page's widget key(s)."""
+        p = self.params[key]
+        if p.problem:
+            if value in PROBLEMS:
+                st.session_state[key] = value
+                st.session_state.setdefault(f"{key}_formula", PROBLEMS[DEFAULT_PROBLEM].formula)
+            else:
+                st.session_state[key] = CUSTOM
+                st.session_state[f"{key}_formula"] = value
+        else:
+            st.session_state[key] = value
+
+    def _current(self, key: str) -> Any:
+        """The value the page's widget holds now (a problem: its name or its formula text)."""
+        p = self.params[key]
+        v = st.session_state.get(key, self.store.get(key, p.default))
+        if p.problem and v == CUSTOM:
+            return st.session_state.get(f"{key}_formula", PROBLEMS[DEFAULT_PROBLEM].formula)
+        return v
+
+    def _relevant_url(self) -> tuple:
+        qp = st.query_params
+        names = {p.url for p in self.params.values()} | {HIDE}
+        return tuple(sorted((k, qp[k]) for k in names if k in qp))
+
+    def load(self) -> "PageState":
+        """Applies a new link, else what the page held before; seeds every widget key."""
+        store = self.store
+        url = self._relevant_url()
+        if url and url not in (store.get("_seen"), store.get("_written")):
+            qp = st.query_params
+            for key, p in self.params.items():
+                value = p.default
+                if p.url in qp:
+                    try:
+                        value = p.parse(qp[p.url])
+                    except (ValueError, TypeError):
+                        self.bad.append(p.url)
+                store[key] = value
+                self._seed(key, value)
+            store["_hide"] = [h for h in qp.get(HIDE, "").split(",") if h]
+        store["_seen"] = url
+        for key, p in self.params.items():
+            store.setdefault(key, p.default)
+            if key not in st.session_state:
+                self._seed(key, store[key])
+        return self
+
+    def save(self) -> None:
+        """Widget values -> the page's memory -> the address bar."""
+        store = self.store
+        for key in self.params:
+            store[key] = self._current(key)
+        self.write_url()
+
+    def __enter__(self) -> "PageState":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.save()  # also when the page stops early (st.stop), so nothing is lost
+
+    def __getitem__(self, key: str) -> Any:
+        return self._current(key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.store[key] = value
+        self._seed(key, value)
+
+    # -- URL --------------------------------------------------------------------------------------
+
+    def query(self, hide: list[str] | None = None) -> dict[str, str]:
+        q = {p.url: p.dump(self._current(k)) for k, p in self.params.items()}
+        q = {k: v for k, v in q.items() if v is not None}  # dump -> None: left out (an empty zoom history)
+        hide = self.hidden if hide is None else hide
+        if hide:
+            q[HIDE] = ",".join(hide)
+        return q
+
+    def write_url(self, extra: dict[str, str] | None = None) -> None:
+        q = self.query()
+        q.update(extra or {})
+        if dict(st.query_params) != q:
+            st.query_params.from_dict(q)
+        self.store["_written"] = tuple(sorted((k, v) for k, v in q.items()
+                                              if k in {p.url for p in self.params.values()} | {HIDE}))
+
+    def warn_bad_url(self) -> None:
+        if self.bad:
+            st.warning(f"Ignored malformed link parameter(s): {', '.join(self.bad)} (defaults used instead).",
+                       icon=":material/link_off:")
+
+    # -- teacher mode --------------------------------------------------------------------------------
+
+    @property
+    def hidden(self) -> list[str]:
+        return list(self.store.get("_hide", []))
+
+    def shown(self, key: str) -> bool:
+        return self.params[key].url not in self.hidden
+
+    def widget(self, fn, key: str, *args, **kwargs):
+        """Draws ``fn(*args, key=key, **kwargs)`` unless teacher mode hides it; returns its value."""
+        if not self.shown(key):
+            return st.session_state[key]
+        return fn(*args, key=key, **kwargs)
+
+    def apply_view(self) -> None:
+        """The page's frame: room for the chart on a projector (1280x720, 1024x768), and teacher mode."""
+        css = PROJECTOR_CSS
+        if SIDEBAR in self.hidden:
+            css += ("[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'],"
+                    " [data-testid='stExpandSidebarButton'] {display: none}")
+        st.html(f"<style>{css}</style>")
+
+    def link_panel(self) -> None:
+        """"Copy link to this view": the address with every setting, and a teacher-mode link builder."""
+        with st.popover("Copy link to this view", icon=":material/link:"):
+            base = st.context.url or ""
+            st.caption("Click the copy icon at the right of the link.")
+            st.code(f"{base}?{urlencode(self.query())}", language=None, wrap_lines=True)
+            labels = {p.url: p.url for p in self.params.values()}
+            hide = st.multiselect("For a class: hide these controls in the link", list(labels),
+                                  key=f"_hide_pick_{self.page}",
+                                  help="The link opens with these settings fixed and their controls hidden "
+                                       "(URL parameter hide=...).")
+            if st.checkbox("and hide the sidebar", key=f"_hide_sidebar_{self.page}"):
+                hide = hide + [SIDEBAR]
+            if hide:
+                st.code(f"{base}?{urlencode(self.query(hide=hide))}", language=None, wrap_lines=True)
+
+
+def choice_in(options) -> Callable[[str], str]:
+    """A parser for a URL value that must be one of ``options``."""
+    allowed = list(options)
+
+    def parse(text: str) -> str:
+        if text not in allowed:
+            raise ValueError(f"{text!r} is not one of {allowed}")
+        return text
+
+    return parse

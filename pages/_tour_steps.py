@@ -1,0 +1,385 @@
+"""The tour's steps: a registry of records, each with its title, its controls
+(URL name, default) and the function that draws it, plus the small cached
+computations behind them. :mod:`pages.tour` is the page that walks through them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+from urllib.parse import urlencode
+
+import numpy as np
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+from l2l_core import viz
+from l2l_core import landscape
+from l2l_core import outer
+from l2l_core.landscape import zoom
+from l2l_core.inner.problems import PROBLEMS
+from pages._shared import chart_config, columns_csv, int_in, npz_bytes, plotly_chart, show_error
+from pages._tour_compute import (checkpoint_key, comparison, grid, inner_curve, inner_run, local_shift,
+                                 lstm_before_after, outer_run, shipped_checkpoint, sweep, zoomed_grid)
+from pages._state import Param
+
+STARTS = {"(-2, -0.5): the post's first start": (-2.0, -0.5), "(0, -1.5): the unstable start": (0.0, -1.5)}
+WINDOWS = {"the post's whole view": (-3.0, 2.0, -3.0, 0.0),
+           "zoom: the chaotic band near lr = 1": (-0.5, 0.5, -2.0, -1.0)}
+TOUR_RES = 250  # landscape cells per axis behind the outer-optimization steps (62,500 runs)
+HEIGHT = 430
+LRS = [0.01, 0.02, 0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.3, 0.5, 1.0]
+MOMENTA = [0.0, 0.3, 0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99]
+SWEEP_MOMENTA = [0.0, 0.5, 0.9, 0.99]
+SWEEP_POINTS = [500, 2000]
+RESOLUTIONS = [100, 250, 500]
+OUTER_LRS = [0.001, 0.003, 0.01, 0.03, 0.1]
+ES_STEPS = [500, 1000, 2000]
+ES_STDS = [0.01, 0.03, 0.1, 0.3]
+ADAM_TASKS = [32, 128]
+ZOOM_KEY = "t_ls_zoom"  # the box-selected window of step 4 (None: the chosen view)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the tour: its title, what draws it, and its controls (widget key -> Param)."""
+
+    title: str
+    draw: Callable[[], None]
+    params: dict[str, Param]
+
+
+def _zoom_parse(text: str):
+    stack = zoom.decode_stack(text)
+    if len(stack) != 1:
+        raise ValueError(text)
+    return stack[0]
+
+
+# -- helpers ---------------------------------------------------------------------------------------------
+
+
+def link(page: str, label: str, **params) -> None:
+    """A link into the full page with these settings in its URL.
+
+    Falls back to a plain link when the page is not in this app's navigation
+    (the tour run on its own, or a page not yet registered).
+    """
+    query = {k: str(v) for k, v in params.items()}
+    try:
+        st.page_link(page, label=label, icon=":material/open_in_new:", query_params=query)
+    except StreamlitAPIException:
+        slug = page.rsplit("/", 1)[-1].removesuffix(".py")
+        st.markdown(f"[{label}](./{slug}{'?' + urlencode(query) if query else ''})")
+
+
+def landscape_link(label: str, **params) -> None:
+    base = dict(problem="log_sin", res=500, lr_lo=-3.0, lr_hi=2.0, mom_lo=-3.0, mom_hi=0.0, cap=10.0,
+                methods="", osteps=100)
+    link("pages/landscape.py", label, **dict(base, **params))
+
+
+def run_dicts(specs):
+    runs = []
+    for method, start, steps, lr, std in specs:
+        traj, losses, final = outer_run(method, start, steps, lr, std)
+        runs.append(dict(method=method, method_title=outer.METHODS[method].title, trajectory=traj, losses=losses,
+                         end_loss=final, label=f"{method} from ({start[0]:g}, {start[1]:g})"))
+    return runs
+
+
+def step_by(delta: int) -> None:
+    # Relative to the step in session state, not to the step this button was drawn on: a click that
+    # lands on the previous run's button (while the next step is still computing) still moves one step.
+    i = int(st.session_state.get("tour_step", 0)) + delta
+    st.session_state["tour_step"] = max(0, min(len(STEP_REGISTRY) - 1, i))
+
+
+# -- the steps -------------------------------------------------------------------------------------------
+
+
+def step_inner():
+    st.markdown(
+        "Training a model is itself an optimization problem, the **inner** problem. Here it is as small as it "
+        "gets: one number `x`, and the post's loss `f(x) = log(x² + 1 + sin 3x) + 1.5`. It is non-convex: "
+        "a **global minimum near x ≈ −0.4** (value ≈ 0) and a **local minimum near x ≈ 1.2** (value ≈ 2.2).")
+    c1, c2 = st.columns([1, 3])
+    with c1:
+        problem = st.selectbox("Inner loss", list(PROBLEMS), key="t_problem",
+                               format_func=lambda n: PROBLEMS[n].title,
+                               help="Try the others: each bends the later pictures differently.")
+        st.caption(PROBLEMS[problem].description)
+    xs, ys = inner_curve(problem)
+    with c2:
+        plotly_chart(viz.inner_loss_curve_figure(xs, ys, title=f"f(x): {PROBLEMS[problem].title}"),
+                     key="t_inner_chart", filename=f"tour_inner_loss_{problem}")
+    st.download_button("Data (CSV)", columns_csv(x=xs, loss=ys), file_name=f"tour_inner_loss_{problem}.csv",
+                       mime="text/csv", key="t_inner_csv")
+    link("pages/inner_problem.py", "Open the inner-problem page with this loss", problem=problem)
+
+
+def step_momentum():
+    st.markdown(
+        "Train it with **SGD with momentum** from x₀ = −4 for 50 steps: `v ← μ·v + f'(x)`, `x ← x − lr·v`. "
+        "With the post's lr 0.1 and momentum 0.9 the run dives through the global minimum, momentum carries it "
+        "out again, and it settles in the worse, local one. **Try:** nudge the learning rate or the momentum "
+        "and watch where the run ends.")
+    c1, c2 = st.columns(2)
+    lr = c1.select_slider("Learning rate", LRS, key="t_lr")
+    momentum = c2.select_slider("Momentum", MOMENTA, key="t_mom")
+    xs_path, losses, path_loss = inner_run(float(lr), float(momentum))
+    cx, cy = inner_curve("log_sin")
+    left, right = st.columns([3, 2])
+    with left:
+        plotly_chart(viz.inner_problem_figure(cx, cy, xs_path, path_loss, title="the path of x")
+                     .update_layout(height=HEIGHT), key="t_path_chart", filename=f"tour_path_lr{lr:g}_mom{momentum:g}")
+    with right:
+        plotly_chart(viz.loss_vs_step_figure(losses).update_layout(height=HEIGHT), key="t_steps_chart",
+                     filename=f"tour_loss_vs_step_lr{lr:g}_mom{momentum:g}")
+    m1, m2 = st.columns(2)
+    m1.metric("final x", f"{xs_path[-1]:.4f}" if np.isfinite(xs_path[-1]) else "diverged")
+    m2.metric("outer loss (mean inner loss)", f"{np.mean(losses):.4f}" if np.isfinite(losses).all() else "NaN")
+    st.download_button("Data (CSV)", columns_csv(step=np.arange(len(xs_path)), x=xs_path, loss=path_loss),
+                       file_name=f"tour_run_lr{lr:g}_mom{momentum:g}.csv", mime="text/csv", key="t_path_csv")
+    link("pages/inner_problem.py", "Open the inner-problem page with this run", problem="log_sin", x0=-4.0,
+         lr=lr, momentum=momentum, steps=50)
+
+
+def step_sweep():
+    st.markdown(
+        "Summarise a whole run by one number, the **outer loss** (mean inner loss over the 50 steps), and "
+        "sweep the learning rate over five decades. The problem is fully deterministic, yet the curve looks "
+        "**noisy**: tiny changes in lr compound over the unroll into different endings. **Try:** other momenta.")
+    c1, c2 = st.columns(2)
+    momentum = c1.select_slider("Momentum", SWEEP_MOMENTA, key="t_sw_mom")
+    points = c2.radio("Learning rates", SWEEP_POINTS, horizontal=True, key="t_sw_points",
+                      help="The post uses 5000; the full page does too.")
+    log_lrs, loss = sweep(float(momentum), int(points))
+    plotly_chart(viz.lr_sweep_figure(log_lrs, loss, momentum, y_cap=5.0).update_layout(height=HEIGHT),
+                 key="t_sweep_chart", filename=f"tour_lr_sweep_mom{momentum:g}_{points}")
+    if np.isfinite(loss).any():
+        i = int(np.nanargmin(loss))
+        st.caption(f"best lr in this sweep: {10 ** log_lrs[i]:.4g} (outer loss {loss[i]:.4f}); "
+                   f"{int((~np.isfinite(loss)).sum())} runs diverged")
+    st.download_button("Data (CSV)", columns_csv(log10_lr=log_lrs, outer_loss=loss),
+                       file_name=f"tour_lr_sweep_mom{momentum:g}_{points}.csv", mime="text/csv", key="t_sweep_csv")
+    link("pages/lr_sweep.py", "Open the sweep page with this momentum (5000 points)", problem="log_sin",
+         momentum=momentum, lr_range="-3.0,2.0", points=5000)
+
+
+def _on_tour_box() -> None:
+    """Box drag on step 4's heatmap: the box becomes the view, recomputed at full resolution."""
+    event = st.session_state.get("t_landscape_chart") or {}
+    boxes = event.get("selection", {}).get("box", [])
+    if not boxes:
+        return
+    window = st.session_state.get(ZOOM_KEY) or WINDOWS[st.session_state["t_ls_window"]]
+    cx, sx, cy, sy = zoom.display_frame(window)
+    try:
+        st.session_state[ZOOM_KEY] = zoom.sub_window(window, [cx + sx * float(v) for v in boxes[-1]["x"]],
+                                                     [cy + sy * float(v) for v in boxes[-1]["y"]])
+    except (ValueError, KeyError, TypeError) as e:
+        st.session_state["_t_zoom_error"] = str(e)
+
+
+def _leave_tour_zoom() -> None:
+    st.session_state[ZOOM_KEY] = None
+
+
+def step_landscape():
+    st.markdown(
+        "Now vary **both** hyperparameters: every pixel is one complete 50-step training run. The landscape is "
+        "smooth in places but full of ripples, local minima and chaotic, fractal-looking bands, periodic in the "
+        "learning rate, with a low-loss valley at lower learning rates. **Try:** drag a box over a chaotic band: "
+        "the box is recomputed at full resolution, and it stays rough at every scale.")
+    c1, c2, c3 = st.columns([2, 3, 1], vertical_alignment="bottom")
+    res = c1.radio("Cells per axis", RESOLUTIONS, horizontal=True, key="t_ls_res",
+                   help="The post uses 2000; the full page and `python -m l2l_core reproduce` do too.")
+    c2.radio("View", list(WINDOWS), key="t_ls_window", on_change=_leave_tour_zoom)
+    boxed = st.session_state.get(ZOOM_KEY)
+    c3.button("Reset view", icon=":material/fit_screen:", on_click=_leave_tour_zoom, disabled=boxed is None,
+              key="t_ls_reset")
+    window = boxed or WINDOWS[st.session_state["t_ls_window"]]
+    err = st.session_state.pop("_t_zoom_error", None)
+    if err:
+        st.error(err, icon="⚠️")
+    log_lrs, log_omm, z, precision = zoomed_grid(tuple(window), int(res))
+    best = landscape.best_cell(z, log_lrs, log_omm)
+    lo, hi, mlo, mhi = window
+    fig = viz.landscape_outer_figure(z, log_lrs, log_omm, cap=10.0, frame=zoom.display_frame(window),
+                                               best=best, max_display=int(res),
+                                               title=f"meta-loss landscape, {res} x {res}"
+                                               + (f", zoomed ({precision})" if boxed else ""))
+    st.plotly_chart(fig.update_layout(height=480), key="t_landscape_chart", on_select=_on_tour_box,
+                    selection_mode="box", config=chart_config(f"tour_landscape_{res}"))
+    st.caption(f"View: log10 lr {lo:.4g} to {hi:.4g}, log10(1 − momentum) {mlo:.4g} to {mhi:.4g}. "
+               + (f"best cell: lr {10 ** best[0]:.4g}, momentum {1 - 10 ** best[1]:.4g}, outer loss {best[2]:.4f}"
+                  if best is not None else ""))
+    st.download_button("Data (NPZ)", npz_bytes(loss=z, log_lrs=log_lrs, log_one_minus_moms=log_omm),
+                       file_name=f"tour_landscape_{res}.npz", mime="application/octet-stream", key="t_ls_npz")
+    landscape_link("Open the landscape page on this view", res=max(res, 250), lr_lo=lo, lr_hi=hi, mom_lo=mlo,
+                   mom_hi=mhi)
+
+
+def step_gd():
+    st.markdown(
+        "Can we simply follow the gradient of the outer loss? `jax.grad` differentiates through all 50 inner "
+        "steps. With the post's recipe (100 steps, outer lr 0.01, gradients clipped to ±10), gradient descent "
+        "from (−2, −0.5) stops in a **local minimum**; from (0, −1.5) it gets stuck somewhere **much worse**. "
+        "The right-hand plot shows why: around the end point the outer loss is a wall of sharp ripples.")
+    c1, c2 = st.columns(2)
+    sname = c1.radio("Start (log10 lr, log10(1 − momentum))", list(STARTS), key="t_gd_start")
+    olr = c2.select_slider("Outer learning rate", OUTER_LRS, key="t_gd_lr")
+    start = STARTS[sname]
+    log_lrs, log_omm, z = grid(WINDOWS["the post's whole view"], TOUR_RES)
+    runs = run_dicts([("grad", start, 100, float(olr), 0.1)])
+    end = tuple(float(v) for v in runs[0]["trajectory"][-1])
+    left, right = st.columns([3, 2])
+    with left:
+        plotly_chart(viz.landscape_outer_figure(z, log_lrs, log_omm, runs=runs, max_display=TOUR_RES,
+                                                          title="gradient descent on the landscape")
+                     .update_layout(height=500, dragmode="zoom"), key="t_gd_chart",
+                     filename=f"tour_gd_from_{start[0]:g}_{start[1]:g}")
+    with right:
+        plotly_chart(viz.local_shift_figure(local_shift(end), title="outer loss around the end point")
+                     .update_layout(height=500), key="t_gd_shift", filename=f"tour_gd_local_shift_{start[0]:g}_{start[1]:g}")
+    m1, m2 = st.columns(2)
+    m1.metric("end outer loss", f"{runs[0]['end_loss']:.4f}")
+    m2.metric("better than this share of the landscape", f"{outer.landscape_percentile(runs[0]['end_loss'], z):.1f}%")
+    st.download_button("Data (CSV)", columns_csv(log10_lr=runs[0]["trajectory"][:-1, 0],
+                                                 log10_1m_momentum=runs[0]["trajectory"][:-1, 1],
+                                                 outer_loss=runs[0]["losses"]),
+                       file_name=f"tour_gd_from_{start[0]:g}_{start[1]:g}.csv", mime="text/csv", key="t_gd_csv")
+    landscape_link("Open the landscape page with this run", methods="grad", starts=f"{start[0]:g},{start[1]:g}",
+                   osteps=100, olr=olr)
+
+
+def step_es():
+    st.markdown(
+        "**Evolution Strategies** never differentiate: each step tries `θ + ε` and `θ − ε` (ε ~ N(0, σ²)) and "
+        "moves toward the better one. That follows the gradient of a *smoothed* landscape, so the ripples "
+        "that trapped gradient descent no longer hold it. From both starts ES ends far lower than gradient "
+        "descent. **Try:** a smaller σ (less smoothing) or fewer steps.")
+    c1, c2 = st.columns(2)
+    steps = c1.radio("ES steps", ES_STEPS, horizontal=True, key="t_es_steps",
+                     help="The post: a few thousand.")
+    std = c2.select_slider("σ (perturbation std)", ES_STDS, key="t_es_std")
+    log_lrs, log_omm, z = grid(WINDOWS["the post's whole view"], TOUR_RES)
+    specs = [("grad", s, 100, 0.01, 0.1) for s in STARTS.values()]
+    specs += [("es", s, int(steps), 0.01, float(std)) for s in STARTS.values()]
+    runs = run_dicts(specs)
+    plotly_chart(viz.landscape_outer_figure(z, log_lrs, log_omm, runs=runs, max_display=TOUR_RES,
+                                                      title="gradient descent (red) and ES (light blue)")
+                 .update_layout(height=520, dragmode="zoom"), key="t_es_chart", filename=f"tour_es_{steps}_std{std:g}")
+    cols = st.columns(4)
+    for col, r in zip(cols, runs):
+        col.metric(r["label"], f"{r['end_loss']:.4f}")
+    st.download_button("Data (NPZ)", npz_bytes(**{f"{r['method']}_{i % 2}_trajectory": r["trajectory"]
+                                                  for i, r in enumerate(runs)}),
+                       file_name=f"tour_es_{steps}_std{std:g}.npz", mime="application/octet-stream", key="t_es_npz")
+    landscape_link("Open the landscape page with these runs", methods="grad,es", starts="-2,-0.5; 0,-1.5",
+                   osteps=steps, std=std)
+
+
+def step_learn():
+    st.markdown(
+        "The second post goes one level up: instead of tuning SGD's two numbers, **learn the optimizer**. A "
+        "small two-layer LSTM, applied to every coordinate, reads the gradient and proposes the update. Its "
+        "weights are trained by gradient descent *through* 100 steps of optimization (in truncations of 20) on "
+        "random quadratics `f(θ) = ‖Wθ − y‖²` (W 10×10, y random). Below: the same LSTM before and after "
+        "meta-training, on fresh tasks. **Try:** another task seed.")
+    ckpt, why = shipped_checkpoint()
+    if ckpt is None:
+        st.info(f"The shipped learned optimizer is not available here ({why}). Train one on the Learned optimizer "
+                "page or with `python -m l2l_core metatrain --preset short --out checkpoints/default`.")
+        return
+    c1, c2 = st.columns([1, 3])
+    seed = c1.number_input("Task seed", 0, 10_000, key="t_learn_seed")
+    try:
+        losses = lstm_before_after(int(seed), 32, checkpoint_key(ckpt))
+    except ValueError as e:
+        show_error(e)
+        return
+    left, right = st.columns(2)
+    with left:
+        plotly_chart(viz.quadratic_losses_figure(losses, title="32 fresh tasks: before vs after")
+                     .update_layout(height=HEIGHT), key="t_learn_chart", filename=f"tour_lstm_before_after_seed{seed}")
+    with right:
+        plotly_chart(viz.meta_training_figure(ckpt.curve).update_layout(height=HEIGHT),
+                     key="t_learn_curve", filename="tour_meta_training_curve")
+    st.download_button("Data (NPZ)", npz_bytes(**{k.replace(" ", "_"): v for k, v in losses.items()}),
+                       file_name=f"tour_lstm_before_after_seed{seed}.npz", mime="application/octet-stream",
+                       key="t_learn_npz")
+    link("pages/learned_optimizer.py", "Open the learned-optimizer page on these tasks (and train your own)", seed=seed)
+
+
+def step_adam():
+    st.markdown(
+        "The test: fresh tasks the LSTM never saw, 100 steps, against SGD, Adam, RMSprop and NAG, **each with "
+        "its learning rate tuned on these very tasks** (a generous setting for the baselines). Does the learned "
+        "optimizer win? **Try:** other seeds; it is a claim about the task *distribution*, not one draw.")
+    ckpt, why = shipped_checkpoint()
+    if ckpt is None:
+        st.info(f"The shipped learned optimizer is not available here ({why}).")
+        return
+    c1, c2 = st.columns(2)
+    seed = c1.number_input("Task seed", 0, 10_000, key="t_adam_seed")
+    tasks = c2.radio("Tasks", ADAM_TASKS, horizontal=True, key="t_adam_tasks",
+                     help="The post and `python -m l2l_core compare` use 128.")
+    try:
+        losses, final, best_lr = comparison(int(seed), int(tasks), checkpoint_key(ckpt))
+    except ValueError as e:
+        show_error(e)
+        return
+    plotly_chart(viz.quadratic_losses_figure(losses, best_lr=best_lr,
+                                                       title=f"{tasks} fresh tasks, seed {seed}")
+                 .update_layout(height=HEIGHT), key="t_adam_chart", filename=f"tour_compare_seed{seed}_{tasks}")
+    st.caption("Each baseline's learning rate is the best of 21 log-spaced values from 1e-4 to 10 (the full page "
+               "and `python -m l2l_core compare` use 51).")
+    cols = st.columns(len(final))
+    for col, (name, v) in zip(cols, sorted(final.items(), key=lambda kv: kv[1])):
+        col.metric(viz.OPTIMIZER_LABELS.get(name, name), f"{v:.4g}")
+    base = {k: v for k, v in final.items() if k != "lstm" and np.isfinite(v)}
+    if base:
+        best = min(base, key=base.get)
+        verdict = "beats" if final["lstm"] < base[best] else "does not beat"
+        st.markdown(f"After 100 steps the LSTM **{verdict}** the best tuned baseline "
+                    f"({viz.OPTIMIZER_LABELS[best]}): {final['lstm']:.4g} vs {base[best]:.4g}.")
+    st.download_button("Data (NPZ)", npz_bytes(**losses), file_name=f"tour_compare_seed{seed}_{tasks}.npz",
+                       mime="application/octet-stream", key="t_adam_npz")
+    link("pages/learned_optimizer.py", "Open the learned-optimizer page: 128 tasks from this seed", seed=seed)
+
+
+
+def _choice(options):
+    """A URL parser for one of ``options`` (numbers compared as numbers)."""
+    def parse(text: str):
+        for o in options:
+            if str(o) == text or (not isinstance(o, str) and float(text) == float(o)):
+                return o
+        raise ValueError(text)
+    return parse
+
+
+def _p(url, default, options=None, parse=None):
+    return Param(url, default, parse or _choice(options))
+
+
+#: The tour: one record per step (title, what it draws, its controls with their URL names and defaults).
+STEP_REGISTRY = [
+    Step("The inner problem", step_inner, {"t_problem": _p("t_problem", "log_sin", list(PROBLEMS))}),
+    Step("Momentum's path", step_momentum, {"t_lr": _p("t_lr", 0.1, LRS), "t_mom": _p("t_mom", 0.9, MOMENTA)}),
+    Step("The learning-rate sweep", step_sweep, {"t_sw_mom": _p("t_sw_mom", 0.9, SWEEP_MOMENTA),
+                                                 "t_sw_points": _p("t_sw_points", 500, SWEEP_POINTS)}),
+    Step("A chaotic landscape", step_landscape, {
+        "t_ls_res": _p("t_ls_res", 250, RESOLUTIONS), "t_ls_window": _p("t_ls_view", list(WINDOWS)[0], list(WINDOWS)),
+        ZOOM_KEY: Param("t_zoom", None, _zoom_parse, lambda w: None if w is None else zoom.encode_stack([w]))}),
+    Step("Gradient descent gets stuck", step_gd, {"t_gd_start": _p("t_gd_start", list(STARTS)[0], list(STARTS)),
+                                                  "t_gd_lr": _p("t_gd_lr", 0.01, OUTER_LRS)}),
+    Step("Evolution Strategies", step_es, {"t_es_steps": _p("t_es_steps", 2000, ES_STEPS),
+                                           "t_es_std": _p("t_es_std", 0.1, ES_STDS)}),
+    Step("Learning an optimizer", step_learn, {"t_learn_seed": _p("t_learn_seed", 1, parse=int_in(0, 10_000))}),
+    Step("Does it beat Adam?", step_adam, {"t_adam_seed": _p("t_adam_seed", 0, parse=int_in(0, 10_000)),
+                                           "t_adam_tasks": _p("t_adam_tasks", 128, ADAM_TASKS)}),
+]
+
