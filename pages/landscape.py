@@ -1,5 +1,9 @@
 """Meta-loss landscape: the outer loss over the (learning rate, momentum) plane."""
 
+from pages._routing import through_router
+
+through_router(__file__)
+
 import io
 import time
 

@@ -3,6 +3,10 @@ against tuned SGD, Adam, RMSprop and NAG. Thin: widgets -> cached core calls -> 
 
 from __future__ import annotations
 
+from pages._routing import through_router
+
+through_router(__file__)
+
 import os
 import threading
 import time

@@ -7,6 +7,10 @@ settings. The step is in the URL (``?step=3``), so a teacher can share it.
 
 from __future__ import annotations
 
+from pages._routing import through_router
+
+through_router(__file__)
+
 from urllib.parse import urlencode
 
 import numpy as np
