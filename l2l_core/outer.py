@@ -220,15 +220,22 @@ def parse_seeds(text: str, max_seeds: int = 16) -> list[int]:
     """Seeds typed as "0" or "0,1,2" or a range "0-4" -> list of distinct ints."""
     if not isinstance(text, str) or not text.strip():
         raise ValueError('give at least one seed, e.g. "0" or "0,1,2" or "0-4"')
+    parts = text.split(",")
+    if len(parts) > max_seeds:
+        raise ValueError(f"at most {max_seeds} seeds, got {len(parts)}")
     seeds: list[int] = []
-    for part in text.split(","):
+    for part in parts:
         part = part.strip()
         try:
             if "-" in part[1:]:
                 a, b = (int(v) for v in part.split("-", 1))
+                if b - a + 1 > max_seeds - len(seeds):  # checked before the range is built
+                    raise OverflowError
                 seeds.extend(range(a, b + 1))
             else:
                 seeds.append(int(part))
+        except OverflowError:
+            raise ValueError(f"at most {max_seeds} seeds, got more in {part!r}") from None
         except ValueError:
             raise ValueError(f"seed {part!r} is not an integer (or a range like 0-4)") from None
     seeds = list(dict.fromkeys(check_seed(s) for s in seeds))
