@@ -33,6 +33,9 @@ URL_KEYS = {
     "o_pairs": ("pairs", int, 1),
     "o_trunc": ("trunc", int, 10),
 }
+#: Numeric URL values outside these (the widgets' own limits) are clamped, with a warning.
+URL_BOUNDS = {"steps": (1, 500), "o_steps": (1, outer.MAX_OUTER_STEPS), "o_lr": (1e-5, 10.0), "o_std": (1e-4, 5.0),
+              "o_pairs": (1, outer.MAX_PAIRS), "o_trunc": (1, 500)}
 ZOOM_KEY = "zoom_stack"
 CUSTOM = "custom formula"
 
@@ -55,6 +58,12 @@ def init_from_url() -> None:
                         raise ValueError
                 else:
                     value = typ(raw)
+                    lo, hi = URL_BOUNDS.get(key, (value, value))
+                    if not lo <= value <= hi:  # NaN included: then the default
+                        used = min(max(value, lo), hi) if value == value else default
+                        st.session_state.setdefault("_url_notes", []).append(
+                            f"Link value {param}={raw} is outside {lo:g}-{hi:g}; using {used:g}.")
+                        value = used
             except ValueError:
                 bad.append(param)
                 value = default
@@ -72,6 +81,8 @@ def init_from_url() -> None:
 
 
 def url_warnings() -> None:
+    for note in st.session_state.pop("_url_notes", []):
+        st.warning(note, icon=":material/link_off:")
     bad = st.session_state.pop("_url_bad", None)
     if bad:
         st.warning(f"Ignored malformed link parameter(s): {', '.join(bad)} (defaults used instead).")

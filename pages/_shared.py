@@ -220,6 +220,11 @@ def init_from_query(spec: dict, *, tag: str) -> list[str]:
         if param in qp:
             try:
                 value = parse(qp[param])
+            except OutOfRange as e:
+                value = default if e.nearest is None else e.nearest
+                used = "the default" if e.nearest is None else e.shown
+                st.warning(f"Link value {param}={qp[param]} is outside {e.allowed}; using {used}.",
+                           icon=":material/link_off:")
             except (ValueError, TypeError):
                 bad.append(param)
         if parse is problem_from_query and value not in PROBLEMS and value != CUSTOM:
@@ -236,13 +241,23 @@ def problem_from_query(text: str) -> str:
     return expr.normalize(text)
 
 
+class OutOfRange(ValueError):
+    """A well-formed URL value outside what the widget allows; ``nearest`` is the
+    closest allowed value (None: use the default)."""
+
+    def __init__(self, allowed: str, nearest=None, shown=None):
+        super().__init__(f"outside {allowed}")
+        self.allowed, self.nearest = allowed, nearest
+        self.shown = nearest if shown is None else shown  # the value as the link spells it
+
+
 def float_in(lo: float, hi: float):
     """A parser for a float URL value that must lie in [lo, hi]."""
 
     def parse(text: str) -> float:
         v = float(text)
         if not lo <= v <= hi:
-            raise ValueError(f"{v} outside [{lo}, {hi}]")
+            raise OutOfRange(f"[{lo:g}, {hi:g}]", min(max(v, lo), hi) if v == v else None)
         return v
 
     return parse
@@ -251,8 +266,10 @@ def float_in(lo: float, hi: float):
 def int_in(lo: int, hi: int, choices=None):
     def parse(text: str) -> int:
         v = int(text)
-        if not lo <= v <= hi or (choices is not None and v not in choices):
-            raise ValueError(f"{v} not allowed")
+        if choices is not None and v not in choices:
+            raise OutOfRange("{" + ", ".join(map(str, choices)) + "}")
+        if not lo <= v <= hi:
+            raise OutOfRange(f"{lo}-{hi}", min(max(v, lo), hi))
         return v
 
     return parse

@@ -20,7 +20,7 @@ from streamlit.errors import StreamlitAPIException
 from l2l_core import figures, figures_outer, figures_story, landscape, outer
 from l2l_core.problems import PROBLEMS
 from l2l_core.unroll import sgd_momentum_unroll
-from pages._shared import columns_csv, heavy, heavy_grid, init_from_query, int_in, npz_bytes, plotly_chart, show_error
+from pages._shared import OutOfRange, columns_csv, heavy, heavy_grid, init_from_query, int_in, npz_bytes, plotly_chart, show_error
 
 STEPS = [
     "The inner problem",
@@ -38,7 +38,14 @@ WINDOWS = {"the post's whole view": (-3.0, 2.0, -3.0, 0.0),
 TOUR_RES = 250  # landscape cells per axis behind the outer-optimization steps (62,500 runs)
 HEIGHT = 430
 
-init_from_query({"tour_step": ("step", lambda s: int_in(1, len(STEPS))(s) - 1, 0)}, tag="tour")
+def _step_from_url(text: str) -> int:
+    try:
+        return int_in(1, len(STEPS))(text) - 1
+    except OutOfRange as e:  # the link counts steps from 1, the state from 0
+        raise OutOfRange(e.allowed, e.nearest - 1, shown=e.nearest) from None
+
+
+init_from_query({"tour_step": ("step", _step_from_url, 0)}, tag="tour")
 
 
 # -- cached computations (small, hashable inputs only) ------------------------------------------------

@@ -27,7 +27,7 @@ def test_eight_first_visits_at_once_on_a_fresh_server(browser, tmp_path):
         for p in pages:
             p.goto(f"{url}/landscape", wait_until="commit")
         for p in pages:
-            p.locator(".js-plotly-plot .main-svg").first.wait_for(state="attached")
+            p.locator(".js-plotly-plot .main-svg, [data-testid='stException']").first.wait_for(state="attached")
         shown = [p.locator("[data-testid='stException']").count() for p in pages]
         for c in contexts:
             c.close()
