@@ -17,11 +17,12 @@ run with the reason, keeping the best (finite) parameters seen so far.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
 from functools import partial
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, ContextManager, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -242,7 +243,8 @@ def validation_tasks(cfg: MetaTrainConfig) -> tasks_mod.QuadraticTasks:
 
 def metatrain(cfg: MetaTrainConfig, *, init_params=None,
               callback: Callable[[Progress], None] | None = None,
-              should_stop: Callable[[], bool] | None = None) -> MetaTrainResult:
+              should_stop: Callable[[], bool] | None = None,
+              chunk_slot: Callable[[], ContextManager] | None = None) -> MetaTrainResult:
     """Meta-trains the LSTM optimizer; see the module docstring.
 
     Args:
@@ -250,6 +252,8 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
       init_params: start from these meta-parameters instead of a fresh init.
       callback: called with a :class:`Progress` after every chunk.
       should_stop: polled between chunks; True stops the run, keeping the best phi.
+      chunk_slot: a context manager entered around every chunk (the server's job
+        limit, so that a training shares the slots with every other heavy job).
 
     Returns:
       A :class:`MetaTrainResult`; ``params`` are the best by validation loss.
@@ -279,10 +283,11 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
             stopped = f"stopped by request after {done} meta-steps"
             break
         n = min(length, cfg.meta_steps - done)
-        t0 = time.perf_counter()
-        new_state, bad, ml, fl, ok = _run_chunk(state, n, cfg=structure, length=length)
-        ml, fl, ok = np.asarray(ml)[:n], np.asarray(fl)[:n], np.asarray(ok)[:n]
-        dt = time.perf_counter() - t0
+        with (chunk_slot() if chunk_slot is not None else contextlib.nullcontext()):
+            t0 = time.perf_counter()
+            new_state, bad, ml, fl, ok = _run_chunk(state, n, cfg=structure, length=length)
+            ml, fl, ok = np.asarray(ml)[:n], np.asarray(fl)[:n], np.asarray(ok)[:n]
+            dt = time.perf_counter() - t0
         if done == 0:
             compile_seconds = dt
         else:

@@ -8,7 +8,7 @@ from pages._routing import through_router
 through_router(__file__)
 
 import os
-import threading
+import secrets
 import time
 from pathlib import Path
 
@@ -16,23 +16,19 @@ import pandas as pd
 import streamlit as st
 
 from l2l_core.checkpoints import DEFAULT_CHECKPOINT, checkpoint_file, load_checkpoint
-from l2l_core.comparison import compare, update_records
 from l2l_core.figures_learned import comparison_figure, comparison_rows, curves_csv, meta_loss_figure, update_figure
 from l2l_core.learned import PREPROCESSORS, LSTMConfig
 from l2l_core.metatrain import PRESETS, preset_config
 from l2l_core.tasks import REDUCTIONS
-from l2l_core.training_job import TrainingJob
-from pages._shared import chart_config, init_from_query, int_in
+from l2l_core.jobs import default_limiter
+from l2l_core.training_job import TrainingJob, compare_file, publish, records_file
+from pages._shared import chart_config, heavy, init_from_query, int_in, show_error
 
 RUNS_DIR = Path(os.environ.get("L2L_RUNS_DIR", "runs"))
 DEFAULT_LABEL = "default (shipped)"
 MAX_USER_RUNS = 50
-
-
-@st.cache_resource
-def training_slots() -> threading.BoundedSemaphore:
-    """Server-wide: at most two meta-trainings at once (2-core machine)."""
-    return threading.BoundedSemaphore(2)
+#: A training whose page has not redrawn for this long (tab closed) stops, keeping its best parameters.
+IDLE_STOP_SECONDS = 120.0
 
 
 @st.cache_resource(max_entries=16)
@@ -42,21 +38,32 @@ def cached_checkpoint(path: str, mtime: float):
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def cached_compare(path: str, mtime: float, seed: int, steps: int, dim: int) -> dict:
-    res = compare(cached_checkpoint(path, mtime), seed=seed, steps=steps, dim=dim)
-    return res
+    return heavy(compare_file, path, mtime, seed=seed, steps=steps, dim=dim)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def cached_records(path: str, mtime: float, seed: int, best_lr: tuple) -> dict:
-    return update_records(cached_checkpoint(path, mtime), dict(best_lr), seed=seed)
+    return heavy(records_file, path, mtime, best_lr, seed=seed)
+
+
+def private_dir() -> Path:
+    """This session's own runs: nobody else lists them unless shared on purpose."""
+    uid = st.session_state.setdefault("lo_uid", secrets.token_hex(8))
+    return RUNS_DIR / "private" / uid
+
+
+def _runs_in(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    found = [d for d in folder.iterdir() if d.name != "private" and checkpoint_file(d).is_file()]
+    return sorted(found, key=lambda d: checkpoint_file(d).stat().st_mtime, reverse=True)[:MAX_USER_RUNS]
 
 
 def list_runs() -> dict[str, Path]:
+    """The shipped default, this session's private runs, then the shared list."""
     runs = {DEFAULT_LABEL: DEFAULT_CHECKPOINT}
-    if RUNS_DIR.is_dir():
-        found = [d for d in RUNS_DIR.iterdir() if checkpoint_file(d).is_file()]
-        for d in sorted(found, key=lambda d: checkpoint_file(d).stat().st_mtime, reverse=True)[:MAX_USER_RUNS]:
-            runs[d.name] = d
+    for d in _runs_in(private_dir()) + _runs_in(RUNS_DIR):
+        runs.setdefault(d.name, d)
     return runs
 
 
@@ -90,12 +97,9 @@ def settings_ui() -> tuple[str, dict] | None:
 
 def start_job(preset: str, overrides: dict) -> None:
     cfg = preset_config(preset, **overrides)  # ValueError -> shown by the caller
-    slots = training_slots()
-    if not slots.acquire(blocking=False):
-        st.warning("Two meta-trainings are already running on this server; try again in a minute.")
-        return
     name = f"{preset}-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
-    st.session_state.lo_job = TrainingJob(cfg, RUNS_DIR / name, slot=slots).start()
+    st.session_state.lo_job = TrainingJob(cfg, private_dir() / name, limiter=default_limiter(),
+                                          idle_timeout=IDLE_STOP_SECONDS).start()
 
 
 def stop_job() -> None:
@@ -109,6 +113,7 @@ def job_panel() -> None:
     job: TrainingJob | None = st.session_state.get("lo_job")
     if job is None:
         return
+    job.touch()
     state, message, progress, _ = job.snapshot()
     if state == "running":
         frac = 0.0 if progress is None else progress.done / progress.total
@@ -116,6 +121,8 @@ def job_panel() -> None:
         st.progress(frac, text=f"Meta-training: {message} ({elapsed:.0f} s)")
         st.button("Stop", key="lo_stop", on_click=stop_job, type="secondary",
                   help="Stops after the current chunk and keeps the best parameters so far.")
+        st.caption(f"It shares the server's job slots chunk by chunk, and stops (keeping its best "
+                   f"parameters) if this page stays closed for {IDLE_STOP_SECONDS:.0f} s.")
     elif state == "failed":
         st.error(f"Meta-training failed: {message}")
     else:
@@ -166,6 +173,14 @@ choice = st.selectbox("Learned optimizer to evaluate", names, key="lo_run",
                       help="The shipped default was trained by `python -m l2l_core metatrain --preset full`; "
                            "your runs are listed newest first.")
 path = runs[choice]
+if path.parent == private_dir():
+    st.caption("Only this session lists this run.")
+    if st.button("Share it: list it for everyone on this server", key="lo_share"):
+        try:
+            publish(path, RUNS_DIR)
+            st.rerun()
+        except ValueError as e:
+            show_error(e)
 try:
     ckpt = cached_checkpoint(str(path), mtime(path))
 except ValueError as e:
@@ -193,7 +208,11 @@ dim = c3.selectbox("Dimension", [10, 20], key="lo_dim",
                    help="Trained on 10-dimensional tasks; the LSTM is coordinatewise, so it runs on any size.")
 t0 = time.perf_counter()
 with st.spinner("Running the LSTM and tuning four baselines over 51 learning rates..."):
-    res = cached_compare(str(path), mtime(path), int(eval_seed), int(steps), int(dim))
+    try:
+        res = cached_compare(str(path), mtime(path), int(eval_seed), int(steps), int(dim))
+    except ValueError as e:  # the server is busy, or the person stopped it
+        show_error(e)
+        st.stop()
 elapsed = time.perf_counter() - t0
 st.plotly_chart(comparison_figure(res["losses"], title=f"{res['batch']} tasks, dim {res['dim']}, seed {res['seed']}"),
                 key="lo_compare", config=chart_config(f"comparison_{choice}_seed{eval_seed}_h{steps}_d{dim}"))
