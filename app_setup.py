@@ -15,11 +15,10 @@ What it does, in order:
    (Streamlit's own full collection after every script run is switched off in
    ``.streamlit/config.toml``, ``runner.postScriptGC = false``; Python's
    generational collector still frees cycles.)
-4. In a background thread, at low priority of the job limit: compiles the
-   grid kernels, then computes the default landscape view and the tour's
-   heavy steps (gradient descent and ES over the landscape) through the same
+4. In a background thread, through the job limit: computes the default
+   landscape view and the tour's heavy steps (gradient descent and ES over the landscape) through the same
    shared, single-flight path the pages use, so the first visitors are served
-   from it, or join it while it runs.
+   from it, or join it while it runs; then compiles the remaining grid kernels.
 """
 
 from __future__ import annotations
@@ -86,20 +85,22 @@ def warm_up() -> None:
     from pages._shared import heavy, heavy_grid
 
     try:
-        landscape.warmup()
+        # The default views first (their kernels compile on the way), the other kernels last.
         d = LANDSCAPE_DEFAULT
         zoom.zoom_grid(d["window"], d["res"], grid_fn=heavy_grid, problem=d["problem"], x0=d["x0"],
                        steps=d["steps"], reduce=d["reduce"])
-        t = TOUR_DEFAULT
-        log_lrs, log_omm = landscape.axes(t["window"][:2], t["window"][2:], t["res"])
-        heavy_grid(log_lrs, log_omm)
-        for method, start, steps, opts in t["runs"]:
-            heavy(outer.run_outer_full, method, start, steps, seed=0, **opts)
         for method in d["methods"]:
             takes = outer.METHODS[method].defaults
             opts = {k: v for k, v in sorted(d["options"].items()) if k in takes}
             for start in d["starts"]:
                 heavy(outer.run_outer_full, method, start, d["outer_steps"], seed=0, problem=d["problem"],
                       x0=d["x0"], inner_steps=d["steps"], reduce=d["reduce"], **opts)
+        t = TOUR_DEFAULT
+        log_lrs, log_omm = landscape.axes(t["window"][:2], t["window"][2:], t["res"])
+        heavy_grid(log_lrs, log_omm)
+        for method, start, steps, opts in t["runs"]:
+            heavy(outer.run_outer_full, method, start, steps, seed=0, **opts)
+        landscape.warmup()
+        log.info("warm-up done")
     except Exception:  # a warm-up failure must not take the server down
         log.exception("warm-up failed")
