@@ -40,16 +40,21 @@ def _result(text: str) -> dict:
     return json.loads(text.strip().splitlines()[-1])
 
 
-def test_two_processes_compute_the_same_grid_as_one():
+def test_two_processes_compute_the_same_grid_as_one(tmp_path):
     port = str(free_port())
+    # Files, not pipes: each process waits for the other at exit (the runtime's
+    # shutdown barrier), so an unread full pipe would hold both.
+    logs = [(open(tmp_path / f"out{i}", "w"), open(tmp_path / f"err{i}", "w")) for i in range(2)]
     procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(i), port], cwd=ROOT, env=_env(2),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
+                              stdout=out, stderr=err, text=True) for i, (out, err) in enumerate(logs)]
     outs = []
     try:
-        for p in procs:
-            out, err = p.communicate(timeout=300)
-            assert p.returncode == 0, err[-3000:]
-            outs.append(_result(out))
+        for i, p in enumerate(procs):
+            p.wait(timeout=300)
+            logs[i][0].close()
+            logs[i][1].close()
+            assert p.returncode == 0, (tmp_path / f"err{i}").read_text()[-3000:]
+            outs.append(_result((tmp_path / f"out{i}").read_text()))
     finally:
         for p in procs:
             if p.poll() is None:
