@@ -53,7 +53,7 @@ def start_server(warm: bool | None = None) -> threading.Thread | None:
     with _LOCK:
         if "done" in _STATE:
             return _STATE.get("warm")
-        from l2l_core import compile_cache
+        from l2l_core.runtime import compile_cache
 
         compile_cache.enable()
         _preload()
@@ -86,7 +86,9 @@ def _preload() -> None:
 
 def warm_up() -> None:
     """Compiles the kernels and computes the default views (errors are logged, never raised)."""
-    from l2l_core import landscape, outer, zoom
+    from l2l_core import landscape
+    from l2l_core import outer
+    from l2l_core.landscape import zoom
     from pages._shared import heavy, heavy_grid
 
     try:

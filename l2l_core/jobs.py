@@ -214,13 +214,13 @@ def default_limiter() -> JobLimiter:
 
 def banded_meta_loss_grid(log_lrs, log_one_minus_moms, *, token: CancelToken | None = None,
                           band_cells: int = BAND_CELLS, **problem) -> np.ndarray:
-    """:func:`l2l_core.landscape.meta_loss_grid` in bands of rows, checking
+    """:func:`l2l_core.landscape.grid.meta_loss_grid` in bands of rows, checking
     ``token`` between bands so a cancel takes effect mid-grid.
 
     Same arguments, result and errors as meta_loss_grid (a band is just a
     smaller grid, so the numbers are identical).
     """
-    from l2l_core import landscape
+    from l2l_core.landscape import grid as landscape
 
     try:
         log_lrs = np.asarray(log_lrs, dtype=np.float64)

@@ -29,10 +29,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from l2l_core import compile_cache
-from l2l_core import tasks as tasks_mod
-from l2l_core.baselines import optimizer_losses
-from l2l_core.learned import LSTMConfig, init_meta_params, lstm_optimizer, make_module, zero_carry
+from l2l_core.runtime import compile_cache
+from l2l_core.learned import tasks as tasks_mod
+from l2l_core.learned.baselines import optimizer_losses
+from l2l_core.learned.lstm import LSTMConfig, init_meta_params, lstm_optimizer, make_module, zero_carry
 
 compile_cache.enable()
 MAX_META_STEPS = 100_000

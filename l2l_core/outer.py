@@ -2,7 +2,7 @@
 
 The outer parameters are ``theta = (log10 lr, log10(1 - momentum))``, the
 plane of the landscape heatmap; the outer loss ``f(theta)`` is
-:func:`l2l_core.landscape.outer_loss` (mean inner loss over a 50-step unroll
+:func:`l2l_core.landscape.grid.outer_loss` (mean inner loss over a 50-step unroll
 of SGD with momentum from x0 = -4, by default). Methods, one registry:
 
 - ``"grad"``: the exact gradient through the whole unroll (``jax.grad``),
@@ -49,9 +49,10 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from l2l_core import landscape, sharding
-from l2l_core.problems import InnerProblem
-from l2l_core.unroll import check_finite, check_steps, resolve_problem
+from l2l_core.landscape import grid as landscape
+from l2l_core.runtime import sharding
+from l2l_core.inner.problems import InnerProblem
+from l2l_core.inner.unroll import check_finite, check_steps, resolve_problem
 
 #: Most outer steps one run may take.
 MAX_OUTER_STEPS = 20_000
@@ -530,7 +531,7 @@ def run_outer_batch(method: str, inits, steps: int, *, seeds=0, **options) -> Ou
     """Many outer runs of one method at once: ``(inits[i], seeds[i])`` for each i.
 
     One jitted ``vmap`` of the method's scan whose batch axis is split over
-    every device (:mod:`l2l_core.sharding`; the batch is padded to a multiple
+    every device (:mod:`l2l_core.runtime.sharding`; the batch is padded to a multiple
     of the device count, the padding dropped). The runs are independent, so
     the result is the same as calling :func:`run_outer_full` one by one (to
     float rounding), on one device or many.

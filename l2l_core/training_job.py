@@ -6,7 +6,7 @@ the thread then finishes its current chunk, saves the *best* parameters so
 far (atomically) and ends.
 
 Heavy work is bounded by the server's one job limit: every chunk of
-meta-steps runs inside a slot of the :class:`~l2l_core.jobs.JobLimiter` the
+meta-steps runs inside a slot of the :class:`~l2l_core.runtime.jobs.JobLimiter` the
 caller passes (the same one grids, sweeps and comparisons use), so a
 training never blocks the other users for longer than a chunk; while it waits
 for a slot, its message says so. A run whose page stopped calling
@@ -26,9 +26,9 @@ import time
 import traceback
 from pathlib import Path
 
-from l2l_core import jobs
-from l2l_core.checkpoints import load_checkpoint, save_checkpoint
-from l2l_core.metatrain import MetaTrainConfig, Progress, metatrain
+from l2l_core.runtime import jobs
+from l2l_core.learned.checkpoints import load_checkpoint, save_checkpoint
+from l2l_core.learned.metatrain import MetaTrainConfig, Progress, metatrain
 
 
 #: Trainings that may be alive at once on a server (each holds its tasks and
@@ -167,15 +167,15 @@ def publish(run_dir: str | Path, shared_dir: str | Path) -> Path:
 
 
 def compare_file(path: str, mtime: float, **kwargs) -> dict:
-    """:func:`l2l_core.comparison.compare` on the checkpoint at ``path`` (``mtime``
+    """:func:`l2l_core.learned.comparison.compare` on the checkpoint at ``path`` (``mtime``
     keys the shared work on the file's version)."""
-    from l2l_core.comparison import compare
+    from l2l_core.learned.comparison import compare
 
     return compare(load_checkpoint(path), **kwargs)
 
 
 def records_file(path: str, mtime: float, best_lr: dict, **kwargs) -> dict:
-    """:func:`l2l_core.comparison.update_records` on the checkpoint at ``path``."""
-    from l2l_core.comparison import update_records
+    """:func:`l2l_core.learned.comparison.update_records` on the checkpoint at ``path``."""
+    from l2l_core.learned.comparison import update_records
 
     return update_records(load_checkpoint(path), dict(best_lr), **kwargs)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from l2l_core import outer, zoom
-from l2l_core.problems import PROBLEMS
+from l2l_core import outer
+from l2l_core.landscape import zoom
+from l2l_core.inner.problems import PROBLEMS
 
 #: session-state key -> (URL parameter, type, default).
 URL_KEYS = {

@@ -8,9 +8,10 @@ from contextlib import contextmanager
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from l2l_core import expr, jobs
-from l2l_core.shared_work import default_shared_work, work_key
-from l2l_core.problems import DEFAULT_PROBLEM, PROBLEMS
+from l2l_core import expr
+from l2l_core.runtime import jobs
+from l2l_core.runtime.shared_work import default_shared_work, work_key
+from l2l_core.inner.problems import DEFAULT_PROBLEM, PROBLEMS
 
 CUSTOM = "custom formula"
 
@@ -99,7 +100,7 @@ def heavy(fn, *args, **kwargs):
     At most ``L2L_MAX_JOBS`` heavy calls run at once across all sessions; the
     rest wait in line (up to ``L2L_QUEUE_TIMEOUT`` s, then ServerBusy), and an
     identical call already running in another session is joined, not repeated
-    (:mod:`l2l_core.shared_work`). The session's own Stop button, or any widget
+    (:mod:`l2l_core.runtime.shared_work`). The session's own Stop button, or any widget
     change, cancels the call while it waits; grids go through
     :func:`heavy_grid`, which can also stop between bands. Use it inside the
     cached function, so that cache hits never queue.

@@ -7,7 +7,8 @@ through_router(__file__)
 import numpy as np
 import streamlit as st
 
-from l2l_core import figures_outer, outer
+from l2l_core import viz
+from l2l_core import outer
 from pages._shared import chart_config, heavy, npz_bytes, problem_picker, problem_slug, show_error
 
 st.title("Gradient estimators: bias and variance at one point")
@@ -61,7 +62,7 @@ except ValueError as e:
     st.stop()
 
 _name = f"estimators_{problem_slug(problem)}_lr{float(s.est_lr):g}_omm{float(s.est_omm):g}"
-st.plotly_chart(figures_outer.estimator_figure(res), key="estimator_chart", config=chart_config(_name))
+st.plotly_chart(viz.estimator_figure(res), key="estimator_chart", config=chart_config(_name))
 st.download_button("Download the estimates (NPZ)", npz_bytes(
     true_grad=res["true_grad"], smoothed_grad=res["smoothed_grad"],
     **{f"{n}_samples": v.samples for n, v in res["estimators"].items()}), file_name=_name + ".npz",

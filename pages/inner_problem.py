@@ -10,8 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 import streamlit as st
 
-from l2l_core import figures
-from l2l_core.unroll import resolve_problem, sgd_momentum_unroll
+from l2l_core import viz
+from l2l_core.inner.unroll import resolve_problem, sgd_momentum_unroll
 from pages._shared import (columns_csv, float_in, init_from_query, int_in, plotly_chart, problem_from_query,
                            problem_picker, problem_slug, show_error, timed_call, timing_caption)
 
@@ -70,11 +70,11 @@ except ValueError as e:
 finite = np.isfinite(path_x).all()
 left, right = st.columns([3, 2])
 with left:
-    fig = figures.inner_problem_figure(xs, curve, path_x, path_loss,
+    fig = viz.inner_problem_figure(xs, curve, path_x, path_loss,
                                        title=f"path of x over {steps} steps")
     plotly_chart(fig, key="inner_path", filename=f"inner_path_{problem_slug(problem)}_lr{lr:g}_mom{momentum:g}")
 with right:
-    plotly_chart(figures.loss_vs_step_figure(losses), key="inner_loss",
+    plotly_chart(viz.loss_vs_step_figure(losses), key="inner_loss",
                  filename=f"inner_loss_vs_step_{problem_slug(problem)}_lr{lr:g}_mom{momentum:g}")
 timing_caption(seconds, wall)
 

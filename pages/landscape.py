@@ -10,8 +10,11 @@ import time
 import numpy as np
 import streamlit as st
 
-from l2l_core import figures, figures_outer, landscape, outer, zoom
-from l2l_core.cli import csv_text
+from l2l_core import viz
+from l2l_core import landscape
+from l2l_core import outer
+from l2l_core.landscape import zoom
+from l2l_core.cli.commands import csv_text
 from pages import _outer_ui as oui
 from pages._shared import (chart_config, columns_csv, heavy, heavy_grid, npz_bytes as _npz, problem_picker,
                            problem_slug, show_error, timed_call,
@@ -60,7 +63,7 @@ with st.sidebar:
     problem = problem_picker()
     res = st.select_slider("Resolution (cells per axis)", RESOLUTIONS, key="res",
                            help="The post uses 2000 x 2000. Display is subsampled to at most "
-                                f"{figures.MAX_DISPLAY} per axis; downloads keep full resolution.")
+                                f"{viz.MAX_DISPLAY} per axis; downloads keep full resolution.")
     c1, c2 = st.columns(2)
     lr_lo = c1.number_input("log10 lr from", step=0.5, key="lr_lo", help="The post: -3 (lr = 0.001).")
     lr_hi = c2.number_input("log10 lr to", step=0.5, key="lr_hi", help="The post: 2 (lr = 100).")
@@ -113,14 +116,14 @@ best = landscape.best_cell(z, log_lrs, log_omm)
 oui.zoom_controls(precision, window)
 left, right = st.columns([3, 2])
 with left:
-    fig = figures_outer.landscape_outer_figure(z, log_lrs, log_omm, cap=cap, frame=frame, runs=runs, best=best,
-                                               max_display=figures.MAX_DISPLAY)
+    fig = viz.landscape_outer_figure(z, log_lrs, log_omm, cap=cap, frame=frame, runs=runs, best=best,
+                                               max_display=viz.MAX_DISPLAY)
     st.plotly_chart(fig, key="landscape_chart", on_select=oui.on_box_select, selection_mode="box",
                     config=chart_config(f"meta_loss_{problem_slug(problem)}_{res}x{res}"))
     timing_caption(seconds, wall, what=f"{z.size:,} inner runs computed in {precision}")
 with right:
     if runs:
-        st.plotly_chart(figures_outer.outer_loss_curves_figure(runs, cap=cap), key="outer_curves",
+        st.plotly_chart(viz.outer_loss_curves_figure(runs, cap=cap), key="outer_curves",
                         config=chart_config(f"outer_loss_curves_{problem_slug(problem)}"))
         st.download_button("Download the runs (NPZ)", lambda: _npz(**{
             f"{r['method']}_{i}_{k}": r[k] for i, r in enumerate(runs) for k in ("trajectory", "losses")}),
@@ -134,7 +137,7 @@ if best is not None:
     c2.metric("best momentum", f"{1 - 10 ** best[1]:.6g}")
     c3.metric("best outer loss", f"{best[2]:.4f}")
 c4.metric("diverged cells", f"{n_nan:,} ({100 * n_nan / z.size:.1f}%)",
-          help=f"Runs that became non-finite, drawn in magenta ({figures.DIVERGED_COLOR}).")
+          help=f"Runs that became non-finite, drawn in magenta ({viz.DIVERGED_COLOR}).")
 
 
 def npz_bytes() -> bytes:
@@ -170,7 +173,7 @@ if runs:
     try:
         curves = outer.local_shift(r["trajectory"][-1], problem=problem, x0=float(x0), inner_steps=int(steps),
                                    reduce=reduce)
-        st.plotly_chart(figures_outer.local_shift_figure(curves, title=f"local shifts around the end of {pick}"),
+        st.plotly_chart(viz.local_shift_figure(curves, title=f"local shifts around the end of {pick}"),
                         key="local_shift", config=chart_config(f"local_shift_{r['method']}_{r['start'][0]:g}_{r['start'][1]:g}"))
         st.download_button("Download the local shifts (CSV)", columns_csv(**curves),
                            file_name=f"local_shift_{r['method']}_{r['start'][0]:g}_{r['start'][1]:g}.csv",

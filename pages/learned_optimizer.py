@@ -15,13 +15,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from l2l_core.checkpoints import DEFAULT_CHECKPOINT, checkpoint_file, load_checkpoint
-from l2l_core.figures_learned import comparison_figure, comparison_rows, curves_csv, meta_loss_figure, update_figure
-from l2l_core.learned import PREPROCESSORS, LSTMConfig
-from l2l_core.metatrain import PRESETS, preset_config
-from l2l_core.tasks import REDUCTIONS
-from l2l_core.jobs import default_limiter
-from l2l_core.training_job import TrainingJob, compare_file, publish, records_file
+from l2l_core.learned.checkpoints import DEFAULT_CHECKPOINT, checkpoint_file, load_checkpoint
+from l2l_core.viz.learned import comparison_figure, comparison_rows, curves_csv, meta_loss_figure, update_figure
+from l2l_core.learned.lstm import PREPROCESSORS, LSTMConfig
+from l2l_core.learned.metatrain import PRESETS, preset_config
+from l2l_core.learned.tasks import REDUCTIONS
+from l2l_core.runtime.jobs import default_limiter
+from l2l_core.runtime.training import TrainingJob, compare_file, publish, records_file
 from pages._shared import chart_config, heavy, init_from_query, int_in, show_error
 
 RUNS_DIR = Path(os.environ.get("L2L_RUNS_DIR", "runs"))

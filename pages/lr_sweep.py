@@ -9,8 +9,9 @@ import time
 import numpy as np
 import streamlit as st
 
-from l2l_core import figures, landscape
-from l2l_core.cli import csv_text
+from l2l_core import viz
+from l2l_core import landscape
+from l2l_core.cli.commands import csv_text
 from pages._shared import (float_in, heavy, init_from_query, int_in, plotly_chart, problem_from_query,
                            problem_picker, problem_slug, show_error, timed_call, timing_caption)
 
@@ -81,7 +82,7 @@ except ValueError as e:
     show_error(e)
     st.stop()
 
-fig = figures.lr_sweep_figure(log_lrs, loss, momentum, y_cap=y_cap if cap_on else None, reduce_label=reduce)
+fig = viz.lr_sweep_figure(log_lrs, loss, momentum, y_cap=y_cap if cap_on else None, reduce_label=reduce)
 plotly_chart(fig, key="sweep_chart", filename=f"lr_sweep_{problem_slug(problem)}_mom{momentum:g}_{points}")
 timing_caption(seconds, wall, what=f"{points:,} inner runs computed")
 

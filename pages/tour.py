@@ -17,9 +17,11 @@ import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from l2l_core import figures, figures_outer, figures_story, landscape, outer
-from l2l_core.problems import PROBLEMS
-from l2l_core.unroll import sgd_momentum_unroll
+from l2l_core import viz
+from l2l_core import landscape
+from l2l_core import outer
+from l2l_core.inner.problems import PROBLEMS
+from l2l_core.inner.unroll import sgd_momentum_unroll
 from pages._shared import OutOfRange, columns_csv, heavy, heavy_grid, init_from_query, int_in, npz_bytes, plotly_chart, show_error
 
 STEPS = [
@@ -94,7 +96,7 @@ def local_shift(point: tuple):
 def shipped_checkpoint():
     """(checkpoint, None) or (None, why not)."""
     try:
-        from l2l_core.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint
+        from l2l_core.learned.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint
 
         return load_checkpoint(DEFAULT_CHECKPOINT), None
     except (ImportError, ValueError, OSError) as e:
@@ -103,7 +105,7 @@ def shipped_checkpoint():
 
 def checkpoint_key(ckpt) -> str:
     """Keys the cached results on the checkpoint file (path and mtime), not only on the settings."""
-    from l2l_core.checkpoints import checkpoint_file
+    from l2l_core.learned.checkpoints import checkpoint_file
 
     f = checkpoint_file(ckpt.path)
     return f"{f}:{f.stat().st_mtime_ns if f.exists() else 0}"
@@ -113,9 +115,9 @@ def checkpoint_key(ckpt) -> str:
 def lstm_before_after(seed: int, tasks: int, ckpt_key: str):
     import jax
 
-    from l2l_core.learned import init_meta_params
-    from l2l_core.metatrain import lstm_losses
-    from l2l_core.tasks import tasks_for_seed
+    from l2l_core.learned.lstm import init_meta_params
+    from l2l_core.learned.metatrain import lstm_losses
+    from l2l_core.learned.tasks import tasks_for_seed
 
     ckpt, _ = shipped_checkpoint()
     t = tasks_for_seed(seed, tasks, ckpt.config.dim)
@@ -127,8 +129,8 @@ def lstm_before_after(seed: int, tasks: int, ckpt_key: str):
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def comparison(seed: int, tasks: int, ckpt_key: str):
-    from l2l_core import baselines
-    from l2l_core.comparison import compare
+    from l2l_core.learned import baselines
+    from l2l_core.learned.comparison import compare
 
     ckpt, _ = shipped_checkpoint()
     res = heavy(compare, ckpt, seed=seed, steps=100, batch=tasks, log_lrs=baselines.lr_grid(points=21))
@@ -192,7 +194,7 @@ def step_inner():
         st.caption(PROBLEMS[problem].description)
     xs, ys = inner_curve(problem)
     with c2:
-        plotly_chart(figures_story.inner_loss_curve_figure(xs, ys, title=f"f(x): {PROBLEMS[problem].title}"),
+        plotly_chart(viz.inner_loss_curve_figure(xs, ys, title=f"f(x): {PROBLEMS[problem].title}"),
                      key="t_inner_chart", filename=f"tour_inner_loss_{problem}")
     st.download_button("Data (CSV)", columns_csv(x=xs, loss=ys), file_name=f"tour_inner_loss_{problem}.csv",
                        mime="text/csv", key="t_inner_csv")
@@ -214,10 +216,10 @@ def step_momentum():
     cx, cy = inner_curve("log_sin")
     left, right = st.columns([3, 2])
     with left:
-        plotly_chart(figures.inner_problem_figure(cx, cy, xs_path, path_loss, title="the path of x")
+        plotly_chart(viz.inner_problem_figure(cx, cy, xs_path, path_loss, title="the path of x")
                      .update_layout(height=HEIGHT), key="t_path_chart", filename=f"tour_path_lr{lr:g}_mom{momentum:g}")
     with right:
-        plotly_chart(figures.loss_vs_step_figure(losses).update_layout(height=HEIGHT), key="t_steps_chart",
+        plotly_chart(viz.loss_vs_step_figure(losses).update_layout(height=HEIGHT), key="t_steps_chart",
                      filename=f"tour_loss_vs_step_lr{lr:g}_mom{momentum:g}")
     m1, m2 = st.columns(2)
     m1.metric("final x", f"{xs_path[-1]:.4f}" if np.isfinite(xs_path[-1]) else "diverged")
@@ -238,7 +240,7 @@ def step_sweep():
     points = c2.radio("Learning rates", [500, 2000], horizontal=True, key="t_sw_points",
                       help="The post uses 5000; the full page does too.")
     log_lrs, loss = sweep(float(momentum), int(points))
-    plotly_chart(figures.lr_sweep_figure(log_lrs, loss, momentum, y_cap=5.0).update_layout(height=HEIGHT),
+    plotly_chart(viz.lr_sweep_figure(log_lrs, loss, momentum, y_cap=5.0).update_layout(height=HEIGHT),
                  key="t_sweep_chart", filename=f"tour_lr_sweep_mom{momentum:g}_{points}")
     if np.isfinite(loss).any():
         i = int(np.nanargmin(loss))
@@ -263,7 +265,7 @@ def step_landscape():
     window = WINDOWS[wname]
     log_lrs, log_omm, z = grid(window, int(res))
     best = landscape.best_cell(z, log_lrs, log_omm)
-    plotly_chart(figures.heatmap_figure(z, log_lrs, log_omm, cap=10.0, best=best,
+    plotly_chart(viz.heatmap_figure(z, log_lrs, log_omm, cap=10.0, best=best,
                                         title=f"meta-loss landscape, {res} x {res}").update_layout(height=520),
                  key="t_landscape_chart", filename=f"tour_landscape_{res}")
     if best is not None:
@@ -290,12 +292,12 @@ def step_gd():
     end = tuple(float(v) for v in runs[0]["trajectory"][-1])
     left, right = st.columns([3, 2])
     with left:
-        plotly_chart(figures_outer.landscape_outer_figure(z, log_lrs, log_omm, runs=runs, max_display=TOUR_RES,
+        plotly_chart(viz.landscape_outer_figure(z, log_lrs, log_omm, runs=runs, max_display=TOUR_RES,
                                                           title="gradient descent on the landscape")
                      .update_layout(height=500, dragmode="zoom"), key="t_gd_chart",
                      filename=f"tour_gd_from_{start[0]:g}_{start[1]:g}")
     with right:
-        plotly_chart(figures_outer.local_shift_figure(local_shift(end), title="outer loss around the end point")
+        plotly_chart(viz.local_shift_figure(local_shift(end), title="outer loss around the end point")
                      .update_layout(height=500), key="t_gd_shift", filename=f"tour_gd_local_shift_{start[0]:g}_{start[1]:g}")
     m1, m2 = st.columns(2)
     m1.metric("end outer loss", f"{runs[0]['end_loss']:.4f}")
@@ -322,7 +324,7 @@ def step_es():
     specs = [("grad", s, 100, 0.01, 0.1) for s in STARTS.values()]
     specs += [("es", s, int(steps), 0.01, float(std)) for s in STARTS.values()]
     runs = run_dicts(specs)
-    plotly_chart(figures_outer.landscape_outer_figure(z, log_lrs, log_omm, runs=runs, max_display=TOUR_RES,
+    plotly_chart(viz.landscape_outer_figure(z, log_lrs, log_omm, runs=runs, max_display=TOUR_RES,
                                                       title="gradient descent (red) and ES (white)")
                  .update_layout(height=520, dragmode="zoom"), key="t_es_chart", filename=f"tour_es_{steps}_std{std:g}")
     cols = st.columns(4)
@@ -356,10 +358,10 @@ def step_learn():
         return
     left, right = st.columns(2)
     with left:
-        plotly_chart(figures_story.quadratic_losses_figure(losses, title="32 fresh tasks: before vs after")
+        plotly_chart(viz.quadratic_losses_figure(losses, title="32 fresh tasks: before vs after")
                      .update_layout(height=HEIGHT), key="t_learn_chart", filename=f"tour_lstm_before_after_seed{seed}")
     with right:
-        plotly_chart(figures_story.meta_training_figure(ckpt.curve).update_layout(height=HEIGHT),
+        plotly_chart(viz.meta_training_figure(ckpt.curve).update_layout(height=HEIGHT),
                      key="t_learn_curve", filename="tour_meta_training_curve")
     st.download_button("Data (NPZ)", npz_bytes(**{k.replace(" ", "_"): v for k, v in losses.items()}),
                        file_name=f"tour_lstm_before_after_seed{seed}.npz", mime="application/octet-stream",
@@ -385,20 +387,20 @@ def step_adam():
     except ValueError as e:
         show_error(e)
         return
-    plotly_chart(figures_story.quadratic_losses_figure(losses, best_lr=best_lr,
+    plotly_chart(viz.quadratic_losses_figure(losses, best_lr=best_lr,
                                                        title=f"{tasks} fresh tasks, seed {seed}")
                  .update_layout(height=HEIGHT), key="t_adam_chart", filename=f"tour_compare_seed{seed}_{tasks}")
     st.caption("Each baseline's learning rate is the best of 21 log-spaced values from 1e-4 to 10 (the full page "
                "and `python -m l2l_core compare` use 51).")
     cols = st.columns(len(final))
     for col, (name, v) in zip(cols, sorted(final.items(), key=lambda kv: kv[1])):
-        col.metric(figures_story.OPTIMIZER_LABELS.get(name, name), f"{v:.4g}")
+        col.metric(viz.OPTIMIZER_LABELS.get(name, name), f"{v:.4g}")
     base = {k: v for k, v in final.items() if k != "lstm" and np.isfinite(v)}
     if base:
         best = min(base, key=base.get)
         verdict = "beats" if final["lstm"] < base[best] else "does not beat"
         st.markdown(f"After 100 steps the LSTM **{verdict}** the best tuned baseline "
-                    f"({figures_story.OPTIMIZER_LABELS[best]}): {final['lstm']:.4g} vs {base[best]:.4g}.")
+                    f"({viz.OPTIMIZER_LABELS[best]}): {final['lstm']:.4g} vs {base[best]:.4g}.")
     st.download_button("Data (NPZ)", npz_bytes(**losses), file_name=f"tour_compare_seed{seed}_{tasks}.npz",
                        mime="application/octet-stream", key="t_adam_npz")
     link("pages/learned_optimizer.py", "Open the learned-optimizer page: 128 tasks from this seed", seed=seed)

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from conftest import streamlit_server
+from tests.conftest import streamlit_server
 
 pytestmark = pytest.mark.browser
 

@@ -6,9 +6,9 @@ import subprocess
 from pathlib import Path
 
 
-from conftest import streamlit_server
+from tests.conftest import streamlit_server
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_make_run_listens_on_localhost_unless_address_is_given():

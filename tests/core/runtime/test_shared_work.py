@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 
-from l2l_core import jobs
-from l2l_core.shared_work import SharedWork, work_key
+from l2l_core.runtime import jobs
+from l2l_core.runtime.shared_work import SharedWork, work_key
 
 
 def test_identical_concurrent_requests_compute_once():

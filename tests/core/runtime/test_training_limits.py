@@ -8,11 +8,11 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from l2l_core import jobs
-from l2l_core.metatrain import preset_config
-from l2l_core.training_job import TrainingJob
+from l2l_core.runtime import jobs
+from l2l_core.learned.metatrain import preset_config
+from l2l_core.runtime.training import TrainingJob
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "learned_optimizer.py")
+PAGE = str(Path(__file__).resolve().parents[3] / "pages" / "learned_optimizer.py")
 
 
 def test_training_chunks_wait_for_the_shared_job_limit(tmp_path):

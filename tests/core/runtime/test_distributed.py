@@ -10,9 +10,9 @@ from pathlib import Path
 
 import numpy as np
 
-from conftest import free_port
+from tests.conftest import free_port
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 WORKER = """
 import json, sys
