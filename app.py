@@ -1,10 +1,11 @@
-"""The meta-loss landscape explorer: page config, engine warm-up and the page router."""
+"""The meta-loss landscape explorer: server set-up, page config and the page router."""
 
 import streamlit as st
 
-from l2l_core.runtime.setup import setup_process
-from pages._shared import warm_engine
+from app_setup import start_server
+from pages._routing import mark_routed
 
+start_server()  # once per process; concurrent first runs wait for it (app_setup.py)
 st.set_page_config(page_title="Meta-loss landscape explorer", page_icon=":material/landscape:", layout="wide")
 
 PAGES = {
@@ -18,6 +19,5 @@ PAGES = {
     "Learning to learn": [st.Page("pages/learned_optimizer.py", title="Learned optimizer", icon=":material/psychology:")],
 }
 
-setup_process()  # once per process (idempotent): the persistent compile cache
-warm_engine()
+mark_routed()
 st.navigation(PAGES).run()

@@ -2,6 +2,7 @@
 meta-training runs; the server stays healthy and its memory bounded.
 
     .venv/bin/python bench/bench_load.py --sessions 8 --res 500 --json
+    .venv/bin/python bench/bench_load.py --class --json     # 30 students, one link, fresh server
 
 Starts its own ``streamlit run app.py`` (job limit from L2L_MAX_JOBS, default
 one per two cores) and one headless Chromium (Debian's) with N pages. Each
@@ -131,7 +132,8 @@ async def _ws_session(url: str, query: str, timeout_s: float) -> dict:
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-    out = dict(title=None, charts=0, exceptions=0, errors=[])
+    out = dict(title=None, charts=0, exceptions=0, errors=[], chart_s=None)
+    t0 = time.perf_counter()
     uri = url.replace("http://", "ws://") + "/_stcore/stream"
     async with websockets.connect(uri, subprotocols=["streamlit"], max_size=None,
                                   origin=url) as ws:
@@ -148,6 +150,8 @@ async def _ws_session(url: str, query: str, timeout_s: float) -> dict:
                     element = msg.delta.new_element
                     which = element.WhichOneof("type")
                     out["charts"] += which == "plotly_chart"
+                    if which == "plotly_chart" and out["chart_s"] is None:
+                        out["chart_s"] = round(time.perf_counter() - t0, 2)
                     if which == "heading" and out["title"] is None:
                         out["title"] = element.heading.body
                     out["exceptions"] += which == "exception"
@@ -249,7 +253,53 @@ def run_load(render, url: str, *, sessions: int, res: int, server_pid: int | Non
     )
 
 
+def run_class(url: str, *, sessions: int = 30, spread_s: float = 5.0, server_pid: int | None = None,
+              meta_steps: int = 150, batch: int = 128, timeout_s: float = 300) -> dict:
+    """The class scenario: on a fresh server, ``sessions`` students open the shared
+    landscape link (the default view) within ``spread_s`` seconds of each other while
+    a meta-training runs; each one's time from its request to its first chart."""
+    import statistics
+
+    async def one(i: int) -> dict:
+        await asyncio.sleep(spread_s * i / max(1, sessions - 1))
+        try:
+            got = await _ws_session(url, "", timeout_s)
+            return dict(got, ok=bool(got["chart_s"]) and not got["exceptions"])
+        except Exception as e:
+            return dict(ok=False, exceptions=0, chart_s=None, failure=f"{type(e).__name__}: {str(e)[:200]}")
+
+    async def all_sessions():
+        return await asyncio.gather(*(one(i) for i in range(sessions)))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        train = start_training(tmp, meta_steps, batch)
+        mon = Monitor(url, {"server": server_pid or 0, "training": train.pid})
+        mon.start()
+        try:
+            results = asyncio.run(all_sessions())
+        finally:
+            mon.stop()
+            train.kill()
+            train.communicate()
+    times = sorted(r["chart_s"] for r in results if r["chart_s"])
+    lat = sorted(mon.latencies)
+    pct = (lambda q: times[min(len(times) - 1, int(q * len(times)))]) if times else (lambda q: None)
+    return dict(
+        scenario="class", sessions=sessions, spread_s=spread_s, finished=sum(r["ok"] for r in results),
+        time_to_chart_median_s=statistics.median(times) if times else None, time_to_chart_p95_s=pct(0.95),
+        time_to_chart_worst_s=times[-1] if times else None, exceptions=sum(r.get("exceptions", 0) for r in results),
+        failures=[r for r in results if not r["ok"]][:5], health_probes=len(lat) + mon.failures,
+        health_failures=mon.failures, health_max_s=round(lat[-1], 4) if lat else None,
+        health_p50_s=round(lat[len(lat) // 2], 4) if lat else None,
+        peak_rss_mb={k: round(v, 1) for k, v in mon.peak_mb.items() if v},
+        max_jobs=os.environ.get("L2L_MAX_JOBS", "default (cores // 2)"))
+
+
 def passed(report: dict) -> bool:
+    if report.get("scenario") == "class":
+        return (report["finished"] == report["sessions"] and report["exceptions"] == 0
+                and report["health_failures"] == 0 and (report["health_max_s"] or 9) < 1.0
+                and (report["time_to_chart_p95_s"] or 99) < 10.0)
     return (report["finished"] == report["sessions"] and report["training_returncode"] == 0
             and report["health_failures"] == 0 and (report["health_max_s"] or 9) < 1.0)
 
@@ -266,7 +316,20 @@ def main(argv=None) -> int:
     ap.add_argument("--browser", action="store_true",
                     help="open the sessions as headless Chromium pages on this machine instead of "
                          "websocket sessions (their renderers then share the server's cores)")
+    ap.add_argument("--class", dest="class_", action="store_true",
+                    help="the class scenario: a fresh server, --sessions (30) open the default landscape "
+                         "within --spread seconds while a meta-training runs; time to each one's chart")
+    ap.add_argument("--spread", type=float, default=5.0, help="seconds over which the class arrives")
     args = ap.parse_args(argv)
+    if args.class_:
+        log = tempfile.NamedTemporaryFile("w", suffix=".log", delete=False)
+        with streamlit_server(log.name) as (url, server):
+            report = run_class(url, sessions=args.sessions if args.sessions != 8 else 30, spread_s=args.spread,
+                               server_pid=server.pid, meta_steps=max(args.meta_steps, 150))
+        report["server_log"] = log.name
+        report["passed"] = passed(report)
+        print(json.dumps(report) if args.json else json.dumps(report, indent=2))
+        return 0 if report["passed"] else 1
 
     log = tempfile.NamedTemporaryFile("w", suffix=".log", delete=False)
     opts = dict(sessions=args.sessions, res=args.res, meta_steps=args.meta_steps, warm=not args.cold)

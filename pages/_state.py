@@ -33,6 +33,44 @@ from l2l_core import expr
 from l2l_core.inner.problems import DEFAULT_PROBLEM, PROBLEMS
 
 CUSTOM = "custom formula"
+
+
+# -- URL values: parsers that say when a well-formed value is out of range ----------------------
+
+
+class OutOfRange(ValueError):
+    """A well-formed URL value outside what the widget allows; ``nearest`` is the
+    closest allowed value (None: use the default)."""
+
+    def __init__(self, allowed: str, nearest=None, shown=None):
+        super().__init__(f"outside {allowed}")
+        self.allowed, self.nearest = allowed, nearest
+        self.shown = nearest if shown is None else shown  # the value as the link spells it
+
+
+def float_in(lo: float, hi: float):
+    """A parser for a float URL value that must lie in [lo, hi]."""
+
+    def parse(text: str) -> float:
+        v = float(text)
+        if not lo <= v <= hi:
+            raise OutOfRange(f"[{lo:g}, {hi:g}]", min(max(v, lo), hi) if v == v else None)
+        return v
+
+    return parse
+
+
+def int_in(lo: int, hi: int, choices=None):
+    def parse(text: str) -> int:
+        v = int(text)
+        if choices is not None and v not in choices:
+            raise OutOfRange("{" + ", ".join(map(str, choices)) + "}")
+        if not lo <= v <= hi:
+            raise OutOfRange(f"{lo}-{hi}", min(max(v, lo), hi))
+        return v
+
+    return parse
+
 _STORE = "_l2l_settings"  # session key: page -> {widget key: value, ...}
 HIDE = "hide"  # URL parameter of teacher mode
 SIDEBAR = "sidebar"
@@ -82,6 +120,7 @@ class PageState:
         self.page = page
         self.params = params
         self.bad: list[str] = []  # URL parameters that were malformed and ignored
+        self.notes: list[str] = []  # URL values outside their range, and the value used instead
 
     # -- memory --------------------------------------------------------------------------------
 
@@ -126,6 +165,10 @@ class PageState:
                 if p.url in qp:
                     try:
                         value = p.parse(qp[p.url])
+                    except OutOfRange as e:  # well-formed but outside the widget's range: the nearest allowed
+                        value = p.default if e.nearest is None else e.nearest
+                        self.notes.append(f"Link value {p.url}={qp[p.url]} is outside {e.allowed}; "
+                                          f"using {p.default if e.nearest is None else e.shown}.")
                     except (ValueError, TypeError):
                         self.bad.append(p.url)
                 store[key] = value
@@ -177,6 +220,8 @@ class PageState:
                                               if k in {p.url for p in self.params.values()} | {HIDE}))
 
     def warn_bad_url(self) -> None:
+        for note in self.notes:
+            st.warning(note, icon=":material/link_off:")
         if self.bad:
             st.warning(f"Ignored malformed link parameter(s): {', '.join(self.bad)} (defaults used instead).",
                        icon=":material/link_off:")

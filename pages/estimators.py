@@ -1,5 +1,9 @@
 """Gradient estimators at a point: ES, PES and truncated backprop against the true gradient."""
 
+from pages._routing import through_router
+
+through_router(__file__)
+
 import time
 
 import numpy as np

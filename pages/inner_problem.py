@@ -1,5 +1,9 @@
 """Inner problem: the 1-D loss and one run of SGD with momentum on it."""
 
+from pages._routing import through_router
+
+through_router(__file__)
+
 import time
 
 import jax.numpy as jnp

@@ -3,8 +3,12 @@ against tuned SGD, Adam, RMSprop and NAG. Thin: widgets -> cached core calls -> 
 
 from __future__ import annotations
 
+from pages._routing import through_router
+
+through_router(__file__)
+
 import os
-import threading
+import secrets
 import time
 from pathlib import Path
 
@@ -12,13 +16,13 @@ import pandas as pd
 import streamlit as st
 
 from l2l_core.learned.checkpoints import DEFAULT_CHECKPOINT, checkpoint_file, load_checkpoint
-from l2l_core.learned.comparison import compare, update_records
 from l2l_core.viz.learned import comparison_figure, comparison_rows, curves_csv, meta_loss_figure, update_figure
 from l2l_core.learned.lstm import PREPROCESSORS, LSTMConfig
 from l2l_core.learned.metatrain import PRESETS, preset_config
 from l2l_core.learned.tasks import REDUCTIONS
-from l2l_core.runtime.training import TrainingJob
-from pages._shared import chart_config, float_in, int_in, safe_filename
+from l2l_core.runtime.jobs import default_limiter
+from l2l_core.runtime.training import TrainingJob, compare_file, publish, records_file
+from pages._shared import chart_config, float_in, heavy, int_in, safe_filename, show_error
 from pages._state import PageState, Param, choice_in
 
 # Settings: the new run's form and the race's, kept across page switches; ?seed= is the task seed.
@@ -43,12 +47,8 @@ MAX_USER_RUNS = 50
 #: Measured on this server's 2 CPU cores (see README, "Timings"); the preset's help text.
 SHORT_PRESET_TIME = ("about 20 s on an idle 2-core server, 90 s or more while it is busy "
                      "(then some 20 s of it compiling the meta-step)")
-
-
-@st.cache_resource
-def training_slots() -> threading.BoundedSemaphore:
-    """Server-wide: at most two meta-trainings at once (2-core machine)."""
-    return threading.BoundedSemaphore(2)
+#: A training whose page has not redrawn for this long (tab closed) stops, keeping its best parameters.
+IDLE_STOP_SECONDS = 120.0
 
 
 @st.cache_resource(max_entries=16)
@@ -58,21 +58,32 @@ def cached_checkpoint(path: str, mtime: float):
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def cached_compare(path: str, mtime: float, seed: int, steps: int, dim: int) -> dict:
-    res = compare(cached_checkpoint(path, mtime), seed=seed, steps=steps, dim=dim)
-    return res
+    return heavy(compare_file, path, mtime, seed=seed, steps=steps, dim=dim)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def cached_records(path: str, mtime: float, seed: int, best_lr: tuple) -> dict:
-    return update_records(cached_checkpoint(path, mtime), dict(best_lr), seed=seed)
+    return heavy(records_file, path, mtime, best_lr, seed=seed)
+
+
+def private_dir() -> Path:
+    """This session's own runs: nobody else lists them unless shared on purpose."""
+    uid = st.session_state.setdefault("lo_uid", secrets.token_hex(8))
+    return RUNS_DIR / "private" / uid
+
+
+def _runs_in(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    found = [d for d in folder.iterdir() if d.name != "private" and checkpoint_file(d).is_file()]
+    return sorted(found, key=lambda d: checkpoint_file(d).stat().st_mtime, reverse=True)[:MAX_USER_RUNS]
 
 
 def list_runs() -> dict[str, Path]:
+    """The shipped default, this session's private runs, then the shared list."""
     runs = {DEFAULT_LABEL: DEFAULT_CHECKPOINT}
-    if RUNS_DIR.is_dir():
-        found = [d for d in RUNS_DIR.iterdir() if checkpoint_file(d).is_file()]
-        for d in sorted(found, key=lambda d: checkpoint_file(d).stat().st_mtime, reverse=True)[:MAX_USER_RUNS]:
-            runs[d.name] = d
+    for d in _runs_in(private_dir()) + _runs_in(RUNS_DIR):
+        runs.setdefault(d.name, d)
     return runs
 
 
@@ -142,12 +153,9 @@ def settings_ui() -> tuple[str, dict] | None:
 
 def start_job(preset: str, overrides: dict) -> None:
     cfg = preset_config(preset, **overrides)  # ValueError -> shown by the caller
-    slots = training_slots()
-    if not slots.acquire(blocking=False):
-        st.warning("Two meta-trainings are already running on this server; try again in a minute.")
-        return
     name = f"{preset}-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
-    st.session_state.lo_job = TrainingJob(cfg, RUNS_DIR / name, slot=slots).start()
+    st.session_state.lo_job = TrainingJob(cfg, private_dir() / name, limiter=default_limiter(),
+                                          idle_timeout=IDLE_STOP_SECONDS).start()
 
 
 def stop_job() -> None:
@@ -161,6 +169,7 @@ def job_panel() -> None:
     job: TrainingJob | None = st.session_state.get("lo_job")
     if job is None:
         return
+    job.touch()
     state, message, progress, _ = job.snapshot()
     if state == "running":
         frac = 0.0 if progress is None else progress.done / progress.total
@@ -174,6 +183,8 @@ def job_panel() -> None:
         st.progress(frac, text=text)
         st.button("Stop", key="lo_stop", on_click=stop_job, type="secondary",
                   help="Stops after the current chunk and keeps the best parameters so far.")
+        st.caption(f"It shares the server's job slots chunk by chunk, and stops (keeping its best "
+                   f"parameters) if this page stays closed for {IDLE_STOP_SECONDS:.0f} s.")
     elif state == "failed":
         st.error(f"Meta-training failed: {message}")
     else:
@@ -227,6 +238,14 @@ choice = ps.widget(st.selectbox, "lo_run", "Learned optimizer to evaluate", name
                       help="The shipped default was trained by `python -m l2l_core metatrain --preset full`; "
                            "your runs are listed newest first.")
 path = runs[choice]
+if path.parent == private_dir():
+    st.caption("Only this session lists this run.")
+    if st.button("Share it: list it for everyone on this server", key="lo_share"):
+        try:
+            publish(path, RUNS_DIR)
+            st.rerun()
+        except ValueError as e:
+            show_error(e)
 try:
     ckpt = cached_checkpoint(str(path), mtime(path))
 except ValueError as e:
@@ -255,7 +274,11 @@ with ps:
                     help="Trained on 10-dimensional tasks; the LSTM is coordinatewise, so it runs on any size.")
 t0 = time.perf_counter()
 with st.spinner("Running the LSTM and tuning four baselines over 51 learning rates..."):
-    res = cached_compare(str(path), mtime(path), int(eval_seed), int(steps), int(dim))
+    try:
+        res = cached_compare(str(path), mtime(path), int(eval_seed), int(steps), int(dim))
+    except ValueError as e:  # the server is busy, or the person stopped it
+        show_error(e)
+        st.stop()
 elapsed = time.perf_counter() - t0
 st.plotly_chart(comparison_figure(res["losses"], title=f"{res['batch']} tasks, dim {res['dim']}, seed {res['seed']}"),
                 key="lo_compare", config=chart_config(f"comparison_{choice}_seed{eval_seed}_h{steps}_d{dim}"))

@@ -1,5 +1,9 @@
 """Learning-rate sweep: the outer loss against learning rate at a fixed momentum."""
 
+from pages._routing import through_router
+
+through_router(__file__)
+
 import time
 
 import numpy as np

@@ -9,6 +9,10 @@ teacher can share it. The steps themselves are records in
 
 from __future__ import annotations
 
+from pages._routing import through_router
+
+through_router(__file__)
+
 import time
 
 import streamlit as st

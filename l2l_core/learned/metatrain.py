@@ -17,11 +17,12 @@ run with the reason, keeping the best (finite) parameters seen so far.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import time
 from functools import partial
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, ContextManager, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -258,7 +259,8 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
               callback: Callable[[Progress], None] | None = None,
               should_stop: Callable[[], bool] | None = None,
               resume: Snapshot | None = None,
-              on_chunk: Callable[[Snapshot], None] | None = None) -> MetaTrainResult:
+              on_chunk: Callable[[Snapshot], None] | None = None,
+              chunk_slot: Callable[[], ContextManager] | None = None) -> MetaTrainResult:
     """Meta-trains the LSTM optimizer; see the module docstring.
 
     Args:
@@ -269,6 +271,8 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
       resume: continue from this snapshot (same settings): the chunks that follow
         are the ones the interrupted run would have made, so the result is the same.
       on_chunk: called with a :class:`Snapshot` after every chunk (to save it).
+      chunk_slot: a context manager entered around every chunk (the server's job
+        limit, so that a training shares the slots with every other heavy job).
 
     Returns:
       A :class:`MetaTrainResult`; ``params`` are the best by validation loss.
@@ -304,10 +308,11 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
             stopped = f"stopped by request after {done} meta-steps"
             break
         n = min(length, cfg.meta_steps - done)
-        t0 = time.perf_counter()
-        new_state, bad, ml, fl, ok = _run_chunk(state, n, cfg=structure, length=length)
-        ml, fl, ok = np.asarray(ml)[:n], np.asarray(fl)[:n], np.asarray(ok)[:n]
-        dt = time.perf_counter() - t0
+        with (chunk_slot() if chunk_slot is not None else contextlib.nullcontext()):
+            t0 = time.perf_counter()
+            new_state, bad, ml, fl, ok = _run_chunk(state, n, cfg=structure, length=length)
+            ml, fl, ok = np.asarray(ml)[:n], np.asarray(fl)[:n], np.asarray(ok)[:n]
+            dt = time.perf_counter() - t0
         if done == first_done:
             compile_seconds = dt
         else:

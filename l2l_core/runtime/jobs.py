@@ -62,7 +62,7 @@ class CancelToken:
 
 
 class JobLimiter:
-    """At most ``max_jobs`` heavy jobs at once; the rest wait (in no fixed order).
+    """At most ``max_jobs`` heavy jobs at once; the rest wait, first come first served.
 
     Attributes (for monitoring and tests): ``running``, ``waiting``,
     ``peak_running``, ``completed``, ``rejected``.
@@ -85,6 +85,8 @@ class JobLimiter:
         self.completed = 0
         self.rejected = 0
         self._tokens: dict[str, set[CancelToken]] = {}
+        self._queue: list[CancelToken] = []
+        self._freed = threading.Event()
 
     @contextmanager
     def slot(self, token: CancelToken | None = None, *, session: str | None = None,
@@ -94,7 +96,8 @@ class JobLimiter:
         Args:
           token: cancel flag checked while waiting (a fresh one if None).
           session: owner id; :meth:`cancel_session` cancels all its jobs.
-          on_wait: called as on_wait(seconds_waited, jobs_waiting) while queued.
+          on_wait: called as on_wait(seconds_waited, jobs_ahead) while queued, where
+            jobs_ahead counts the running jobs and those queued before this one.
 
         Raises:
           ServerBusy: no slot within ``queue_timeout`` seconds.
@@ -111,15 +114,24 @@ class JobLimiter:
                     self.running -= 1
                     self.completed += 1
                 self._sem.release()
+                self._freed.set()
         finally:
             self._unregister(session, token)
 
     def _acquire(self, token: CancelToken, on_wait) -> None:
+        # First come, first served: a job starts when a slot is free and every
+        # job queued before it has started, so "n jobs ahead of you" is true.
         t0 = time.monotonic()
         with self._lock:
             self.waiting += 1
+            self._queue.append(token)
         try:
-            while not self._sem.acquire(timeout=self._poll):
+            while True:
+                with self._lock:
+                    ahead = self._queue.index(token)
+                    if ahead == 0 and self._sem.acquire(blocking=False):
+                        self._queue.pop(0)
+                        break
                 waited = time.monotonic() - t0
                 token.raise_if_cancelled()
                 if waited >= self.queue_timeout:
@@ -131,18 +143,29 @@ class JobLimiter:
                         "or choose a lower resolution"
                     )
                 if on_wait is not None:
-                    on_wait(waited, self.waiting)
+                    on_wait(waited, ahead + self.running)
+                self._freed.wait(self._poll)
+                self._freed.clear()
             try:
                 token.raise_if_cancelled()
             except BaseException:
                 self._sem.release()
+                self._freed.set()
                 raise
         finally:
             with self._lock:
                 self.waiting -= 1
+                if token in self._queue:
+                    self._queue.remove(token)
         with self._lock:
             self.running += 1
             self.peak_running = max(self.peak_running, self.running)
+
+    def jobs_ahead(self, token: CancelToken) -> int:
+        """Jobs that start before ``token``'s: those running plus those queued earlier."""
+        with self._lock:
+            ahead = self._queue.index(token) if token in self._queue else 0
+            return ahead + self.running
 
     def _register(self, session, token):
         if session is not None:

@@ -59,7 +59,11 @@ def to_host(array) -> np.ndarray:
 
 
 def workers() -> int:
-    """Threads that dispatch chunks: one per usable core on a CPU, else two."""
+    """Threads that dispatch chunks: one per usable core on a CPU, else two;
+    one across several processes (jax.distributed), where every process must
+    issue the same chunks, and so the same collectives, in the same order."""
+    if jax.process_count() > 1:
+        return 1
     if jax.default_backend() != "cpu":
         return 2
     try:

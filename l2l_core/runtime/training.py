@@ -3,30 +3,56 @@
 The page starts a :class:`TrainingJob`, polls :meth:`TrainingJob.snapshot`
 to draw progress, and calls :meth:`TrainingJob.stop` for the stop button;
 the thread then finishes its current chunk, saves the *best* parameters so
-far (atomically) and ends. Heavy work is bounded by a semaphore the caller
-shares between all jobs of the server.
+far (atomically) and ends.
+
+Heavy work is bounded by the server's one job limit: every chunk of
+meta-steps runs inside a slot of the :class:`~l2l_core.runtime.jobs.JobLimiter` the
+caller passes (the same one grids, sweeps and comparisons use), so a
+training never blocks the other users for longer than a chunk; while it waits
+for a slot, its message says so. A run whose page stopped calling
+:meth:`TrainingJob.touch` for ``idle_timeout`` seconds (its tab was closed)
+stops like a stop request, keeping its best parameters.
+
+Runs are private to the session that started them (a folder of its own under
+``private/``) until :func:`publish` moves one into the shared list.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 import time
 import traceback
 from pathlib import Path
 
-from l2l_core.learned.checkpoints import save_checkpoint
 from l2l_core.io.files import locked_dir
+from l2l_core.runtime import jobs
+from l2l_core.learned.checkpoints import load_checkpoint, save_checkpoint
 from l2l_core.learned.metatrain import MetaTrainConfig, Progress, metatrain
+
+
+#: Trainings that may be alive at once on a server (each holds its tasks and
+#: parameters in memory; compute is bounded by the job limit, chunk by chunk).
+MAX_ACTIVE = 4
+_ACTIVE: set = set()
+_ACTIVE_LOCK = threading.Lock()
 
 
 class TrainingJob:
     """State: "running" -> "done" | "stopped" | "failed"."""
 
     def __init__(self, cfg: MetaTrainConfig, out_dir: str | Path,
-                 slot: threading.Semaphore | None = None):
+                 limiter: jobs.JobLimiter | None = None, idle_timeout: float | None = None):
+        if idle_timeout is not None and not idle_timeout > 0:
+            raise ValueError(f"idle_timeout must be positive seconds or None, got {idle_timeout!r}")
         self.cfg = cfg.validate()
         self.out_dir = Path(out_dir)
-        self._slot = slot
+        self._limiter = limiter
+        self.idle_timeout = idle_timeout
+        self._last_contact = time.monotonic()
+        self._gone = False
+        self._token = jobs.CancelToken()
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self.state = "running"
@@ -37,11 +63,45 @@ class TrainingJob:
         self._thread = threading.Thread(target=self._run, name=f"metatrain-{self.out_dir.name}", daemon=True)
 
     def start(self) -> "TrainingJob":
+        """Starts the thread; ValueError when MAX_ACTIVE trainings run already."""
+        with _ACTIVE_LOCK:
+            if len(_ACTIVE) >= MAX_ACTIVE:
+                raise ValueError(f"{MAX_ACTIVE} meta-trainings are running on this server already; "
+                                 "try again when one has finished")
+            _ACTIVE.add(self)
         self._thread.start()
         return self
 
     def stop(self) -> None:
         self._stop.set()
+
+    def touch(self) -> None:
+        """The page is still open (called on every redraw of its progress panel)."""
+        self._last_contact = time.monotonic()
+
+    def _should_stop(self) -> bool:
+        if self.idle_timeout is not None and time.monotonic() - self._last_contact > self.idle_timeout:
+            self._gone = True
+        return self._stop.is_set() or self._gone
+
+    @contextlib.contextmanager
+    def _chunk_slot(self):
+        """One slot of the server's job limit for one chunk; waits as long as it takes."""
+        def on_wait(waited: float, ahead: int) -> None:
+            with self._lock:
+                self.message = f"waiting for a free slot: {ahead} job{'s' * (ahead != 1)} ahead ({waited:.0f} s)"
+
+        while True:
+            slot = self._limiter.slot(self._token, on_wait=on_wait)
+            try:
+                slot.__enter__()
+                break
+            except jobs.ServerBusy:
+                continue
+        try:
+            yield
+        finally:
+            slot.__exit__(None, None, None)
 
     def join(self, timeout: float | None = None) -> bool:
         self._thread.join(timeout)
@@ -63,7 +123,11 @@ class TrainingJob:
     def _run(self) -> None:
         try:
             with locked_dir(self.out_dir):  # a second run into the same folder is refused, not interleaved
-                result = metatrain(self.cfg, callback=self._on_progress, should_stop=self._stop.is_set)
+                result = metatrain(self.cfg, callback=self._on_progress, should_stop=self._should_stop,
+                                   chunk_slot=self._chunk_slot if self._limiter is not None else None)
+                if self._gone:
+                    result.stopped = (f"stopped after {result.meta_steps_done} meta-steps: its page was closed "
+                                      f"(no contact for {self.idle_timeout:.0f} s)")
                 summary = dict(result.summary(), seconds=result.seconds, compile_seconds=result.compile_seconds,
                                seconds_per_meta_step=result.seconds_per_meta_step)
                 save_checkpoint(self.out_dir, result.params, self.cfg, result.curve, summary)
@@ -83,5 +147,37 @@ class TrainingJob:
                 self.message = f"{type(e).__name__}: {e}"
                 self.traceback = traceback.format_exc()
         finally:
-            if self._slot is not None:
-                self._slot.release()
+            with _ACTIVE_LOCK:
+                _ACTIVE.discard(self)
+
+
+def publish(run_dir: str | Path, shared_dir: str | Path) -> Path:
+    """Moves a private run into the shared list (one rename); returns its new folder.
+
+    Raises:
+      ValueError: the run has no checkpoint, or a shared run has that name already.
+    """
+    run_dir, shared_dir = Path(run_dir), Path(shared_dir)
+    if not run_dir.is_dir():
+        raise ValueError(f"no run at {run_dir}")
+    target = shared_dir / run_dir.name
+    if target.exists():
+        raise ValueError(f"a shared run named {run_dir.name} exists already")
+    shared_dir.mkdir(parents=True, exist_ok=True)
+    os.replace(run_dir, target)
+    return target
+
+
+def compare_file(path: str, mtime: float, **kwargs) -> dict:
+    """:func:`l2l_core.learned.comparison.compare` on the checkpoint at ``path`` (``mtime``
+    keys the shared work on the file's version)."""
+    from l2l_core.learned.comparison import compare
+
+    return compare(load_checkpoint(path), **kwargs)
+
+
+def records_file(path: str, mtime: float, best_lr: dict, **kwargs) -> dict:
+    """:func:`l2l_core.learned.comparison.update_records` on the checkpoint at ``path``."""
+    from l2l_core.learned.comparison import update_records
+
+    return update_records(load_checkpoint(path), dict(best_lr), **kwargs)

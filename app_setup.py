@@ -1,0 +1,132 @@
+"""Process set-up of the dashboard: done once per server, before any page runs.
+
+``app.py`` calls :func:`start_server` first thing on every run; the first call
+does the work and every concurrent call waits for it, so no page ever imports
+a heavy module for the first time while another session does (concurrent
+first imports of pandas/plotly from several script threads fail with
+"partially initialized module"). Nothing here runs at import.
+
+What it does, in order:
+
+1. :func:`l2l_core.runtime.setup.setup_process`: JAX's persistent compilation cache
+   (``.jax_cache/``, or ``L2L_JAX_CACHE``) and Chromium for PNG export.
+2. Imports what every page needs: pandas, plotly, the engine's modules.
+3. ``gc.freeze()``: the ~200k long-lived objects just loaded are left out of
+   every later collection, so a collection walks only what sessions made.
+   (Streamlit's own full collection after every script run is switched off in
+   ``.streamlit/config.toml``, ``runner.postScriptGC = false``; Python's
+   generational collector still frees cycles.) A 1 ms GIL switch interval.
+4. In a background thread, through the job limit: computes the default
+   landscape view and the tour's heavy steps (gradient descent and ES over the
+   landscape, the learned optimizer against the tuned baselines) through the same
+   shared, single-flight path the pages use, so the first visitors are served
+   from it, or join it while it runs; then compiles the remaining grid kernels.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import sys
+import threading
+
+_LOCK = threading.Lock()
+_STATE: dict = {}
+log = logging.getLogger("l2l.setup")
+
+#: The landscape page's default view (pages/_outer_ui.py URL_KEYS).
+LANDSCAPE_DEFAULT = dict(window=(-3.0, 2.0, -3.0, 0.0), res=500, problem="log_sin", x0=-4.0, steps=50,
+                         reduce="mean", methods=("grad", "es"), starts=((-2.0, -0.5), (0.0, -1.5)),
+                         outer_steps=2000, options=dict(lr=0.01, std=0.1, pairs=1, truncation_length=10))
+#: The tour's landscape (pages/tour.py WINDOWS, TOUR_RES) and its outer runs (steps 7-8).
+TOUR_DEFAULT = dict(window=(-3.0, 2.0, -3.0, 0.0), res=250,
+                    runs=[("grad", s, 100, dict(lr=0.01)) for s in ((-2.0, -0.5), (0.0, -1.5))]
+                    + [("es", s, 2000, dict(lr=0.01, std=0.1)) for s in ((-2.0, -0.5), (0.0, -1.5))])
+
+
+def start_server(warm: bool | None = None) -> threading.Thread | None:
+    """Sets the process up once; returns the warm-up thread (None if off).
+
+    Args:
+      warm: compute the default views in the background; default: on unless
+        ``L2L_WARMUP=0``.
+    """
+    with _LOCK:
+        if "done" in _STATE:
+            return _STATE.get("warm")
+        from l2l_core.runtime.setup import setup_process
+
+        setup_process()
+        _preload()
+        gc.collect()
+        gc.freeze()
+        # The GIL goes to another thread every 1 ms instead of 5: with a dozen busy
+        # script and chunk threads the event loop (health, websockets) waits less.
+        # No Streamlit setting does this.
+        sys.setswitchinterval(0.001)
+        if warm is None:
+            warm = os.environ.get("L2L_WARMUP", "1") != "0"
+        if warm:
+            _STATE["warm"] = threading.Thread(target=warm_up, name="l2l-warmup", daemon=True)
+            _STATE["warm"].start()
+        _STATE["done"] = True
+        return _STATE.get("warm")
+
+
+def _preload() -> None:
+    import pandas  # noqa: F401
+    import plotly.express  # noqa: F401
+    import plotly.graph_objects  # noqa: F401
+
+    from l2l_core import landscape, outer, viz  # noqa: F401
+    from l2l_core.learned import baselines, comparison, lstm, metatrain  # noqa: F401
+
+    # plotly builds its validators lazily, on a figure's first use: do it here once.
+    viz.landscape_outer_figure(__import__("numpy").ones((2, 2)), [0.0, 1.0], [0.0, 1.0])
+
+
+def warm_up() -> None:
+    """Compiles the kernels and computes the default views (errors are logged, never raised)."""
+    from l2l_core import landscape
+    from l2l_core import outer
+    from l2l_core.landscape import zoom
+    from pages._shared import heavy, heavy_grid
+
+    try:
+        # The default views first (their kernels compile on the way), the other kernels last.
+        d = LANDSCAPE_DEFAULT
+        zoom.zoom_grid(d["window"], d["res"], grid_fn=heavy_grid, problem=d["problem"], x0=d["x0"],
+                       steps=d["steps"], reduce=d["reduce"])
+        for method in d["methods"]:
+            takes = outer.METHODS[method].defaults
+            opts = {k: v for k, v in sorted(d["options"].items()) if k in takes}
+            for start in d["starts"]:
+                heavy(outer.run_outer_full, method, start, d["outer_steps"], seed=0, problem=d["problem"],
+                      x0=d["x0"], inner_steps=d["steps"], reduce=d["reduce"], **opts)
+        t = TOUR_DEFAULT
+        log_lrs, log_omm = landscape.axes(t["window"][:2], t["window"][2:], t["res"])
+        heavy_grid(log_lrs, log_omm)
+        for method, start, steps, opts in t["runs"]:
+            heavy(outer.run_outer_full, method, start, steps, seed=0, **opts)
+        _warm_tour_learned_steps()
+        landscape.warmup()
+        log.info("warm-up done")
+    except Exception:  # a warm-up failure must not take the server down
+        log.exception("warm-up failed")
+
+
+def _warm_tour_learned_steps() -> None:
+    """The tour's "Learning an optimizer" and "Does it beat Adam?" at their default
+    settings (the slowest first visits: an LSTM run and four tuned baselines), into
+    the same caches the steps read."""
+    from pages import _tour_compute as tc
+    from pages._tour_steps import STEP_REGISTRY
+
+    ckpt, _ = tc.shipped_checkpoint()
+    if ckpt is None:
+        return
+    defaults = {k: p.default for step in STEP_REGISTRY for k, p in step.params.items()}
+    key = tc.checkpoint_key(ckpt)
+    tc.lstm_before_after(int(defaults["t_learn_seed"]), 32, key)
+    tc.comparison(int(defaults["t_adam_seed"]), int(defaults["t_adam_tasks"]), key)

@@ -1,0 +1,47 @@
+"""The one adapter to Streamlit internals: first visits by link go through app.py.
+
+Why: Streamlit treats a folder named ``pages/`` beside the entry script as its
+old automatic page list (multipage v1) until ``st.navigation`` first runs in
+the process. A first visit straight to a page's URL (a shared link such as
+``/landscape`` on a freshly started server) then runs that page file alone,
+without ``app.py``'s router, process set-up and layout. Streamlit has no
+public setting for this (checked up to 1.67); the folder name is fixed by the
+product card. So every page calls :func:`through_router` first thing: when the
+run did not come through ``app.py``, it switches the process to the router
+(the class attribute ``PagesManager.uses_pages_directory`` that ``st.navigation``
+itself sets to False) and reruns, which resolves the same page through app.py.
+
+Safe under concurrency: nothing happens at import; a session whose run
+started in the old mode before another session switched also reruns.
+``tests/test_routing.py`` fails if a Streamlit upgrade changes what this
+relies on; ``tests/test_direct_links.py`` checks the behaviour in a browser.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+_RUN = threading.local()  # a script run lives in one thread: app.py, then the page
+
+
+def mark_routed() -> None:
+    """Called by app.py just before ``st.navigation(...).run()``."""
+    _RUN.routed = True
+
+
+def through_router(page_file: str) -> None:
+    """Reruns through app.py unless this run came from it (call first in a page)."""
+    routed = getattr(_RUN, "routed", False)
+    _RUN.routed = False
+    if routed:
+        return
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None or Path(ctx.main_script_path).resolve() == Path(page_file).resolve():
+        return  # bare mode, or the page itself is the entry script (AppTest of one page)
+    PagesManager.uses_pages_directory = False
+    st.rerun()
