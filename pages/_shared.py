@@ -6,13 +6,13 @@ import time
 from contextlib import contextmanager
 
 import streamlit as st
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from l2l_core import expr
 from l2l_core.runtime import jobs
 from l2l_core.io.files import columns_csv, npz_bytes  # noqa: F401  (pages' downloads: the one CSV/NPZ writer)
 from l2l_core.runtime.shared_work import default_shared_work, work_key
 from l2l_core.inner.problems import DEFAULT_PROBLEM, PROBLEMS
+from pages._adapter import script_run
 from pages._state import CUSTOM, OutOfRange, float_in, int_in  # noqa: F401  (the URL-value parsers)
 
 
@@ -87,9 +87,9 @@ def _job_slot():
     While the job waits in line the page says so ("2 jobs ahead of you"),
     apart from the compute time the caption reports afterwards.
     """
-    ctx = get_script_run_ctx(suppress_warning=True)
-    token = jobs.CancelToken(getattr(ctx, "yield_check", None))
-    note = st.empty() if ctx is not None else None
+    session, check = script_run()
+    token = jobs.CancelToken(check)
+    note = st.empty() if session is not None else None
 
     def on_wait(waited: float, ahead: int) -> None:
         if note is not None and waited >= 0.5:
@@ -97,8 +97,7 @@ def _job_slot():
                       f"({waited:.0f} s in line).", icon=":material/hourglass_top:")
 
     try:
-        with jobs.default_limiter().slot(token, session=getattr(ctx, "session_id", None),
-                                         on_wait=on_wait):
+        with jobs.default_limiter().slot(token, session=session, on_wait=on_wait):
             if note is not None:
                 note.empty()
             yield token
@@ -109,9 +108,7 @@ def _job_slot():
 
 def _shared(fn, args: tuple, kwargs: dict, compute):
     """Single-flight: sessions asking for the same work at once share one run."""
-    ctx = get_script_run_ctx(suppress_warning=True)
-    return default_shared_work().run(work_key(fn, args, kwargs), compute,
-                                     check=getattr(ctx, "yield_check", None))
+    return default_shared_work().run(work_key(fn, args, kwargs), compute, check=script_run()[1])
 
 
 def heavy(fn, *args, **kwargs):

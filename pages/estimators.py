@@ -1,6 +1,6 @@
 """Gradient estimators at a point: ES, PES and truncated backprop against the true gradient."""
 
-from pages._routing import through_router
+from pages._adapter import through_router
 
 through_router(__file__)
 

@@ -1,6 +1,6 @@
 """Inner problem: the 1-D loss and one run of SGD with momentum on it."""
 
-from pages._routing import through_router
+from pages._adapter import through_router
 
 through_router(__file__)
 

@@ -3,7 +3,7 @@ against tuned SGD, Adam, RMSprop and NAG. Thin: widgets -> cached core calls -> 
 
 from __future__ import annotations
 
-from pages._routing import through_router
+from pages._adapter import through_router
 
 through_router(__file__)
 

@@ -1,6 +1,6 @@
 """Learning-rate sweep: the outer loss against learning rate at a fixed momentum."""
 
-from pages._routing import through_router
+from pages._adapter import through_router
 
 through_router(__file__)
 

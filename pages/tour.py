@@ -9,7 +9,7 @@ teacher can share it. The steps themselves are records in
 
 from __future__ import annotations
 
-from pages._routing import through_router
+from pages._adapter import through_router
 
 through_router(__file__)
 

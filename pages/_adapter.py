@@ -1,4 +1,5 @@
-"""The one adapter to Streamlit internals: first visits by link go through app.py.
+"""The one adapter to Streamlit internals: first visits by link go through app.py,
+and the current script run's session id and stop check for the job limit.
 
 Why: Streamlit treats a folder named ``pages/`` beside the entry script as its
 old automatic page list (multipage v1) until ``st.navigation`` first runs in
@@ -13,7 +14,7 @@ itself sets to False) and reruns, which resolves the same page through app.py.
 
 Safe under concurrency: nothing happens at import; a session whose run
 started in the old mode before another session switched also reruns.
-``tests/test_routing.py`` fails if a Streamlit upgrade changes what this
+``tests/test_adapter.py`` fails if a Streamlit upgrade changes what this
 relies on; ``tests/test_direct_links.py`` checks the behaviour in a browser.
 """
 
@@ -45,3 +46,14 @@ def through_router(page_file: str) -> None:
         return  # bare mode, or the page itself is the entry script (AppTest of one page)
     PagesManager.uses_pages_directory = False
     st.rerun()
+
+
+def script_run() -> tuple[str | None, object]:
+    """(the session id, a no-argument check that raises when the session's run is
+    stopped or superseded) of the script run on this thread; (None, None) outside one.
+
+    Streamlit has no public API for either; the job limit needs them to tell
+    sessions apart and to cancel a queued job when its page reruns or stops.
+    """
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return getattr(ctx, "session_id", None), getattr(ctx, "yield_check", None)
