@@ -45,7 +45,7 @@ V_CAP = 1e6
 MAX_STEPS = 5000
 MAX_CELLS = 2048 * 2048
 #: Bytes of one (n, W, cells) activation array per chunk: small enough for L2.
-CHUNK_BYTES = 1 << 21
+CHUNK_BYTES = 1 << 20
 MAX_CHUNK_CELLS = 1 << 14
 
 #: Default views, log10 units: lr_in x lr_out (both [-3, 6], the paper's), and
@@ -140,11 +140,9 @@ def _train_cells(lr_in, lr_out, offset, x, y, w1_0, w2_0, steps, *, activation, 
     return jnp.stack([jnp.where(converged, -s, sinv)] + plain)
 
 
-@partial(jax.jit, static_argnames=("activation", "batch_size", "gradient"))
-def _chunk_kernel(lr_in, lr_out, offset, x, y, w1_0, w2_0, steps, *, activation, batch_size, gradient="hand"):
-    fn = partial(_train_cells, x=x, y=y, w1_0=w1_0, w2_0=w2_0, steps=steps, activation=activation,
-                 batch_size=batch_size, gradient=gradient)
-    return jax.vmap(fn, out_axes=1)(lr_in, lr_out, offset)  # over the device rows
+#: The jitted kernel: cells are the minor axis of every array, so with several devices
+#: the cells axis is split over them and each device runs its share (no communication).
+_chunk_kernel = jax.jit(_train_cells, static_argnames=("activation", "batch_size", "gradient"))
 
 
 def chunk_cells(task: NetworkTask, n_cells: int, itemsize: int, n_workers: int) -> int:
@@ -230,7 +228,7 @@ def fractal_summaries(x_values, y_values, *, task: str | NetworkTask = DEFAULT_T
         col, row = idx % n_cols, idx // n_cols
         lr_out = rows_out[row]
         lr_in = lr_out if cols_in is None else cols_in[col]
-        cells = [sharding.shard_rows(np.asarray(a, dtype).reshape(n_dev, b), devices)
+        cells = [sharding.shard_rows(np.asarray(a, dtype), devices)
                  for a in (lr_in, lr_out, cols_off[col])]
         z = _chunk_kernel(*cells, *consts, steps, activation=t.spec.activation, batch_size=t.batch_size,
                           gradient=gradient)
