@@ -223,7 +223,14 @@ def fractal_summaries(x_values, y_values, *, task: str | NetworkTask = DEFAULT_T
     consts = [np.asarray(a, dtype) for a in (xs_scaled, t.targets[:, 0], t.init[0], t.init[1])]
     steps = np.int32(steps)
 
+    x64 = dtype == np.float64
+
     def run_chunk(c: int) -> None:
+        # jax.enable_x64 is thread-local: a pool thread needs it again, or float64 inputs become float32.
+        with jax.enable_x64(x64):
+            _run_chunk(c)
+
+    def _run_chunk(c: int) -> None:
         idx = np.minimum(np.arange(c * per_chunk, (c + 1) * per_chunk), n - 1)
         col, row = idx % n_cols, idx // n_cols
         lr_out = rows_out[row]
