@@ -11,7 +11,7 @@ from pages._shared import (heavy, init_from_query, int_in, npz_bytes, plotly_cha
 from l2l_core.inner.networks import SPECS, make_task
 from l2l_core.landscape import fractal
 from l2l_core.landscape.dimension import box_counting_dimension
-from l2l_core.viz.fractal import box_count_figure, fractal_figure
+from l2l_core.viz.fractal import axis_frame, box_count_figure, fractal_figure
 
 WIDTHS = [2, 4, 8, 16, 32]
 RESOLUTIONS = [64, 128, 256, 512]
@@ -160,8 +160,6 @@ z = zs[summary]
 names = fractal.AXIS_NAMES[task.spec.phase_space]
 fig = fractal_figure(z, xs, ys, summary=summary, axis_names=names,
                      title=f"{SPECS[task_name].title}, width {width}, {steps} steps, {prec}")
-from l2l_core.viz.fractal import axis_frame  # noqa: E402
-
 st.session_state["_fr_frame"] = (window, (*axis_frame(xs[0], xs[-1]), *axis_frame(ys[0], ys[-1])))
 with placeholder.container():
     plotly_chart(fig, key="fr_chart", filename=f"trainability_{task_name}_w{width}_{res}x{res}_depth{len(stack)}",
