@@ -146,9 +146,9 @@ _chunk_kernel = jax.jit(_train_cells, static_argnames=("activation", "batch_size
 
 
 def chunk_cells(task: NetworkTask, n_cells: int, itemsize: int, n_workers: int) -> int:
-    """Cells per chunk per device: a power of two whose activations fit CHUNK_BYTES,
+    """Cells per chunk per device: a power of two whose activations and W1 fit CHUNK_BYTES,
     no more than the grid needs to keep every worker busy."""
-    per_cell = task.batch_size * task.width * itemsize
+    per_cell = (task.batch_size + task.width) * task.width * itemsize  # activations and W1
     b = 1 << max(3, int(np.log2(max(1, CHUNK_BYTES // per_cell))))
     need = 1 << max(3, int(np.ceil(np.log2(max(1, -(-n_cells // max(1, n_workers)))))))
     return int(min(b, need, MAX_CHUNK_CELLS))
