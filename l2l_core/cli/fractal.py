@@ -68,9 +68,12 @@ def run_fractal_cli(args) -> int:
     else:
         meta["diverged"] = int(np.isnan(z).sum())
     if args.dimension:
-        fit = box_counting_dimension(z if args.reduce == "converge" else np.where(np.isnan(z), 1.0, -1.0))
-        meta["dimension"] = dict(value=fit.dimension, sizes=fit.sizes.tolist(), counts=fit.counts.tolist(),
-                                 residual=fit.residual)
+        try:
+            fit = box_counting_dimension(z if args.reduce == "converge" else np.where(np.isnan(z), 1.0, -1.0))
+            meta["dimension"] = dict(value=fit.dimension, sizes=fit.sizes.tolist(), counts=fit.counts.tolist(),
+                                     residual=fit.residual)
+        except ValueError as e:  # the image is still worth writing
+            meta["dimension"] = dict(error=str(e))
     save_arrays(args.out, {"loss": z, "x_values": xs, "y_values": ys, **task.task_arrays()}, meta)
     print(json.dumps(dict(meta, out=str(args.out))))
     return 0

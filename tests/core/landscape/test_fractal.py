@@ -1,5 +1,7 @@
 """The trainability-fractal kernel against an independent float64 numpy network."""
 
+import json
+
 import jax
 import numpy as np
 import pytest
@@ -153,3 +155,22 @@ def test_deep_zoom_switches_to_float64_and_says_where_float64_ends():
     xs, ys, z, precision = fractal.fractal_zoom(deep, 4, task="fractal_single", width=4, steps=10)
     assert precision == "float64" and z["converge"].shape == (4, 4)
     assert xs[0] == pytest.approx(deep[0], abs=1e-18)
+
+
+def test_cli_writes_the_image_and_the_task_arrays(tmp_path):
+    from l2l_core.cli import main
+
+    out = tmp_path / "f.npz"
+    assert main(["fractal", "--task", "fractal_single", "--width", "4", "--res", "20", "--steps", "30",
+                 "--out", str(out), "--dimension"]) == 0
+    d = np.load(out)
+    assert {"loss", "x_values", "y_values", "meta", "task_inputs", "task_targets", "task_init_0",
+            "task_init_1"} <= set(d.files)
+    assert d["loss"].shape == (20, 20) and d["x_values"][0] == -3 and d["y_values"][-1] == 6
+    assert "too few box sizes" in json.loads(str(d["meta"]))["dimension"]["error"]
+    task = networks.task_from_arrays("fractal_single", d["task_inputs"], d["task_targets"], d["task_init_0"],
+                                     d["task_init_1"])
+    i, j = 3, 5  # re-train one pixel from the arrays alone
+    want = np_converge(np_run(task, 10 ** d["x_values"][j], 10 ** d["y_values"][i], 30)[:30])
+    assert np.sign(d["loss"][i, j]) == np.sign(want)
+    assert main(["fractal", "--res", "1", "--out", str(out)]) == 2
