@@ -6,7 +6,7 @@ import time
 import numpy as np
 import streamlit as st
 
-from pages._shared import (heavy, init_from_query, int_in, npz_bytes, plotly_chart, show_error,
+from pages._shared import (chart_config, heavy, init_from_query, int_in, npz_bytes, plotly_chart, show_error,
                            timing_caption)
 from l2l_core.inner.networks import SPECS, make_task
 from l2l_core.landscape import fractal
@@ -147,7 +147,7 @@ try:
         placeholder.plotly_chart(fractal_figure(zs[summary], xs, ys, summary=summary,
                                                 axis_names=fractal.AXIS_NAMES[task.spec.phase_space],
                                                 title=f"32² preview in {secs:.2f} s; {res}² on its way"),
-                                 key="fr_preview")
+                                 key="fr_preview", config=chart_config(f"trainability_{task_name}_preview"))
     t0 = time.perf_counter()
     (xs, ys, zs, prec), seconds = compute(*key)
     wall = time.perf_counter() - t0

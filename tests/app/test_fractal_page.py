@@ -28,6 +28,9 @@ def test_page_draws_the_image_the_dimension_and_writes_the_url():
     assert "Trainability fractal" in at.title[0].value
     assert len(at.get("plotly_chart")) == 2  # the image and the box-count fit
     assert at.query_params["task"] == ["fractal_single"] or at.query_params["task"] == "fractal_single"
+    for c in at.get("plotly_chart"):  # named PNG exports, and the data as NPZ
+        assert json.loads(c.proto.config)["toImageButtonOptions"]["filename"].startswith(("trainability_", "box_"))
+    assert at.get("download_button")
     labels = [m.label for m in at.metric]
     assert "trained" in labels and "paper (Table 1)" in labels
 
@@ -42,6 +45,13 @@ def test_zoom_path_in_the_url_is_replayed():
         assert x[0] == 0.5 and abs(x[-1] - 1.5) < 1e-12
     at.button(key="fr_back").click().run()
     assert at.session_state["fr_zoom"] == []
+
+
+def test_coarse_preview_then_full_resolution():
+    at = small(res="128")
+    assert not at.exception, at.exception
+    assert at.session_state["fr_done"]  # the full image was computed after the 32² preview
+    assert len(at.get("plotly_chart")) == 2
 
 
 def test_malformed_url_is_reported_not_raised():
