@@ -15,7 +15,7 @@ free:
 
 Speed: the cells of a chunk share X, so the two products per step are one
 (n x W) @ (W x W*B) matrix product each, with the cells as the minor axis
-(cells vmapped over devices on top). The gradient is hand-derived (two
+(split over devices when there are several). The gradient is hand-derived (two
 products, no tape); chunks are sized to stay in cache and dispatched from
 one thread per core (``l2l_core.runtime.sharding``).
 """
