@@ -22,8 +22,9 @@ MAX_DISPLAY = 512
 def rank_equalize(z) -> np.ndarray:
     """The paper's colour values: each sign's values ranked onto [0.25, 1] in size.
 
-    Negative values (trained) map to [-1, -0.25], the most negative to -1;
-    positive ones (diverged) to [0.25, 1], the largest to 1; NaN (a plain
+    Negative values (trained; -sum v, most negative = slowest) map to
+    [-1, -0.25], the most negative to -1; positive ones (diverged; sum 1/v,
+    largest = slowest) to [0.25, 1], the largest to 1; NaN (a plain
     summary's diverged run) counts as the largest diverged value; 0 stays 0.
     """
     z = np.asarray(z, dtype=np.float64)
@@ -78,7 +79,7 @@ def fractal_figure(z, x_values, y_values, *, summary: str = "converge", axis_nam
     fig = go.Figure(go.Heatmap(
         z=colour, x=(xs - cx) / ux, y=(ys - cy) / uy, customdata=z, zmin=-1, zmax=1, colorscale=COLORSCALE,
         colorbar=dict(title="rank", tickvals=[-1, -0.25, 0.25, 1],
-                      ticktext=["trained fast", "trained slowly", "diverged slowly", "diverged fast"]),
+                      ticktext=["trained slowly", "trained fast", "diverged fast", "diverged slowly"]),
         hovertemplate=f"{axis_names[0]}=%{{x}}<br>{axis_names[1]}=%{{y}}<br>{summary}=%{{customdata:.4g}}"
                       "<extra></extra>",
     ))

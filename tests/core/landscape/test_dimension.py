@@ -73,3 +73,11 @@ def test_boundary_mask_marks_mixed_blocks_and_treats_nan_as_diverged():
 def test_one_phase_has_no_boundary():
     with pytest.raises(ValueError, match="one phase"):
         box_counting_dimension(np.ones((64, 64)))
+
+
+def test_rank_equalize_maps_each_sign_onto_its_band_in_order():
+    from l2l_core.viz.fractal import rank_equalize
+
+    c = rank_equalize(np.array([[-5.0, -1.0, -3.0], [2.0, 9.0, np.nan]]))
+    np.testing.assert_allclose(c[0], [-1.0, -0.25, -0.625])
+    np.testing.assert_allclose(c[1], [0.25, 0.625, 1.0])
