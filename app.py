@@ -15,6 +15,7 @@ PAGES = {
         st.Page("pages/lr_sweep.py", title="Learning-rate sweep", icon=":material/stacked_line_chart:"),
         st.Page("pages/landscape.py", title="Meta-loss landscape", icon=":material/grid_on:"),
         st.Page("pages/estimators.py", title="Gradient estimators", icon=":material/scatter_plot:"),
+        st.Page("pages/fractal.py", title="Trainability fractal", icon=":material/blur_on:"),
     ],
     "Learning to learn": [st.Page("pages/learned_optimizer.py", title="Learned optimizer", icon=":material/psychology:")],
 }

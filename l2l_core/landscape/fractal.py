@@ -1,0 +1,358 @@
+"""The trainability fractal: one network training run per pixel (Sohl-Dickstein, 2024).
+
+Each pixel trains the task's network (``l2l_core.inner.networks``) by gradient
+descent for ``steps`` steps with its own learning rates and summarises the
+run. Every summary is computed in the same pass, so switching summaries is
+free:
+
+- ``converge``, the paper's measure: the recorded losses (each before its
+  update), non-finite ones replaced by 1e6, divided by the first, clipped at
+  1e6, are ``v``; the run converged if the mean of the last 20 is below 1.
+  Converged pixels get ``-sum(v)``, diverged ones ``sum(1/v)``: the sign is
+  the phase, the magnitude how fast.
+- ``mean``, ``final``, ``min``: the plain loss summaries (NaN once a run left
+  the finite numbers), as in :mod:`l2l_core.landscape.grid`.
+
+Speed: the cells of a chunk share X, so the two products per step are one
+(n x W) @ (W x W*B) matrix product each, with the cells as the minor axis
+(split over devices when there are several). The gradient is hand-derived (two
+products, no tape); chunks are sized to stay in cache and dispatched from
+one thread per core (``l2l_core.runtime.sharding``).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from l2l_core.inner.networks import DEFAULT_TASK, NetworkTask, make_task
+from l2l_core.landscape.zoom import _resolved
+from l2l_core.runtime import sharding
+
+SUMMARIES = {
+    "converge": "the paper's convergence measure: < 0 trained (-sum v), > 0 diverged (sum 1/v)",
+    "mean": "mean training loss over the run",
+    "final": "training loss after the last step",
+    "min": "lowest training loss seen during the run",
+}
+#: Recorded losses whose mean decides convergence (the paper's 20).
+CONVERGE_WINDOW = 20
+#: Stand-in for a non-finite loss, and the clip of v (the paper's 1e6).
+V_CAP = 1e6
+MAX_STEPS = 5000
+MAX_CELLS = 2048 * 2048
+#: Bytes of one (n, W, cells) activation array per chunk: small enough for L2.
+CHUNK_BYTES = 1 << 20
+MAX_CHUNK_CELLS = 1 << 14
+
+#: Default views, log10 units: lr_in x lr_out (both [-3, 6], the paper's), and
+#: the offset of W1's initial entries (linear) x log10 of one shared lr.
+DEFAULT_WINDOWS = {"lr": (-3.0, 6.0, -3.0, 6.0), "offset": (-2.0, 2.0, -3.0, 3.0)}
+AXIS_NAMES = {"lr": ("log10 lr_in", "log10 lr_out"), "offset": ("offset of W1", "log10 lr")}
+
+
+def _act(name, z):
+    """phi(z) for the *pre-scaled* z' = sqrt(2) z (tanh, relu) or z (linear), and
+    dphi/dz' (None for the identity): sqrt(2) is folded into the inputs."""
+    if name == "tanh":
+        h = jnp.tanh(z)
+        return h, 1 - h * h
+    if name == "relu":
+        return jnp.maximum(z, 0), (z > 0).astype(z.dtype)
+    return z, None
+
+
+def input_scale(activation: str, width: int) -> float:
+    """c in z' = c X @ W1: 1/sqrt(fan_in), times sqrt(2) for tanh and relu."""
+    return (np.sqrt(2.0) if activation != "linear" else 1.0) / np.sqrt(width)
+
+
+def _loss_grads(xs, y, w1, w2, activation):
+    """MSE and its hand-derived gradient for B networks at once, cells minor.
+
+    xs = c X (n, W) with c = :func:`input_scale`, y (n,), w1 (W, W, B),
+    w2 (W, B). With z' = xs @ W1, h = phi(z'), r = h W2 / W - Y, g = 2 r / (n W):
+    dL/dW2 = h^T g and dL/dW1 = xs^T [(g W2^T) * phi'(z')].
+    """
+    n, width = xs.shape
+    b = w1.shape[-1]
+    z = (xs @ w1.reshape(width, width * b)).reshape(n, width, b)
+    h, dh = _act(activation, z)
+    r = jnp.sum(h * w2, axis=1) * jnp.asarray(1.0 / width, w1.dtype) - y[:, None]  # (n, B)
+    loss = jnp.mean(r * r, axis=0)
+    g = (r * jnp.asarray(2.0 / (n * width), w1.dtype))[:, None, :]
+    gw2 = jnp.sum(h * g, axis=0)
+    dz = g * w2 if dh is None else g * w2 * dh
+    gw1 = (xs.T @ dz.reshape(n, width * b)).reshape(width, width, b)
+    return loss, gw1, gw2
+
+
+def _loss_grads_autodiff(x, y, w1, w2, activation):
+    """Same as :func:`_loss_grads` by jax.value_and_grad of one network, vmapped."""
+    width = x.shape[1]
+
+    def one(a, c):
+        h = _act(activation, x @ a)[0]
+        return jnp.mean((h @ c / width - y) ** 2)
+
+    loss, (g1, g2) = jax.vmap(jax.value_and_grad(one, argnums=(0, 1)), in_axes=(2, 1),
+                              out_axes=(0, (2, 1)))(w1, w2)
+    return loss, g1, g2
+
+
+def _batch(x, y, t, batch_size):
+    if batch_size == x.shape[0]:
+        return x, y
+    start = (t % (x.shape[0] // batch_size)) * batch_size
+    return (jax.lax.dynamic_slice_in_dim(x, start, batch_size), jax.lax.dynamic_slice_in_dim(y, start, batch_size))
+
+
+def _train_cells(lr_in, lr_out, offset, x, y, w1_0, w2_0, steps, *, activation, batch_size, gradient):
+    """All summaries of B training runs; (4, B) in SUMMARIES' order."""
+    dt = lr_in.dtype
+    fn = _loss_grads if gradient == "hand" else _loss_grads_autodiff
+    w1 = w1_0[:, :, None] + offset
+    w2 = jnp.broadcast_to(w2_0[:, :1], w2_0.shape[:1] + lr_in.shape)
+    zeros = jnp.zeros_like(lr_in)
+    cap = jnp.asarray(V_CAP, dt)
+    window = jnp.minimum(steps, CONVERGE_WINDOW)
+
+    def body(t, c):
+        w1, w2, loss0, s, sinv, last, total, low = c
+        xb, yb = _batch(x, y, t, batch_size)
+        loss, g1, g2 = fn(xb, yb, w1, w2, activation)
+        loss0 = jnp.where(t == 0, loss, loss0)
+        v = jnp.minimum(jnp.where(jnp.isfinite(loss), loss, cap) / loss0, cap)
+        low = jnp.minimum(low, jnp.where(loss < jnp.inf, loss, jnp.nan))
+        return (w1 - lr_in * g1, w2 - lr_out * g2, loss0, s + v, sinv + 1 / v,
+                last + jnp.where(t >= steps - window, v, 0), total + loss, low)
+
+    init = (w1, w2, zeros, zeros, zeros, zeros, zeros, zeros + jnp.inf)
+    w1, w2, _, s, sinv, last, total, low = jax.lax.fori_loop(0, steps, body, init)
+    xb, yb = _batch(x, y, steps, batch_size)
+    final = fn(xb, yb, w1, w2, activation)[0]
+    converged = last / window.astype(dt) < 1
+    finite = jnp.all(jnp.isfinite(w1), axis=(0, 1)) & jnp.all(jnp.isfinite(w2), axis=0)
+    plain = [jnp.where(finite & jnp.isfinite(a), a, jnp.nan) for a in (total / steps.astype(dt), final, low)]
+    return jnp.stack([jnp.where(converged, -s, sinv)] + plain)
+
+
+#: The jitted kernel: cells are the minor axis of every array, so with several devices
+#: the cells axis is split over them and each device runs its share (no communication).
+_chunk_kernel = jax.jit(_train_cells, static_argnames=("activation", "batch_size", "gradient"))
+
+
+def chunk_cells(task: NetworkTask, n_cells: int, itemsize: int, n_workers: int) -> int:
+    """Cells per chunk per device: a power of two whose activations and W1 fit CHUNK_BYTES,
+    no more than the grid needs to keep every worker busy."""
+    per_cell = (task.batch_size + task.width) * task.width * itemsize  # activations and W1
+    b = 1 << max(3, int(np.log2(max(1, CHUNK_BYTES // per_cell))))
+    need = 1 << max(3, int(np.ceil(np.log2(max(1, -(-n_cells // max(1, n_workers)))))))
+    return int(min(b, need, MAX_CHUNK_CELLS))
+
+
+def _check_axis(name, values, lo, hi):
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a 1-D array of numbers") from None
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)) or arr.min() < lo or arr.max() > hi:
+        raise ValueError(f"{name} must hold finite values within [{lo:g}, {hi:g}]")
+    return arr
+
+
+def _check_dtype(dtype):
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+    if dtype == np.float64 and not jax.config.jax_enable_x64:
+        raise ValueError("float64 needs jax_enable_x64 (wrap the call in jax.enable_x64(True), "
+                         "or use fractal_zoom, which does)")
+    return dtype
+
+
+def resolve_task(task, width: int = 16, seed: int = 0) -> NetworkTask:
+    return task if isinstance(task, NetworkTask) else make_task(task, width=width, seed=seed)
+
+
+def fractal_summaries(x_values, y_values, *, task: str | NetworkTask = DEFAULT_TASK, width: int = 16,
+                      seed: int = 0, steps: int = 100, dtype=np.float32, gradient: str = "hand"
+                      ) -> dict[str, np.ndarray]:
+    """Every summary of the trainability image, each of shape (len(y), len(x)).
+
+    Args:
+      x_values, y_values: the axes. For an "lr" task: log10 lr_in (columns) and
+        log10 lr_out (rows). For the "offset" task: the offset added to every
+        initial W1 entry (columns) and log10 of the one shared lr (rows).
+      task: a registry name of ``l2l_core.inner.networks.SPECS`` or a NetworkTask.
+      width, seed: used when ``task`` is a name.
+      steps: gradient-descent steps per run (1..MAX_STEPS).
+      dtype: float32 or float64 (float64 needs jax_enable_x64).
+      gradient: "hand" (the derived gradient) or "autodiff" (jax.grad; slower).
+
+    Returns:
+      {summary: array} for every key of SUMMARIES.
+    """
+    t = resolve_task(task, width, seed)
+    xs = _check_axis("x_values", x_values, -30.0 if t.spec.phase_space == "lr" else -100.0, 30.0)
+    ys = _check_axis("y_values", y_values, -30.0, 30.0)
+    if xs.size * ys.size > MAX_CELLS:
+        raise ValueError(f"{ys.size} x {xs.size} cells exceed the cap of {MAX_CELLS:,} (2048^2); zoom instead")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= MAX_STEPS:
+        raise ValueError(f"steps must be an integer between 1 and {MAX_STEPS}, got {steps!r}")
+    if gradient not in ("hand", "autodiff"):
+        raise ValueError(f"gradient must be 'hand' or 'autodiff', got {gradient!r}")
+    dtype = _check_dtype(dtype)
+    n, n_cols = xs.size * ys.size, xs.size
+    if t.spec.phase_space == "lr":
+        cols_in, rows_out, cols_off = 10.0 ** xs, 10.0 ** ys, np.zeros_like(xs)
+    else:
+        cols_in, rows_out, cols_off = None, 10.0 ** ys, xs
+    devices = sharding.grid_devices()
+    n_dev = len(devices)
+    b = chunk_cells(t, -(-n // n_dev), dtype.itemsize, sharding.workers())
+    per_chunk = b * n_dev
+    n_chunks = -(-n // per_chunk)
+    out = np.empty((len(SUMMARIES), n_chunks, per_chunk), dtype)
+    xs_scaled = t.inputs * input_scale(t.spec.activation, t.width)
+    consts = [np.asarray(a, dtype) for a in (xs_scaled, t.targets[:, 0], t.init[0], t.init[1])]
+    steps = np.int32(steps)
+
+    x64 = dtype == np.float64
+
+    def run_chunk(c: int) -> None:
+        # jax.enable_x64 is thread-local: a pool thread needs it again, or float64 inputs become float32.
+        with jax.enable_x64(x64):
+            _run_chunk(c)
+
+    def _run_chunk(c: int) -> None:
+        idx = np.minimum(np.arange(c * per_chunk, (c + 1) * per_chunk), n - 1)
+        col, row = idx % n_cols, idx // n_cols
+        lr_out = rows_out[row]
+        lr_in = lr_out if cols_in is None else cols_in[col]
+        cells = [sharding.shard_rows(np.asarray(a, dtype), devices)
+                 for a in (lr_in, lr_out, cols_off[col])]
+        z = _chunk_kernel(*cells, *consts, steps, activation=t.spec.activation, batch_size=t.batch_size,
+                          gradient=gradient)
+        out[:, c] = sharding.to_host(z).reshape(len(SUMMARIES), -1)
+
+    with np.errstate(over="ignore"):
+        sharding.run_parallel(run_chunk, n_chunks)
+    flat = out.reshape(len(SUMMARIES), -1)[:, :n]
+    return {k: flat[i].reshape(ys.size, xs.size) for i, k in enumerate(SUMMARIES)}
+
+
+def fractal_grid(x_values, y_values, *, reduce: str = "converge", **kwargs) -> np.ndarray:
+    """One summary of :func:`fractal_summaries`: array (len(y_values), len(x_values))."""
+    if reduce not in SUMMARIES:
+        raise ValueError(f"unknown summary {reduce!r}; choose one of {list(SUMMARIES)}")
+    return fractal_summaries(x_values, y_values, **kwargs)[reduce]
+
+
+# -- views, precision and deep zoom ------------------------------------------------------
+
+
+def default_window(task: str | NetworkTask = DEFAULT_TASK) -> tuple[float, float, float, float]:
+    t = task.spec if isinstance(task, NetworkTask) else resolve_task(task).spec
+    return DEFAULT_WINDOWS[t.phase_space]
+
+
+def check_window(window) -> tuple[float, float, float, float]:
+    """(x_lo, x_hi, y_lo, y_hi): four finite numbers, each range increasing, within +-30."""
+    try:
+        vals = tuple(float(v) for v in window)
+    except (TypeError, ValueError):
+        raise ValueError(f"a window is four numbers (x_lo, x_hi, y_lo, y_hi), got {window!r}") from None
+    if len(vals) != 4 or not all(np.isfinite(vals)):
+        raise ValueError(f"a window is four finite numbers (x_lo, x_hi, y_lo, y_hi), got {window!r}")
+    lo, hi, ylo, yhi = vals
+    if not (lo < hi and ylo < yhi):
+        raise ValueError(f"each range needs its lower end below its upper end, got {vals}")
+    if max(map(abs, vals)) > 30:
+        raise ValueError("window out of range: every end within +-30 (log10 units, or the offset)")
+    return vals
+
+
+def choose_precision(window, resolution: int, phase_space: str = "lr", w1_scale: float = 3.0) -> str:
+    """"float32" where adjacent pixels stay distinct (by 4 ulps) in float32, else
+    "float64"; ValueError past what float64 resolves.
+
+    For a learning-rate axis both log10 lr and lr = 10**log10 lr must resolve;
+    for the offset axis, the initial weights ``w1 + offset`` (|w1| ~ w1_scale).
+    """
+    lo, hi, ylo, yhi = check_window(window)
+    xs, ys = np.linspace(lo, hi, resolution), np.linspace(ylo, yhi, resolution)
+    x_vals = 10.0 ** xs if phase_space == "lr" else np.abs(xs) + w1_scale
+    for dtype in (np.float32, np.float64):
+        if _resolved(xs, x_vals, dtype) and _resolved(ys, 10.0 ** ys, dtype):
+            return np.dtype(dtype).name
+    raise ValueError(
+        f"window {hi - lo:.3g} x {yhi - ylo:.3g} at {resolution} pixels per axis is narrower than float64 "
+        "can resolve (the float64 limit): adjacent pixels would train with the same numbers. "
+        "Go back a level, or lower the resolution."
+    )
+
+
+def fractal_zoom(window, resolution: int, *, precision: str = "auto", grid_fn=None, **kwargs):
+    """All summaries in ``window`` at ``resolution`` pixels a side, in the precision it needs.
+
+    Args:
+      window: (x_lo, x_hi, y_lo, y_hi) in the task's axes.
+      precision: "auto" (float32 while it resolves the window, else float64),
+        "float32" or "float64" (the paper's).
+      grid_fn: a drop-in for :func:`fractal_summaries` (the page's job-limited one).
+      **kwargs: task, width, seed, steps, gradient.
+
+    Returns:
+      (x_values, y_values, {summary: array}, precision).
+    """
+    lo, hi, ylo, yhi = check_window(window)
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) \
+            or not 2 <= resolution <= 2048:
+        raise ValueError(f"resolution must be an integer between 2 and 2048, got {resolution!r}")
+    t = resolve_task(kwargs.pop("task", DEFAULT_TASK), kwargs.pop("width", 16), kwargs.pop("seed", 0))
+    needed = choose_precision(window, resolution, t.spec.phase_space, float(np.abs(t.init[0]).max()))
+    if precision not in ("auto", "float32", "float64"):
+        raise ValueError(f"precision must be auto, float32 or float64, got {precision!r}")
+    if precision == "float64" or needed == "float64":
+        precision = "float64"
+    else:
+        precision = "float32"
+    xs, ys = np.linspace(lo, hi, resolution), np.linspace(ylo, yhi, resolution)
+    grid_fn = grid_fn or fractal_summaries
+    if precision == "float32":
+        z = grid_fn(xs, ys, task=t, dtype=np.float32, **kwargs)
+    else:
+        with jax.enable_x64(True):
+            z = grid_fn(xs, ys, task=t, dtype=np.float64, **kwargs)
+    return xs, ys, z, precision
+
+
+def progressive(window, resolutions=(32, 128, 512), **kwargs):
+    """Yields :func:`fractal_zoom`'s result at each resolution, coarse first, so a
+    first picture is on screen within a second or two."""
+    for res in resolutions:
+        yield fractal_zoom(window, res, **kwargs)
+
+
+def boundary_window(z: np.ndarray, window, zoom: float = 2.0):
+    """A window ``zoom`` times narrower, centred on the boundary pixel nearest the
+    view's centre (the paper's key-frame step); None if the view has no boundary."""
+    from l2l_core.landscape.dimension import boundary_mask
+
+    mask = boundary_mask(z)
+    if not mask.any():
+        return None
+    lo, hi, ylo, yhi = check_window(window)
+    ii, jj = np.nonzero(mask)
+    ny, nx = z.shape
+    k = np.argmin((ii + 1 - ny / 2) ** 2 + (jj + 1 - nx / 2) ** 2)
+    cx = lo + (jj[k] + 1) / nx * (hi - lo)
+    cy = ylo + (ii[k] + 1) / ny * (yhi - ylo)
+    hx, hy = (hi - lo) / (2 * zoom), (yhi - ylo) / (2 * zoom)
+    return check_window((cx - hx, cx + hx, cy - hy, cy + hy))

@@ -1,0 +1,209 @@
+"""Trainability fractal: which per-layer learning rates train a small network, and the fractal edge between."""
+
+import json
+import time
+
+import numpy as np
+import streamlit as st
+
+from pages._shared import (chart_config, heavy, init_from_query, int_in, npz_bytes, plotly_chart, show_error,
+                           timing_caption)
+from l2l_core.inner.networks import SPECS, make_task
+from l2l_core.landscape import fractal
+from l2l_core.landscape.dimension import box_counting_dimension
+from l2l_core.viz.fractal import axis_frame, box_count_figure, fractal_figure
+
+WIDTHS = [2, 4, 8, 16, 32]
+RESOLUTIONS = [64, 128, 256, 512]
+#: Most multiply-adds one image may take on the server: the paper setup at 256^2, 100 steps.
+MAX_WORK = 256 * 256 * 100 * 272 * 16 * 16 * 2
+ZOOM_KEY, DONE_KEY = "fr_zoom", "fr_done"
+
+
+def _summary(text):
+    if text not in fractal.SUMMARIES:
+        raise ValueError(text)
+    return text
+
+
+def _task(text):
+    if text not in SPECS:
+        raise ValueError(text)
+    return text
+
+
+bad = init_from_query({
+    "fr_task": ("task", _task, "fractal_tanh"),
+    "fr_width": ("width", int_in(2, 32, WIDTHS), 16),
+    "fr_steps": ("steps", int_in(10, 1000), 100),
+    "fr_res": ("res", int_in(64, 512, RESOLUTIONS), 128),
+    "fr_summary": ("summary", _summary, "converge"),
+    "fr_seed": ("seed", int_in(0, 10_000), 0),
+}, tag="fractal")
+if "fzoom" in st.query_params and st.session_state.get("_fr_zoom_url") != st.query_params["fzoom"]:
+    st.session_state["_fr_zoom_url"] = st.query_params["fzoom"]
+    try:
+        st.session_state[ZOOM_KEY] = [fractal.check_window(w.split(",")) for w in st.query_params["fzoom"].split(";")
+                                      if w][:64]
+    except ValueError:
+        bad.append("fzoom")
+st.session_state.setdefault(ZOOM_KEY, [])
+st.session_state.setdefault(DONE_KEY, [])
+
+st.title("Trainability fractal: where a network stops training")
+st.markdown(
+    "The landscape pages ask which (learning rate, momentum) trains **one number** x. Here the same question is "
+    "asked about a real network, as in Sohl-Dickstein's *The boundary of neural network trainability is fractal* "
+    "(2024): a one-hidden-layer network of width 16 (mean-field scaling, tanh, no biases) is trained by "
+    "full-batch gradient descent on 272 random points, with **one learning rate per layer**. Every pixel is one "
+    "complete training run: **blue trained, red diverged**, darker = slower (the paper's colouring, "
+    "rank-equalized per side), so the darkest pixels hug the edge. The edge between them is fractal: drag a box on it to zoom, the view is "
+    "recomputed, in float64 once float32 runs out of digits, to more than ten decades below the top view."
+)
+if bad:
+    st.warning(f"Ignored malformed URL settings: {', '.join(sorted(set(bad)))}", icon=":material/link_off:")
+
+with st.sidebar:
+    st.header("Trainability fractal")
+    task_name = st.selectbox("Network and data", list(SPECS), key="fr_task",
+                             format_func=lambda n: SPECS[n].title,
+                             help=" ".join(f"{s.title}: {s.description}." for s in SPECS.values()))
+    st.caption(SPECS[task_name].description)
+    width = st.select_slider("Hidden width", WIDTHS, key="fr_width",
+                             help="The paper: 16. Data size follows the variant (272 points at width 16).")
+    steps = st.slider("Training steps", 10, 1000, key="fr_steps", help="Gradient-descent steps per pixel "
+                      "(the paper's interactive setting: 100; its figures: 500-1000).")
+    res = st.select_slider("Resolution (pixels per axis)", RESOLUTIONS, key="fr_res",
+                           help="A 32² preview is drawn first; downloads keep full resolution.")
+    summary = st.selectbox("Pixel value", list(fractal.SUMMARIES), key="fr_summary",
+                           format_func=lambda s: f"{s}: {fractal.SUMMARIES[s]}")
+    precision = st.radio("Precision", ["auto", "float64"], key="fr_precision", horizontal=True,
+                         help="auto: float32 while it tells adjacent pixels apart, float64 deeper (about 2-3x "
+                              "slower). float64 everywhere is the paper's choice.")
+    seed = st.number_input("Seed (data and initial weights)", 0, 10_000, key="fr_seed", step=1)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def compute(task_name: str, width: int, seed: int, steps: int, window: tuple, res: int, precision: str):
+    t0 = time.perf_counter()
+    task = make_task(task_name, width=width, seed=seed)
+    out = fractal.fractal_zoom(window, res, precision=precision, task=task, steps=steps,
+                               grid_fn=lambda *a, **k: heavy(fractal.fractal_summaries, *a, **k))
+    return out, time.perf_counter() - t0
+
+
+def on_box_select() -> None:
+    event = st.session_state.get("fr_chart") or {}
+    boxes = event.get("selection", {}).get("box", []) if event else []
+    frame = st.session_state.get("_fr_frame")
+    if not boxes or frame is None:
+        return
+    (lo, hi, ylo, yhi), (cx, ux, cy, uy) = frame
+    box = boxes[-1]
+    try:
+        x0, x1 = sorted(cx + ux * float(v) for v in box["x"])
+        y0, y1 = sorted(cy + uy * float(v) for v in box["y"])
+        new = fractal.check_window((max(x0, lo), min(x1, hi), max(y0, ylo), min(y1, yhi)))
+        st.session_state[ZOOM_KEY] = (st.session_state[ZOOM_KEY] + [new])[-64:]
+    except (ValueError, KeyError, TypeError) as e:
+        st.session_state["_fr_zoom_error"] = f"zoom not applied: {e}"
+
+
+try:
+    task = make_task(task_name, width=int(width), seed=int(seed))
+except ValueError as e:
+    show_error(e)
+    st.stop()
+stack = st.session_state[ZOOM_KEY]
+window = tuple(stack[-1]) if stack else fractal.default_window(task)
+work = res * res * steps * task.batch_size * task.width ** 2 * 2
+if work > MAX_WORK:
+    show_error(ValueError(f"{res}² pixels x {steps} steps of this network is more than this server computes for "
+                          "one view; lower the resolution or the steps, or use the command line: "
+                          f"python -m l2l_core fractal --task {task_name} --res {res} --steps {steps}"))
+    st.stop()
+
+url = dict(task=task_name, width=str(width), steps=str(steps), res=str(res), summary=summary, seed=str(seed))
+if stack:
+    url["fzoom"] = ";".join(",".join(repr(float(v)) for v in w) for w in stack)
+    st.session_state["_fr_zoom_url"] = url["fzoom"]
+st.query_params.from_dict(url)
+
+c1, c2, c3, c4 = st.columns(4)
+c1.button("Zoom back", disabled=not stack, key="fr_back",
+          on_click=lambda: st.session_state.__setitem__(ZOOM_KEY, st.session_state[ZOOM_KEY][:-1]))
+c2.button("Top view", disabled=not stack, key="fr_reset", on_click=lambda: st.session_state.__setitem__(ZOOM_KEY, []))
+st.caption(f"Zoom depth {len(stack)}: the view is {(window[1] - window[0]):.3g} x {(window[3] - window[2]):.3g} "
+           f"(log10 units), {np.log10(9.0 / (window[1] - window[0])):.1f} decades below the top view. "
+           "The address bar holds the zoom path: copy it to replay this view.")
+if msg := st.session_state.pop("_fr_zoom_error", None):
+    st.warning(msg)
+
+key = (task_name, int(width), int(seed), int(steps), window, int(res), precision)
+placeholder = st.empty()
+try:
+    if str(key) not in st.session_state[DONE_KEY] and res > 64:
+        (xs, ys, zs, prec), secs = compute(*key[:5], 32, precision)
+        placeholder.plotly_chart(fractal_figure(zs[summary], xs, ys, summary=summary,
+                                                axis_names=fractal.AXIS_NAMES[task.spec.phase_space],
+                                                title=f"32² preview in {secs:.2f} s; {res}² on its way"),
+                                 key="fr_preview", config=chart_config(f"trainability_{task_name}_preview"))
+    t0 = time.perf_counter()
+    (xs, ys, zs, prec), seconds = compute(*key)
+    wall = time.perf_counter() - t0
+    st.session_state[DONE_KEY] = (st.session_state[DONE_KEY] + [str(key)])[-64:]
+except ValueError as e:
+    show_error(e)
+    st.stop()
+
+z = zs[summary]
+names = fractal.AXIS_NAMES[task.spec.phase_space]
+fig = fractal_figure(z, xs, ys, summary=summary, axis_names=names,
+                     title=f"{SPECS[task_name].title}, width {width}, {steps} steps, {prec}")
+st.session_state["_fr_frame"] = (window, (*axis_frame(xs[0], xs[-1]), *axis_frame(ys[0], ys[-1])))
+with placeholder.container():
+    plotly_chart(fig, key="fr_chart", filename=f"trainability_{task_name}_w{width}_{res}x{res}_depth{len(stack)}",
+                 on_select=on_box_select, selection_mode="box")
+timing_caption(seconds, wall, what=f"{z.size:,} training runs of {steps} steps computed in {prec}")
+sign = zs["converge"]
+nxt = fractal.boundary_window(sign, window)
+c3.button("Zoom 2x on the edge", disabled=nxt is None, key="fr_edge",
+          on_click=lambda: st.session_state.__setitem__(ZOOM_KEY, st.session_state[ZOOM_KEY] + [nxt]),
+          help="The paper's key-frame step: halve the view around the edge pixel nearest the centre.")
+c4.metric("trained", f"{100 * (sign < 0).mean():.1f}%")
+
+st.subheader("Fractal dimension of the edge")
+st.markdown("Edge pixels: each 2x2 block that holds both a trained and a diverged run. Covering them with boxes of "
+            "side s, a set of dimension D needs N(s) ~ s^-D boxes: D is minus the slope below (1 for a smooth "
+            "curve, 2 for an edge that fills the plane). The paper's values (its Table 1, at 4096² deep in the "
+            "zoom) are for comparison; ours are measured on this view at this resolution.")
+try:
+    fit = box_counting_dimension(sign)
+    left, right = st.columns([2, 1])
+    with left:
+        plotly_chart(box_count_figure(fit.sizes, fit.counts, fit.dimension, fit.intercept,
+                                      SPECS[task_name].paper_dimension),
+                     key="fr_fit", filename=f"box_count_{task_name}_{res}x{res}")
+    right.metric("dimension D", f"{fit.dimension:.3f}", help=f"fit residual {fit.residual:.3f} (natural log)")
+    right.metric("paper (Table 1)", f"{SPECS[task_name].paper_dimension:.2f}")
+    right.metric("edge pixels", f"{fit.boundary_pixels:,}")
+except ValueError as e:
+    st.info(f"{e}", icon=":material/info:")
+
+meta = dict(task=task_name, width=int(width), seed=int(seed), steps=int(steps), window=list(window),
+            precision=prec, axes=list(names), zoom=[list(w) for w in stack])
+st.download_button("Download this view (NPZ)", lambda: npz_bytes(
+    loss=z, x_values=xs, y_values=ys, meta=np.asarray(json.dumps(dict(meta, reduce=summary))),
+    **{f"summary_{k}": v for k, v in zs.items()}, **task.task_arrays()),
+    file_name=f"trainability_{task_name}_w{width}_{res}x{res}.npz", mime="application/octet-stream",
+    help="loss (the pixel value shown), every summary, the axes, meta (JSON) and the task's arrays "
+         "(task_inputs, task_targets, task_init_0, task_init_1), so any pixel can be re-trained.")
+with st.expander("How to read it"):
+    st.markdown(
+        "- **Axes**: log10 of the hidden layer's learning rate (lr_in) and of the output layer's (lr_out); for "
+        "the offset variant, an offset added to every initial hidden weight against one shared learning rate.\n"
+        "- **Value** (the paper's convergence measure): losses divided by the first; trained if the last 20 "
+        "average below 1. Trained pixels show -sum of those ratios, diverged ones sum of their inverses.\n"
+        "- **Precision**: deep in, adjacent pixels' learning rates stop being distinct in float32; the view "
+        "switches to float64, and past float64's limit (about 13 decades down at 512²) it says so.\n"
+        "- Same task, same numbers: `python -m l2l_core fractal --task fractal_tanh --res 256` writes them.")

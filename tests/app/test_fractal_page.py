@@ -1,0 +1,60 @@
+"""The trainability-fractal page driven by streamlit.testing."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def small(**extra):
+    at = AppTest.from_file(str(ROOT / "pages/fractal.py"), default_timeout=300)
+    for k, v in {**dict(task="fractal_single", width="4", steps="20", res="64"), **extra}.items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def heat(at):
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return spec["data"][0]
+
+
+def test_page_draws_the_image_the_dimension_and_writes_the_url():
+    at = small()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert "Trainability fractal" in at.title[0].value
+    assert len(at.get("plotly_chart")) == 2  # the image and the box-count fit
+    assert at.query_params["task"] == ["fractal_single"] or at.query_params["task"] == "fractal_single"
+    for c in at.get("plotly_chart"):  # named PNG exports, and the data as NPZ
+        assert json.loads(c.proto.config)["toImageButtonOptions"]["filename"].startswith(("trainability_", "box_"))
+    assert at.get("download_button")
+    labels = [m.label for m in at.metric]
+    assert "trained" in labels and "paper (Table 1)" in labels
+
+
+def test_zoom_path_in_the_url_is_replayed():
+    window = "0.5,1.5,1.0,2.0"
+    at = small(fzoom=window)
+    assert not at.exception, at.exception
+    assert [list(w) for w in at.session_state["fr_zoom"]] == [[0.5, 1.5, 1.0, 2.0]]
+    x = np.asarray(heat(at)["x"], float) if not isinstance(heat(at)["x"], dict) else None
+    if x is not None:
+        assert x[0] == 0.5 and abs(x[-1] - 1.5) < 1e-12
+    at.button(key="fr_back").click().run()
+    assert at.session_state["fr_zoom"] == []
+
+
+def test_coarse_preview_then_full_resolution():
+    at = small(res="128")
+    assert not at.exception, at.exception
+    assert at.session_state["fr_done"]  # the full image was computed after the 32² preview
+    assert len(at.get("plotly_chart")) == 2
+
+
+def test_malformed_url_is_reported_not_raised():
+    at = small(fzoom="1,nan,2", res="77")
+    assert not at.exception, at.exception
+    assert any("fzoom" in w.value and "res" in w.value for w in at.warning)
