@@ -1,17 +1,21 @@
 """Trainability fractal: which per-layer learning rates train a small network, and the fractal edge between."""
 
+from pages._adapter import through_router
+
+through_router(__file__)
+
 import json
 import time
 
 import numpy as np
 import streamlit as st
 
-from pages._shared import (chart_config, heavy, init_from_query, int_in, npz_bytes, plotly_chart, show_error,
-                           timing_caption)
 from l2l_core.inner.networks import SPECS, make_task
 from l2l_core.landscape import fractal
 from l2l_core.landscape.dimension import box_counting_dimension
 from l2l_core.viz.fractal import axis_frame, box_count_figure, fractal_figure
+from pages._shared import chart_config, heavy, int_in, npz_bytes, plotly_chart, show_error, timing_caption
+from pages._state import PageState, Param, choice_in
 
 WIDTHS = [2, 4, 8, 16, 32]
 RESOLUTIONS = [64, 128, 256, 512]
@@ -20,34 +24,27 @@ MAX_WORK = 256 * 256 * 100 * 272 * 16 * 16 * 2
 ZOOM_KEY, DONE_KEY = "fr_zoom", "fr_done"
 
 
-def _summary(text):
-    if text not in fractal.SUMMARIES:
-        raise ValueError(text)
-    return text
+def _zoom_path(text: str) -> list:
+    """The URL's zoom path "lo,hi,ylo,yhi;..." -> windows (at most 64), each checked."""
+    return [list(fractal.check_window(w.split(","))) for w in text.split(";") if w][:64]
 
 
-def _task(text):
-    if text not in SPECS:
-        raise ValueError(text)
-    return text
+def _zoom_text(stack) -> str | None:
+    return ";".join(",".join(repr(float(v)) for v in w) for w in stack) if stack else None
 
 
-bad = init_from_query({
-    "fr_task": ("task", _task, "fractal_tanh"),
-    "fr_width": ("width", int_in(2, 32, WIDTHS), 16),
-    "fr_steps": ("steps", int_in(10, 1000), 100),
-    "fr_res": ("res", int_in(64, 512, RESOLUTIONS), 128),
-    "fr_summary": ("summary", _summary, "converge"),
-    "fr_seed": ("seed", int_in(0, 10_000), 0),
-}, tag="fractal")
-if "fzoom" in st.query_params and st.session_state.get("_fr_zoom_url") != st.query_params["fzoom"]:
-    st.session_state["_fr_zoom_url"] = st.query_params["fzoom"]
-    try:
-        st.session_state[ZOOM_KEY] = [fractal.check_window(w.split(",")) for w in st.query_params["fzoom"].split(";")
-                                      if w][:64]
-    except ValueError:
-        bad.append("fzoom")
-st.session_state.setdefault(ZOOM_KEY, [])
+# Settings: ?task=&width=&steps=&res=&summary=&seed=&precision=&fzoom= , kept across page switches.
+ps = PageState("fractal", {
+    "fr_task": Param("task", "fractal_tanh", choice_in(SPECS)),
+    "fr_width": Param("width", 16, int_in(2, 32, WIDTHS)),
+    "fr_steps": Param("steps", 100, int_in(10, 1000)),
+    "fr_res": Param("res", 128, int_in(64, 512, RESOLUTIONS)),
+    "fr_summary": Param("summary", "converge", choice_in(fractal.SUMMARIES)),
+    "fr_precision": Param("precision", "auto", choice_in(["auto", "float64"])),
+    "fr_seed": Param("seed", 0, int_in(0, 10_000)),
+    ZOOM_KEY: Param("fzoom", [], _zoom_path, _zoom_text),
+}).load()
+ps.apply_view()
 st.session_state.setdefault(DONE_KEY, [])
 
 st.title("Trainability fractal: where a network stops training")
@@ -60,27 +57,27 @@ st.markdown(
     "rank-equalized per side), so the darkest pixels hug the edge. The edge between them is fractal: drag a box on it to zoom, the view is "
     "recomputed, in float64 once float32 runs out of digits, to more than ten decades below the top view."
 )
-if bad:
-    st.warning(f"Ignored malformed URL settings: {', '.join(sorted(set(bad)))}", icon=":material/link_off:")
+ps.warn_bad_url()
 
-with st.sidebar:
+w = ps.widget
+with st.sidebar, ps:
     st.header("Trainability fractal")
-    task_name = st.selectbox("Network and data", list(SPECS), key="fr_task",
-                             format_func=lambda n: SPECS[n].title,
-                             help=" ".join(f"{s.title}: {s.description}." for s in SPECS.values()))
+    task_name = w(st.selectbox, "fr_task", "Network and data", list(SPECS), format_func=lambda n: SPECS[n].title,
+                  help=" ".join(f"{s.title}: {s.description}." for s in SPECS.values()))
     st.caption(SPECS[task_name].description)
-    width = st.select_slider("Hidden width", WIDTHS, key="fr_width",
-                             help="The paper: 16. Data size follows the variant (272 points at width 16).")
-    steps = st.slider("Training steps", 10, 1000, key="fr_steps", help="Gradient-descent steps per pixel "
-                      "(the paper's interactive setting: 100; its figures: 500-1000).")
-    res = st.select_slider("Resolution (pixels per axis)", RESOLUTIONS, key="fr_res",
-                           help="A 32² preview is drawn first; downloads keep full resolution.")
-    summary = st.selectbox("Pixel value", list(fractal.SUMMARIES), key="fr_summary",
-                           format_func=lambda s: f"{s}: {fractal.SUMMARIES[s]}")
-    precision = st.radio("Precision", ["auto", "float64"], key="fr_precision", horizontal=True,
-                         help="auto: float32 while it tells adjacent pixels apart, float64 deeper (about 2-3x "
-                              "slower). float64 everywhere is the paper's choice.")
-    seed = st.number_input("Seed (data and initial weights)", 0, 10_000, key="fr_seed", step=1)
+    width = w(st.select_slider, "fr_width", "Hidden width", WIDTHS,
+              help="The paper: 16. Data size follows the variant (272 points at width 16).")
+    steps = w(st.slider, "fr_steps", "Training steps", 10, 1000, help="Gradient-descent steps per pixel "
+              "(the paper's interactive setting: 100; its figures: 500-1000).")
+    res = w(st.select_slider, "fr_res", "Resolution (pixels per axis)", RESOLUTIONS,
+            help="A 32² preview is drawn first; downloads keep full resolution.")
+    summary = w(st.selectbox, "fr_summary", "Pixel value", list(fractal.SUMMARIES),
+                format_func=lambda s: f"{s}: {fractal.SUMMARIES[s]}")
+    precision = w(st.radio, "fr_precision", "Precision", ["auto", "float64"], horizontal=True,
+                  help="auto: float32 while it tells adjacent pixels apart, float64 deeper (about 2-3x "
+                       "slower). float64 everywhere is the paper's choice.")
+    seed = w(st.number_input, "fr_seed", "Seed (data and initial weights)", 0, 10_000, step=1)
+    ps.link_panel()
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -104,7 +101,7 @@ def on_box_select() -> None:
         x0, x1 = sorted(cx + ux * float(v) for v in box["x"])
         y0, y1 = sorted(cy + uy * float(v) for v in box["y"])
         new = fractal.check_window((max(x0, lo), min(x1, hi), max(y0, ylo), min(y1, yhi)))
-        st.session_state[ZOOM_KEY] = (st.session_state[ZOOM_KEY] + [new])[-64:]
+        st.session_state[ZOOM_KEY] = (list(st.session_state[ZOOM_KEY]) + [list(new)])[-64:]
     except (ValueError, KeyError, TypeError) as e:
         st.session_state["_fr_zoom_error"] = f"zoom not applied: {e}"
 
@@ -114,7 +111,7 @@ try:
 except ValueError as e:
     show_error(e)
     st.stop()
-stack = st.session_state[ZOOM_KEY]
+stack = [tuple(w) for w in st.session_state[ZOOM_KEY]]
 window = tuple(stack[-1]) if stack else fractal.default_window(task)
 work = res * res * steps * task.batch_size * task.width ** 2 * 2
 if work > MAX_WORK:
@@ -123,11 +120,7 @@ if work > MAX_WORK:
                           f"python -m l2l_core fractal --task {task_name} --res {res} --steps {steps}"))
     st.stop()
 
-url = dict(task=task_name, width=str(width), steps=str(steps), res=str(res), summary=summary, seed=str(seed))
-if stack:
-    url["fzoom"] = ";".join(",".join(repr(float(v)) for v in w) for w in stack)
-    st.session_state["_fr_zoom_url"] = url["fzoom"]
-st.query_params.from_dict(url)
+ps.save()  # the zoom path too (box-select and the zoom buttons change it before the run)
 
 c1, c2, c3, c4 = st.columns(4)
 c1.button("Zoom back", disabled=not stack, key="fr_back",
@@ -168,7 +161,7 @@ timing_caption(seconds, wall, what=f"{z.size:,} training runs of {steps} steps c
 sign = zs["converge"]
 nxt = fractal.boundary_window(sign, window)
 c3.button("Zoom 2x on the edge", disabled=nxt is None, key="fr_edge",
-          on_click=lambda: st.session_state.__setitem__(ZOOM_KEY, st.session_state[ZOOM_KEY] + [nxt]),
+          on_click=lambda: st.session_state.__setitem__(ZOOM_KEY, list(st.session_state[ZOOM_KEY]) + [list(nxt)]),
           help="The paper's key-frame step: halve the view around the edge pixel nearest the centre.")
 c4.metric("trained", f"{100 * (sign < 0).mean():.1f}%")
 

@@ -239,12 +239,17 @@ def _evaluate_cells(cells, n, p, x0, steps, reduce, dtype) -> np.ndarray:
     x0 = dtype.type(x0)
     steps = np.int32(steps)
 
+    x64 = bool(jax.config.jax_enable_x64)
+
     def run_chunk(c: int) -> None:
-        idx = np.minimum(np.arange(c * per_chunk, (c + 1) * per_chunk), n - 1)
-        lr, mom = (a.reshape(rows, cols) for a in cells(idx))
-        lr, mom = sharding.shard_rows(lr, devices), sharding.shard_rows(mom, devices)
-        z = _chunk_kernel(lr, mom, x0, steps, value_and_grad=vg, reduce=reduce, unroll=SCAN_UNROLL)
-        out[c] = sharding.to_host(z).reshape(-1)
+        # jax.enable_x64 is thread-local: a pool thread must switch it on again, or a
+        # float64 grid (deep zoom) would silently compute in float32 on that thread.
+        with jax.enable_x64(x64):
+            idx = np.minimum(np.arange(c * per_chunk, (c + 1) * per_chunk), n - 1)
+            lr, mom = (a.reshape(rows, cols) for a in cells(idx))
+            lr, mom = sharding.shard_rows(lr, devices), sharding.shard_rows(mom, devices)
+            z = _chunk_kernel(lr, mom, x0, steps, value_and_grad=vg, reduce=reduce, unroll=SCAN_UNROLL)
+            out[c] = sharding.to_host(z).reshape(-1)
 
     sharding.run_parallel(run_chunk, n_chunks)
     return out.reshape(-1)[:n]

@@ -68,6 +68,22 @@ def test_chunking_does_not_change_results(monkeypatch):
     np.testing.assert_array_equal(meta_loss_grid(log_lrs, log_omm), z)
 
 
+def test_float64_grid_is_float64_in_every_chunk_thread(monkeypatch):
+    """jax.enable_x64 is thread-local: every chunk (each on a pool thread) must still
+    compute in float64 when the caller asked for it inside the context, as the deep zoom does."""
+    import jax
+
+    log_lrs, log_omm = np.linspace(-3, -1, 40), np.linspace(-3, -1, 30)
+    monkeypatch.setattr(landscape, "CHUNK_SHAPE", (2, 64))  # 10 chunks over the pool's threads
+    with jax.enable_x64(True):
+        z = meta_loss_grid(log_lrs, log_omm, problem="quadratic", dtype=np.float64)
+    lr, mom = 10.0 ** log_lrs[None, :], 1 - 10.0 ** log_omm[:, None]
+    ref = numpy_outer_loss(lr, mom, "quadratic")
+    ok = np.isfinite(ref)
+    assert z.dtype == np.float64 and ok.mean() > 0.9
+    np.testing.assert_allclose(z[ok], ref[ok], rtol=1e-11)  # float32 anywhere would give ~1e-7
+
+
 @pytest.mark.parametrize("reduce", ["mean", "final", "min"])
 def test_a_loss_that_overflows_late_makes_the_cell_nan(reduce):
     # x stays finite in float32 (~1e36) but the loss x^2/2 overflows on the way.
