@@ -29,11 +29,14 @@ import numpy as np
 import optax
 
 from l2l_core.learned import tasks as tasks_mod
+from l2l_core.learned.families import get_family
 from l2l_core.learned.baselines import optimizer_losses
 from l2l_core.learned.lstm import LSTMConfig, init_meta_params, lstm_optimizer, make_module, zero_carry
 
 MAX_META_STEPS = 100_000
 INNER_UNROLL = 1  # XLA CPU loop overhead vs compile time; see bench/bench_metatrain.py
+DIGITS_SHORT_STEPS = 150
+DIGITS_FULL_STEPS = 600
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +56,8 @@ class MetaTrainConfig:
     val_tasks: int = 256
     eval_steps: int = 100
     lstm: LSTMConfig = LSTMConfig()
+    task: str = "quadratic"  # a name in families.TASK_FAMILIES
+    dims: tuple[int, ...] = ()  # quadratics only: train on these dimensions mixed (dim: compare's default)
 
     def validate(self) -> "MetaTrainConfig":
         def integer(name, lo, hi):
@@ -74,6 +79,10 @@ class MetaTrainConfig:
         if not (math.isfinite(self.clip_norm) and self.clip_norm > 0):
             raise ValueError(f"clip_norm must be a positive number, got {self.clip_norm}")
         self.lstm.validate()
+        family = get_family(self.task)
+        if self.dims and (not family.is_quadratic or not all(
+                isinstance(d, int) and 1 <= d <= tasks_mod.MAX_DIM for d in self.dims)):
+            raise ValueError(f"dims must be quadratic dimensions between 1 and {tasks_mod.MAX_DIM}, got {self.dims}")
         return self
 
     def to_dict(self) -> dict:
@@ -87,6 +96,7 @@ class MetaTrainConfig:
         if unknown:
             raise ValueError(f"unknown meta-training settings: {sorted(unknown)}")
         lstm = LSTMConfig(**d.pop("lstm", {}))
+        d["dims"] = tuple(d.get("dims", ()))  # JSON gives a list; the config must stay hashable
         return cls(lstm=lstm, **d)
 
 
@@ -95,12 +105,25 @@ PRESETS: dict[str, dict] = {
     "short": dict(meta_steps=150),  # well under 60 s on a 2-core CPU; already beats tuned Adam
     "tiny": dict(meta_steps=6, batch=8, val_tasks=16, chunk=2, eval_steps=20),  # tests
 }
+# Presets of the other trainable families (same names); see docs/learned_optimizer.md.
+TASK_PRESETS: dict[str, dict[str, dict]] = {
+    "quadratic": PRESETS,
+    "digits_mlp": {
+        "full": dict(task="digits_mlp", meta_steps=DIGITS_FULL_STEPS, batch=4, val_tasks=32, meta_lr=3e-3),
+        "short": dict(task="digits_mlp", meta_steps=DIGITS_SHORT_STEPS, batch=4, val_tasks=32, meta_lr=3e-3),
+        "tiny": dict(task="digits_mlp", meta_steps=4, batch=2, val_tasks=4, chunk=2, eval_steps=10,
+                     truncation_length=5, truncations=2),
+    },
+}
 
 
-def preset_config(name: str, **overrides) -> MetaTrainConfig:
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
-    return MetaTrainConfig(**{**PRESETS[name], **overrides}).validate()
+def preset_config(name: str, task: str = "quadratic", **overrides) -> MetaTrainConfig:
+    presets = TASK_PRESETS.get(get_family(task).name)
+    if presets is None:
+        raise ValueError(f"task {task!r} has no meta-training presets; choose from {sorted(TASK_PRESETS)}")
+    if name not in presets:
+        raise ValueError(f"unknown preset {name!r}; choose from {sorted(presets)}")
+    return MetaTrainConfig(**{**presets[name], **overrides}).validate()
 
 
 class TrainState(NamedTuple):
@@ -119,21 +142,22 @@ def _meta_optimizer(cfg: MetaTrainConfig) -> optax.GradientTransformation:
     )
 
 
-def _truncation_loss(params, theta, carry, w, y, *, cfg: MetaTrainConfig):
-    """Meta-loss of one truncation: sum over its steps of the mean task loss."""
+def _truncation_loss(params, theta, carry, tasks, step0, *, cfg: MetaTrainConfig):
+    """Meta-loss of one truncation: sum over its steps of the mean task loss
+    (``tasks.meta_losses``: an MLP's loss on the step's minibatch after the update)."""
     module = make_module(cfg.lstm)
 
-    def step(c, _):
+    def step(c, i):
         theta, carry = c
-        _, grads = tasks_mod.losses_and_grads(theta, w, y, cfg.reduction)
+        _, grads = tasks.losses_and_grads(theta, step0 + i, cfg.reduction)
         upd, carry = module.apply(params, grads.reshape(-1), carry)
         theta = theta + upd.reshape(theta.shape)
-        return (theta, carry), tasks_mod.task_losses(theta, w, y)
+        return (theta, carry), tasks.meta_losses(theta, step0 + i)
 
     # Rematerializing each step (keeping only matmul outputs) is ~3x faster than
     # letting scan stack every residual: XLA CPU handles those stacks poorly.
     step = jax.checkpoint(step, policy=jax.checkpoint_policies.dots_saveable)
-    (theta, carry), losses = jax.lax.scan(step, (theta, carry), None, length=cfg.truncation_length,
+    (theta, carry), losses = jax.lax.scan(step, (theta, carry), jnp.arange(cfg.truncation_length),
                                           unroll=INNER_UNROLL)
     return jnp.sum(jnp.mean(losses, axis=1)), (theta, carry, losses)
 
@@ -143,21 +167,20 @@ def _meta_step(state: TrainState, frozen, cfg: MetaTrainConfig):
     mean final loss, all finite)."""
     meta_opt = _meta_optimizer(cfg)
     key, sub = jax.random.split(state.key)
-    t = tasks_mod.sample_tasks(sub, cfg.batch, cfg.dim)
+    t = get_family(cfg.task).sample(sub, cfg.batch, cfg.dim, cfg.dims)
     grad_fn = jax.value_and_grad(partial(_truncation_loss, cfg=cfg), has_aux=True)
 
-    def truncation(c, _):
+    def truncation(c, k):
         params, opt_state, theta, carry, ok = c
-        (loss, (theta, carry, losses)), g = grad_fn(params, theta, carry, t.w, t.y)
+        (loss, (theta, carry, losses)), g = grad_fn(params, theta, carry, t, k * cfg.truncation_length)
         updates, new_opt_state = meta_opt.update(g, opt_state, params)
         ok = ok & new_opt_state.last_finite & jnp.isfinite(loss)
         new_params = optax.apply_updates(params, updates)
         keep = lambda new, old: jax.tree.map(lambda a, b: jnp.where(ok, a, b), new, old)  # noqa: E731
         return (keep(new_params, params), keep(new_opt_state, opt_state), theta, carry, ok), losses
 
-    n = cfg.batch * cfg.dim
-    init = (state.params, state.opt_state, t.theta0, zero_carry(n, cfg.lstm.hidden), ~frozen)
-    (params, opt_state, _, _, ok), losses = jax.lax.scan(truncation, init, None, length=cfg.truncations)
+    init = (state.params, state.opt_state, t.theta0, zero_carry(t.theta0.size, cfg.lstm.hidden), ~frozen)
+    (params, opt_state, _, _, ok), losses = jax.lax.scan(truncation, init, jnp.arange(cfg.truncations))
     losses = losses.reshape(-1, cfg.batch)  # (truncations * length, batch)
     summary = (jnp.mean(losses), jnp.mean(losses[-1]), ok)
     return TrainState(params, opt_state, key), summary
@@ -235,11 +258,11 @@ class MetaTrainResult:
         )
 
 
-def validation_tasks(cfg: MetaTrainConfig) -> tasks_mod.QuadraticTasks:
+def validation_tasks(cfg: MetaTrainConfig):
     """Fixed tasks for picking the best phi; drawn from a key that ``compare``
     seeds never produce (fold_in of the training seed)."""
-    return tasks_mod.sample_tasks(jax.random.fold_in(jax.random.PRNGKey(cfg.seed), 10**6 + 7),
-                                  cfg.val_tasks, cfg.dim)
+    return get_family(cfg.task).sample(jax.random.fold_in(jax.random.PRNGKey(cfg.seed), 10**6 + 7),
+                                       cfg.val_tasks, cfg.dim, cfg.dims)
 
 
 def metatrain(cfg: MetaTrainConfig, *, init_params=None,
@@ -267,8 +290,10 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
     structure = dataclasses.replace(cfg, meta_steps=1, seed=0, chunk=1, val_tasks=1, eval_steps=1)
 
     def score(p) -> float:
-        losses = lstm_losses(p, val, lstm=cfg.lstm, steps=cfg.eval_steps, reduction=cfg.reduction)
-        v = float(jnp.mean(losses[-1]))
+        losses = lstm_losses(p, val, lstm=cfg.lstm, steps=cfg.eval_steps, reduction=cfg.reduction)[-1]
+        if getattr(val, "dims", None) is not None:  # mixed dimensions: weigh each alike
+            losses = losses * (10.0 / val.dims)
+        v = float(jnp.mean(losses))
         return v if math.isfinite(v) else math.inf
 
     best_params, best_val, best_step = params, score(params), 0
@@ -304,7 +329,10 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
         mean_losses += list(ml)
         final_losses += list(fl)
         done += n
+        t_val = time.perf_counter()
         v = score(state.params)
+        if timed_steps:  # seconds per meta-step count validation too: a user waits for it
+            train_seconds += time.perf_counter() - t_val
         val_steps.append(done)
         val_losses.append(v)
         if v < best_val:
