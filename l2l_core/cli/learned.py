@@ -32,6 +32,10 @@ def add_metatrain_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--meta-lr", type=float, default=None, help="Adam meta learning rate (default 1e-2)")
     p.add_argument("--batch", type=int, default=None, help="tasks per meta-step (default 128)")
     p.add_argument("--chunk", type=int, default=None, help="meta-steps per jitted chunk (default 10)")
+    p.add_argument("--dims", type=int, nargs="+", default=None,
+                   help="quadratics: train on these dimensions mixed, e.g. 10 20 40 80 (default: --preset's)")
+    p.add_argument("--init-from", type=Path, default=None,
+                   help="start from this checkpoint's parameters (fine-tuning) instead of a fresh init")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -41,16 +45,26 @@ def run_metatrain_cli(args) -> int:
                  if v is not None}
     if args.preprocess is not None:
         overrides["lstm"] = LSTMConfig(preprocess=args.preprocess)
+    if args.dims:
+        overrides["dims"] = tuple(args.dims)
     cfg = preset_config(args.preset, task=args.task, **overrides)
+    init = None
+    if args.init_from is not None:
+        start = load_checkpoint(args.init_from)
+        if start.config.lstm != cfg.lstm:
+            raise ValueError(f"--init-from {args.init_from}: its LSTM ({start.config.lstm}) is not this run's")
+        init = start.params
 
     def progress(p):
         if not args.json:
             print(f"meta-step {p.done}/{p.total}  meta-loss {p.meta_loss[-1]:.4g}  "
                   f"validation {p.val_loss[-1]:.4g} (best {p.best_val:.4g})  {p.elapsed:.1f} s", file=sys.stderr)
 
-    result = metatrain(cfg, callback=progress)
+    result = metatrain(cfg, init_params=init, callback=progress)
     summary = dict(result.summary(), seconds=result.seconds, compile_seconds=result.compile_seconds,
                    seconds_per_meta_step=result.seconds_per_meta_step, preset=args.preset)
+    if args.init_from is not None:
+        summary["init_from"] = str(args.init_from)
     path = save_checkpoint(args.out, result.params, cfg, result.curve, summary)
     out = dict(out=str(path.parent), config=cfg.to_dict(), **summary)
     out = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in out.items()}
