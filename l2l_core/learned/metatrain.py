@@ -35,8 +35,8 @@ from l2l_core.learned.lstm import LSTMConfig, init_meta_params, lstm_optimizer, 
 
 MAX_META_STEPS = 100_000
 INNER_UNROLL = 1  # XLA CPU loop overhead vs compile time; see bench/bench_metatrain.py
-DIGITS_SHORT_STEPS = 100
-DIGITS_FULL_STEPS = 1000
+DIGITS_SHORT_STEPS = 30
+DIGITS_FULL_STEPS = 150
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +58,7 @@ class MetaTrainConfig:
     lstm: LSTMConfig = LSTMConfig()
     task: str = "quadratic"  # a name in families.TASK_FAMILIES
     dims: tuple[int, ...] = ()  # quadratics only: train on these dimensions mixed (dim: compare's default)
+    meta_lr_final: float = 0.0  # > 0: cosine decay of the meta learning rate to this over the run
     max_seconds: float = 0.0  # > 0: stop (keeping the best phi) once a chunk would start after this wall time
 
     def validate(self) -> "MetaTrainConfig":
@@ -77,6 +78,8 @@ class MetaTrainConfig:
         tasks_mod.check_reduction(self.reduction)
         if not (math.isfinite(self.meta_lr) and 0 < self.meta_lr <= 1):
             raise ValueError(f"meta_lr must be in (0, 1], got {self.meta_lr}")
+        if not (math.isfinite(self.meta_lr_final) and 0 <= self.meta_lr_final <= self.meta_lr):
+            raise ValueError(f"meta_lr_final must be in [0, meta_lr] (0: constant), got {self.meta_lr_final}")
         if not (math.isfinite(self.max_seconds) and self.max_seconds >= 0):
             raise ValueError(f"max_seconds must be a number >= 0 (0: no limit), got {self.max_seconds}")
         if not (math.isfinite(self.clip_norm) and self.clip_norm > 0):
@@ -114,10 +117,10 @@ TASK_PRESETS: dict[str, dict[str, dict]] = {
     "digits_mlp": {
         # 4 networks (6040 coordinates) per meta-step; a wall-clock cap keeps the presets'
         # promise (full <= 10 min, short <= 90 s, compilation included) on a busy machine
-        "full": dict(task="digits_mlp", meta_steps=DIGITS_FULL_STEPS, batch=4, val_tasks=16, meta_lr=5e-3,
-                     max_seconds=570.0),
-        "short": dict(task="digits_mlp", meta_steps=DIGITS_SHORT_STEPS, batch=4, val_tasks=16, meta_lr=5e-3,
-                      max_seconds=80.0),
+        "full": dict(task="digits_mlp", meta_steps=DIGITS_FULL_STEPS, batch=4, val_tasks=16, meta_lr=1e-2,
+                     meta_lr_final=1e-3, max_seconds=570.0),
+        "short": dict(task="digits_mlp", meta_steps=DIGITS_SHORT_STEPS, batch=4, val_tasks=16, meta_lr=1e-2,
+                      meta_lr_final=1e-3, max_seconds=80.0),
         "tiny": dict(task="digits_mlp", meta_steps=4, batch=2, val_tasks=4, chunk=2, eval_steps=10,
                      truncation_length=5, truncations=2),
     },
@@ -139,12 +142,18 @@ class TrainState(NamedTuple):
     key: jax.Array
 
 
+def _meta_lr(cfg: MetaTrainConfig):
+    if not cfg.meta_lr_final:
+        return cfg.meta_lr
+    return optax.cosine_decay_schedule(cfg.meta_lr, cfg.meta_steps * cfg.truncations, cfg.meta_lr_final / cfg.meta_lr)
+
+
 def _meta_optimizer(cfg: MetaTrainConfig) -> optax.GradientTransformation:
     # The NaN guard: a non-finite meta-gradient updates nothing (optax.apply_if_finite
     # keeps parameters and Adam's moments) and is reported in ``last_finite``; the
     # meta-step then stops the run (see _meta_step), keeping the best parameters.
     return optax.apply_if_finite(
-        optax.chain(optax.clip_by_global_norm(cfg.clip_norm), optax.adam(cfg.meta_lr)),
+        optax.chain(optax.clip_by_global_norm(cfg.clip_norm), optax.adam(_meta_lr(cfg))),
         max_consecutive_errors=2**30,
     )
 
@@ -166,7 +175,10 @@ def _truncation_loss(params, theta, carry, tasks, step0, *, cfg: MetaTrainConfig
     step = jax.checkpoint(step, policy=jax.checkpoint_policies.dots_saveable)
     (theta, carry), losses = jax.lax.scan(step, (theta, carry), jnp.arange(cfg.truncation_length),
                                           unroll=INNER_UNROLL)
-    return jnp.sum(jnp.mean(losses, axis=1)), (theta, carry, losses)
+    per_step = jnp.mean(losses, axis=1)
+    if getattr(tasks, "log_meta_loss", False):  # network tasks; see mlp_tasks.MLPTasks
+        per_step = jnp.log(per_step)
+    return jnp.sum(per_step), (theta, carry, losses)
 
 
 def _meta_step(state: TrainState, frozen, cfg: MetaTrainConfig):
@@ -294,7 +306,9 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
     state = TrainState(params, _meta_optimizer(cfg).init(params), k_train)
     val = validation_tasks(cfg)
     # only the structure is static: runs that differ in length or seed share one compilation
-    structure = dataclasses.replace(cfg, meta_steps=1, seed=0, chunk=1, val_tasks=1, eval_steps=1, max_seconds=0.0)
+    # (a decaying meta learning rate makes the length part of it)
+    structure = dataclasses.replace(cfg, meta_steps=cfg.meta_steps if cfg.meta_lr_final else 1, seed=0,
+                                    chunk=1, val_tasks=1, eval_steps=1, max_seconds=0.0)
 
     def score(p) -> float:
         losses = lstm_losses(p, val, lstm=cfg.lstm, steps=cfg.eval_steps, reduction=cfg.reduction)[-1]

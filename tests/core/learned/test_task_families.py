@@ -120,6 +120,7 @@ def test_mixed_dimension_quadratics_are_padded_without_changing_the_loss():
     np.testing.assert_allclose(losses, losses_and_grads(theta, t.w, t.y)[0], rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_tiny_digits_metatraining_lowers_the_meta_loss():
     cfg = preset_config("tiny", task="digits_mlp", meta_steps=24, chunk=6)
     r = metatrain(cfg)
@@ -137,6 +138,7 @@ def _tiny_checkpoint(tmp_path, task):
     return tmp_path / task
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("task", TRAINABLE)
 def test_compare_json_has_the_same_shape_for_every_task(task, tmp_path, capsys):
     ckpt = _tiny_checkpoint(tmp_path, task)
@@ -154,6 +156,7 @@ def test_compare_json_has_the_same_shape_for_every_task(task, tmp_path, capsys):
         assert all(0 <= v["test_accuracy"] <= 1 for v in out["test"].values())
 
 
+@pytest.mark.slow
 def test_generalization_cells_are_computed(tmp_path):
     opts = {t: load_checkpoint(_tiny_checkpoint(tmp_path, t)) for t in TRAINABLE}
     res = gen.generalization_map(cells=["quadratic_d20", "wine"], optimizers=opts, batch=4, lr_points=4, seed=5)
