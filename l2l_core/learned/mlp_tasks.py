@@ -14,7 +14,7 @@ on it exactly as on a batch of quadratics. Its methods are the task interface
 
 * ``losses_and_grads(theta, step, reduction)``: per-task minibatch losses (B,)
   and the gradient of the batch loss (B, P) at inner step ``step``;
-* ``step_losses(theta, step)``: the minibatch losses only (also ``meta_losses``);
+* ``step_losses(theta, step)``: the minibatch losses only (``meta_transform``: their log, the meta-loss);
 * ``final_losses(theta)``: the loss on the whole training split (B,);
 * ``metrics(theta)``: held-out test loss and accuracy, each (B,).
 """
@@ -125,14 +125,13 @@ class MLPTasks:
     def step_losses(self, theta, step):
         return jax.vmap(self._task_loss, (0, 0, None))(theta, self.keys, step)
 
-    # The meta-loss of a truncation sums log(mean task loss) over its steps: a 100-step
-    # run's loss falls from 2.3 to ~0.04, and a plain sum would only teach the first
-    # steps; in logs every step's relative progress counts, and the mean inside the
-    # log still punishes one task that blows up.
-    log_meta_loss = True
+    def meta_transform(self, losses):
+        # log: a 100-step run's loss falls from 2.3 to ~0.04, and a plain sum would only
+        # teach the first steps; in logs every step's relative progress counts
+        return jnp.log(losses)
 
     def meta_losses(self, theta, step):
-        return self.step_losses(theta, step)
+        return self.meta_transform(self.step_losses(theta, step))
 
     def final_losses(self, theta):
         return jax.vmap(lambda t: cross_entropy(self.spec.logits(t, self.x), self.y))(theta)

@@ -49,9 +49,11 @@ class QuadraticTasks(NamedTuple):
     def step_losses(self, theta, step=0):
         return task_losses(theta, self.w, self.y)
 
-    def meta_losses(self, theta, step=0):
-        losses = task_losses(theta, self.w, self.y)
+    def meta_transform(self, losses):
         return losses if self.dims is None else losses * (10.0 / self.dims)
+
+    def meta_losses(self, theta, step=0):
+        return self.meta_transform(task_losses(theta, self.w, self.y))
 
     def final_losses(self, theta):
         return task_losses(theta, self.w, self.y)

@@ -117,6 +117,7 @@ def test_mixed_dimension_quadratics_are_padded_without_changing_the_loss():
         np.testing.assert_allclose(grads[b, :2], 2 * w.T @ r, rtol=1e-4, atol=1e-5)
         np.testing.assert_array_equal(grads[b, 2:], 0.0)
     np.testing.assert_allclose(t.meta_losses(theta), losses * 10 / np.asarray(t.dims), rtol=1e-6)
+    np.testing.assert_allclose(t.meta_transform(losses), losses * 10 / np.asarray(t.dims), rtol=1e-6)
     np.testing.assert_allclose(losses, losses_and_grads(theta, t.w, t.y)[0], rtol=1e-6)
 
 
@@ -126,7 +127,7 @@ def test_tiny_digits_metatraining_lowers_the_meta_loss():
     r = metatrain(cfg)
     ml = r.curve["meta_loss"]
     assert r.meta_steps_done == 24 and r.stopped is None and np.all(np.isfinite(ml))
-    assert ml[-6:].mean() < ml[:6].mean() - 0.05, ml
+    assert ml[-6:].mean() < 0.97 * ml[:6].mean(), ml  # plain minibatch losses (the objective is their log)
     assert r.best_val < r.curve["val_loss"][0]
     assert r.seconds_per_meta_step > 0
 
