@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from l2l_core.landscape import grid as landscape
+from l2l_core.cli.generalization import add_generalization_args, run_generalization_cli
 from l2l_core.cli.learned import add_compare_args, add_metatrain_args, run_compare_cli, run_metatrain_cli
 from l2l_core.inner.hyperparams import lr_momentum
 from l2l_core.inner.problems import DEFAULT_PROBLEM, PROBLEMS
@@ -168,6 +169,8 @@ COMMANDS = {
     "sweep": ("outer loss against learning rate at a fixed momentum", _sweep_args, _sweep_run),
     "metatrain": ("meta-train the LSTM optimizer (truncated BPTT)", add_metatrain_args, run_metatrain_cli),
     "compare": ("learned optimizer vs tuned SGD/Adam/RMSprop/NAG", add_compare_args, run_compare_cli),
+    "generalization": ("the shipped learned optimizers on every cell of the generalization map",
+                       add_generalization_args, run_generalization_cli),
     "outer": ("outer-train (lr, momentum) by grad, ES, PES, TBPTT or random search", _outer_args, _outer_run),
     "reproduce": ("regenerate every figure of both posts as PNG, plus headline.json", add_reproduce_args,
                   run_reproduce_cli),

@@ -11,6 +11,7 @@ from pathlib import Path
 from l2l_core.learned.baselines import BASELINES
 from l2l_core.learned.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint
 from l2l_core.learned.comparison import compare
+from l2l_core.learned.families import TASK_FAMILIES, TRAINABLE
 from l2l_core.learned.lstm import PREPROCESSORS, LSTMConfig
 from l2l_core.io.files import check_output_dir
 from l2l_core.learned.metatrain import PRESETS, preset_config
@@ -19,8 +20,11 @@ from l2l_core.learned.tasks import REDUCTIONS
 
 
 def add_metatrain_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--task", default="quadratic", choices=TRAINABLE,
+                   help="task family to meta-train on (default quadratic; digits_mlp: an MLP on 8x8 digits)")
     p.add_argument("--preset", default="full", choices=sorted(PRESETS),
-                   help="full: the post's 1000 meta-steps; short: a run of under a minute")
+                   help="full: the post's 1000 meta-steps (digits_mlp: under 10 min); short: a run of "
+                        "under a minute (digits_mlp: 90 s)")
     p.add_argument("--meta-steps", type=int, default=None, help="override the preset's meta-steps")
     p.add_argument("--seed", type=int, default=None, help="seed of the init and the training tasks (default 0)")
     p.add_argument("--out", type=Path, required=True,
@@ -34,6 +38,10 @@ def add_metatrain_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--meta-lr", type=float, default=None, help="Adam meta learning rate (default 1e-2)")
     p.add_argument("--batch", type=int, default=None, help="tasks per meta-step (default 128)")
     p.add_argument("--chunk", type=int, default=None, help="meta-steps per jitted chunk (default 10)")
+    p.add_argument("--dims", type=int, nargs="+", default=None,
+                   help="quadratics: train on these dimensions mixed, e.g. 10 20 40 80 (default: --preset's)")
+    p.add_argument("--init-from", type=Path, default=None,
+                   help="start from this checkpoint's parameters (fine-tuning) instead of a fresh init")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -44,19 +52,30 @@ def run_metatrain_cli(args) -> int:
                  if v is not None}
     if args.preprocess is not None:
         overrides["lstm"] = LSTMConfig(preprocess=args.preprocess)
-    if args.resume and (overrides or args.force or args.preset != "full"):
-        given = sorted(overrides) + (["force"] if args.force else []) + (["preset"] if args.preset != "full" else [])
+    if args.dims:
+        overrides["dims"] = tuple(args.dims)
+    if args.resume and (overrides or args.force or args.preset != "full" or args.init_from is not None):
+        given = (sorted(overrides) + (["force"] if args.force else []) + (["preset"] if args.preset != "full" else [])
+                 + (["init-from"] if args.init_from is not None else []))
         raise ValueError(f"--resume continues the saved run with its own settings; drop {', '.join(given)}")
-    cfg = preset_config(args.preset, **overrides)
+    cfg = preset_config(args.preset, task=args.task, **overrides)
+    init = None
+    if args.init_from is not None:
+        start = load_checkpoint(args.init_from)
+        if start.config.lstm != cfg.lstm:
+            raise ValueError(f"--init-from {args.init_from}: its LSTM ({start.config.lstm}) is not this run's")
+        init = start.params
 
     def progress(p):
         if not args.json:
             print(f"meta-step {p.done}/{p.total}  meta-loss {p.meta_loss[-1]:.4g}  "
                   f"validation {p.val_loss[-1]:.4g} (best {p.best_val:.4g})  {p.elapsed:.1f} s", file=sys.stderr)
 
+    extra = None if args.resume else dict(preset=args.preset)
+    if extra is not None and args.init_from is not None:
+        extra["init_from"] = str(args.init_from)
     result, summary, path = run_with_checkpoints(cfg, args.out, resume=args.resume, force=args.force,
-                                                 extra_summary=None if args.resume else dict(preset=args.preset),
-                                                 callback=progress)
+                                                 extra_summary=extra, callback=progress, init_params=init)
     cfg = result.config
     out = dict(out=str(path.parent), config=cfg.to_dict(), **summary)
     out = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in out.items()}
@@ -65,28 +84,37 @@ def run_metatrain_cli(args) -> int:
 
 
 def add_compare_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT,
-                   help="learned-optimizer checkpoint directory (default: the shipped one)")
+    p.add_argument("--task", default=None, choices=sorted(TASK_FAMILIES),
+                   help="task family (default: the checkpoint's, or quadratic)")
+    p.add_argument("--checkpoint", type=Path, default=None,
+                   help="learned-optimizer checkpoint directory (default: the one shipped for the task)")
     p.add_argument("--seed", type=int, default=0, help="seed of the evaluation tasks")
-    p.add_argument("--steps", type=int, default=100, help="optimization steps (default 100)")
+    p.add_argument("--steps", type=int, default=None, help="optimization steps (default 100)")
     p.add_argument("--dim", type=int, default=None, help="task dimension (default: the trained one)")
-    p.add_argument("--batch", type=int, default=128, help="number of tasks (default 128)")
+    p.add_argument("--batch", type=int, default=None, help="number of tasks (default 128; MLP tasks 32)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def run_compare_cli(args) -> int:
-    res = compare(load_checkpoint(args.checkpoint), seed=args.seed, steps=args.steps, dim=args.dim,
-                  batch=args.batch)
+    ckpt = None if args.checkpoint is None else load_checkpoint(args.checkpoint)
+    if ckpt is None and args.task is None:
+        ckpt = load_checkpoint(DEFAULT_CHECKPOINT)
+    res = compare(ckpt, task=args.task, seed=args.seed, steps=args.steps, dim=args.dim, batch=args.batch)
     clean = lambda v: v if math.isfinite(v) else None  # noqa: E731
     out = dict(initial=res["initial"], final={k: clean(v) for k, v in res["final"].items()},
-               best_lr=res["best_lr"], seed=res["seed"], steps=res["steps"], dim=res["dim"],
-               batch=res["batch"], checkpoint=res["checkpoint"], seconds=res["seconds"])
+               best_lr=res["best_lr"], task=res["task"], seed=res["seed"], steps=res["steps"],
+               dim=res.get("dim"), batch=res["batch"], checkpoint=res["checkpoint"], seconds=res["seconds"])
+    if "test" in res:  # network tasks: held-out loss and accuracy beside the training loss
+        out["test"] = {k: {m: clean(x) for m, x in v.items()} for k, v in res["test"].items()}
     if args.json:
         print(json.dumps(out))
     else:
-        print(f"{res['batch']} tasks from seed {res['seed']}, dim {res['dim']}, loss after {res['steps']} steps "
-              f"(initial {res['initial']:.4g}):")
+        where = f"dim {res['dim']}" if "dim" in res else "training loss on the whole training split"
+        print(f"{res['task']}: {res['batch']} tasks from seed {res['seed']}, {where}, loss after {res['steps']} "
+              f"steps (initial {res['initial']:.4g}):")
         for k, v in res["final"].items():
             lr = f"  (best lr {res['best_lr'][k]:.3g})" if k in BASELINES else ""
-            print(f"  {k:8s} {v:.4g}{lr}")
+            t = res.get("test", {}).get(k)
+            held = f"  test loss {t['test_loss']:.4g}, accuracy {t['test_accuracy']:.3f}" if t else ""
+            print(f"  {k:8s} {v:.4g}{lr}{held}")
     return 0

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from l2l_core.learned.tasks import QuadraticTasks, losses_and_grads
+from l2l_core.learned.tasks import QuadraticTasks
 
 BASELINES: dict[str, tuple[str, Callable[[jax.Array], optax.GradientTransformation]]] = {
     "sgd": ("SGD", lambda lr: optax.sgd(lr)),
@@ -47,26 +47,48 @@ def get_baseline(name: str) -> Callable[[jax.Array], optax.GradientTransformatio
     return BASELINES[name][1]
 
 
-def optimizer_losses(opt: optax.GradientTransformation, tasks: QuadraticTasks, steps: int,
-                     reduction: str = "sum", record: bool = False):
-    """Runs ``opt`` on every task for ``steps`` steps (traceable; no jit here).
+def run_optimizer(opt: optax.GradientTransformation, tasks, steps: int,
+                  reduction: str = "sum", record: bool = False):
+    """Runs ``opt`` on every task of a batch for ``steps`` steps (traceable; no jit here).
 
-    Returns per-task losses of shape (steps + 1, B): f(theta_0) ... f(theta_steps);
-    with ``record``, also the gradients and updates, each (steps, B, D).
+    ``tasks`` is any batch with the task interface (``losses_and_grads``,
+    ``final_losses``): quadratics or MLPs. Returns ``(losses, theta)``: per-task
+    losses of shape (steps + 1, B), row t < steps the loss the optimizer saw at
+    step t (an MLP's minibatch loss), the last row ``tasks.final_losses`` at the
+    final point (an MLP's whole training split), and the final optimizee (B, P);
+    with ``record``, ``losses`` is (losses, gradients, updates), the last two (steps, B, P).
     """
 
     def step(carry, _):
-        theta, state = carry
-        losses, grads = losses_and_grads(theta, tasks.w, tasks.y, reduction)
+        theta, state, i = carry
+        losses, grads = tasks.losses_and_grads(theta, i, reduction)
         updates, state = opt.update(grads, state, theta)
         theta = optax.apply_updates(theta, updates)
-        return (theta, state), ((losses, grads, updates) if record else losses)
+        return (theta, state, i + 1), ((losses, grads, updates) if record else losses)
 
-    (theta, _), out = jax.lax.scan(step, (tasks.theta0, opt.init(tasks.theta0)), None, length=steps)
+    init = (tasks.theta0, opt.init(tasks.theta0), jnp.int32(0))
+    (theta, _, _), out = jax.lax.scan(step, init, None, length=steps)
     losses = out[0] if record else out
-    final, _ = losses_and_grads(theta, tasks.w, tasks.y, reduction)
-    all_losses = jnp.concatenate([losses, final[None]], axis=0)
-    return (all_losses, out[1], out[2]) if record else all_losses
+    all_losses = jnp.concatenate([losses, tasks.final_losses(theta)[None]], axis=0)
+    return ((all_losses, out[1], out[2]) if record else all_losses), theta
+
+
+def optimizer_losses(opt: optax.GradientTransformation, tasks, steps: int,
+                     reduction: str = "sum", record: bool = False):
+    """Per-task losses (steps + 1, B) of ``opt`` on ``tasks`` (see :func:`run_optimizer`);
+    with ``record``, also the gradients and updates, each (steps, B, P)."""
+    return run_optimizer(opt, tasks, steps, reduction, record)[0]
+
+
+def mean_metrics(tasks, theta) -> dict[str, float]:
+    """``tasks.metrics`` at the final optimizee, averaged over tasks (empty for quadratics)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return {k: float(np.mean(np.asarray(v, np.float64))) for k, v in tasks.metrics(theta).items()}
+
+
+@partial(jax.jit, static_argnames=("name", "steps"))
+def _final_point(name, lr, tasks, steps):
+    return run_optimizer(get_baseline(name)(lr), tasks, steps)[1]
 
 
 @partial(jax.jit, static_argnames=("name", "steps"))
@@ -84,12 +106,13 @@ def lr_grid(log_lr_range=DEFAULT_LOG_LR_RANGE, points=DEFAULT_LR_POINTS) -> np.n
     return np.linspace(lo, hi, int(points), dtype=np.float32)
 
 
-def tune_baseline(name: str, tasks: QuadraticTasks, steps: int = 100,
+def tune_baseline(name: str, tasks, steps: int = 100,
                   log_lrs: np.ndarray | None = None) -> dict:
     """Picks the learning rate with the lowest mean final loss over ``tasks``.
 
     Returns ``{"best_lr", "final", "losses" (steps+1, B) at the best lr,
-    "log_lrs", "final_by_lr"}``; a learning rate whose final loss is not finite
+    "log_lrs", "final_by_lr", "metrics" (held-out test loss and accuracy of a
+    network task at the best lr; empty for quadratics)}``; a learning rate whose final loss is not finite
     on any task counts as diverged (its mean final loss is NaN).
     """
     get_baseline(name)
@@ -102,5 +125,9 @@ def tune_baseline(name: str, tasks: QuadraticTasks, steps: int = 100,
     if np.isnan(final_by_lr).all():
         raise ValueError(f"{name}: every learning rate in the grid diverged")
     i = int(np.nanargmin(final_by_lr))
-    return dict(best_lr=float(10.0 ** log_lrs[i]), final=float(final_by_lr[i]), losses=losses[i],
-                log_lrs=log_lrs, final_by_lr=final_by_lr)
+    best_lr = float(10.0 ** log_lrs[i])
+    metrics = {}
+    if not isinstance(tasks, QuadraticTasks):  # held-out metrics at the chosen learning rate
+        metrics = mean_metrics(tasks, _final_point(name, jnp.float32(best_lr), tasks, steps))
+    return dict(best_lr=best_lr, final=float(final_by_lr[i]), losses=losses[i],
+                log_lrs=log_lrs, final_by_lr=final_by_lr, metrics=metrics)

@@ -68,14 +68,22 @@ def _check_fields(d, cls, where: str) -> dict:
     if not isinstance(d, dict):
         raise ValueError(f"{where} is a {type(d).__name__}, not a JSON object")
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown, missing = sorted(set(d) - set(fields)), sorted(set(fields) - set(d))
+    unknown = sorted(set(d) - set(fields))
+    missing = sorted(n for n in set(fields) - set(d) if fields[n].default is dataclasses.MISSING)
     if unknown or missing:
         raise ValueError(f"{where}: unknown fields {unknown}, missing fields {missing}")
     out = {}
     for name, f in fields.items():
+        if name not in d:  # a field newer than the checkpoint: its default
+            continue
         v, default = d[name], f.default
         if isinstance(default, (LSTMConfig,)):
             out[name] = LSTMConfig(**_check_fields(v, LSTMConfig, f"{where}.{name}"))
+            continue
+        if isinstance(default, tuple):  # a list of integers (JSON has no tuples)
+            if not isinstance(v, list) or not all(_is_int(x) for x in v):
+                raise ValueError(f"{where}.{name} must be a list of integers, got {type(v).__name__} {v!r:.40}")
+            out[name] = tuple(int(x) for x in v)
             continue
         ok = (_is_int(v) if isinstance(default, int) else
               _is_real(v) and _finite(v) if isinstance(default, float) else isinstance(v, str))

@@ -15,43 +15,64 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from l2l_core.learned.baselines import BASELINES, check_steps, get_baseline, lr_grid, optimizer_losses, tune_baseline
+from l2l_core.learned.baselines import (BASELINES, check_steps, get_baseline, mean_metrics, optimizer_losses,
+                                       run_optimizer, tune_baseline)
+from l2l_core.learned.families import get_family
 from l2l_core.learned.lstm import lstm_optimizer
-from l2l_core.learned.checkpoints import DEFAULT_CHECKPOINT, Checkpoint, load_checkpoint
-from l2l_core.learned.metatrain import lstm_losses
+from l2l_core.learned.checkpoints import Checkpoint, load_checkpoint
 from l2l_core.learned.tasks import check_task_shape, tasks_for_seed
 
 OPTIMIZERS = ("lstm", *BASELINES)
 
 
-def compare(checkpoint: Checkpoint | None = None, *, seed: int = 0, steps: int = 100,
-            dim: int | None = None, batch: int = 128, log_lrs=None) -> dict:
-    """Returns ``{"initial", "final": {name: mean final loss}, "best_lr": {name: lr},
-    "losses": {name: (steps+1, batch) array}, "seconds", ...}``.
+@partial(jax.jit, static_argnames=("lstm", "steps", "reduction"))
+def lstm_run(params, tasks, *, lstm, steps: int, reduction: str = "sum"):
+    """(losses (steps+1, B), final optimizee) of the learned optimizer on ``tasks``."""
+    return run_optimizer(lstm_optimizer(params, lstm), tasks, steps, reduction)
 
-    ``dim`` defaults to the dimension the optimizer was trained on; any other
-    value is a what-if (the LSTM is coordinatewise, so it runs on any dim).
+
+def compare(checkpoint: Checkpoint | None = None, *, task: str | None = None, seed: int = 0,
+            steps: int | None = None, dim: int | None = None, batch: int | None = None, log_lrs=None) -> dict:
+    """Returns ``{"initial", "final": {name: mean final loss}, "best_lr": {name: lr},
+    "losses": {name: (steps+1, batch) array}, "test": {name: {test_loss, test_accuracy}}
+    (network tasks only), "seconds", ...}``.
+
+    ``task`` (a name in ``families.TASK_FAMILIES``) defaults to the family the
+    checkpoint was trained on, and the checkpoint to the family's shipped one.
+    ``steps``, ``batch`` and the learning-rate grid default to the family's.
+    For quadratics ``dim`` defaults to the dimension the optimizer was trained
+    on; any other value is a what-if (the LSTM is coordinatewise, so it runs on
+    any dim). A network task's final loss is on its whole training split.
     """
-    ckpt = checkpoint if checkpoint is not None else load_checkpoint(DEFAULT_CHECKPOINT)
-    steps = check_steps(steps)
-    dim = ckpt.config.dim if dim is None else dim
-    batch, dim = check_task_shape(batch, dim)
+    task = task if task is not None else (checkpoint.config.task if checkpoint is not None else "quadratic")
+    family = get_family(task)
+    ckpt = checkpoint if checkpoint is not None else load_checkpoint(family.default_checkpoint)
+    steps = check_steps(family.steps if steps is None else steps)
+    if dim is None:
+        dim = ckpt.config.dim if get_family(ckpt.config.task).is_quadratic else 10
+    batch, dim = check_task_shape(family.eval_batch if batch is None else batch, dim)
     if int(seed) != seed or not 0 <= seed < 2**31:
         raise ValueError(f"seed must be an integer between 0 and 2^31-1, got {seed}")
-    log_lrs = lr_grid() if log_lrs is None else log_lrs
+    log_lrs = family.log_lrs() if log_lrs is None else log_lrs
     t0 = time.perf_counter()
-    tasks = tasks_for_seed(int(seed), batch, dim)
-    losses = {"lstm": np.asarray(lstm_losses(ckpt.params, tasks, lstm=ckpt.config.lstm, steps=steps,
-                                             reduction=ckpt.config.reduction))}
+    tasks = family.tasks_for_seed(int(seed), batch, dim)
+    lstm_l, theta = lstm_run(ckpt.params, tasks, lstm=ckpt.config.lstm, steps=steps,
+                             reduction=ckpt.config.reduction)
+    losses = {"lstm": np.asarray(lstm_l)}
+    test = {"lstm": mean_metrics(tasks, theta)}
     best_lr = {}
     for name in BASELINES:
         tuned = tune_baseline(name, tasks, steps, log_lrs)
-        losses[name], best_lr[name] = tuned["losses"], tuned["best_lr"]
+        losses[name], best_lr[name], test[name] = tuned["losses"], tuned["best_lr"], tuned["metrics"]
     with np.errstate(invalid="ignore", over="ignore"):
         final = {k: float(np.mean(v[-1].astype(np.float64))) for k, v in losses.items()}
-    return dict(initial=float(np.mean(losses["lstm"][0])), final=final, best_lr=best_lr,
-                losses=losses, seed=int(seed), steps=steps, dim=dim, batch=batch,
-                checkpoint=str(ckpt.path), seconds=time.perf_counter() - t0)
+    out = dict(initial=float(np.mean(losses["lstm"][0])), final=final, best_lr=best_lr,
+               losses=losses, task=family.name, seed=int(seed), steps=steps, dim=dim, batch=batch,
+               checkpoint=str(ckpt.path), seconds=time.perf_counter() - t0)
+    if not family.is_quadratic:
+        out["test"] = test
+        out.pop("dim")
+    return out
 
 
 @partial(jax.jit, static_argnames=("lstm", "steps", "reduction"))

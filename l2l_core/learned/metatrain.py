@@ -30,11 +30,14 @@ import numpy as np
 import optax
 
 from l2l_core.learned import tasks as tasks_mod
+from l2l_core.learned.families import get_family
 from l2l_core.learned.baselines import optimizer_losses
 from l2l_core.learned.lstm import LSTMConfig, init_meta_params, lstm_optimizer, make_module, zero_carry
 
 MAX_META_STEPS = 100_000
 INNER_UNROLL = 1  # XLA CPU loop overhead vs compile time; see bench/bench_metatrain.py
+DIGITS_SHORT_STEPS = 100
+DIGITS_FULL_STEPS = 1000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +57,10 @@ class MetaTrainConfig:
     val_tasks: int = 256
     eval_steps: int = 100
     lstm: LSTMConfig = LSTMConfig()
+    task: str = "quadratic"  # a name in families.TASK_FAMILIES
+    dims: tuple[int, ...] = ()  # quadratics only: train on these dimensions mixed (dim: compare's default)
+    meta_lr_final: float = 0.0  # > 0: cosine decay of the meta learning rate to this over the run
+    max_seconds: float = 0.0  # > 0: stop (keeping the best phi) once a chunk would start after this wall time
 
     def validate(self) -> "MetaTrainConfig":
         def integer(name, lo, hi):
@@ -72,9 +79,17 @@ class MetaTrainConfig:
         tasks_mod.check_reduction(self.reduction)
         if not (math.isfinite(self.meta_lr) and 0 < self.meta_lr <= 1):
             raise ValueError(f"meta_lr must be in (0, 1], got {self.meta_lr}")
+        if not (math.isfinite(self.meta_lr_final) and 0 <= self.meta_lr_final <= self.meta_lr):
+            raise ValueError(f"meta_lr_final must be in [0, meta_lr] (0: constant), got {self.meta_lr_final}")
+        if not (math.isfinite(self.max_seconds) and self.max_seconds >= 0):
+            raise ValueError(f"max_seconds must be a number >= 0 (0: no limit), got {self.max_seconds}")
         if not (math.isfinite(self.clip_norm) and self.clip_norm > 0):
             raise ValueError(f"clip_norm must be a positive number, got {self.clip_norm}")
         self.lstm.validate()
+        family = get_family(self.task)
+        if self.dims and (not family.is_quadratic or not all(
+                isinstance(d, int) and 1 <= d <= tasks_mod.MAX_DIM for d in self.dims)):
+            raise ValueError(f"dims must be quadratic dimensions between 1 and {tasks_mod.MAX_DIM}, got {self.dims}")
         return self
 
     def to_dict(self) -> dict:
@@ -88,6 +103,7 @@ class MetaTrainConfig:
         if unknown:
             raise ValueError(f"unknown meta-training settings: {sorted(unknown)}")
         lstm = LSTMConfig(**d.pop("lstm", {}))
+        d["dims"] = tuple(d.get("dims", ()))  # JSON gives a list; the config must stay hashable
         return cls(lstm=lstm, **d)
 
 
@@ -96,12 +112,29 @@ PRESETS: dict[str, dict] = {
     "short": dict(meta_steps=150),  # ~90 s on a 2-core CPU (~22 s compiling); already beats tuned Adam
     "tiny": dict(meta_steps=6, batch=8, val_tasks=16, chunk=2, eval_steps=20),  # tests
 }
+# Presets of the other trainable families (same names); see docs/learned_optimizer.md.
+TASK_PRESETS: dict[str, dict[str, dict]] = {
+    "quadratic": PRESETS,
+    "digits_mlp": {
+        # 4 networks (6040 coordinates) per meta-step; a wall-clock cap keeps the presets'
+        # promise (full <= 10 min, short <= 90 s, compilation included) on a busy machine
+        "full": dict(task="digits_mlp", meta_steps=DIGITS_FULL_STEPS, batch=4, val_tasks=16, meta_lr=5e-3,
+                     max_seconds=570.0),
+        "short": dict(task="digits_mlp", meta_steps=DIGITS_SHORT_STEPS, batch=4, val_tasks=16, meta_lr=5e-3,
+                      max_seconds=80.0),
+        "tiny": dict(task="digits_mlp", meta_steps=4, batch=2, val_tasks=4, chunk=2, eval_steps=10,
+                     truncation_length=5, truncations=2),
+    },
+}
 
 
-def preset_config(name: str, **overrides) -> MetaTrainConfig:
-    if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
-    return MetaTrainConfig(**{**PRESETS[name], **overrides}).validate()
+def preset_config(name: str, task: str = "quadratic", **overrides) -> MetaTrainConfig:
+    presets = TASK_PRESETS.get(get_family(task).name)
+    if presets is None:
+        raise ValueError(f"task {task!r} has no meta-training presets; choose from {sorted(TASK_PRESETS)}")
+    if name not in presets:
+        raise ValueError(f"unknown preset {name!r}; choose from {sorted(presets)}")
+    return MetaTrainConfig(**{**presets[name], **overrides}).validate()
 
 
 class TrainState(NamedTuple):
@@ -110,33 +143,41 @@ class TrainState(NamedTuple):
     key: jax.Array
 
 
+def _meta_lr(cfg: MetaTrainConfig):
+    if not cfg.meta_lr_final:
+        return cfg.meta_lr
+    return optax.cosine_decay_schedule(cfg.meta_lr, cfg.meta_steps * cfg.truncations, cfg.meta_lr_final / cfg.meta_lr)
+
+
 def _meta_optimizer(cfg: MetaTrainConfig) -> optax.GradientTransformation:
     # The NaN guard: a non-finite meta-gradient updates nothing (optax.apply_if_finite
     # keeps parameters and Adam's moments) and is reported in ``last_finite``; the
     # meta-step then stops the run (see _meta_step), keeping the best parameters.
     return optax.apply_if_finite(
-        optax.chain(optax.clip_by_global_norm(cfg.clip_norm), optax.adam(cfg.meta_lr)),
+        optax.chain(optax.clip_by_global_norm(cfg.clip_norm), optax.adam(_meta_lr(cfg))),
         max_consecutive_errors=2**30,
     )
 
 
-def _truncation_loss(params, theta, carry, w, y, *, cfg: MetaTrainConfig):
-    """Meta-loss of one truncation: sum over its steps of the mean task loss."""
+def _truncation_loss(params, theta, carry, tasks, step0, *, cfg: MetaTrainConfig):
+    """Meta-loss of one truncation: sum over its steps of the mean over tasks of
+    ``tasks.meta_transform`` of each task's loss after the update (an MLP's: the log
+    of its loss on the step's minibatch); the plain losses come back for the curve."""
     module = make_module(cfg.lstm)
 
-    def step(c, _):
+    def step(c, i):
         theta, carry = c
-        _, grads = tasks_mod.losses_and_grads(theta, w, y, cfg.reduction)
+        _, grads = tasks.losses_and_grads(theta, step0 + i, cfg.reduction)
         upd, carry = module.apply(params, grads.reshape(-1), carry)
         theta = theta + upd.reshape(theta.shape)
-        return (theta, carry), tasks_mod.task_losses(theta, w, y)
+        return (theta, carry), tasks.step_losses(theta, step0 + i)
 
     # Rematerializing each step (keeping only matmul outputs) is ~3x faster than
     # letting scan stack every residual: XLA CPU handles those stacks poorly.
     step = jax.checkpoint(step, policy=jax.checkpoint_policies.dots_saveable)
-    (theta, carry), losses = jax.lax.scan(step, (theta, carry), None, length=cfg.truncation_length,
+    (theta, carry), losses = jax.lax.scan(step, (theta, carry), jnp.arange(cfg.truncation_length),
                                           unroll=INNER_UNROLL)
-    return jnp.sum(jnp.mean(losses, axis=1)), (theta, carry, losses)
+    return jnp.sum(jnp.mean(tasks.meta_transform(losses), axis=1)), (theta, carry, losses)
 
 
 def _meta_step(state: TrainState, frozen, cfg: MetaTrainConfig):
@@ -144,21 +185,20 @@ def _meta_step(state: TrainState, frozen, cfg: MetaTrainConfig):
     mean final loss, all finite)."""
     meta_opt = _meta_optimizer(cfg)
     key, sub = jax.random.split(state.key)
-    t = tasks_mod.sample_tasks(sub, cfg.batch, cfg.dim)
+    t = get_family(cfg.task).sample(sub, cfg.batch, cfg.dim, cfg.dims)
     grad_fn = jax.value_and_grad(partial(_truncation_loss, cfg=cfg), has_aux=True)
 
-    def truncation(c, _):
+    def truncation(c, k):
         params, opt_state, theta, carry, ok = c
-        (loss, (theta, carry, losses)), g = grad_fn(params, theta, carry, t.w, t.y)
+        (loss, (theta, carry, losses)), g = grad_fn(params, theta, carry, t, k * cfg.truncation_length)
         updates, new_opt_state = meta_opt.update(g, opt_state, params)
         ok = ok & new_opt_state.last_finite & jnp.isfinite(loss)
         new_params = optax.apply_updates(params, updates)
         keep = lambda new, old: jax.tree.map(lambda a, b: jnp.where(ok, a, b), new, old)  # noqa: E731
         return (keep(new_params, params), keep(new_opt_state, opt_state), theta, carry, ok), losses
 
-    n = cfg.batch * cfg.dim
-    init = (state.params, state.opt_state, t.theta0, zero_carry(n, cfg.lstm.hidden), ~frozen)
-    (params, opt_state, _, _, ok), losses = jax.lax.scan(truncation, init, None, length=cfg.truncations)
+    init = (state.params, state.opt_state, t.theta0, zero_carry(t.theta0.size, cfg.lstm.hidden), ~frozen)
+    (params, opt_state, _, _, ok), losses = jax.lax.scan(truncation, init, jnp.arange(cfg.truncations))
     losses = losses.reshape(-1, cfg.batch)  # (truncations * length, batch)
     summary = (jnp.mean(losses), jnp.mean(losses[-1]), ok)
     return TrainState(params, opt_state, key), summary
@@ -248,11 +288,11 @@ class MetaTrainResult:
         )
 
 
-def validation_tasks(cfg: MetaTrainConfig) -> tasks_mod.QuadraticTasks:
+def validation_tasks(cfg: MetaTrainConfig):
     """Fixed tasks for picking the best phi; drawn from a key that ``compare``
     seeds never produce (fold_in of the training seed)."""
-    return tasks_mod.sample_tasks(jax.random.fold_in(jax.random.PRNGKey(cfg.seed), 10**6 + 7),
-                                  cfg.val_tasks, cfg.dim)
+    return get_family(cfg.task).sample(jax.random.fold_in(jax.random.PRNGKey(cfg.seed), 10**6 + 7),
+                                       cfg.val_tasks, cfg.dim, cfg.dims)
 
 
 def metatrain(cfg: MetaTrainConfig, *, init_params=None,
@@ -285,11 +325,15 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
     state = TrainState(params, _meta_optimizer(cfg).init(params), k_train)
     val = validation_tasks(cfg)
     # only the structure is static: runs that differ in length or seed share one compilation
-    structure = dataclasses.replace(cfg, meta_steps=1, seed=0, chunk=1, val_tasks=1, eval_steps=1)
+    # (a decaying meta learning rate makes the length part of it)
+    structure = dataclasses.replace(cfg, meta_steps=cfg.meta_steps if cfg.meta_lr_final else 1, seed=0,
+                                    chunk=1, val_tasks=1, eval_steps=1, max_seconds=0.0)
 
     def score(p) -> float:
-        losses = lstm_losses(p, val, lstm=cfg.lstm, steps=cfg.eval_steps, reduction=cfg.reduction)
-        v = float(jnp.mean(losses[-1]))
+        losses = lstm_losses(p, val, lstm=cfg.lstm, steps=cfg.eval_steps, reduction=cfg.reduction)[-1]
+        if getattr(val, "dims", None) is not None:  # mixed dimensions: weigh each alike
+            losses = losses * (10.0 / val.dims)
+        v = float(jnp.mean(losses))
         return v if math.isfinite(v) else math.inf
 
     best_params, best_val, best_step = params, score(params), 0
@@ -306,6 +350,9 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
     while done < cfg.meta_steps:
         if should_stop is not None and should_stop():
             stopped = f"stopped by request after {done} meta-steps"
+            break
+        if cfg.max_seconds and time.perf_counter() - t_start > cfg.max_seconds:
+            stopped = f"time budget of {cfg.max_seconds:g} s reached after {done} meta-steps"
             break
         n = min(length, cfg.meta_steps - done)
         with (chunk_slot() if chunk_slot is not None else contextlib.nullcontext()):
@@ -332,7 +379,10 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
         mean_losses += list(ml)
         final_losses += list(fl)
         done += n
+        t_val = time.perf_counter()
         v = score(state.params)
+        if timed_steps:  # seconds per meta-step count validation too: a user waits for it
+            train_seconds += time.perf_counter() - t_val
         val_steps.append(done)
         val_losses.append(v)
         if v < best_val:

@@ -97,13 +97,16 @@ def _summary(cfg: MetaTrainConfig, snap: Snapshot, extra: dict) -> dict:
 
 def run_with_checkpoints(cfg: MetaTrainConfig, out: str | os.PathLike, *, resume: bool = False,
                          force: bool = False, extra_summary: dict | None = None,
-                         callback: Callable | None = None) -> tuple[MetaTrainResult, dict, Path]:
+                         callback: Callable | None = None,
+                         init_params=None) -> tuple[MetaTrainResult, dict, Path]:
     """Meta-trains into ``out`` under its lock, saving after every chunk.
 
     Args:
       cfg: the run's settings (ignored when ``resume``: the saved run's are used).
       out: the run's folder; it must not hold another run's checkpoint unless
         ``force`` (start over) or ``resume`` (continue it).
+      init_params: meta-parameters to start from (fine-tuning, ``--init-from``);
+        a resumed run starts from its own snapshot instead.
     Returns:
       (result, summary written with the final checkpoint, checkpoint file).
     """
@@ -123,7 +126,8 @@ def run_with_checkpoints(cfg: MetaTrainConfig, out: str | os.PathLike, *, resume
             save_snapshot(out, s, cfg)
             save_checkpoint(out, s.best_params, cfg, s.curve, _summary(cfg, s, extra))
 
-        result = metatrain(cfg, callback=callback, resume=snap, on_chunk=on_chunk)
+        result = metatrain(cfg, init_params=None if snap else init_params, callback=callback, resume=snap,
+                           on_chunk=on_chunk)
         summary = dict(result.summary(), seconds=result.seconds, compile_seconds=result.compile_seconds,
                        seconds_per_meta_step=result.seconds_per_meta_step, **extra)
         path = save_checkpoint(out, result.params, cfg, result.curve, summary)

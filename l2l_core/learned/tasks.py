@@ -29,11 +29,37 @@ MAX_DIM = 256
 
 
 class QuadraticTasks(NamedTuple):
-    """A batch of quadratic tasks: ``w`` (B, D, D), ``y`` (B, D), ``theta0`` (B, D)."""
+    """A batch of quadratic tasks: ``w`` (B, D, D), ``y`` (B, D), ``theta0`` (B, D).
+
+    ``dims`` (B,), when given, is each task's own dimension for a batch of
+    mixed dimensions padded to D (see :func:`sample_mixed_tasks`); the
+    meta-loss then divides each task's loss by its dimension. The methods are
+    the task interface shared with :class:`~l2l_core.learned.mlp_tasks.MLPTasks`
+    (a quadratic has no minibatches: ``step`` is ignored).
+    """
 
     w: jax.Array
     y: jax.Array
     theta0: jax.Array
+    dims: jax.Array | None = None
+
+    def losses_and_grads(self, theta, step=0, reduction: str = "sum"):
+        return losses_and_grads(theta, self.w, self.y, reduction)
+
+    def step_losses(self, theta, step=0):
+        return task_losses(theta, self.w, self.y)
+
+    def meta_transform(self, losses):
+        return losses if self.dims is None else losses * (10.0 / self.dims)
+
+    def meta_losses(self, theta, step=0):
+        return self.meta_transform(task_losses(theta, self.w, self.y))
+
+    def final_losses(self, theta):
+        return task_losses(theta, self.w, self.y)
+
+    def metrics(self, theta) -> dict:
+        return {}
 
 
 def check_task_shape(batch: int, dim: int) -> tuple[int, int]:
@@ -60,6 +86,22 @@ def sample_tasks(key: jax.Array, batch: int = 128, dim: int = 10) -> QuadraticTa
         y=jax.random.normal(ky, (batch, dim)),
         theta0=jax.random.normal(kt, (batch, dim)),
     )
+
+
+def sample_mixed_tasks(key: jax.Array, batch: int, dims: tuple[int, ...]) -> QuadraticTasks:
+    """``batch`` tasks whose dimensions cycle through ``dims``, padded to max(dims).
+
+    Task b has dimension dims[b % len(dims)]: its W, y and theta_0 are zero
+    outside the first d coordinates, so the padding never changes its loss
+    (the optimizer's moves there are ignored). ``dims`` is recorded so that
+    the meta-loss weighs every dimension alike (loss x 10 / d).
+    """
+    dims = tuple(int(d) for d in dims)
+    batch, top = check_task_shape(batch, max(dims))
+    t = sample_tasks(key, batch, top)
+    d = jnp.asarray([dims[b % len(dims)] for b in range(batch)], jnp.float32)
+    mask = (jnp.arange(top)[None, :] < d[:, None]).astype(jnp.float32)
+    return QuadraticTasks(t.w * mask[:, :, None] * mask[:, None, :], t.y * mask, t.theta0 * mask, d)
 
 
 def tasks_for_seed(seed: int, batch: int = 128, dim: int = 10) -> QuadraticTasks:

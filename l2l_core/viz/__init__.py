@@ -4,6 +4,7 @@
 - :mod:`~l2l_core.viz.outer`: outer trajectories, loss curves, local shifts, estimator clouds.
 - :mod:`~l2l_core.viz.story`: the bare curves the tour and the reproduction need.
 - :mod:`~l2l_core.viz.learned`: the learned-optimizer page's figures.
+- :mod:`~l2l_core.viz.generalization`: the generalization map of the learned optimizers.
 
 Pages and the reproduction import the builders from here: ``viz.heatmap_figure(...)``.
 """
@@ -43,4 +44,9 @@ from l2l_core.viz.learned import (  # noqa: F401
     loss_bands,
     meta_loss_figure,
     update_figure,
+)
+from l2l_core.viz.generalization import (  # noqa: F401
+    generalization_csv,
+    generalization_figure,
+    generalization_rows,
 )

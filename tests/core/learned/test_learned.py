@@ -98,8 +98,8 @@ def test_custom_vjp_meta_gradient_matches_autodiff(preprocess, monkeypatch):
     for custom in (False, True):
         monkeypatch.setattr(learned, "CUSTOM_VJP", custom)
         f = jax.jit(lambda *a: jax.value_and_grad(partial(_truncation_loss, cfg=cfg), has_aux=True)(*a))
-        (_, (theta, c, _)), _ = f(params, t.theta0, carry, t.w, t.y)
-        (loss, _), g = f(params, theta, c, t.w, t.y)
+        (_, (theta, c, _)), _ = f(params, t.theta0, carry, t, 0)
+        (loss, _), g = f(params, theta, c, t, cfg.truncation_length)
         out[custom] = (loss, g)
     np.testing.assert_allclose(out[True][0], out[False][0], rtol=1e-6)
     leaves_c, leaves_a = jax.tree.leaves(out[True][1]), jax.tree.leaves(out[False][1])
