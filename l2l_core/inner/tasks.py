@@ -152,6 +152,8 @@ TASKS.update({t.name: t for t in (
 NETWORK_TASKS = {"tanh_net": tanh_net_task}
 
 DEFAULT_TASK = "log_sin"
+#: Where a typed formula in x and y starts (change it with x0).
+FORMULA_XY_START = (1.0, 1.0)
 
 
 @lru_cache(maxsize=128)
@@ -162,8 +164,8 @@ def _formula_task(text: str) -> Task:
         return _from_problem(problem_from_formula(text))
     f = compile_expression_xy(text)
     shown = text  # already in normal form
-    return _xy_task(shown, f"f(x, y) = {shown}", f"A typed formula: f(x, y) = {shown}, from (0, 0).",
-                    f, (0.0, 0.0), ((-5.0, 5.0), (-5.0, 5.0)), shown)
+    return _xy_task(shown, f"f(x, y) = {shown}", f"A typed formula: f(x, y) = {shown}, from "
+                    f"{FORMULA_XY_START}.", f, FORMULA_XY_START, ((-5.0, 5.0), (-5.0, 5.0)), shown)
 
 
 def resolve_task(task, seed: int = 0) -> Task:

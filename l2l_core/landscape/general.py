@@ -181,6 +181,9 @@ def setup(task, optimizer, x_axis: str, y_axis: str, *, inner_steps: int = 50, s
     ya = _check_axis_name(y_axis, axes, "y axis")
     if x_axis == y_axis:
         raise ValueError(f"the two axes must differ, got {x_axis!r} twice")
+    on_axes = sorted(set(fixed or {}) & {x_axis, y_axis})
+    if on_axes:
+        raise ValueError(f"{on_axes} on an axis cannot also be fixed; drop it from the fixed values")
     values = check_fixed(o, fixed, tuple(t.axes))
     for name in t.axes:  # per-layer learning rates default to the shared one
         values.setdefault(name, values["lr"])
