@@ -120,7 +120,7 @@ def _cell(hp, params0, steps, *, vg, build, labels, summary, unroll):
         window = jnp.minimum(steps, CONVERGE_WINDOW).astype(dtype)
         return jnp.where(acc[4] / window < 1.0, -acc[2], acc[3])
     if summary == "mean":
-        out = acc[0] / steps.astype(dtype)
+        out = acc[0] / jnp.asarray(steps, dtype)
     elif summary == "min":
         out = acc[0]
     else:
