@@ -221,7 +221,7 @@ def _chunk_rows(n_cells: int, n_devices: int) -> int:
     return rows
 
 
-def evaluate_chunks(cells, n, dtype, kernel, cancel=None) -> np.ndarray:
+def evaluate_chunks(cells, n, dtype, kernel, cancel=None, rows_per_device=None) -> np.ndarray:
     """``kernel`` over n cells in fixed-shape chunks, sharded over all devices.
 
     ``cells(flat_indices)`` gives the two hyperparameter arrays, in ``dtype``,
@@ -229,10 +229,11 @@ def evaluate_chunks(cells, n, dtype, kernel, cancel=None) -> np.ndarray:
     dropped); ``kernel(a, b)`` maps two (rows, cols) arrays to the outer loss.
     Chunks are dispatched from a thread pool, one thread per core. A chunk not
     yet started is skipped once ``cancel()`` is true (its cells stay NaN).
+    ``rows_per_device`` overrides the chunk's rows (default: the two buckets).
     """
     devices = sharding.grid_devices()
     n_dev = len(devices)
-    rows = _chunk_rows(n, n_dev) * n_dev
+    rows = (rows_per_device or _chunk_rows(n, n_dev)) * n_dev
     cols = CHUNK_SHAPE[1]
     per_chunk = rows * cols
     n_chunks = -(-n // per_chunk)
