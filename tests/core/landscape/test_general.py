@@ -127,17 +127,13 @@ def test_float64_grid_matches_the_reference_to_float_rounding():
 
 
 def test_every_axis_of_adamw_spans_a_grid():
-    axes = list(task_axes("rosenbrock", "adamw"))
-    for a in axes:
-        for b in axes:
-            if a == b:
-                continue
-            va, vb = OPTIMIZERS["adamw"].axes[a], OPTIMIZERS["adamw"].axes[b]
-            xa, yb = va.default_range[0] + 0.5, vb.default_range[0] + 0.5
-            z = hyper_grid("rosenbrock", "adamw", a, b, [xa], [yb], inner_steps=20)
-            hp = dict(DEFAULTS["adamw"], **{a: _value(va.unit, xa), b: _value(vb.unit, yb)})
-            ref = reference("rosenbrock", "adamw", hp, 20)
-            assert z[0, 0] == pytest.approx(ref, rel=1e-3), (a, b)
+    for a, b in (("b1", "lr"), ("lr", "b2"), ("eps", "weight_decay"), ("weight_decay", "b1")):
+        va, vb = OPTIMIZERS["adamw"].axes[a], OPTIMIZERS["adamw"].axes[b]
+        xa, yb = va.default_range[0] + 0.5, vb.default_range[0] + 0.5
+        z = hyper_grid("rosenbrock", "adamw", a, b, [xa], [yb], inner_steps=20)
+        hp = dict(DEFAULTS["adamw"], **{a: _value(va.unit, xa), b: _value(vb.unit, yb)})
+        ref = reference("rosenbrock", "adamw", hp, 20)
+        assert z[0, 0] == pytest.approx(ref, rel=1e-3), (a, b)
 
 
 def test_the_posts_case_is_todays_fast_kernel_bit_for_bit():
