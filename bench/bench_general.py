@@ -86,8 +86,9 @@ def main(argv=None) -> int:
         for k, fn in runs.items():
             s, z[k] = timed(fn)
             best[k] = min(best.get(k, np.inf), s)
-    agree = np.isfinite(z["adam_rosenbrock"]) & np.isfinite(z["numpy_adam_rosenbrock"])
-    rel = np.abs(z["adam_rosenbrock"] - z["numpy_adam_rosenbrock"]) / np.maximum(np.abs(z["numpy_adam_rosenbrock"]), 1e-6)
+    ours, peer = z["adam_rosenbrock"], z["numpy_adam_rosenbrock"]
+    agree = np.isfinite(ours) & np.isfinite(peer)
+    rel = np.abs(ours - peer) / np.maximum(np.abs(peer), 1e-6)
     out = dict(
         n=n, steps=T, rounds=args.rounds, seconds=best, first_call_seconds=first,
         adam_over_sgd_rosenbrock=best["adam_rosenbrock"] / best["sgd_rosenbrock"],
