@@ -18,7 +18,8 @@ def main() -> int:
         grid.append("--skip-seed")
     rc = 0
     for cmd in (grid, [sys.executable, str(HERE / "bench_cold_start.py")],
-                [sys.executable, str(HERE / "bench_display.py")]):
+                [sys.executable, str(HERE / "bench_display.py")],
+                [sys.executable, str(HERE / "bench_general.py")]):
         print("$", " ".join(Path(c).name if c.endswith(".py") else c for c in cmd[1:]), flush=True)
         rc |= subprocess.run(cmd).returncode
     return rc

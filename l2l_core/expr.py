@@ -165,11 +165,14 @@ def _parse(text: str) -> ast.Expression:
 class _Compiler:
     """Validates a parsed tree and turns it into jax.numpy closures."""
 
-    def __init__(self):
+    def __init__(self, variables: tuple[str, ...] = ("x",)):
         self.nodes = 0
+        self.variables = variables
+        self.used: set[str] = set()
 
     def build(self, node: ast.AST, depth: int = 0):
-        """Returns (closure x -> value, constant float or None when it depends on x)."""
+        """Returns (closure env -> value, constant float or None when it depends on a
+        variable); ``env`` is the tuple of the variables' arrays, in order."""
         self.nodes += 1
         if self.nodes > MAX_NODES:
             raise _fail(f"the formula has more than {MAX_NODES} parts; simplify it", node)
@@ -186,19 +189,22 @@ class _Compiler:
                 v = math.inf
             if not math.isfinite(v):
                 raise _fail("number too large (beyond the float range)", node)
-            return (lambda x, v=v: jnp.asarray(v, x.dtype)), v
+            return (lambda env, v=v: jnp.asarray(v, env[0].dtype)), v
 
         if isinstance(node, ast.Name):
-            if node.id == "x":
-                return (lambda x: x), None
+            if node.id in self.variables:
+                i = self.variables.index(node.id)
+                self.used.add(node.id)
+                return (lambda env, i=i: env[i]), None
             if node.id in CONSTANTS:
                 v = CONSTANTS[node.id]
-                return (lambda x, v=v: jnp.asarray(v, x.dtype)), v
+                return (lambda env, v=v: jnp.asarray(v, env[0].dtype)), v
             if node.id in FUNCTIONS:
                 raise _fail(f"{node.id} is a function; call it like {node.id}(x)", node)
+            names = " and ".join(self.variables)
             raise _fail(
-                f"unknown name {node.id!r}; the variable is x, constants are "
-                f"{', '.join(CONSTANTS)}", node
+                f"unknown name {node.id!r}; the variable{'s are' if len(self.variables) > 1 else ' is'} "
+                f"{names}, constants are {', '.join(CONSTANTS)}", node
             )
 
         if isinstance(node, ast.UnaryOp):
@@ -206,7 +212,7 @@ class _Compiler:
                 raise _fail(f"operator {_OPERATOR_NAMES.get(type(node.op), '?')!r} is not allowed", node)
             op = _UNARY[type(node.op)]
             f, c = self.build(node.operand, depth + 1)
-            return (lambda x: op(f(x))), (None if c is None else op(c))
+            return (lambda env: op(f(env))), (None if c is None else op(c))
 
         if isinstance(node, ast.BinOp):
             if type(node.op) not in _BINOPS:
@@ -229,8 +235,8 @@ class _Compiler:
                     # An integral exponent becomes integer_pow: exact for negative
                     # bases and with a clean gradient at 0.
                     k = int(cr)
-                    return (lambda x: fl(x) ** k), _fold(op, cl, cr)
-            return (lambda x: op(fl(x), fr(x))), _fold(op, cl, cr)
+                    return (lambda env: fl(env) ** k), _fold(op, cl, cr)
+            return (lambda env: op(fl(env), fr(env))), _fold(op, cl, cr)
 
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name):
@@ -246,7 +252,7 @@ class _Compiler:
                 raise _fail(f"{name}() takes exactly one argument, got {len(node.args)}", node)
             fn = FUNCTIONS[name]
             f, c = self.build(node.args[0], depth + 1)
-            return (lambda x: fn(f(x))), _fold(_FLOAT_FUNCTIONS[name], c)
+            return (lambda env: fn(f(env))), _fold(_FLOAT_FUNCTIONS[name], c)
 
         what = _NODE_NAMES.get(type(node))
         if what is None:
@@ -265,17 +271,24 @@ def _fold(op, *consts):
     return v
 
 
-def _validate(text) -> tuple[str, Callable]:
+def _validate(text, variables: tuple[str, ...] = ("x",)) -> tuple[str, Callable]:
     text = _check_text(text)
     tree = _parse(text)
-    body, _ = _Compiler().build(tree.body)
+    body, _ = _Compiler(variables).build(tree.body)
     return ast.unparse(tree), body
 
 
-def normalize(text: str) -> str:
-    """Canonical spelling of a valid formula (spacing and redundant parentheses
-    removed); ValueError if it is not valid."""
-    return _validate(text)[0]
+def formula_variables(text: str) -> tuple[str, ...]:
+    """The variables among (x, y) a valid formula uses, in order; ValueError if invalid."""
+    c = _Compiler(("x", "y"))
+    c.build(_parse(_check_text(text)).body)
+    return tuple(v for v in ("x", "y") if v in c.used)
+
+
+def normalize(text: str, variables: tuple[str, ...] = ("x",)) -> str:
+    """Canonical spelling of a valid formula in ``variables`` (spacing and
+    redundant parentheses removed); ValueError if it is not valid."""
+    return _validate(text, variables)[0]
 
 
 @lru_cache(maxsize=CACHE_SIZE)
@@ -285,7 +298,7 @@ def _compiled(normalized: str) -> Callable:
     def f(x):
         x = jnp.asarray(x)
         x = x.astype(jnp.result_type(x.dtype, jnp.float32))
-        y = jnp.asarray(body(x), x.dtype)
+        y = jnp.asarray(body((x,)), x.dtype)
         return jnp.broadcast_to(y, x.shape)
 
     f.__name__ = "formula"
@@ -333,3 +346,29 @@ def problem_from_formula(text: str) -> InnerProblem:
     over any shape (and under vmap). Raises ValueError as compile_expression.
     """
     return _problem(normalize(text))
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _compiled_xy(normalized: str) -> Callable:
+    _, body = _validate(normalized, ("x", "y"))
+
+    def f(x, y):
+        x, y = jnp.asarray(x), jnp.asarray(y)
+        dtype = jnp.result_type(x.dtype, y.dtype, jnp.float32)
+        x, y = x.astype(dtype), y.astype(dtype)
+        out = jnp.asarray(body((x, y)), dtype)
+        return jnp.broadcast_to(out, jnp.broadcast_shapes(x.shape, y.shape))
+
+    f.__name__ = "formula_xy"
+    f.__qualname__ = f"formula_xy[{normalized}]"
+    return f
+
+
+def compile_expression_xy(text: str) -> Callable:
+    """Compiles a formula in x and y (the same grammar) into an elementwise,
+    jax-traceable f(x, y); the same formula gives the same function object.
+
+    Raises:
+      ValueError: the text is outside the grammar (the message says what and where).
+    """
+    return _compiled_xy(_validate(text, ("x", "y"))[0])

@@ -103,3 +103,13 @@ def zoomed_grid(window: tuple, res: int):
     """The grid of any window, in float64 where float32 runs out of digits (as the full page)."""
     log_lrs, log_omm, z, precision = zoom.zoom_grid(window, res, grid_fn=heavy_grid)
     return log_lrs, log_omm, z, precision
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def fractal_image(task: str, width: int, res: int):
+    """The trainability image (convergence measure) of a network task's top view, res x res, 100 steps."""
+    from l2l_core.landscape import fractal
+
+    lo, hi, ylo, yhi = fractal.default_window(task)
+    xs, ys = np.linspace(lo, hi, res), np.linspace(ylo, yhi, res)
+    return xs, ys, heavy(fractal.fractal_grid, xs, ys, task=task, width=width, steps=100, reduce="converge")

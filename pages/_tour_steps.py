@@ -5,6 +5,7 @@ computations behind them. :mod:`pages.tour` is the page that walks through them.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import urlencode
@@ -18,8 +19,9 @@ from l2l_core import landscape
 from l2l_core import outer
 from l2l_core.landscape import zoom
 from l2l_core.inner.problems import PROBLEMS
+from l2l_core.viz import fractal as viz_fractal
 from pages._shared import chart_config, columns_csv, int_in, npz_bytes, plotly_chart, show_error
-from pages._tour_compute import (checkpoint_key, comparison, grid, inner_curve, inner_run, local_shift,
+from pages._tour_compute import (checkpoint_key, comparison, fractal_image, grid, inner_curve, inner_run, local_shift,
                                  lstm_before_after, outer_run, shipped_checkpoint, sweep, zoomed_grid)
 from pages._state import Param
 
@@ -351,6 +353,36 @@ def step_adam():
 
 
 
+FRACTAL_TASKS = {"fractal_single": "one data point, width 8 (fast)", "fractal_tanh": "the paper's: 272 points, width 16"}
+
+
+def step_fractal():
+    st.markdown(
+        "**From one number to a network.** The landscape pages asked which learning rate and momentum train a "
+        "single number x. Here the same question is asked of a real network: a tanh network trained by "
+        "gradient descent with **one learning rate per layer** (Sohl-Dickstein, *The boundary of neural network "
+        "trainability is fractal*, 2024). Every pixel is a whole training run: blue trained, red diverged, and "
+        "the edge between them is fractal. **Try:** the paper's network; then open the full page and drag a box "
+        "on the edge: it is recomputed, in float64 once float32 runs out of digits, ten decades deep.")
+    task = st.radio("Network", list(FRACTAL_TASKS), format_func=FRACTAL_TASKS.get, horizontal=True,
+                    key="t_fr_task")
+    width = 8 if task == "fractal_single" else 16
+    t0 = time.perf_counter()
+    try:
+        xs, ys, z = fractal_image(task, width, 64)
+    except ValueError as e:
+        show_error(e)
+        return
+    seconds = time.perf_counter() - t0
+    plotly_chart(viz_fractal.fractal_figure(z, xs, ys, title=f"{FRACTAL_TASKS[task]}, 64 x 64, 100 steps")
+                 .update_layout(height=HEIGHT), key="t_fr_chart", filename=f"tour_fractal_{task}")
+    st.caption(f"4,096 training runs in {seconds:.2f} s; {100 * (z < 0).mean():.0f}% of them trained.")
+    st.download_button("Data (NPZ)", npz_bytes(loss=z, x_values=xs, y_values=ys),
+                       file_name=f"tour_fractal_{task}_64x64.npz", mime="application/octet-stream", key="t_fr_npz")
+    link("pages/fractal.py", "Open the trainability-fractal page (deep zoom, fractal dimension)", task=task,
+         width=width, res=128)
+
+
 def _choice(options):
     """A URL parser for one of ``options`` (numbers compared as numbers)."""
     def parse(text: str):
@@ -381,5 +413,7 @@ STEP_REGISTRY = [
     Step("Learning an optimizer", step_learn, {"t_learn_seed": _p("t_learn_seed", 1, parse=int_in(0, 10_000))}),
     Step("Does it beat Adam?", step_adam, {"t_adam_seed": _p("t_adam_seed", 0, parse=int_in(0, 10_000)),
                                            "t_adam_tasks": _p("t_adam_tasks", 128, ADAM_TASKS)}),
+    Step("From one number to a network", step_fractal,
+         {"t_fr_task": _p("t_fr_task", "fractal_single", list(FRACTAL_TASKS))}),
 ]
 

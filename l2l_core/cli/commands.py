@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from l2l_core.cli import grid as grid_cli
+from l2l_core.landscape import general
 from l2l_core.landscape import grid as landscape
 from l2l_core.cli.generalization import add_generalization_args, run_generalization_cli
 from l2l_core.cli.learned import add_compare_args, add_metatrain_args, run_compare_cli, run_metatrain_cli
@@ -25,7 +27,7 @@ from l2l_core.cli.reproduce import add_reproduce_args, run_reproduce_cli
 from l2l_core.cli.fractal import add_fractal_args, run_fractal_cli
 
 
-def _add_problem_args(p: argparse.ArgumentParser) -> None:
+def _add_problem_args(p: argparse.ArgumentParser, reduce_choices=tuple(landscape.REDUCTIONS)) -> None:
     p.add_argument(
         "--problem",
         default=DEFAULT_PROBLEM,
@@ -35,9 +37,8 @@ def _add_problem_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--x0", type=float, default=-4.0, help="initial inner parameter (default -4)")
     p.add_argument("--steps", type=int, default=50, help="inner steps in the unroll (default 50)")
-    p.add_argument(
-        "--reduce", default="mean", choices=list(landscape.REDUCTIONS), help="outer-loss summary"
-    )
+    p.add_argument("--reduce", default="mean", choices=list(reduce_choices) if reduce_choices else None,
+                   help="outer-loss summary: " + ", ".join(reduce_choices or general.SUMMARIES))
 
 
 def _problem_kwargs(args) -> dict:
@@ -54,22 +55,30 @@ def _add_out_arg(p: argparse.ArgumentParser, default: str) -> None:
 
 def _grid_args(p):
     p.add_argument("--res", type=int, default=500, help="points per axis (default 500, max 4096)")
-    p.add_argument("--lr-range", type=float, nargs=2, default=(-3.0, 2.0), metavar=("LO", "HI"),
-                   help="log10 learning-rate range (default -3 2)")
-    p.add_argument("--mom-range", type=float, nargs=2, default=(-3.0, 0.0), metavar=("LO", "HI"),
-                   help="log10(1 - momentum) range (default -3 0)")
-    _add_problem_args(p)
+    p.add_argument("--lr-range", type=float, nargs=2, default=None, metavar=("LO", "HI"),
+                   help="log10 learning-rate range (default -3 2); the lr axis' range")
+    p.add_argument("--mom-range", type=float, nargs=2, default=None, metavar=("LO", "HI"),
+                   help="log10(1 - momentum) range (default -3 0); the momentum axis' range")
+    _add_problem_args(p, reduce_choices=None)
     _add_out_arg(p, "grid.npz")
+    grid_cli.add_general_args(p)
 
 
 def _grid_run(args) -> int:
     check_output_file(args.out, force=args.force)
+    if grid_cli.uses_general(args):
+        return grid_cli.run_general(args, write_arrays)
+    args.lr_range = args.lr_range or (-3.0, 2.0)
+    args.mom_range = args.mom_range or (-3.0, 0.0)
+    if args.reduce not in landscape.REDUCTIONS:
+        return grid_cli.run_general(args, write_arrays)
     log_lrs, log_omm = landscape.axes(args.lr_range, args.mom_range, args.res)
     t0 = time.perf_counter()
     z = landscape.meta_loss_grid(log_lrs, log_omm, **_problem_kwargs(args))
     seconds = time.perf_counter() - t0
     meta = dict(_problem_kwargs(args), seconds=seconds, shape=list(z.shape))
-    write_arrays(args.out, {"loss": z, "log_lrs": log_lrs, "log_one_minus_moms": log_omm}, meta)
+    write_arrays(args.out, {"loss": z, "log_lrs": log_lrs, "log_one_minus_moms": log_omm,
+                            "x_values": log_lrs, "y_values": log_omm}, meta)
     best = landscape.best_cell(z, log_lrs, log_omm)
     print(json.dumps(dict(meta, out=str(args.out), diverged=int(np.isnan(z).sum()),
                           best=None if best is None else dict(zip(("log_lr", "log_one_minus_mom", "loss"), best)))))
@@ -165,7 +174,8 @@ def _outer_run(args) -> int:
 
 
 COMMANDS = {
-    "grid": ("the 2-D lr x momentum meta-loss landscape", _grid_args, _grid_run),
+    "grid": ("the 2-D meta-loss landscape over two hyperparameters (default lr x momentum)", _grid_args,
+             _grid_run),
     "sweep": ("outer loss against learning rate at a fixed momentum", _sweep_args, _sweep_run),
     "metatrain": ("meta-train the LSTM optimizer (truncated BPTT)", add_metatrain_args, run_metatrain_cli),
     "compare": ("learned optimizer vs tuned SGD/Adam/RMSprop/NAG", add_compare_args, run_compare_cli),

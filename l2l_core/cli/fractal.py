@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from l2l_core.io.files import check_output_file, write_arrays
+
 
 def add_fractal_args(p: argparse.ArgumentParser) -> None:
     from l2l_core.inner.networks import DEFAULT_TASK, SPECS
@@ -37,16 +39,17 @@ def add_fractal_args(p: argparse.ArgumentParser) -> None:
                    help="float32 (default) or float64 (the paper's; about 2-3x slower)")
     p.add_argument("--dimension", action="store_true", help="also report the boundary's box-counting dimension")
     p.add_argument("--out", type=Path, default=Path("fractal.npz"), help=".npz output")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
 
 
 def run_fractal_cli(args) -> int:
     import jax
 
-    from l2l_core.cli.commands import save_arrays
     from l2l_core.inner.networks import make_task
     from l2l_core.landscape import fractal
     from l2l_core.landscape.dimension import box_counting_dimension
 
+    check_output_file(args.out, force=args.force)
     task = make_task(args.task, width=args.width, seed=args.seed)
     lo, hi, ylo, yhi = fractal.default_window(task)
     window = fractal.check_window((*(args.x_range or (lo, hi)), *(args.y_range or (ylo, yhi))))
@@ -74,6 +77,6 @@ def run_fractal_cli(args) -> int:
                                      residual=fit.residual)
         except ValueError as e:  # the image is still worth writing
             meta["dimension"] = dict(error=str(e))
-    save_arrays(args.out, {"loss": z, "x_values": xs, "y_values": ys, **task.task_arrays()}, meta)
+    write_arrays(args.out, {"loss": z, "x_values": xs, "y_values": ys, **task.task_arrays()}, meta)
     print(json.dumps(dict(meta, out=str(args.out))))
     return 0

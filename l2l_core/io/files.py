@@ -156,10 +156,15 @@ def columns_csv(**columns) -> str:
 def csv_text(arrays: dict[str, np.ndarray]) -> str:
     """A grid as a matrix (first row log10 lr, first column log10(1-momentum));
     anything else as equal-length columns."""
-    if "loss" in arrays and np.ndim(arrays["loss"]) == 2:
+    if "loss" in arrays and np.ndim(arrays["loss"]) == 2 and "log_lrs" in arrays:
         lrs, omm, z = arrays["log_lrs"], arrays["log_one_minus_moms"], arrays["loss"]
         lines = ["log10_1m_momentum\\log10_lr," + ",".join(f"{v:.9g}" for v in lrs)]
         lines += [f"{m:.9g}," + ",".join(f"{v:.7g}" for v in row) for m, row in zip(omm, z)]
+        return "\n".join(lines) + "\n"
+    if "loss" in arrays and np.ndim(arrays["loss"]) == 2:  # any two axes, in their display units
+        xs, ys, z = arrays["x_values"], arrays["y_values"], arrays["loss"]
+        lines = ["y\\x," + ",".join(f"{v:.9g}" for v in xs)]
+        lines += [f"{m:.9g}," + ",".join(f"{v:.7g}" for v in row) for m, row in zip(ys, z)]
         return "\n".join(lines) + "\n"
     return columns_csv(**arrays)
 

@@ -5,6 +5,8 @@ learning-rate sweep and its 2-D (lr, momentum) grid, and deep zoom.
   (jitted, double-vmapped, chunked, sharded over devices) and ``warmup``.
 - :mod:`~l2l_core.landscape.fastmath`: the float32 ``sincos`` of the hot loop.
 - :mod:`~l2l_core.landscape.zoom`: deep-zoom windows, float64 when float32 runs out.
+- :mod:`~l2l_core.landscape.general`: ``hyper_grid`` over any two hyperparameter axes of
+  any (task, optax optimizer); :mod:`~l2l_core.landscape.refine`: coarse-to-fine passes.
 """
 
 from l2l_core.landscape import zoom

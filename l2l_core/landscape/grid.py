@@ -221,38 +221,46 @@ def _chunk_rows(n_cells: int, n_devices: int) -> int:
     return rows
 
 
-def _evaluate_cells(cells, n, p, x0, steps, reduce, dtype) -> np.ndarray:
-    """Outer loss of n cells in fixed-shape chunks, sharded over all devices.
+def evaluate_chunks(cells, n, dtype, kernel, cancel=None, rows_per_device=None) -> np.ndarray:
+    """``kernel`` over n cells in fixed-shape chunks, sharded over all devices.
 
-    ``cells(flat_indices)`` gives the (lr, momentum) arrays, in ``dtype``, of
-    those cells (indices past n are clipped: padding cells are computed and
-    dropped). Chunks are dispatched from a thread pool, one thread per core.
+    ``cells(flat_indices)`` gives the two hyperparameter arrays, in ``dtype``,
+    of those cells (indices past n are clipped: padding cells are computed and
+    dropped); ``kernel(a, b)`` maps two (rows, cols) arrays to the outer loss.
+    Chunks are dispatched from a thread pool, one thread per core. A chunk not
+    yet started is skipped once ``cancel()`` is true (its cells stay NaN).
+    ``rows_per_device`` overrides the chunk's rows (default: the two buckets).
     """
     devices = sharding.grid_devices()
     n_dev = len(devices)
-    rows = _chunk_rows(n, n_dev) * n_dev
+    rows = (rows_per_device or _chunk_rows(n, n_dev)) * n_dev
     cols = CHUNK_SHAPE[1]
     per_chunk = rows * cols
     n_chunks = -(-n // per_chunk)
-    out = np.empty((n_chunks, per_chunk), dtype)
-    vg = _kernel_value_and_grad(p, dtype)
-    x0 = dtype.type(x0)
-    steps = np.int32(steps)
+    out = np.full((n_chunks, per_chunk), np.nan, dtype)
 
     x64 = bool(jax.config.jax_enable_x64)
 
     def run_chunk(c: int) -> None:
+        if cancel is not None and cancel():
+            return
         # jax.enable_x64 is thread-local: a pool thread must switch it on again, or a
         # float64 grid (deep zoom) would silently compute in float32 on that thread.
         with jax.enable_x64(x64):
             idx = np.minimum(np.arange(c * per_chunk, (c + 1) * per_chunk), n - 1)
-            lr, mom = (a.reshape(rows, cols) for a in cells(idx))
-            lr, mom = sharding.shard_rows(lr, devices), sharding.shard_rows(mom, devices)
-            z = _chunk_kernel(lr, mom, x0, steps, value_and_grad=vg, reduce=reduce, unroll=SCAN_UNROLL)
+            a, b = (v.reshape(rows, cols) for v in cells(idx))
+            z = kernel(sharding.shard_rows(a, devices), sharding.shard_rows(b, devices))
             out[c] = sharding.to_host(z).reshape(-1)
 
     sharding.run_parallel(run_chunk, n_chunks)
     return out.reshape(-1)[:n]
+
+
+def _evaluate_cells(cells, n, p, x0, steps, reduce, dtype) -> np.ndarray:
+    """Outer loss of SGD with momentum at n (lr, momentum) cells (see evaluate_chunks)."""
+    kernel = partial(_chunk_kernel, x0=dtype.type(x0), steps=np.int32(steps),
+                     value_and_grad=_kernel_value_and_grad(p, dtype), reduce=reduce, unroll=SCAN_UNROLL)
+    return evaluate_chunks(cells, n, dtype, kernel)
 
 
 def meta_loss_grid(

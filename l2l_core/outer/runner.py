@@ -45,9 +45,13 @@ _STATIC = ("method", "vg", "inner_steps", "reduce", "steps", "optimizer", "pairs
 def _scan(theta0, key, x0, lr, clip, std, std_final, *, method, vg, inner_steps, reduce, steps, optimizer,
           pairs, k):
     """One run of ``method``: (iterates (steps, 2), final theta (2,), f at the iterates (steps,))."""
-    m = METHODS[method]
     ctx = Context(loss=loss_fn(vg, x0, inner_steps, reduce), truncation=truncation_fn(vg, k), x0=x0,
                   n_truncations=inner_steps // k, pairs=pairs, std=std, std_final=std_final, outer_steps=steps)
+    return scan_method(METHODS[method], ctx, theta0, key, lr, clip, optimizer, steps)
+
+
+def scan_method(m, ctx, theta0, key, lr, clip, optimizer, steps):
+    """The traced run of method ``m`` on ``ctx``: (iterates, final theta, f at the iterates)."""
     if m.estimate is None:
         return m.run(ctx, theta0, key)
     opt = outer_optimizer(optimizer, lr, clip)

@@ -1,0 +1,294 @@
+"""The landscape in general: any two hyperparameters of any optax optimizer on any task.
+
+:func:`hyper_grid` evaluates the outer loss over a grid of two hyperparameter
+axes of a (task, inner optimizer) pair. Each cell builds the optax optimizer
+from its traced hyperparameters inside one jitted, double-vmapped kernel and
+trains the task for ``inner_steps`` steps (a ``fori_loop``, several steps fused
+per trip); cells run in the fixed-shape chunks of
+:func:`l2l_core.landscape.grid.evaluate_chunks`, sharded over devices. The seed
+post's case (SGD with momentum, lr x momentum, a 1-D task) goes to
+:func:`l2l_core.landscape.grid.meta_loss_grid`, the fast kernel, unchanged.
+
+Outer summaries (:data:`SUMMARIES`) of the T inner losses, each taken at the
+iterate before its update: ``mean`` (default, the post's), ``final`` (the
+loss after the last update), ``min``, and ``converge``, the trainability-fractal
+paper's convergence measure (negative: converged, positive: diverged).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from l2l_core.inner.fastpow import with_fast_pow
+from l2l_core.inner.optimizers import Axis, InnerOptimizer, check_fixed, get_optimizer
+from l2l_core.inner.tasks import Task, resolve_task
+from l2l_core.inner.unroll import check_finite, check_steps
+from l2l_core.landscape import grid as fast
+
+
+class Summary(NamedTuple):
+    description: str
+    differentiable: bool
+
+
+SUMMARIES: dict[str, Summary] = {
+    "mean": Summary("mean inner loss at the iterates before each update (the post's)", True),
+    "final": Summary("inner loss after the last update", True),
+    "min": Summary("lowest inner loss seen during the unroll", True),
+    "converge": Summary("the trainability-fractal paper's convergence measure: -sum(v) if the run "
+                        "converged, sum(1/v) if not, v = losses / first loss", False),
+}
+#: Most cells x inner steps x task parameters one grid may cost (a 4096^2 grid of
+#: a 1-D task at the most steps).
+MAX_WORK = fast.MAX_CELLS * 10_000
+#: Losses replaced (non-finite) and clipped at this value by ``converge``; its last
+#: CONVERGE_WINDOW losses decide whether the run converged.
+CONVERGE_CAP, CONVERGE_WINDOW = 1e6, 20
+#: Steps fused into one loop trip.
+UNROLL = 5
+#: Rows (of 4096 cells) per chunk on a CPU: an optimizer's state (Adam: 3 arrays a
+#: parameter) stays in the core's cache; 16 rows run ~1.4x slower (bench_general).
+CPU_CHUNK_ROWS = 1
+
+
+def task_axes(task, optimizer) -> dict[str, Axis]:
+    """Every axis of a (task, optimizer) pair: the optimizer's, then the task's own."""
+    t, o = resolve_task(task), get_optimizer(optimizer)
+    return dict(o.axes, **t.axes)
+
+
+def _check_axis_name(name, axes: dict, which: str) -> Axis:
+    if name not in axes:
+        raise ValueError(f"{which} {name!r} is not a hyperparameter of this task and optimizer; "
+                         f"choose one of {list(axes)}")
+    return axes[name]
+
+
+# -- the kernel -------------------------------------------------------------------
+
+
+def _build(build, labels, hp: dict):
+    """The optax optimizer of one cell; a network gets one copy per learning-rate group."""
+    if labels is None:
+        return build(**hp)
+    base = {k: v for k, v in hp.items() if k not in labels}
+    groups = {name: build(**dict(base, lr=hp[name])) for name in dict.fromkeys(labels)}
+    return optax.multi_transform(groups, labels)
+
+
+def _all_finite(tree):
+    return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree_util.tree_leaves(tree)]))
+
+
+def _cell(hp, params0, steps, *, vg, build, labels, summary, unroll):
+    dtype = jnp.result_type(next(iter(hp.values())))
+    params = jax.tree_util.tree_map(lambda p: p.astype(dtype), params0)
+    tx = _build(build, labels, hp)
+    update = with_fast_pow(tx.update)  # XLA's CPU pow is slow: see l2l_core.inner.fastpow
+    zero = jnp.zeros((), dtype)
+    # acc: sum (mean), running min (min); converge: (first loss, sum v, sum 1/v, sum of the last v's)
+    acc = (jnp.asarray(jnp.inf if summary == "min" else 0.0, dtype), zero, zero, zero, zero)
+    cap = jnp.asarray(CONVERGE_CAP, dtype)
+
+    def step(carry):
+        params, state, t, acc = carry
+        loss, g = vg(params)
+        updates, state = update(g, state, params)
+        params = optax.apply_updates(params, updates)
+        if summary == "min":
+            acc = (fast._running_min(acc[0], loss),) + acc[1:]
+        elif summary == "converge":
+            raw = jnp.where(jnp.isfinite(loss), loss, cap)
+            first = jnp.where(t == 0, raw, acc[1])
+            v = jnp.minimum(raw / first, cap)
+            last = jnp.where(t >= steps - CONVERGE_WINDOW, v, 0.0)
+            acc = (acc[0], first, acc[2] + v, acc[3] + 1.0 / v, acc[4] + last)
+        else:
+            acc = (acc[0] + loss,) + acc[1:]
+        return params, state, t + 1, acc
+
+    def block(_, carry):
+        for _ in range(unroll):
+            carry = step(carry)
+        return carry
+
+    carry = (params, tx.init(params), jnp.int32(0), acc)
+    carry = jax.lax.fori_loop(0, steps % unroll, lambda _, c: step(c), carry)
+    params, _, _, acc = jax.lax.fori_loop(0, steps // unroll, block, carry)
+    if summary == "converge":
+        window = jnp.minimum(steps, CONVERGE_WINDOW).astype(dtype)
+        return jnp.where(acc[4] / window < 1.0, -acc[2], acc[3])
+    if summary == "mean":
+        out = acc[0] / jnp.asarray(steps, dtype)
+    elif summary == "min":
+        out = acc[0]
+    else:
+        out = vg(params)[0]
+    return jnp.where(jnp.isfinite(out) & _all_finite(params), out, jnp.nan)
+
+
+@partial(jax.jit, static_argnames=("names", "vg", "build", "labels", "summary", "unroll"))
+def _chunk_kernel(a, b, consts, params0, steps, *, names, vg, build, labels, summary, unroll=UNROLL):
+    def one(ha, hb):
+        hp = dict(zip(names, (ha, hb, *consts)))
+        return _cell(hp, params0, steps, vg=vg, build=build, labels=labels, summary=summary, unroll=unroll)
+
+    return jax.vmap(jax.vmap(one))(a, b)
+
+
+# -- validation -------------------------------------------------------------------
+
+
+class Setup(NamedTuple):
+    """A checked (task, optimizer, axes) choice, shared by the grid and the outer methods."""
+
+    task: Task
+    optimizer: InnerOptimizer
+    x_axis: Axis
+    y_axis: Axis
+    fixed: dict  # every hyperparameter off the two axes -> value
+    params0: object
+    inner_steps: int
+    summary: str
+    dtype: np.dtype
+
+
+def _check_x0(task: Task, x0, seed: int):
+    if x0 is None:
+        return task.init(seed)
+    if task.dim == 1 and task.labels is None:
+        return np.float64(check_finite("x0", x0))
+    if task.dim == 2 and task.labels is None:
+        try:
+            pair = [check_finite("x0", v) for v in x0]
+        except TypeError:
+            raise ValueError(f"x0 of the 2-D task {task.name!r} must be two numbers (x, y)") from None
+        if len(pair) != 2:
+            raise ValueError(f"x0 of the 2-D task {task.name!r} must be two numbers (x, y), got {len(pair)}")
+        return tuple(np.float64(v) for v in pair)
+    raise ValueError(f"task {task.name!r} draws its initial weights from the seed; x0 cannot be set")
+
+
+def setup(task, optimizer, x_axis: str, y_axis: str, *, inner_steps: int = 50, summary: str = "mean",
+          fixed: dict | None = None, x0=None, dtype=np.float32, seed: int = 0) -> Setup:
+    """Checks every argument of :func:`hyper_grid`; ValueError with what to change."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**31:
+        raise ValueError(f"seed must be an integer in [0, 2**31), got {seed!r}")
+    t, o = resolve_task(task, seed), get_optimizer(optimizer)
+    axes = dict(o.axes, **t.axes)
+    xa = _check_axis_name(x_axis, axes, "x axis")
+    ya = _check_axis_name(y_axis, axes, "y axis")
+    if x_axis == y_axis:
+        raise ValueError(f"the two axes must differ, got {x_axis!r} twice")
+    on_axes = sorted(set(fixed or {}) & {x_axis, y_axis})
+    if on_axes:
+        raise ValueError(f"{on_axes} on an axis cannot also be fixed; drop it from the fixed values")
+    values = check_fixed(o, fixed, tuple(t.axes))
+    for name in t.axes:  # per-layer learning rates default to the shared one
+        values.setdefault(name, values["lr"])
+    if t.labels is not None:
+        values.pop("lr")
+        if "lr" in (x_axis, y_axis):
+            raise ValueError(f"task {t.name!r} has one learning rate per layer; use the axes {list(t.axes)}")
+    for name in (x_axis, y_axis):
+        values.pop(name, None)
+    steps = check_steps(inner_steps)
+    if summary not in SUMMARIES:
+        raise ValueError(f"unknown outer-loss summary {summary!r}; choose one of {list(SUMMARIES)}")
+    dt = check_dtype(dtype)
+    return Setup(t, o, xa, ya, values, _check_x0(t, x0, seed), steps, summary, dt)
+
+
+def check_dtype(dtype) -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}") from None
+    if dt not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {dt}")
+    if dt == np.float64 and not jax.config.jax_enable_x64:
+        raise ValueError("float64 needs jax_enable_x64: set JAX_ENABLE_X64=1 or "
+                         "jax.config.update('jax_enable_x64', True)")
+    return dt
+
+
+def _routes_to_fast_kernel(s: Setup) -> bool:
+    return (s.task.problem is not None and s.optimizer.name == "sgd" and s.summary in fast.REDUCTIONS
+            and {s.x_axis.name, s.y_axis.name} == {"lr", "momentum"})
+
+
+# -- the grid ---------------------------------------------------------------------
+
+
+def hyper_grid(task, optimizer, x_axis: str, y_axis: str, x_values, y_values, *, inner_steps: int = 50,
+               summary: str = "mean", fixed: dict | None = None, x0=None, dtype=np.float32, seed: int = 0,
+               cancel=None) -> np.ndarray:
+    """The outer loss over two hyperparameter axes of a (task, inner optimizer) pair.
+
+    Args:
+      task: a name of :data:`l2l_core.inner.tasks.TASKS`, a formula in x (or x and y), or a Task.
+      optimizer: a name of :data:`l2l_core.inner.optimizers.OPTIMIZERS`.
+      x_axis, y_axis: two distinct names of :func:`task_axes` (``lr``, ``momentum``, ``b1``,
+        ``lr_in``, ...).
+      x_values, y_values: 1-D, each in its axis' display unit (log10 v or log10(1 - v)).
+      inner_steps: T, the inner updates per run.
+      summary: a key of :data:`SUMMARIES`.
+      fixed: values (not display units) of hyperparameters off the axes; the rest keep
+        the optimizer's defaults.
+      x0: initial parameters of a 1-D (number) or 2-D (pair) task; default the task's.
+      dtype: float32 (default) or float64 (needs jax_enable_x64).
+      seed: draws a network task's data and initial weights.
+      cancel: optional () -> bool; chunks not started once it is true are skipped (NaN).
+
+    Returns:
+      Array (len(y_values), len(x_values)) of ``dtype``; NaN where a run diverged
+      (except for ``converge``, whose sign says it).
+
+    Raises:
+      ValueError: an unknown name, an axis out of range, too many cells, and so on.
+    """
+    s = setup(task, optimizer, x_axis, y_axis, inner_steps=inner_steps, summary=summary, fixed=fixed, x0=x0,
+              dtype=dtype, seed=seed)
+    xs = fast._check_axis(f"x_values ({x_axis})", x_values)
+    ys = fast._check_axis(f"y_values ({y_axis})", y_values)
+    n = xs.size * ys.size
+    if n > fast.MAX_CELLS:
+        raise ValueError(f"grid of {ys.size} x {xs.size} = {n:,} cells exceeds the cap of "
+                         f"{fast.MAX_CELLS:,} (4096 x 4096); zoom into a window instead")
+    if n * s.inner_steps * s.task.dim > MAX_WORK:
+        raise ValueError(f"{n:,} cells x {s.inner_steps} steps x {s.task.dim} parameters is more work than "
+                         f"the cap of {MAX_WORK:.3g}; use fewer cells or steps")
+    if _routes_to_fast_kernel(s):
+        kw = dict(problem=s.task.problem, x0=float(s.params0), steps=s.inner_steps, reduce=s.summary,
+                  dtype=s.dtype)
+        if s.x_axis.name == "lr":
+            return fast.meta_loss_grid(xs, ys, **kw)
+        return fast.meta_loss_grid(ys, xs, **kw).T.copy()
+    dt = s.dtype
+    a_axis = s.x_axis.to_value(xs).astype(dt)
+    b_axis = s.y_axis.to_value(ys).astype(dt)
+    names = (s.x_axis.name, s.y_axis.name) + tuple(s.fixed)
+    consts = tuple(dt.type(v) for v in s.fixed.values())
+    params0 = jax.tree_util.tree_map(lambda p: np.asarray(p, dt), s.params0)
+    kernel = partial(_chunk_kernel, consts=consts, params0=params0, steps=np.int32(s.inner_steps), names=names,
+                     vg=s.task.value_and_grad, build=s.optimizer.build, labels=s.task.labels,
+                     summary=s.summary)
+    n_cols = xs.size
+
+    def cells(idx):
+        return a_axis[idx % n_cols], b_axis[idx // n_cols]
+
+    rows = CPU_CHUNK_ROWS if jax.default_backend() == "cpu" else None
+    return fast.evaluate_chunks(cells, n, dt, kernel, cancel=cancel, rows_per_device=rows).reshape(ys.size, xs.size)
+
+
+def default_values(task, optimizer, axis: str, resolution: int) -> np.ndarray:
+    """Evenly spaced display values over ``axis``' default range."""
+    a = _check_axis_name(axis, task_axes(task, optimizer), "axis")
+    return np.linspace(*a.default_range, resolution)

@@ -1,0 +1,120 @@
+"""Outer methods on any two hyperparameter axes of any (task, inner optimizer).
+
+``theta`` is the point (x, y) in the two axes' display units (log10 v or
+log10(1 - v)); the outer loss is the one :func:`l2l_core.landscape.general.hyper_grid`
+draws at that cell, so trajectories land on the heatmap they are drawn over.
+``grad``, ``es`` and ``random`` run on any pair; ``pes`` and ``tbptt`` cut the
+SGD-with-momentum unroll into truncations and run on the seed post's plane
+(sgd, lr x momentum, a 1-D task), where every method goes through
+:func:`l2l_core.outer.runner.run_outer_full` unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from l2l_core.landscape import general as landscape
+from l2l_core.landscape.grid import MAX_LOG10
+from l2l_core.outer.base import F32, MAX_OUTER_STEPS, Context, check_int, check_seed, to_np_nan
+from l2l_core.outer.registry import METHODS, resolve_options
+from l2l_core.outer.runner import OuterRun, run_outer_full, scan_method
+
+#: Methods that run on any pair of axes.
+GENERAL_METHODS = ("grad", "es", "random")
+#: Methods that follow a gradient of the summary itself (the others only evaluate it).
+GRADIENT_METHODS = ("grad", "tbptt")
+
+_STATIC = ("method", "names", "units", "vg", "build", "labels", "summary", "inner_steps", "steps", "optimizer",
+           "pairs")
+
+
+def _hparams(theta, names, units, consts):
+    hp = {}
+    for i, (name, unit) in enumerate(zip(names[:2], units)):
+        p = jnp.power(10.0, theta[i])
+        hp[name] = p if unit == "log10" else 1.0 - p
+    hp.update(zip(names[2:], consts))
+    return hp
+
+
+@partial(jax.jit, static_argnames=_STATIC)
+def _scan(theta0, key, consts, params0, lr, clip, std, std_final, *, method, names, units, vg, build, labels,
+          summary, inner_steps, steps, optimizer, pairs):
+    def loss(theta):
+        hp = _hparams(theta, names, units, consts)
+        return landscape._cell(hp, params0, inner_steps, vg=vg, build=build, labels=labels, summary=summary,
+                               unroll=1)
+
+    ctx = Context(loss=loss, truncation=None, x0=None, n_truncations=1, pairs=pairs, std=std,
+                  std_final=std_final, outer_steps=steps)
+    traj, theta, losses = scan_method(METHODS[method], ctx, theta0, key, lr, clip, optimizer, steps)
+    return traj, theta, losses, loss(theta)
+
+
+def _check_init(init) -> tuple[float, float]:
+    try:
+        values = [float(v) for v in init]
+    except (TypeError, ValueError):
+        raise ValueError(f"init must be two numbers (x, y) in the axes' display units, got {init!r}") from None
+    if len(values) != 2 or not all(math.isfinite(v) and abs(v) <= MAX_LOG10 for v in values):
+        raise ValueError(f"init must be two finite numbers within +-{MAX_LOG10:g}, got {init!r}")
+    return values[0], values[1]
+
+
+def run_outer_general(method: str, task, optimizer, x_axis: str, y_axis: str, init, steps: int, *,
+                      seed: int = 0, inner_steps: int = 50, summary: str = "mean", fixed: dict | None = None,
+                      x0=None, **options) -> OuterRun:
+    """Outer-trains two hyperparameters of a (task, optimizer) pair from ``init``.
+
+    Args:
+      method: a key of :data:`l2l_core.outer.METHODS`; any pair of axes takes
+        ``grad``, ``es`` and ``random``.
+      task, optimizer, x_axis, y_axis, inner_steps, summary, fixed, x0: as for
+        :func:`l2l_core.landscape.general.hyper_grid`.
+      init: (x, y) in the axes' display units.
+      steps: outer steps.
+      seed: PRNG seed (and a network task's draw).
+      **options: the method's options (lr, clip, optimizer, std, pairs, std_final, ...).
+
+    Returns:
+      :class:`~l2l_core.outer.runner.OuterRun`: trajectory (steps+1, 2), the outer
+      loss at each iterate (steps,), and at the end.
+
+    Raises:
+      ValueError: an unknown name or option; a gradient method on a summary that
+        has no gradient (``converge``); ``pes``/``tbptt`` off the post's plane.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown outer method {method!r}; choose one of {list(METHODS)}")
+    s = landscape.setup(task, optimizer, x_axis, y_axis, inner_steps=inner_steps, summary=summary,
+                        fixed=fixed, x0=x0, seed=check_seed(seed))
+    if method in GRADIENT_METHODS and not landscape.SUMMARIES[summary].differentiable:
+        raise ValueError(f"method {method!r} follows the gradient of the outer loss, and the summary "
+                         f"{summary!r} has none (it is piecewise constant in sign); use es or random, "
+                         f"or the summary mean, final or min")
+    theta0 = _check_init(init)
+    if landscape._routes_to_fast_kernel(s) and s.x_axis.name == "lr":
+        return run_outer_full(method, theta0, steps, seed=seed, problem=s.task.problem, x0=float(s.params0),
+                              inner_steps=s.inner_steps, reduce=s.summary, **options)
+    if method not in GENERAL_METHODS:
+        raise ValueError(f"method {method!r} truncates SGD-with-momentum unrolls: it runs on sgd's lr x "
+                         f"momentum plane of a 1-D task; here use one of {list(GENERAL_METHODS)}")
+    opts = resolve_options(method, options)
+    steps = check_int("steps (outer)", steps, 1, MAX_OUTER_STEPS)
+    std = opts.get("std", 1.0)
+    scalars = tuple(F32(v) for v in (opts.get("lr", 0.0), opts.get("clip", 1.0), std, opts.get("std_final", std)))
+    params0 = jax.tree_util.tree_map(lambda p: np.asarray(p, np.float32), s.params0)
+    out = _scan(jnp.asarray(theta0, F32), jax.random.PRNGKey(seed), tuple(F32(v) for v in s.fixed.values()),
+                params0, *scalars, method=method, names=(s.x_axis.name, s.y_axis.name) + tuple(s.fixed),
+                units=(s.x_axis.unit, s.y_axis.unit), vg=s.task.value_and_grad, build=s.optimizer.build,
+                labels=s.task.labels, summary=s.summary, inner_steps=s.inner_steps, steps=steps,
+                optimizer=opts.get("optimizer", "sgd"), pairs=opts.get("pairs", 1))
+    traj, theta, losses, final = (np.asarray(a) for a in out)
+    trajectory = np.concatenate([traj, theta[None]]).astype(np.float32)
+    final = float(final) if np.isfinite(final) else float("nan")
+    return OuterRun(trajectory, to_np_nan(losses), final)
