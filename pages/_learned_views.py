@@ -91,6 +91,22 @@ def _ratio(r: dict) -> str:
     return "diverged" if r["diverged"] else f"{r['ratio']:.3g}x ({r['verdict']})"
 
 
+def verdict_lines(res: dict) -> list[str]:
+    """One sentence per learned optimizer: where it loses, diverges and wins (ratio to the best baseline)."""
+    out = []
+    for name in res["rows"][0]["learned"]:
+        by = {"wins": [], "loses": [], "diverged": []}
+        for row in res["rows"]:
+            r = row["learned"][name]
+            by[r["verdict"]].append(row["label"] + ("" if r["diverged"] else f" ({r['ratio']:.3g}x)"))
+        parts = [f"It diverges on {'; '.join(by['diverged'])}."] if by["diverged"] else []
+        parts.append(f"It loses on {len(by['loses'])} of {len(res['rows'])} settings"
+                     + (f": {'; '.join(by['loses'])}." if by["loses"] else "."))
+        parts.append(f"It wins on {'; '.join(by['wins'])}." if by["wins"] else "It wins nowhere.")
+        out.append(f"**{OPTIMIZER_LABELS.get(name, name)}.** " + " ".join(parts))
+    return out
+
+
 def generalization_section(ps: PageState) -> None:
     st.subheader("Where it generalizes")
     st.markdown("Both shipped optimizers, weights frozen, on every setting of the map (Andrychowicz et al., "
@@ -113,11 +129,10 @@ def generalization_section(ps: PageState) -> None:
         st.download_button("Download the map (CSV)", generalization_csv(res), file_name="generalization_map.csv",
                            mime="text/csv", key="lo_map_csv")
     fails = res.get("failures") or failures(res)
-    wins = [f"the {name} optimizer on {row['label']} ({row['learned'][name]['ratio']:.2f}x)"
-            for row in res["rows"] for name in row["learned"] if row["learned"][name]["verdict"] == "wins"]
-    st.markdown(f"**Where it fails, plainly** ({len(fails)} of {len(res['rows']) * len(OPTIMIZERS)} runs):\n\n"
-                + "\n".join(f"- {f}" for f in fails))
-    st.markdown("**Where it wins**: " + ("; ".join(wins) if wins else "nowhere on this map") + ".")
+    st.markdown(f"**Where it fails, plainly** ({len(fails)} of {len(res['rows']) * len(OPTIMIZERS)} runs lose to a "
+                "tuned baseline or diverge):\n\n" + "\n".join(f"- {line}" for line in verdict_lines(res)))
+    with st.expander("Every failure, one sentence each"):
+        st.markdown("\n".join(f"- {f}" for f in fails) or "None.")
     recompute_cell(ps, res)
 
 

@@ -69,9 +69,12 @@ def test_generalization_map_renders_from_its_file_and_a_cell_recomputes(tmp_path
     text = _text(at)
     assert "python -m l2l_core generalization" in text and stored["created"] in text
     assert "Where it fails, plainly" in text
-    for sentence in stored["failures"]:
-        assert sentence in text
-    assert len(_table(at, "best tuned baseline")) == len(stored["rows"])
+    for row in stored["rows"]:  # every losing setting is named, with its ratio
+        for r in row["learned"].values():
+            if r["verdict"] == "loses":
+                assert f"{row['label']} ({r['ratio']:.3g}x)" in text
+    assert "It loses on 8 of 12 settings" in text  # the quadratic-trained optimizer on every network
+    assert len(_table(at, "tuned Adam")) == len(stored["rows"])
     charts = at.get("plotly_chart")
     assert any("Where the learned optimizers generalize" in c.proto.spec for c in charts)
     # one cell, recomputed now with the file's seed and sizes, gives the file's numbers
