@@ -100,3 +100,17 @@ def test_bad_family_and_cell_in_the_link_warn(tmp_path, monkeypatch):
     assert "task" in warned and "cell" in warned
     assert at.selectbox(key="lo_task").value == "quadratic"
     assert at.selectbox(key="lo_cell").value == "quadratic_d20"
+
+
+def test_teacher_mode_hides_the_picker_and_keeps_the_linked_family(tmp_path, monkeypatch):
+    small = dataclasses.replace(TASK_FAMILIES["digits_mlp"], eval_batch=4, lr_points=5)
+    monkeypatch.setitem(TASK_FAMILIES, "digits_mlp", small)
+    at = _app(tmp_path, monkeypatch)
+    for k, v in {"task": "digits_mlp", "seed": "11", "cell": "wine", "hide": "task,cell"}.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    assert not [s for s in at.selectbox if s.key in ("lo_task", "lo_cell")]
+    assert "Trained on digits_mlp" in _text(at)
+    assert _table(at, "test accuracy") is not None
+    assert at.button(key="lo_recompute")  # the linked cell can still be recomputed
