@@ -19,6 +19,7 @@ def add_generalization_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr-points", type=int, default=None, help="learning rates per baseline (default: the family's)")
     p.add_argument("--out", type=Path, default=None,
                    help="also write the map: .json the whole record (what the page shows), else the table as CSV")
+    p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -54,7 +55,7 @@ def run_generalization_cli(args) -> int:
                   f"{parts} ({row['seconds']:.1f} s)", file=sys.stderr)
 
     if args.out is not None:  # checked before the quarter of an hour of work, not after
-        check_output_file(args.out, force=True)
+        check_output_file(args.out, force=args.force)
     res = generalization_map(seed=args.seed, cells=args.cells, batch=args.batch, lr_points=args.lr_points,
                              callback=progress)
     res["failures"] = failures(res)

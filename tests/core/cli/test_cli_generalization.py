@@ -31,3 +31,5 @@ def test_generalization_out_csv_and_a_bad_folder(tmp_path, capsys):
     assert code != 0
     err = capsys.readouterr().err
     assert "does not exist" in err and "quadratic, dim 20" not in err  # refused before computing the cell
+    assert main(["generalization", "--cells", "quadratic_d20", "--out", str(out)]) != 0  # exists: needs --force
+    assert "--force" in capsys.readouterr().err
