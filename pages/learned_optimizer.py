@@ -15,25 +15,42 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from l2l_core.learned.checkpoints import DEFAULT_CHECKPOINT, checkpoint_file, load_checkpoint
+from l2l_core.learned.checkpoints import checkpoint_file, load_checkpoint
+from l2l_core.learned.families import TRAINABLE, get_family
 from l2l_core.viz.learned import comparison_figure, comparison_rows, curves_csv, meta_loss_figure, update_figure
 from l2l_core.learned.lstm import PREPROCESSORS, LSTMConfig
-from l2l_core.learned.metatrain import PRESETS, preset_config
+from l2l_core.learned.metatrain import PRESETS, TASK_PRESETS, preset_config
 from l2l_core.learned.tasks import REDUCTIONS
 from l2l_core.runtime.jobs import default_limiter
 from l2l_core.runtime.training import TrainingJob, compare_file, publish, records_file
 from pages._shared import chart_config, float_in, heavy, int_in, safe_filename, show_error
+from pages._learned_views import family_params, family_picker, generalization_section, test_metrics_table
 from pages._state import PageState, Param, choice_in
 
-# Settings: the new run's form and the race's, kept across page switches; ?seed= is the task seed.
+
+def tkey(task: str, base: str) -> str:
+    """A setting that differs by trainable family (quadratics keep the names they always had)."""
+    return base if task == "quadratic" else f"{base}_{task}"
+
+
+def _family_form(task: str) -> dict[str, Param]:
+    """A trainable family's own meta-steps, batch and meta learning rate, defaulting to its presets."""
+    pre = TASK_PRESETS[task]
+    return {**{tkey(task, f"lo_steps_{p}"): Param(tkey(task, f"meta_steps_{p}"), pre[p]["meta_steps"], int_in(1, 5000))
+               for p in ("short", "full")},
+            tkey(task, "lo_batch"): Param(tkey(task, "batch"), pre["short"].get("batch", 128), int_in(1, 512)),
+            tkey(task, "lo_meta_lr"): Param(tkey(task, "meta_lr"), pre["short"].get("meta_lr", 1e-2),
+                                            float_in(1e-4, 1.0))}
+
+
+# Settings: the family, the new run's form and the race's, kept across page switches; ?seed= is the task seed.
 ps = PageState("learned_optimizer", {
+    **family_params(),
     "lo_preset": Param("preset", "short", choice_in(PRESETS)),
-    **{f"lo_steps_{p}": Param(f"meta_steps_{p}", PRESETS[p]["meta_steps"], int_in(1, 5000)) for p in ("short", "full")},
+    **{k: v for task in TRAINABLE for k, v in _family_form(task).items()},
     "lo_seed": Param("train_seed", 0, int_in(0, 2**31 - 1)),
-    "lo_batch": Param("batch", 128, int_in(1, 512)),
     "lo_reduction": Param("reduction", REDUCTIONS[0], choice_in(REDUCTIONS)),
     "lo_preprocess": Param("preprocess", PREPROCESSORS[0], choice_in(PREPROCESSORS)),
-    "lo_meta_lr": Param("meta_lr", 1e-2, float_in(1e-4, 1.0)),
     "lo_run": Param("run", "default (shipped)"),
     "lo_eval_seed": Param("seed", 1, int_in(0, 2**31 - 1)),
     "lo_horizon": Param("horizon", 100, int_in(100, 200, [100, 200])),
@@ -57,8 +74,8 @@ def cached_checkpoint(path: str, mtime: float):
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def cached_compare(path: str, mtime: float, seed: int, steps: int, dim: int) -> dict:
-    return heavy(compare_file, path, mtime, seed=seed, steps=steps, dim=dim)
+def cached_compare(path: str, mtime: float, task: str, seed: int, steps: int, dim: int | None) -> dict:
+    return heavy(compare_file, path, mtime, task=task, seed=seed, steps=steps, dim=dim)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -79,9 +96,9 @@ def _runs_in(folder: Path) -> list[Path]:
     return sorted(found, key=lambda d: checkpoint_file(d).stat().st_mtime, reverse=True)[:MAX_USER_RUNS]
 
 
-def list_runs() -> dict[str, Path]:
-    """The shipped default, this session's private runs, then the shared list."""
-    runs = {DEFAULT_LABEL: DEFAULT_CHECKPOINT}
+def list_runs(task: str) -> dict[str, Path]:
+    """The family's shipped optimizer, this session's private runs, then the shared list."""
+    runs = {DEFAULT_LABEL: get_family(task).default_checkpoint}
     for d in _runs_in(private_dir()) + _runs_in(RUNS_DIR):
         runs.setdefault(d.name, d)
     return runs
@@ -92,10 +109,11 @@ def mtime(path: Path) -> float:
     return f.stat().st_mtime if f.is_file() else 0.0
 
 
-def measured_speed() -> tuple[float, float, int, str]:
-    """(compile s, s per meta-step, batch, where measured): the newest finished run on this
-    server, else the shipped optimizer's own training."""
-    for name, path in list_runs().items():
+def measured_speed(task: str) -> tuple[float, float, int, str]:
+    """(compile s, s per meta-step, batch, where measured): the newest finished run of this family
+    on this server, else the family's shipped optimizer's own training."""
+    default = get_family(task).default_checkpoint
+    for name, path in list_runs(task).items():
         if name == DEFAULT_LABEL:
             continue
         try:
@@ -103,10 +121,12 @@ def measured_speed() -> tuple[float, float, int, str]:
         except ValueError:
             continue
         s = ckpt.summary
+        if ckpt.config.task != task:
+            continue
         if s.get("seconds_per_meta_step") and s.get("compile_seconds") is not None:
             return float(s["compile_seconds"]), float(s["seconds_per_meta_step"]), ckpt.config.batch, f"run {name}"
     try:
-        ckpt = cached_checkpoint(str(DEFAULT_CHECKPOINT), mtime(DEFAULT_CHECKPOINT))
+        ckpt = cached_checkpoint(str(default), mtime(default))
         s = ckpt.summary
         return (float(s.get("compile_seconds", 20.0)), float(s.get("seconds_per_meta_step", 0.5)),
                 ckpt.config.batch, "the shipped optimizer's training")
@@ -114,25 +134,38 @@ def measured_speed() -> tuple[float, float, int, str]:
         return 20.0, 0.5, 128, "a typical 2-core machine"
 
 
-def estimate_seconds(meta_steps: int, batch: int) -> tuple[float, float, str]:
-    """(compile s, training s, where measured) for a run of this size, before it starts."""
-    compile_s, per_step, ref_batch, source = measured_speed()
-    return compile_s, meta_steps * per_step * max(batch, 8) / max(ref_batch, 8), source
+def estimate_seconds(meta_steps: int, batch: int, task: str = "quadratic",
+                     cap: float = 0.0) -> tuple[float, float, str]:
+    """(compile s, training s, where measured) for a run of this size, before it starts; ``cap``:
+    the preset's wall-clock limit (0: none)."""
+    compile_s, per_step, ref_batch, source = measured_speed(task)
+    train_s = meta_steps * per_step * max(batch, 8) / max(ref_batch, 8)
+    return compile_s, (min(train_s, max(cap - compile_s, 0.0)) if cap else train_s), source
 
 
-def settings_ui() -> tuple[str, dict] | None:
-    """Widgets of a new run -> (preset, overrides); None if nothing to start."""
+def preset_help(task: str) -> str:
+    pre = TASK_PRESETS[task]
+    if task == "quadratic":
+        return (f"short: {pre['short']['meta_steps']} meta-steps, {SHORT_PRESET_TIME}; "
+                f"full: the post's {pre['full']['meta_steps']}.")
+    return (f"short: up to {pre['short']['meta_steps']} meta-steps, stopped after {pre['short']['max_seconds']:.0f} s "
+            f"(compiling included); full: up to {pre['full']['meta_steps']}, stopped after "
+            f"{pre['full']['max_seconds'] / 60:.1f} min. Either keeps its best parameters when the clock stops it.")
+
+
+def settings_ui(task: str) -> tuple[str, dict] | None:
+    """Widgets of a new run on ``task`` -> (preset, overrides); None if nothing to start."""
     w = ps.widget
+    quad = get_family(task).is_quadratic
     with ps:
         c1, c2, c3, c4 = st.columns(4)
-        preset = w(c1.radio, "lo_preset", "Preset", ["short", "full"], horizontal=True,
-                   help=f"short: {PRESETS['short']['meta_steps']} meta-steps, {SHORT_PRESET_TIME}; "
-                        f"full: the post's {PRESETS['full']['meta_steps']}.")
-        meta_steps = w(c2.number_input, f"lo_steps_{preset}", "Meta-steps", 1, 5000,
+        preset = w(c1.radio, "lo_preset", "Preset", ["short", "full"], horizontal=True, help=preset_help(task))
+        meta_steps = w(c2.number_input, tkey(task, f"lo_steps_{preset}"), "Meta-steps", 1, 5000,
                        help="Each meta-step draws fresh tasks and unrolls 5 x 20 optimizer steps.")
         seed = w(c3.number_input, "lo_seed", "Seed", 0, 2**31 - 1, help="Seeds the LSTM's init and the training tasks.")
-        batch = w(c4.number_input, "lo_batch", "Tasks per meta-step", 1, 512,
-                  help="The post uses 128 quadratics per meta-step.")
+        batch = w(c4.number_input, tkey(task, "lo_batch"), "Tasks per meta-step", 1, 512,
+                  help="The post uses 128 quadratics per meta-step." if quad else
+                       "4 networks per meta-step by default: 6040 coordinates through the LSTM.")
         with st.expander("More knobs"):
             k1, k2, k3 = st.columns(3)
             reduction = w(k1.selectbox, "lo_reduction", "Task loss", REDUCTIONS,
@@ -140,9 +173,10 @@ def settings_ui() -> tuple[str, dict] | None:
                                "which divides each gradient by the batch size.")
             preprocess = w(k2.selectbox, "lo_preprocess", "Gradient preprocessing", PREPROCESSORS,
                            help="log_sign: the paper's (log|g|/10, sign g); raw: the gradient itself.")
-            meta_lr = w(k3.number_input, "lo_meta_lr", "Meta learning rate", 1e-4, 1.0, format="%.4f",
-                        help="Adam on the LSTM's weights (the post: 0.01).")
-    compile_s, train_s, source = estimate_seconds(int(meta_steps), int(batch))
+            meta_lr = w(k3.number_input, tkey(task, "lo_meta_lr"), "Meta learning rate", 1e-4, 1.0, format="%.4f",
+                        help="Adam on the LSTM's weights (the post: 0.01; the digits presets: 0.005).")
+    cap = TASK_PRESETS[task][preset].get("max_seconds", 0.0)
+    compile_s, train_s, source = estimate_seconds(int(meta_steps), int(batch), task, cap)
     st.caption(f"Estimated time: about {compile_s + train_s:.0f} s: up to {compile_s:.0f} s compiling the meta-step "
                f"(the bar waits at 0 % meanwhile; skipped when this server compiled it already) and "
                f"{train_s:.0f} s for {int(meta_steps)} meta-steps (speed measured by {source}); "
@@ -151,9 +185,9 @@ def settings_ui() -> tuple[str, dict] | None:
                         meta_lr=float(meta_lr), lstm=LSTMConfig(preprocess=preprocess))
 
 
-def start_job(preset: str, overrides: dict) -> None:
-    cfg = preset_config(preset, **overrides)  # ValueError -> shown by the caller
-    name = f"{preset}-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
+def start_job(task: str, preset: str, overrides: dict) -> None:
+    cfg = preset_config(preset, task=task, **overrides)  # ValueError -> shown by the caller
+    name = ("" if task == "quadratic" else f"{task}-") + f"{preset}-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
     st.session_state.lo_job = TrainingJob(cfg, private_dir() / name, limiter=default_limiter(),
                                           idle_timeout=IDLE_STOP_SECONDS).start()
 
@@ -175,7 +209,7 @@ def job_panel() -> None:
         frac = 0.0 if progress is None else progress.done / progress.total
         elapsed = time.time() - job.started
         if progress is None:  # the first chunk: XLA compiles the meta-step, nothing trained yet
-            compile_s, _, _ = estimate_seconds(1, 1)
+            compile_s, _, _ = estimate_seconds(1, 1, job.cfg.task)
             text = (f"Compiling the meta-step ({elapsed:.0f} s; about {compile_s:.0f} s the first time on this "
                     "server); training starts right after.")
         else:
@@ -209,34 +243,43 @@ with st.sidebar:
 st.markdown(
     "An optimizer is a rule that turns gradients into steps. Here a tiny two-layer LSTM, applied to every "
     "coordinate separately, *is* that rule: it is trained by gradient descent (through 100 unrolled "
-    "optimization steps) to minimize random quadratics $\\|W\\theta-y\\|^2$ as fast as possible, as in "
-    "*Learning to learn by gradient descent by gradient descent* (Andrychowicz et al., 2016). "
+    "optimization steps) to minimize a family of tasks as fast as possible: random quadratics "
+    "$\\|W\\theta-y\\|^2$ as in *Learning to learn by gradient descent by gradient descent* (Andrychowicz "
+    "et al., 2016), or a small network on 8x8 handwritten digits, the paper's MNIST network scaled down. "
     "Train one below or use the shipped one, then race it against SGD, Adam, RMSprop and NAG, each "
-    "given its best learning rate."
+    "given its best learning rate, and see where it stops generalizing."
 )
+task = family_picker(ps)
+family = get_family(task)
 
 with st.container(border=True):
     st.subheader("Meta-train a new optimizer")
-    preset, overrides = settings_ui()
+    if task in TRAINABLE:
+        preset, overrides = settings_ui(task)
+    else:
+        preset = overrides = None
+        st.info(f"{task} is a variant for the generalization map, with no training presets: pick digits_mlp to "
+                "train a network optimizer, then race it here.")
     job = st.session_state.get("lo_job")
     running = job is not None and job.running
-    if st.button("Start meta-training", type="primary", disabled=running, key="lo_start"):
+    if st.button("Start meta-training", type="primary", disabled=running or preset is None, key="lo_start"):
         try:
-            start_job(preset, overrides)
+            start_job(task, preset, overrides)
             st.session_state.lo_job_seen_end = False
         except ValueError as e:
             st.error(str(e))
     running = st.session_state.get("lo_job") is not None and st.session_state.lo_job.running
     st.fragment(job_panel, run_every=1.0 if running else None)()
 
-runs = list_runs()
+runs = list_runs(task)
 st.subheader("Runs")
 names = list(runs)
 if st.session_state.get("lo_run") not in names:
     ps["lo_run"] = DEFAULT_LABEL
 choice = ps.widget(st.selectbox, "lo_run", "Learned optimizer to evaluate", names,
-                      help="The shipped default was trained by `python -m l2l_core metatrain --preset full`; "
-                           "your runs are listed newest first.")
+                   help=f"The shipped default for {task} is `{family.default_checkpoint.name}` (see the Learned "
+                        "optimizer notes for the command that trained it); your runs are listed newest first, "
+                        "whatever family they were trained on.")
 path = runs[choice]
 if path.parent == private_dir():
     st.caption("Only this session lists this run.")
@@ -252,9 +295,9 @@ except ValueError as e:
     st.error(f"Cannot load {choice}: {e}")
     st.stop()
 s = ckpt.summary
-st.caption(f"{s.get('meta_steps_done', '?')} meta-steps in {s.get('seconds', float('nan')):.0f} s "
-           f"({s.get('seconds_per_meta_step', float('nan')):.3f} s each); best validation loss "
-           f"{s.get('best_val_loss', float('nan')):.4g} at meta-step {s.get('best_step', '?')}; "
+st.caption(f"Trained on {ckpt.config.task}: {s.get('meta_steps_done', '?')} meta-steps in "
+           f"{s.get('seconds', float('nan')):.0f} s ({s.get('seconds_per_meta_step', float('nan')):.3f} s each); "
+           f"best validation loss {s.get('best_val_loss', float('nan')):.4g} at meta-step {s.get('best_step', '?')}; "
            f"task loss: {ckpt.config.reduction}; preprocessing: {ckpt.config.lstm.preprocess}"
            + (f"; {s['stopped']}" if s.get("stopped") else ""))
 if len(ckpt.curve.get("meta_loss", [])):
@@ -267,64 +310,74 @@ st.subheader("Race on fresh tasks")
 with ps:
     c1, c2, c3 = st.columns(3)
     eval_seed = ps.widget(c1.number_input, "lo_eval_seed", "Task seed", 0, 2**31 - 1,
-                          help="128 fresh quadratics drawn from this seed (training never sees them).")
+                          help=f"{family.eval_batch} fresh tasks ({family.label}) drawn from this seed "
+                               "(training never sees them).")
     steps = ps.widget(c2.selectbox, "lo_horizon", "Horizon (steps)", [100, 200],
                       help="Trained on 100 steps; 200 asks whether it generalizes to a longer run.")
-    dim = ps.widget(c3.selectbox, "lo_dim", "Dimension", [10, 20],
-                    help="Trained on 10-dimensional tasks; the LSTM is coordinatewise, so it runs on any size.")
+    if family.is_quadratic:
+        dim = ps.widget(c3.selectbox, "lo_dim", "Dimension", [10, 20],
+                        help="Trained on 10-dimensional tasks; the LSTM is coordinatewise, so it runs on any size.")
+dim = int(dim) if family.is_quadratic else None
 t0 = time.perf_counter()
-with st.spinner("Running the LSTM and tuning four baselines over 51 learning rates..."):
+with st.spinner(f"Running the LSTM and tuning four baselines over {family.lr_points} learning rates..."):
     try:
-        res = cached_compare(str(path), mtime(path), int(eval_seed), int(steps), int(dim))
+        res = cached_compare(str(path), mtime(path), task, int(eval_seed), int(steps), dim)
     except ValueError as e:  # the server is busy, or the person stopped it
         show_error(e)
         st.stop()
 elapsed = time.perf_counter() - t0
-st.plotly_chart(comparison_figure(res["losses"], title=f"{res['batch']} tasks, dim {res['dim']}, seed {res['seed']}"),
-                key="lo_compare", config=chart_config(f"comparison_{choice}_seed{eval_seed}_h{steps}_d{dim}"))
-st.dataframe(pd.DataFrame(comparison_rows(res)), hide_index=True,
+where = f"dim {res['dim']}" if family.is_quadratic else family.label
+st.plotly_chart(comparison_figure(res["losses"], title=f"{res['batch']} tasks, {where}, seed {res['seed']}"),
+                key="lo_compare", config=chart_config(f"comparison_{task}_{choice}_seed{eval_seed}_h{steps}_d{dim}"))
+st.dataframe(pd.DataFrame(comparison_rows(res)), hide_index=True, key="lo_final_table",
              column_config={"best learning rate": st.column_config.NumberColumn(format="%.3g")})
+test_metrics_table(res)
 st.caption(f"Computed in {res['seconds']:.1f} s ({elapsed:.1f} s for this view, cache included). "
-           f"Initial loss {res['initial']:.4g}.")
-st.download_button("Download curves (CSV)", curves_csv(res["losses"]), file_name=safe_filename(f"curves_{choice}_seed{eval_seed}.csv"),
-                   mime="text/csv", key="lo_csv")
+           f"Initial loss {res['initial']:.4g}" + ("." if family.is_quadratic else
+                                                   ", each network's loss on its whole training split."))
+st.download_button("Download curves (CSV)", curves_csv(res["losses"]),
+                   file_name=safe_filename(f"curves_{task}_{choice}_seed{eval_seed}.csv"), mime="text/csv", key="lo_csv")
 
-st.subheader("What the LSTM learned")
-st.markdown("Every dot is one coordinate at one step: the gradient it saw and the step it took. SGD is a "
-            "straight line through the origin; Adam's steps are bounded by its learning rate whatever the "
-            "gradient; the LSTM's rule is whatever meta-training found.")
-rec = cached_records(str(path), mtime(path), int(eval_seed), tuple(sorted(res["best_lr"].items())))
-st.plotly_chart(update_figure(rec), key="lo_updates", config=chart_config(f"updates_{choice}_seed{eval_seed}"))
+if family.is_quadratic:
+    st.subheader("What the LSTM learned")
+    st.markdown("Every dot is one coordinate at one step: the gradient it saw and the step it took. SGD is a "
+                "straight line through the origin; Adam's steps are bounded by its learning rate whatever the "
+                "gradient; the LSTM's rule is whatever meta-training found.")
+    rec = cached_records(str(path), mtime(path), int(eval_seed), tuple(sorted(res["best_lr"].items())))
+    st.plotly_chart(update_figure(rec), key="lo_updates", config=chart_config(f"updates_{choice}_seed{eval_seed}"))
 
-st.subheader("What-ifs: where does it stop generalizing?")
-st.markdown("The optimizer only ever saw 100-step runs on tasks of the trained dimension. Because it is "
-            "coordinatewise it runs on any horizon and any dimension; whether its rule still works there is "
-            "an experiment (same task seed as above; baselines re-tuned for each setting).")
-d0 = ckpt.config.dim
-settings = [(100, d0), (200, d0), (100, 2 * d0)]
-with ps:
-    further = ps.widget(st.toggle, "lo_further", "Push further: 1000 steps, dimensions 40 and 80 (compiles for ~30 s the first time)",
-                        help="Where the shipped optimizer finally breaks down.")
-if further:
-    settings += [(1000, d0), (100, 4 * d0), (100, 8 * d0)]
-rows, first_loss = [], None
-for h, d in settings:
-    r = cached_compare(str(path), mtime(path), int(eval_seed), h, d)
-    best = min((k for k in r["final"] if k != "lstm"), key=lambda k: r["final"][k])
-    rel = r["final"]["lstm"] / r["final"][best] - 1
-    label = f"{h} steps, dim {d}" + (" (as trained)" if (h, d) == (100, d0) else "")
-    if rel >= 0 and first_loss is None:
-        first_loss = (label, rel, best)
-    rows.append({"setting": label, "LSTM": r["final"]["lstm"], "best tuned baseline": r["final"][best],
-                 "which": best, "LSTM relative to it": f"{100 * rel:+.0f}%"})
-st.dataframe(pd.DataFrame(rows), hide_index=True,
-             column_config={"LSTM": st.column_config.NumberColumn(format="%.4g"),
-                            "best tuned baseline": st.column_config.NumberColumn(format="%.4g")})
-if first_loss is None:
-    st.markdown("Negative means the learned optimizer wins: on these tasks it still wins in every setting "
-                "listed" + ("." if further else "; switch on *Push further* to find where it breaks down."))
-else:
-    st.markdown(f"Negative means the learned optimizer wins. It first loses at **{first_loss[0]}** "
-                f"({100 * first_loss[1]:+.0f}% against tuned {first_loss[2]}): larger tasks have larger "
-                "gradients and curvatures than any it was trained on, and its learned step sizes no longer fit, "
-                "while the baselines are re-tuned for every setting. Pick dimension 20 above to see the curves.")
+if family.is_quadratic and get_family(ckpt.config.task).is_quadratic:
+    st.subheader("What-ifs: where does it stop generalizing?")
+    st.markdown("The optimizer only ever saw 100-step runs on tasks of the trained dimension. Because it is "
+                "coordinatewise it runs on any horizon and any dimension; whether its rule still works there is "
+                "an experiment (same task seed as above; baselines re-tuned for each setting).")
+    d0 = ckpt.config.dim
+    settings = [(100, d0), (200, d0), (100, 2 * d0)]
+    with ps:
+        further = ps.widget(st.toggle, "lo_further", "Push further: 1000 steps, dimensions 40 and 80 (compiles for ~30 s the first time)",
+                            help="Where the shipped optimizer finally breaks down.")
+    if further:
+        settings += [(1000, d0), (100, 4 * d0), (100, 8 * d0)]
+    rows, first_loss = [], None
+    for h, d in settings:
+        r = cached_compare(str(path), mtime(path), task, int(eval_seed), h, d)
+        best = min((k for k in r["final"] if k != "lstm"), key=lambda k: r["final"][k])
+        rel = r["final"]["lstm"] / r["final"][best] - 1
+        label = f"{h} steps, dim {d}" + (" (as trained)" if (h, d) == (100, d0) else "")
+        if rel >= 0 and first_loss is None:
+            first_loss = (label, rel, best)
+        rows.append({"setting": label, "LSTM": r["final"]["lstm"], "best tuned baseline": r["final"][best],
+                     "which": best, "LSTM relative to it": f"{100 * rel:+.0f}%"})
+    st.dataframe(pd.DataFrame(rows), hide_index=True,
+                 column_config={"LSTM": st.column_config.NumberColumn(format="%.4g"),
+                                "best tuned baseline": st.column_config.NumberColumn(format="%.4g")})
+    if first_loss is None:
+        st.markdown("Negative means the learned optimizer wins: on these tasks it still wins in every setting "
+                    "listed" + ("." if further else "; switch on *Push further* to find where it breaks down."))
+    else:
+        st.markdown(f"Negative means the learned optimizer wins. It first loses at **{first_loss[0]}** "
+                    f"({100 * first_loss[1]:+.0f}% against tuned {first_loss[2]}): larger tasks have larger "
+                    "gradients and curvatures than any it was trained on, and its learned step sizes no longer fit, "
+                    "while the baselines are re-tuned for every setting. Pick dimension 20 above to see the curves.")
+
+generalization_section(ps)

@@ -35,7 +35,7 @@ def test_page_renders_the_shipped_comparison(tmp_path, monkeypatch):
     assert at.selectbox(key="lo_run").value == "default (shipped)"
     table = at.dataframe[0].value
     assert set(table["optimizer"]) >= {"LSTM (learned)", "Adam", "SGD", "RMSprop", "NAG"}
-    assert len(at.dataframe) == 2  # final losses, what-ifs
+    assert len(at.dataframe) == 3  # final losses, what-ifs, the generalization map
     assert "still wins in every setting" in " ".join(m.value for m in at.markdown)
     assert at.toggle(key="lo_further").value is False
     assert not at.error

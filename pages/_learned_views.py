@@ -1,0 +1,177 @@
+"""Sections of the Learned optimizer page that follow the task family: the family picker, the
+held-out metrics of a network comparison, and "Where it generalizes" (the map from its file, the
+failures in words, one cell recomputed live). Thin: widgets -> cached core calls -> figures."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from l2l_core.learned.checkpoints import checkpoint_file, load_checkpoint
+from l2l_core.learned.families import CHECKPOINTS_DIR, TASK_FAMILIES, TRAINABLE
+from l2l_core.learned.generalization import CELLS, OPTIMIZERS, evaluate_cell, failures
+from l2l_core.viz.generalization import OPTIMIZER_LABELS, generalization_csv, generalization_figure, generalization_rows
+from l2l_core.viz.learned import LABELS
+from pages._shared import chart_config, heavy, show_error
+from pages._state import PageState, Param, choice_in
+
+#: The map as ``python -m l2l_core generalization --out checkpoints/generalization.json`` wrote it.
+MAP_FILE = CHECKPOINTS_DIR / "generalization.json"
+CELL_KEYS = [c.key for c in CELLS]
+
+
+def family_params() -> dict[str, Param]:
+    """The page-state keys of this module: the task family and the map's cell."""
+    return {"lo_task": Param("task", "quadratic", choice_in(TASK_FAMILIES)),
+            "lo_cell": Param("cell", "quadratic_d20", choice_in(CELL_KEYS))}
+
+
+def family_help() -> str:
+    lines = [f"- **{name}**: {f.label}" + ("" if name in TRAINABLE else " (compare only: train on digits_mlp)")
+             for name, f in TASK_FAMILIES.items()]
+    return "What the optimizer is trained on and raced on:\n\n" + "\n".join(lines)
+
+
+def family_picker(ps: PageState) -> str:
+    """The task family of the whole page; returns its name."""
+    with ps:
+        task = ps.widget(st.selectbox, "lo_task", "Task family", list(TASK_FAMILIES),
+                         format_func=lambda n: f"{n}: {TASK_FAMILIES[n].label}", help=family_help())
+    return task
+
+
+def test_metrics_table(res: dict) -> None:
+    """Held-out test loss and accuracy of every optimizer after a network comparison."""
+    if "test" not in res:
+        return
+    rows = [{"optimizer": LABELS.get(k, k), "training loss": res["final"][k],
+             "test loss": v.get("test_loss"), "test accuracy": v.get("test_accuracy")}
+            for k, v in sorted(res["test"].items(), key=lambda kv: res["final"][kv[0]])]
+    st.markdown("On the held-out test images (never used by any optimizer, nor to tune the baselines):")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="lo_test_table",
+                 column_config={c: st.column_config.NumberColumn(format="%.4g")
+                                for c in ("training loss", "test loss", "test accuracy")})
+
+
+# -- the generalization map --------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_map(path: str, mtime: float) -> dict:
+    """The map file (JSON only: data, never code)."""
+    with open(path, encoding="utf-8") as f:
+        res = json.load(f)
+    if not isinstance(res, dict) or not isinstance(res.get("rows"), list) or not res["rows"]:
+        raise ValueError(f"{path} is not a generalization map")
+    return res
+
+
+def cell_file(cell_key: str, seed: int, batch, lr_points, paths: tuple) -> dict:
+    """One cell computed now, with the shipped optimizers loaded from their files."""
+    cell = next(c for c in CELLS if c.key == cell_key)
+    optimizers = {name: load_checkpoint(p) for name, p in paths}
+    return evaluate_cell(cell, optimizers, seed=seed, batch=batch, lr_points=lr_points)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def cached_cell(cell_key: str, seed: int, batch, lr_points, paths: tuple, mtimes: tuple) -> dict:
+    return heavy(cell_file, cell_key, seed, batch, lr_points, paths)
+
+
+def _mtime(path: Path) -> float:
+    f = checkpoint_file(path)
+    return f.stat().st_mtime if f.is_file() else 0.0
+
+
+def _ratio(r: dict) -> str:
+    return "diverged" if r["diverged"] else f"{r['ratio']:.3g}x ({r['verdict']})"
+
+
+def verdict_lines(res: dict) -> list[str]:
+    """One sentence per learned optimizer: where it loses, diverges and wins (ratio to the best baseline)."""
+    out = []
+    for name in res["rows"][0]["learned"]:
+        by = {"wins": [], "loses": [], "diverged": []}
+        for row in res["rows"]:
+            r = row["learned"][name]
+            home = ", its training setting" if row.get("trained_on") == name else ""
+            by[r["verdict"]].append(row["label"] + (f" ({home[2:]})" if r["diverged"] and home else "")
+                                    + ("" if r["diverged"] else f" ({r['ratio']:.3g}x{home})"))
+        parts = [f"It diverges on {'; '.join(by['diverged'])}."] if by["diverged"] else []
+        parts.append(f"It loses on {len(by['loses'])} of {len(res['rows'])} settings"
+                     + (f": {'; '.join(by['loses'])}." if by["loses"] else "."))
+        parts.append(f"It wins on {'; '.join(by['wins'])}." if by["wins"] else "It wins nowhere.")
+        out.append(f"**{OPTIMIZER_LABELS.get(name, name)}.** " + " ".join(parts))
+    return out
+
+
+def generalization_section(ps: PageState) -> None:
+    st.subheader("Where it generalizes")
+    st.markdown("Both shipped optimizers, weights frozen, on every setting of the map (Andrychowicz et al., "
+                "section 3.2), against SGD, Adam, RMSprop and NAG each tuned over its learning rate on the very "
+                "same tasks. A bar is the learned optimizer's final loss divided by the best tuned baseline's: "
+                "left of the dashed line it wins, right of it it loses.")
+    try:
+        res = load_map(str(MAP_FILE), MAP_FILE.stat().st_mtime)
+    except (OSError, ValueError) as e:
+        st.warning(f"No generalization map to show ({e}). Make it with "
+                   f"`python -m l2l_core generalization --out {MAP_FILE.relative_to(CHECKPOINTS_DIR.parent)}`.")
+        return
+    st.plotly_chart(generalization_figure(res), key="lo_map", config=chart_config("generalization_map"))
+    st.caption(f"From `{MAP_FILE.relative_to(CHECKPOINTS_DIR.parent)}`, made by `{res.get('command', 'python -m l2l_core generalization')}` "
+               f"on {res.get('created', 'an unrecorded date')}: task seed {res.get('seed', 0)}, "
+               f"{len(res['rows'])} settings in {res.get('seconds', float('nan')) / 60:.0f} minutes. "
+               "Too slow to compute on every visit; recompute any setting below to check it.")
+    with st.expander("The map as a table"):
+        st.dataframe(pd.DataFrame(generalization_rows(res)), hide_index=True, key="lo_map_table")
+        st.download_button("Download the map (CSV)", generalization_csv(res), file_name="generalization_map.csv",
+                           mime="text/csv", key="lo_map_csv")
+    fails = res.get("failures") or failures(res)
+    st.markdown(f"**Where it fails, plainly, and where it wins** ({len(fails)} of {len(res['rows']) * len(OPTIMIZERS)} runs lose to a "
+                "tuned baseline or diverge):\n\n" + "\n".join(f"- {line}" for line in verdict_lines(res)))
+    with st.expander("Every failure, one sentence each"):
+        st.markdown("\n".join(f"- {f}" for f in fails) or "None.")
+    recompute_cell(ps, res)
+
+
+def recompute_cell(ps: PageState, res: dict) -> None:
+    """Recomputes one chosen cell now, through the job limit, beside the file's numbers."""
+    by_key = {r["key"]: r for r in res["rows"]}
+    with ps:
+        key = ps.widget(st.selectbox, "lo_cell", "Recompute one setting live", CELL_KEYS,
+                        format_func=lambda k: next(c.label for c in CELLS if c.key == k),
+                        help="Runs both shipped optimizers and tunes the four baselines on this setting's tasks "
+                             "now, with the file's seed and sizes: the numbers are computed, not stored. "
+                             "Quadratics take seconds, networks about a minute (1000 steps: several).")
+    old = by_key.get(key)
+    shown = st.session_state.setdefault("lo_cells_recomputed", set())  # cells this session asked for
+    if st.button("Recompute it", key="lo_recompute",
+                 help="Waits for a free slot of the server's job limit like every heavy computation."):
+        shown.add(key)
+    if key not in shown:
+        return
+    paths = tuple((name, str(TASK_FAMILIES[name].default_checkpoint)) for name in OPTIMIZERS)
+    t0 = time.perf_counter()
+    with st.spinner("Tuning four baselines and running both learned optimizers..."):
+        try:
+            new = cached_cell(key, int(res.get("seed", 0)), old.get("batch") if old else None, None, paths,
+                              tuple(_mtime(Path(p)) for _, p in paths))
+        except ValueError as e:  # the server is busy, or the person stopped it
+            show_error(e)
+            return
+    rows = []
+    for name in new["learned"]:
+        rows.append({"optimizer": OPTIMIZER_LABELS.get(name, name), "final loss now": new["learned"][name]["final"],
+                     "vs best baseline now": _ratio(new["learned"][name]),
+                     "in the file": _ratio(old["learned"][name]) if old and name in old["learned"] else "-"})
+    rows.append({"optimizer": f"best tuned baseline ({new['best_baseline']})",
+                 "final loss now": new["best_baseline_final"], "vs best baseline now": "1x",
+                 "in the file": f"{old['best_baseline']} {old['best_baseline_final']:.4g}" if old else "-"})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="lo_cell_table",
+                 column_config={"final loss now": st.column_config.NumberColumn(format="%.4g")})
+    st.caption(f"{new['label']}: computed in {new['seconds']:.1f} s ({time.perf_counter() - t0:.1f} s for this view, "
+               f"cache included), {new['batch']} tasks, {new['steps']} steps.")
