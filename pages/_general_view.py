@@ -360,7 +360,9 @@ def view(cfg, task) -> None:
     _zoom_controls(window)
     args = (task, opt, x, y, window)
     placeholder = st.empty()
-    done = s.setdefault("_g_done", set())
+    done = s.setdefault("_g_done", set())  # views whose final pass is cached: no coarse pass again
+    if len(done) > 256:
+        done.clear()
     try:
         passes = refine.resolutions(cfg["res"])
         for r in passes[:-1]:

@@ -99,7 +99,8 @@ def sidebar_view() -> dict:
         w(st.number_input, "cap", "Colour cap", min_value=0.01, step=1.0,
           help="Outer losses above this saturate the colour scale (the post uses 10).")
         with st.expander("Inner run"):
-            w(st.number_input, "x0", "Initial x0", step=0.5, help="The post starts at -4.")
+            if st.session_state["g_task"] == gv.ONE_D:  # 2-D tasks and networks start where they are defined to
+                w(st.number_input, "x0", "Initial x0", step=0.5, help="The post starts at -4.")
             w(st.slider, "steps", "Inner steps", 1, 500, help="Length of each unroll. The post uses 50.")
             w(st.selectbox, "reduce", "Outer loss", list(landscape.REDUCTIONS),
               format_func=lambda r: f"{r}: {landscape.REDUCTIONS[r]}",

@@ -130,3 +130,13 @@ def test_zoom_stack_in_the_url_back_and_reset():
     assert xs[0] == pytest.approx(-3.0) and xs[-1] == pytest.approx(-1.0)
     at.button(key="g_zoom_back").click().run()
     assert "Zoom level 0" in " ".join(m.value for m in at.markdown) and "gzoom" not in at.query_params
+
+
+def test_teacher_mode_hides_the_pickers_and_keeps_the_links_choice():
+    at = _app(task="rosenbrock", opt="rmsprop", x="decay", y="eps", hide="opt,x,y", **TINY)
+    assert not at.exception, at.exception
+    keys = {w.key for w in at.selectbox}
+    assert "g_task" in keys and not {"g_opt", "g_x", "g_y"} & keys
+    m = _metrics(at)
+    assert "best decay" in m and "best eps" in m
+    assert at.query_params["hide"] == "opt,x,y"
