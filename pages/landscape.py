@@ -165,9 +165,7 @@ def summary_view(cfg, data, best) -> None:
               help=f"Runs that became non-finite, drawn in magenta ({viz.DIVERGED_COLOR}).")
 
     def npz_bytes() -> bytes:
-        buf = io.BytesIO()
-        np.savez_compressed(buf, loss=z, log_lrs=log_lrs, log_one_minus_moms=log_omm)
-        return buf.getvalue()
+        return _npz(loss=z, log_lrs=log_lrs, log_one_minus_moms=log_omm)
 
     name = f"meta_loss_{problem_slug(cfg['problem'])}_{cfg['res']}x{cfg['res']}"
     d1, d2 = st.columns(2)

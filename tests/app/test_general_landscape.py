@@ -140,3 +140,21 @@ def test_teacher_mode_hides_the_pickers_and_keeps_the_links_choice():
     m = _metrics(at)
     assert "best decay" in m and "best eps" in m
     assert at.query_params["hide"] == "opt,x,y"
+
+
+def test_a_coarse_pass_comes_first_then_the_chosen_resolution_from_the_cache(monkeypatch):
+    from pages import _general_view as gv
+
+    sizes = []
+    real = gv.hyper_grid
+
+    def recording(*args, **kwargs):
+        sizes.append(len(args[4]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(gv, "hyper_grid", recording)
+    at = _app(task="beale", opt="adam", x="lr", y="eps", **dict(TINY, steps="7"))  # steps: no other test's cache
+    assert not at.exception, at.exception
+    assert sizes == [64, 100]
+    at.run()  # a rerun: the final pass from the cache, no coarse pass again
+    assert sizes == [64, 100] and len(at.get("plotly_chart")) == 1
