@@ -13,6 +13,7 @@ import streamlit as st
 from l2l_core import landscape
 from l2l_core import outer
 from l2l_core.landscape import zoom
+from pages import _general_view as gv
 from pages._shared import float_in, int_in
 from pages._state import PageState, Param, choice_in, problem_param
 
@@ -48,6 +49,7 @@ PARAMS = {
     "o_pairs": Param("pairs", 1, int_in(1, outer.MAX_PAIRS)),
     "o_trunc": Param("trunc", 10, int_in(1, 500)),
     ZOOM_KEY: Param("zoom", [], zoom.decode_stack, lambda s: zoom.encode_stack(s) if s else None),
+    **gv.PARAMS,  # task, optimizer, axes, values off the axes, the general view's zoom
 }
 
 

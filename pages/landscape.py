@@ -14,6 +14,7 @@ from l2l_core import landscape
 from l2l_core import outer
 from l2l_core.landscape import zoom
 from l2l_core.io.files import csv_text
+from pages import _general_view as gv
 from pages import _outer_ui as oui
 from pages._shared import (chart_config, columns_csv, heavy, heavy_grid, need_problem, npz_bytes as _npz,
                            problem_picker, problem_slug, show_error, timed_call, timing_caption)
@@ -23,17 +24,6 @@ RESOLUTIONS = oui.RESOLUTIONS
 ps = oui.page_state()
 ps.apply_view()
 
-st.title("Meta-loss landscape: learning rate × momentum")
-st.caption("Every pixel is one complete inner training run (SGD with momentum on the 1-D problem), coloured by "
-           "its outer loss. Drag a box on the heatmap to zoom in; it is recomputed at full resolution.")
-with st.expander("How to read it"):
-    st.markdown(
-        "Every pixel is one complete inner training run: SGD with momentum on the 1-D problem, "
-        "summarised by its outer loss (mean inner loss over the unroll). The horizontal axis is the "
-        "learning rate, the vertical one `log10(1 − momentum)` (top: momentum 0.999, bottom: 0). "
-        "The post's picture: smooth in places, but full of ripples, local minima and chaotic, "
-        "fractal-looking regions, which is why tuning these two numbers by gradient descent is hard."
-    )
 #: Heatmap height: the whole chart fits a 1280x720 or 1024x768 projector below the title.
 CHART_HEIGHT = 420
 
@@ -55,23 +45,52 @@ def outer_run(method: str, start: tuple, seed: int, steps: int, options: tuple, 
                  inner_steps=inner_steps, reduce=reduce, **dict(options))
 
 
+def header(general: bool) -> None:
+    if general:
+        st.title("Meta-loss landscape: any optimizer, any two hyperparameters")
+        st.caption("Every pixel is one complete inner training run of the chosen task by the chosen optimizer, "
+                   "coloured by its outer loss. A coarse image comes first, then the chosen resolution. Drag a box "
+                   "on the heatmap to zoom in.")
+    else:
+        st.title("Meta-loss landscape: learning rate × momentum")
+        st.caption("Every pixel is one complete inner training run (SGD with momentum on the 1-D problem), coloured "
+                   "by its outer loss. Drag a box on the heatmap to zoom in; it is recomputed at full resolution.")
+    with st.expander("How to read it"):
+        text = (
+            "Every pixel is one complete inner training run of the task by the optimizer, with the two "
+            "hyperparameters of the axes set by its position (in display units: log10 v, or log10(1 − v) for "
+            "the momentum-like ones, whose top is close to 1) and every other one at its value under "
+            "\"Hyperparameters off the axes\" (the optimizer's default unless typed). Magenta cells diverged; "
+            "the star is the best cell. Choosing the post's task, SGD, lr and momentum gives the post's view."
+        ) if general else (
+            "Every pixel is one complete inner training run: SGD with momentum on the 1-D problem, "
+            "summarised by its outer loss (mean inner loss over the unroll). The horizontal axis is the "
+            "learning rate, the vertical one `log10(1 − momentum)` (top: momentum 0.999, bottom: 0). "
+            "The post's picture: smooth in places, but full of ripples, local minima and chaotic, "
+            "fractal-looking regions, which is why tuning these two numbers by gradient descent is hard."
+        )
+        st.markdown(text)
+
+
 def sidebar_view() -> dict:
     """The sidebar's settings -> plain values."""
     w = ps.widget
     with st.sidebar, ps:
         st.header("Landscape")
-        problem = problem_picker("problem", show=ps.shown("problem"))
+        problem = gv.pickers(ps, problem_picker)
+        general = not gv.is_post_plane()
         w(st.select_slider, "res", "Resolution (cells per axis)", RESOLUTIONS,
           help="The post uses 2000 x 2000. Display is subsampled to at most "
                f"{viz.MAX_DISPLAY} per axis; downloads keep full resolution.")
-        c1, c2 = st.columns(2)
-        typed = dict(step=0.5, on_change=oui.leave_zoom)
-        w(c1.number_input, "lr_lo", "log10 lr from", help="The post: -3 (lr = 0.001).", **typed)
-        w(c2.number_input, "lr_hi", "log10 lr to", help="The post: 2 (lr = 100).", **typed)
-        w(c1.number_input, "mom_lo", "log10(1-mom) from", help="The post: -3 (momentum 0.999).", **typed)
-        w(c2.number_input, "mom_hi", "log10(1-mom) to", help="The post: 0 (momentum 0).", **typed)
+        if not general:
+            c1, c2 = st.columns(2)
+            typed = dict(step=0.5, on_change=oui.leave_zoom)
+            w(c1.number_input, "lr_lo", "log10 lr from", help="The post: -3 (lr = 0.001).", **typed)
+            w(c2.number_input, "lr_hi", "log10 lr to", help="The post: 2 (lr = 100).", **typed)
+            w(c1.number_input, "mom_lo", "log10(1-mom) from", help="The post: -3 (momentum 0.999).", **typed)
+            w(c2.number_input, "mom_hi", "log10(1-mom) to", help="The post: 0 (momentum 0).", **typed)
         stack = st.session_state.get(oui.ZOOM_KEY) or []
-        if stack:
+        if stack and not general:
             lo, hi, mlo, mhi = stack[-1]
             deep = f"{len(stack)} level{'s' if len(stack) > 1 else ''} deep"
             st.caption(f"Zoomed in ({deep}): the heatmap shows log10 lr {lo:.6g} to {hi:.6g}, "
@@ -80,7 +99,8 @@ def sidebar_view() -> dict:
         w(st.number_input, "cap", "Colour cap", min_value=0.01, step=1.0,
           help="Outer losses above this saturate the colour scale (the post uses 10).")
         with st.expander("Inner run"):
-            w(st.number_input, "x0", "Initial x0", step=0.5, help="The post starts at -4.")
+            if st.session_state["g_task"] == gv.ONE_D:  # 2-D tasks and networks start where they are defined to
+                w(st.number_input, "x0", "Initial x0", step=0.5, help="The post starts at -4.")
             w(st.slider, "steps", "Inner steps", 1, 500, help="Length of each unroll. The post uses 50.")
             w(st.selectbox, "reduce", "Outer loss", list(landscape.REDUCTIONS),
               format_func=lambda r: f"{r}: {landscape.REDUCTIONS[r]}",
@@ -88,7 +108,7 @@ def sidebar_view() -> dict:
         oui.outer_sidebar(ps)
         ps.link_panel()
     s = st.session_state
-    return dict(problem=problem, res=int(s["res"]), cap=float(s["cap"]), x0=float(s["x0"]),
+    return dict(problem=problem, general=general, res=int(s["res"]), cap=float(s["cap"]), x0=float(s["x0"]),
                 steps=int(s["steps"]), reduce=s["reduce"])
 
 
@@ -145,9 +165,7 @@ def summary_view(cfg, data, best) -> None:
               help=f"Runs that became non-finite, drawn in magenta ({viz.DIVERGED_COLOR}).")
 
     def npz_bytes() -> bytes:
-        buf = io.BytesIO()
-        np.savez_compressed(buf, loss=z, log_lrs=log_lrs, log_one_minus_moms=log_omm)
-        return buf.getvalue()
+        return _npz(loss=z, log_lrs=log_lrs, log_one_minus_moms=log_omm)
 
     name = f"meta_loss_{problem_slug(cfg['problem'])}_{cfg['res']}x{cfg['res']}"
     d1, d2 = st.columns(2)
@@ -190,8 +208,12 @@ def end_points_view(cfg, runs, z) -> None:
 
 
 cfg = sidebar_view()
+header(cfg["general"])
 ps.warn_bad_url()
 cfg["problem"] = need_problem(cfg["problem"])
+if cfg["general"]:
+    gv.view(cfg, cfg["problem"])
+    st.stop()
 window = oui.current_window(oui.home_window())
 try:
     data, seconds, wall = timed_call(grid, *map(float, window), cfg["res"], cfg["problem"], cfg["x0"],

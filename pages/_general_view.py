@@ -1,0 +1,413 @@
+"""The landscape page beyond the post: any task, any optimizer, any two of its hyperparameters.
+
+Streamlit side only; the maths is :mod:`l2l_core.landscape.general` (the grid),
+:mod:`l2l_core.landscape.refine` (the passes, coarse first) and
+:mod:`l2l_core.outer.general` (outer runs on any axes). With the post's choice
+(a 1-D inner loss, SGD with momentum, lr x momentum) the page draws its own
+view, as before; :func:`is_post_plane` says which.
+
+Every setting here is a :class:`pages._state.Param` of the landscape page
+(:data:`PARAMS`, merged into ``pages._outer_ui.PARAMS``): in the URL, kept
+across page switches, hideable in teacher mode.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from functools import partial
+
+import numpy as np
+import streamlit as st
+
+from l2l_core import expr, viz
+from l2l_core import landscape
+from l2l_core.inner.optimizers import OPTIMIZERS
+from l2l_core.inner.tasks import NETWORK_TASKS, TASKS, resolve_task
+from l2l_core.io.files import csv_text, npz_bytes
+from l2l_core.landscape import refine
+from l2l_core.landscape.general import SUMMARIES, hyper_grid, task_axes
+from l2l_core.outer.general import GENERAL_METHODS, run_outer_general
+from l2l_core.landscape import zoom
+from pages._shared import chart_config, heavy, show_error, timed_call, timing_caption
+from pages._state import Param, choice_in
+
+ONE_D = "1d"  # the task is the 1-D inner loss picked below it (a preset or a formula in x)
+CUSTOM_XY = "formula_xy"
+TASK_CHOICES = [ONE_D] + [n for n, t in TASKS.items() if t.problem is None] + list(NETWORK_TASKS) + [CUSTOM_XY]
+AXIS_NAMES = sorted({a for o in OPTIMIZERS.values() for a in o.axes}
+                    | {a for n in NETWORK_TASKS for a in resolve_task(n).axes})
+HYPER_NAMES = sorted(AXIS_NAMES)
+DEFAULT_FXY = "x ** 2 + 3 * y ** 2"  # in normal form (expr.normalize)
+ZOOM_KEY = "g_zoom"
+MAX_ABS = 30.0  # most |display value| of a window's edge (10^±30)
+
+
+def _task_title(name: str) -> str:
+    if name == ONE_D:
+        return "the 1-D inner loss above"
+    if name == CUSTOM_XY:
+        return "Custom formula f(x, y) = ..."
+    return TASKS[name].title if name in TASKS else name
+
+
+def _xy_formula(text: str) -> str:
+    return expr.normalize(text, ("x", "y"))
+
+
+def parse_fixed(text: str) -> dict:
+    """URL text "b2=0.99;eps=1e-08" -> {"b2": 0.99, "eps": 1e-08}; ValueError if malformed."""
+    out = {}
+    for part in (p for p in text.split(";") if p.strip()):
+        name, value = part.split("=")
+        name, v = name.strip(), float(value)
+        if name not in HYPER_NAMES or not math.isfinite(v):
+            raise ValueError(part)
+        out[name] = v
+    return out
+
+
+def dump_fixed(d: dict):
+    return ";".join(f"{k}={v!r}" for k, v in sorted(d.items())) or None
+
+
+def check_window(w) -> tuple:
+    vals = tuple(float(v) for v in w)
+    if len(vals) != 4 or not all(math.isfinite(v) and abs(v) <= MAX_ABS for v in vals):
+        raise ValueError(f"a window is four finite numbers within ±{MAX_ABS:g}, got {w!r}")
+    if not (vals[0] < vals[1] and vals[2] < vals[3]):
+        raise ValueError(f"each range needs its lower end below its upper end, got {vals}")
+    return vals
+
+
+def decode_stack(text: str) -> list:
+    parts = [p for p in text.split(";") if p] if text else []
+    if len(parts) > zoom.MAX_DEPTH:
+        raise ValueError(f"zoom history deeper than {zoom.MAX_DEPTH} levels")
+    return [check_window(p.split(",")) for p in parts]
+
+
+def _unless(default):
+    """A dump that leaves the default out of the URL (the post's links stay as they were)."""
+    return lambda v: None if v == default else str(v)
+
+
+#: widget key -> Param; merged into the landscape page's PARAMS.
+PARAMS = {
+    "g_task": Param("task", ONE_D, choice_in(TASK_CHOICES), _unless(ONE_D)),
+    "g_fxy": Param("fxy", DEFAULT_FXY, _xy_formula, _unless(DEFAULT_FXY)),
+    "g_opt": Param("opt", "sgd", choice_in(OPTIMIZERS), _unless("sgd")),
+    "g_x": Param("x", "lr", choice_in(AXIS_NAMES), _unless("lr")),
+    "g_y": Param("y", "momentum", choice_in(AXIS_NAMES), _unless("momentum")),
+    "g_fixed": Param("set", {}, parse_fixed, dump_fixed),
+    ZOOM_KEY: Param("gzoom", [], decode_stack, lambda s: zoom.encode_stack(s) if s else None),
+}
+
+
+def is_post_plane(s=None) -> bool:
+    """The post's choice: a 1-D inner loss, SGD with momentum, x = lr, y = momentum."""
+    s = st.session_state if s is None else s
+    return (s.get("g_task", ONE_D) == ONE_D and s.get("g_opt", "sgd") == "sgd"
+            and s.get("g_x", "lr") == "lr" and s.get("g_y", "momentum") == "momentum")
+
+
+def default_axes(task: str, optimizer: str) -> tuple[str, str]:
+    axes = list(task_axes(task, optimizer))
+    if task in NETWORK_TASKS:
+        return "lr_in", "lr_out"
+    return axes[0], axes[1]
+
+
+def _reset_view() -> None:
+    st.session_state[ZOOM_KEY] = []
+
+
+def _new_choice() -> None:
+    """A new task or optimizer: its default axes, and the whole view."""
+    s = st.session_state
+    task = s["g_task"] if s["g_task"] != CUSTOM_XY else s.get("g_fxy", DEFAULT_FXY)
+    try:
+        s["g_x"], s["g_y"] = default_axes(task if task != ONE_D else "log_sin", s["g_opt"])
+    except ValueError:
+        pass
+    _reset_view()
+
+
+def task_spec(s=None):
+    """The task as the core takes it (name or formula) from the pickers; None while the choice is 1-D."""
+    s = st.session_state if s is None else s
+    if s["g_task"] == ONE_D:
+        return None
+    if s["g_task"] == CUSTOM_XY:
+        return _xy_formula(s["g_fxy"])
+    return s["g_task"]
+
+
+def pickers(ps, problem_picker) -> str | None:
+    """Task, inner loss (1-D), optimizer, axes and the values off the axes.
+
+    Returns the task as the core takes it; None when the 1-D formula was rejected.
+    """
+    w, s = ps.widget, st.session_state
+    task = problem_picker("problem", show=ps.shown("problem")) if s["g_task"] == ONE_D else ""
+    w(st.selectbox, "g_task", "Task", TASK_CHOICES, format_func=_task_title, on_change=_new_choice,
+      help="What the inner optimizer trains: the post's 1-D losses (or a formula in x) picked above, 2-D test "
+           "functions, a formula in x and y, or a small tanh network (one learning rate per layer).")
+    if s["g_task"] == CUSTOM_XY:
+        w(st.text_input, "g_fxy", "f(x, y) =", max_chars=expr.MAX_LENGTH, on_change=_reset_view,
+          help="The same whitelisted grammar as f(x), in x and y; the run starts at (1, 1).")
+        try:
+            task = _xy_formula(s["g_fxy"])
+        except ValueError as e:
+            st.error(f"Formula not accepted: {e}", icon=":material/error:")
+            return None
+    elif s["g_task"] != ONE_D:
+        task = s["g_task"]
+        if ps.shown("g_task"):
+            st.caption(TASKS[task].description if task in TASKS else "")
+    if task is None:
+        return None
+    w(st.selectbox, "g_opt", "Optimizer", list(OPTIMIZERS), format_func=lambda o: OPTIMIZERS[o].title,
+      on_change=_new_choice, help=" ".join(f"{o.title}: {o.description}" for o in OPTIMIZERS.values()))
+    axes = task_axes(task, s["g_opt"])
+    names = [a for a in axes if not (task in NETWORK_TASKS and a == "lr")]
+    dx, dy = default_axes(task, s["g_opt"])
+    for key, d in (("g_x", dx), ("g_y", dy)):
+        if s[key] not in names and s[key] == PARAMS[key].default:  # the post's axis, not one chosen: quietly
+            ps[key] = d
+        elif s[key] not in names:
+            st.warning(f"{s[key]} is not an axis of {OPTIMIZERS[s['g_opt']].title} on this task; using {d}.",
+                       icon=":material/link_off:")
+            ps[key] = d
+    c1, c2 = st.columns(2)
+    w(c1.selectbox, "g_x", "x axis", names, format_func=lambda a: axes[a].title, on_change=_reset_view,
+      help="The hyperparameter along the horizontal axis, in its display unit.")
+    w(c2.selectbox, "g_y", "y axis", names, format_func=lambda a: axes[a].title, on_change=_reset_view,
+      help="The hyperparameter along the vertical axis, in its display unit.")
+    if not is_post_plane():
+        _fixed_inputs(ps, task, names)
+    return task
+
+
+def _set_fixed(ps, name: str, key: str, default: float) -> None:
+    d = dict(st.session_state["g_fixed"])
+    v = float(st.session_state[key])
+    if v == default:
+        d.pop(name, None)
+    else:
+        d[name] = v
+    ps["g_fixed"] = d
+
+
+def _fixed_inputs(ps, task, names) -> None:
+    opt = OPTIMIZERS[st.session_state["g_opt"]]
+    on_axes = {st.session_state["g_x"], st.session_state["g_y"]}
+    defaults = dict(opt.defaults)
+    for n in task_axes(task, opt.name):
+        defaults.setdefault(n, defaults["lr"])
+    if task in NETWORK_TASKS:
+        defaults.pop("lr", None)
+    off = [n for n in defaults if n not in on_axes]
+    if not off or not ps.shown("g_fixed"):
+        return
+    fixed = st.session_state["g_fixed"]
+    with st.expander("Hyperparameters off the axes"):
+        for n in off:
+            key = f"g_fx_{n}"
+            st.session_state[key] = float(fixed.get(n, defaults[n]))
+            st.number_input(n, key=key, format="%.6g", step=None, on_change=_set_fixed,
+                            args=(ps, n, key, float(defaults[n])),
+                            help=f"Value of {n} (not its display unit) while it is on no axis; "
+                                 f"{opt.title}'s default: {defaults[n]:g}.")
+
+
+def fixed_values(task) -> tuple:
+    """The typed values that apply to this choice, as a small hashable tuple."""
+    s = st.session_state
+    allowed = set(OPTIMIZERS[s["g_opt"]].defaults) | set(task_axes(task, s["g_opt"]))
+    return tuple(sorted((k, v) for k, v in s["g_fixed"].items() if k in allowed and k not in (s["g_x"], s["g_y"])))
+
+
+# -- the view --------------------------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=24, show_spinner=False)  # a 2000² grid is 16 MB
+def grid(task: str, optimizer: str, x: str, y: str, window: tuple, res: int, steps: int, summary: str,
+         fixed: tuple, x0, seed: int):
+    t0 = time.perf_counter()
+    xs, ys = np.linspace(window[0], window[1], res), np.linspace(window[2], window[3], res)
+    z = heavy(hyper_grid, task, optimizer, x, y, xs, ys, inner_steps=steps, summary=summary, fixed=dict(fixed),
+              x0=x0)
+    return (xs, ys, z), time.perf_counter() - t0
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def outer_run(method: str, task: str, optimizer: str, x: str, y: str, start: tuple, seed: int, steps: int,
+              options: tuple, inner_steps: int, summary: str, fixed: tuple, x0):
+    return heavy(run_outer_general, method, task, optimizer, x, y, start, steps, seed=seed, inner_steps=inner_steps,
+                 summary=summary, fixed=dict(fixed), x0=x0, **dict(options))
+
+
+def home_window(task, optimizer, x, y) -> tuple:
+    axes = task_axes(task, optimizer)
+    return (*axes[x].default_range, *axes[y].default_range)
+
+
+def current_window(home) -> tuple:
+    stack = st.session_state.get(ZOOM_KEY) or []
+    return tuple(stack[-1]) if stack else tuple(home)
+
+
+def _on_select(home) -> None:
+    event = st.session_state.get("general_chart")
+    boxes = (event or {}).get("selection", {}).get("box", []) if event else []
+    if not boxes:
+        return
+    window = current_window(home)
+    try:
+        xs = sorted(float(v) for v in boxes[-1]["x"])
+        ys = sorted(float(v) for v in boxes[-1]["y"])
+        new = check_window((max(xs[0], window[0]), min(xs[1], window[1]),
+                            max(ys[0], window[2]), min(ys[1], window[3])))
+        stack = list(st.session_state.get(ZOOM_KEY) or [])
+        if len(stack) >= zoom.MAX_DEPTH:
+            raise ValueError(f"zoom history is limited to {zoom.MAX_DEPTH} levels; reset first")
+        st.session_state[ZOOM_KEY] = stack + [new]
+    except (ValueError, KeyError, TypeError, IndexError) as e:
+        st.session_state["_g_zoom_error"] = f"the selected box cannot be zoomed into: {e}"
+
+
+def _zoom_back() -> None:
+    st.session_state[ZOOM_KEY] = list(st.session_state.get(ZOOM_KEY) or [])[:-1]
+
+
+def _zoom_controls(window) -> None:
+    stack = st.session_state.get(ZOOM_KEY) or []
+    c1, c2, c3 = st.columns([1, 1, 2.4], vertical_alignment="center")
+    c1.button("Zoom back", icon=":material/zoom_out:", on_click=_zoom_back, disabled=not stack, key="g_zoom_back")
+    c2.button("Reset view", icon=":material/fit_screen:", on_click=_reset_view, disabled=not stack,
+              key="g_zoom_reset")
+    c3.markdown(f"**Zoom level {len(stack)}** · window {window[1] - window[0]:.3g} × {window[3] - window[2]:.3g} "
+                "(display units)", help="Drag a box on the heatmap to zoom in; it is recomputed.")
+    err = st.session_state.pop("_g_zoom_error", None)
+    if err:
+        st.error(err, icon="⚠️")
+
+
+def _figure(z, xs, ys, axes, x, y, cap, runs=(), best=None):
+    fig = viz.landscape_outer_figure(z, xs, ys, cap=cap, runs=runs, best=best, max_display=viz.MAX_DISPLAY)
+    xt, yt = axes[x].title, axes[y].title
+    fig.update_traces(selector=dict(name="outer loss"),
+                      hovertemplate=f"{xt}=%{{customdata[0]:.6g}}<br>{yt}=%{{customdata[1]:.6g}}"
+                                    "<br>outer loss=%{z:.6g}<extra></extra>")
+    fig.update_xaxes(title=f"{x}: {xt}")
+    yr = [ys[-1], ys[0]] if axes[y].unit != "log10" else [ys[0], ys[-1]]
+    fig.update_yaxes(title=f"{y}: {yt}", range=yr)
+    fig.update_layout(height=420, title=None, margin=dict(t=10, b=10),
+                      legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
+    return fig
+
+
+def _runs(cfg, task, key_args, summary) -> list[dict]:
+    from l2l_core import outer
+    from pages import _outer_ui as oui
+
+    s, runs = st.session_state, []
+    try:
+        starts = outer.parse_points(s["o_starts"])
+        seeds = outer.parse_seeds(s["o_seeds"])
+    except ValueError as e:
+        show_error(e)
+        return runs
+    skipped = [m for m in s["o_methods"] if m not in GENERAL_METHODS]
+    if skipped:
+        st.info(f"{', '.join(skipped)} truncate{'s' * (len(skipped) == 1)} SGD-with-momentum unrolls and run only "
+                f"on the post's plane (a 1-D inner loss, SGD, lr × momentum); here the overlays are "
+                f"{', '.join(m for m in s['o_methods'] if m in GENERAL_METHODS) or 'none'} "
+                f"(available: {', '.join(GENERAL_METHODS)}).", icon=":material/info:")
+    for method in (m for m in s["o_methods"] if m in GENERAL_METHODS):
+        opts = tuple(sorted(oui.method_options(method).items()))
+        for start in starts:
+            for seed in (seeds if method != "grad" else seeds[:1]):
+                try:
+                    r = outer_run(method, *key_args, start, seed, int(s["o_steps"]), opts, cfg["steps"], summary,
+                                  *key_args_tail(cfg, task))
+                except ValueError as e:
+                    show_error(e)
+                    return runs
+                runs.append(dict(method=method, method_title=outer.METHODS[method].title, start=start, seed=seed,
+                                 label=f"{method} from ({start[0]:g}, {start[1]:g}) seed {seed}",
+                                 trajectory=r.trajectory, losses=r.losses, end_loss=r.final_loss))
+    return runs
+
+
+def key_args_tail(cfg, task) -> tuple:
+    """(fixed, x0): the hashable rest of a cached call."""
+    t = resolve_task(task)
+    x0 = cfg["x0"] if (t.dim == 1 and t.labels is None) else None
+    return fixed_values(task), x0
+
+
+def view(cfg, task) -> None:
+    """The general heatmap: coarse first, then the chosen resolution; overlays, summary, downloads."""
+    s = st.session_state
+    opt, x, y = s["g_opt"], s["g_x"], s["g_y"]
+    summary = cfg["reduce"] if cfg["reduce"] in SUMMARIES else "mean"
+    axes = task_axes(task, opt)
+    fixed, x0 = key_args_tail(cfg, task)
+    home = home_window(task, opt, x, y)
+    window = current_window(home)
+    _zoom_controls(window)
+    args = (task, opt, x, y, window)
+    placeholder = st.empty()
+    done = s.setdefault("_g_done", set())  # views whose final pass is cached: no coarse pass again
+    if len(done) > 256:
+        done.clear()
+    try:
+        passes = refine.resolutions(cfg["res"])
+        for r in passes[:-1]:
+            if (args, cfg["res"], cfg["steps"], summary, fixed, x0) in done:
+                break
+            (xs, ys, z), _, _ = timed_call(grid, *args, r, cfg["steps"], summary, fixed, x0, 0)
+            placeholder.plotly_chart(_figure(z, xs, ys, axes, x, y, cfg["cap"]), key=f"general_chart_{r}",
+                                     config=chart_config("meta_loss_coarse"))
+        (xs, ys, z), seconds, wall = timed_call(grid, *args, cfg["res"], cfg["steps"], summary, fixed, x0, 0)
+        done.add((args, cfg["res"], cfg["steps"], summary, fixed, x0))
+    except ValueError as e:
+        placeholder.empty()
+        show_error(e)
+        return
+    runs = _runs(cfg, task, (task, opt, x, y), summary)
+    best = landscape.best_cell(z, xs, ys)
+    slug = f"{opt}_{x}_{y}_{task if task in TASKS or task in NETWORK_TASKS else 'formula'}"
+    placeholder.plotly_chart(_figure(z, xs, ys, axes, x, y, cfg["cap"], runs, best), key="general_chart",
+                             on_select=partial(_on_select, home), selection_mode="box",
+                             config=chart_config(f"meta_loss_{slug}_{cfg['res']}x{cfg['res']}"))
+    timing_caption(seconds, wall, what=f"{z.size:,} inner runs ({OPTIMIZERS[opt].title}) computed")
+    _summary(z, xs, ys, axes, x, y, best, slug, cfg, runs)
+
+
+def _summary(z, xs, ys, axes, x, y, best, slug, cfg, runs) -> None:
+    n_nan = int(np.isnan(z).sum())
+    c1, c2, c3, c4 = st.columns(4)
+    if best is not None:
+        c1.metric(f"best {x}", f"{float(axes[x].to_value(best[0])):.6g}", help=f"{axes[x].title} = {best[0]:.6g}")
+        c2.metric(f"best {y}", f"{float(axes[y].to_value(best[1])):.6g}", help=f"{axes[y].title} = {best[1]:.6g}")
+        c3.metric("best outer loss", f"{best[2]:.4f}")
+    else:
+        c1.metric("best cell", "none", help="Every run diverged.")
+    c4.metric("diverged cells", f"{n_nan:,} ({100 * n_nan / z.size:.1f}%)",
+              help=f"Runs that became non-finite, drawn in magenta ({viz.DIVERGED_COLOR}).")
+    name = f"meta_loss_{slug}_{cfg['res']}x{cfg['res']}"
+    arrays = dict(loss=z, x_values=xs, y_values=ys)
+    d1, d2 = st.columns(2)
+    d1.download_button("Download full grid (NPZ)", lambda: npz_bytes(**arrays), file_name=name + ".npz",
+                       mime="application/octet-stream", key="g_npz",
+                       help=f"Arrays loss (rows: {y}, columns: {x}), x_values, y_values (display units).")
+    d2.download_button("Download full grid (CSV)", lambda: csv_text(arrays), file_name=name + ".csv",
+                       mime="text/csv", key="g_csv",
+                       help=f"First row: {axes[x].title}; first column: {axes[y].title}; NaN = diverged.")
+    if runs:
+        st.dataframe([{"run": r["label"], f"end {x}": float(r["trajectory"][-1][0]),
+                       f"end {y}": float(r["trajectory"][-1][1]), "end outer loss": r["end_loss"]} for r in runs],
+                     hide_index=True)
