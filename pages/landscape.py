@@ -4,6 +4,10 @@ Small views, each drawing one part of the page: the sidebar, the heatmap with
 its outer runs, the summary metrics and downloads, the local shifts.
 """
 
+from pages._adapter import through_router
+
+through_router(__file__)
+
 import time
 
 import numpy as np

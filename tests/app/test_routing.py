@@ -41,3 +41,16 @@ def test_the_adapter_does_nothing_outside_a_script_run():
 def test_streamlit_version_is_one_the_adapter_was_checked_against():
     major, minor = (int(v) for v in streamlit.__version__.split(".")[:2])
     assert (major, minor) <= (1, 67), "re-check pages/_adapter.py (and test_direct_links) on this Streamlit"
+
+
+def test_every_page_goes_through_the_router_first():
+    """A page that imports anything before through_router() can break concurrent first visits by link."""
+    import ast
+
+    root = Path(__file__).resolve().parents[2] / "pages"
+    for path in sorted(root.glob("[a-z]*.py")):
+        body = ast.parse(path.read_text()).body
+        body = body[1:] if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) else body
+        first, second = body[0], body[1]
+        assert isinstance(first, ast.ImportFrom) and first.module == "pages._adapter", path.name
+        assert isinstance(second, ast.Expr) and ast.unparse(second) == "through_router(__file__)", path.name
