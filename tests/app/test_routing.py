@@ -46,6 +46,7 @@ def test_streamlit_version_is_one_the_adapter_was_checked_against():
 def test_every_page_goes_through_the_router_first():
     """A page that imports anything before through_router() can break concurrent first visits by link."""
     import ast
+    from pathlib import Path
 
     root = Path(__file__).resolve().parents[2] / "pages"
     for path in sorted(root.glob("[a-z]*.py")):
