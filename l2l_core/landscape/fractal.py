@@ -29,6 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from l2l_core.inner.networks import DEFAULT_TASK, NetworkTask, make_task
+from l2l_core.landscape.grid import check_dtype
 from l2l_core.landscape.zoom import _resolved
 from l2l_core.runtime import sharding
 
@@ -166,16 +167,6 @@ def _check_axis(name, values, lo, hi):
     return arr
 
 
-def _check_dtype(dtype):
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
-    if dtype == np.float64 and not jax.config.jax_enable_x64:
-        raise ValueError("float64 needs jax_enable_x64 (wrap the call in jax.enable_x64(True), "
-                         "or use fractal_zoom, which does)")
-    return dtype
-
-
 def resolve_task(task, width: int = 16, seed: int = 0) -> NetworkTask:
     return task if isinstance(task, NetworkTask) else make_task(task, width=width, seed=seed)
 
@@ -207,7 +198,7 @@ def fractal_summaries(x_values, y_values, *, task: str | NetworkTask = DEFAULT_T
         raise ValueError(f"steps must be an integer between 1 and {MAX_STEPS}, got {steps!r}")
     if gradient not in ("hand", "autodiff"):
         raise ValueError(f"gradient must be 'hand' or 'autodiff', got {gradient!r}")
-    dtype = _check_dtype(dtype)
+    dtype = check_dtype(dtype)
     n, n_cols = xs.size * ys.size, xs.size
     if t.spec.phase_space == "lr":
         cols_in, rows_out, cols_off = 10.0 ** xs, 10.0 ** ys, np.zeros_like(xs)

@@ -201,21 +201,8 @@ def setup(task, optimizer, x_axis: str, y_axis: str, *, inner_steps: int = 50, s
     steps = check_steps(inner_steps)
     if summary not in SUMMARIES:
         raise ValueError(f"unknown outer-loss summary {summary!r}; choose one of {list(SUMMARIES)}")
-    dt = check_dtype(dtype)
+    dt = fast.check_dtype(dtype)
     return Setup(t, o, xa, ya, values, _check_x0(t, x0, seed), steps, summary, dt)
-
-
-def check_dtype(dtype) -> np.dtype:
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}") from None
-    if dt not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64, got {dt}")
-    if dt == np.float64 and not jax.config.jax_enable_x64:
-        raise ValueError("float64 needs jax_enable_x64: set JAX_ENABLE_X64=1 or "
-                         "jax.config.update('jax_enable_x64', True)")
-    return dt
 
 
 def _routes_to_fast_kernel(s: Setup) -> bool:
