@@ -100,7 +100,7 @@ def run_outer_general(method: str, task, optimizer, x_axis: str, y_axis: str, in
     theta0 = _check_init(init)
     if landscape._routes_to_fast_kernel(s) and s.x_axis.name == "lr":
         return run_outer_full(method, theta0, steps, seed=seed, problem=s.task.problem, x0=float(s.params0),
-                              inner_steps=s.inner_steps, reduce=s.summary, **options)
+                              inner_steps=s.inner_steps, summary=s.summary, **options)
     if method not in GENERAL_METHODS:
         raise ValueError(f"method {method!r} truncates SGD-with-momentum unrolls: it runs on sgd's lr x "
                          f"momentum plane of a 1-D task; here use one of {list(GENERAL_METHODS)}")
