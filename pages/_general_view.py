@@ -330,7 +330,7 @@ def _runs(cfg, task, key_args, summary) -> list[dict]:
         for start in starts:
             for seed in (seeds if method != "grad" else seeds[:1]):
                 try:
-                    r = outer_run(method, *key_args, start, seed, int(s["o_steps"]), opts, cfg["steps"], summary,
+                    r = outer_run(method, *key_args, start, seed, int(s["o_steps"]), opts, cfg["inner_steps"], summary,
                                   *key_args_tail(cfg, task))
                 except ValueError as e:
                     show_error(e)
@@ -352,7 +352,7 @@ def view(cfg, task) -> None:
     """The general heatmap: coarse first, then the chosen resolution; overlays, summary, downloads."""
     s = st.session_state
     opt, x, y = s["g_opt"], s["g_x"], s["g_y"]
-    summary = cfg["reduce"] if cfg["reduce"] in SUMMARIES else "mean"
+    summary = cfg["summary"] if cfg["summary"] in SUMMARIES else "mean"
     axes = task_axes(task, opt)
     fixed, x0 = key_args_tail(cfg, task)
     home = home_window(task, opt, x, y)
@@ -366,13 +366,13 @@ def view(cfg, task) -> None:
     try:
         passes = refine.resolutions(cfg["res"])
         for r in passes[:-1]:
-            if (args, cfg["res"], cfg["steps"], summary, fixed, x0) in done:
+            if (args, cfg["res"], cfg["inner_steps"], summary, fixed, x0) in done:
                 break
-            (xs, ys, z), _, _ = timed_call(grid, *args, r, cfg["steps"], summary, fixed, x0, 0)
+            (xs, ys, z), _, _ = timed_call(grid, *args, r, cfg["inner_steps"], summary, fixed, x0, 0)
             placeholder.plotly_chart(_figure(z, xs, ys, axes, x, y, cfg["cap"]), key=f"general_chart_{r}",
                                      config=chart_config("meta_loss_coarse"))
-        (xs, ys, z), seconds, wall = timed_call(grid, *args, cfg["res"], cfg["steps"], summary, fixed, x0, 0)
-        done.add((args, cfg["res"], cfg["steps"], summary, fixed, x0))
+        (xs, ys, z), seconds, wall = timed_call(grid, *args, cfg["res"], cfg["inner_steps"], summary, fixed, x0, 0)
+        done.add((args, cfg["res"], cfg["inner_steps"], summary, fixed, x0))
     except ValueError as e:
         placeholder.empty()
         show_error(e)
