@@ -96,7 +96,7 @@ def _check_init(init) -> tuple[float, float]:
 
 def run_outer_general(method: str, task, optimizer, x_axis: str, y_axis: str, init, steps: int, *,
                       seed: int = 0, inner_steps: int = 50, summary: str = "mean", fixed: dict | None = None,
-                      x0=None, **options) -> OuterRun:
+                      x0=None, task_seed: int | None = None, **options) -> OuterRun:
     """Outer-trains two hyperparameters of a (task, optimizer) pair from ``init``.
 
     Args:
@@ -106,7 +106,8 @@ def run_outer_general(method: str, task, optimizer, x_axis: str, y_axis: str, in
         :func:`l2l_core.landscape.general.hyper_grid`.
       init: (x, y) in the axes' display units.
       steps: outer steps.
-      seed: PRNG seed (and a network task's draw).
+      seed: PRNG seed (and a network task's draw, unless ``task_seed`` is given).
+      task_seed: draws a network task's data and weights (the grid's ``seed``).
       **options: the method's options (lr, clip, optimizer, std, pairs, std_final, ...).
 
     Returns:
@@ -121,7 +122,7 @@ def run_outer_general(method: str, task, optimizer, x_axis: str, y_axis: str, in
     if method not in METHODS:
         raise ValueError(f"unknown outer method {method!r}; choose one of {list(METHODS)}")
     s = landscape.setup(task, optimizer, x_axis, y_axis, inner_steps=inner_steps, summary=summary,
-                        fixed=fixed, x0=x0, seed=check_seed(seed))
+                        fixed=fixed, x0=x0, seed=check_seed(seed if task_seed is None else task_seed))
     if method in GRADIENT_METHODS and not landscape.SUMMARIES[summary].differentiable:
         raise ValueError(f"method {method!r} follows the gradient of the outer loss, and the summary "
                          f"{summary!r} has none (it is piecewise constant in sign); use es or random, "
