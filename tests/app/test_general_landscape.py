@@ -95,7 +95,7 @@ def test_the_posts_choice_writes_no_new_url_parameters():
     at = _app(res="100", methods="grad", osteps="50")
     assert not at.exception, at.exception
     assert "learning rate × momentum" in at.title[0].value
-    assert not {"task", "opt", "x", "y", "set", "gzoom"} & set(at.query_params)
+    assert not {"task", "opt", "x", "y", "set", "gzoom", "xr", "yr", "nseed", "fxy"} & set(at.query_params)
 
 
 def test_bad_axes_in_the_url_warn_and_fall_back():
