@@ -3,8 +3,9 @@
 The selection itself (task, optimizer, hyperparameter values, a network's seed)
 is :func:`pages._state.selection_params`: one value per session, shared with the
 landscape page, in every page's URL. A page declares it under its own prefix
-(``ip_``, ``sw_``) and draws it here; with the post's choice (the page's own 1-D
-loss, SGD with momentum) the page is what it always was.
+(``ip_``, ``sw_``), reads it first (:func:`current`) and draws its pickers at the
+end of its sidebar (:func:`pickers`); with the post's choice (the page's own 1-D
+loss, SGD with momentum) the page is what it always was, widgets in the same order.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class Choice(NamedTuple):
     error: str | None = None
 
 
-def task_title(name: str, one_d: str = "the 1-D inner loss below") -> str:
+def task_title(name: str, one_d: str = "the 1-D inner loss above") -> str:
     if name == ONE_D:
         return one_d
     if name == CUSTOM_XY:
@@ -39,35 +40,41 @@ def task_title(name: str, one_d: str = "the 1-D inner loss below") -> str:
     return TASKS[name].title if name in TASKS else name
 
 
-def pickers(ps: PageState, prefix: str) -> Choice:
-    """Task and optimizer (in an expander, open once they differ from the post's)."""
+def current(prefix: str) -> Choice:
+    """The selection as the page's widgets hold it now (read before they are drawn, so that the page
+    can draw its own widgets first and the selection's last: the post's page keeps its layout)."""
+    s = st.session_state
+    name, opt = s[f"{prefix}task"], s[f"{prefix}opt"]
+    task, error = None, None
+    if name == CUSTOM_XY:
+        try:
+            task = xy_formula(s[f"{prefix}fxy"])
+        except ValueError as e:
+            error = f"Formula not accepted: {e}"
+    elif name != ONE_D:
+        task = name
+    shown = task_title(name, "the 1-D loss") if task is None else resolve_task(task).title
+    return Choice(task, opt, int(s[f"{prefix}seed"]), name == ONE_D and opt == "sgd",
+                  f"{OPTIMIZERS[opt].title} on {shown}", error)
+
+
+def pickers(ps: PageState, prefix: str, sel: Choice) -> None:
+    """Task and optimizer, in an expander (open once they differ from the post's)."""
     s, w = st.session_state, ps.widget
-    post = s[f"{prefix}task"] == ONE_D and s[f"{prefix}opt"] == "sgd"
-    label = "Task and optimizer (shared with the landscape page)"
-    with st.expander(label, expanded=not post):
+    with st.expander("Task and optimizer (shared with the landscape page)", expanded=not sel.post):
         w(st.selectbox, f"{prefix}task", "Task", TASK_CHOICES, format_func=task_title,
-          help="What the optimizer trains: the 1-D losses below (the post's), 2-D test functions (drawn as "
+          help="What the optimizer trains: the 1-D losses above (the post's), 2-D test functions (drawn as "
                "contours with the run's path), a formula in x and y, or a small tanh network.")
-        task, error = None, None
         if s[f"{prefix}task"] == CUSTOM_XY:
             w(st.text_input, f"{prefix}fxy", "f(x, y) =", max_chars=expr.MAX_LENGTH,
               help="The same whitelisted grammar as f(x), in x and y; the run starts at (1, 1).")
-            try:
-                task = xy_formula(s[f"{prefix}fxy"])
-            except ValueError as e:
-                error = f"Formula not accepted: {e}"
-                st.error(error, icon=":material/error:")
-        elif s[f"{prefix}task"] != ONE_D:
-            task = s[f"{prefix}task"]
-        if task in NETWORK_TASKS:
+            if sel.error:
+                st.error(sel.error, icon=":material/error:")
+        if sel.task in NETWORK_TASKS:
             w(st.number_input, f"{prefix}seed", "Network seed", min_value=0, max_value=MAX_SEED, step=1,
               help="Draws the network's data and initial weights.")
         w(st.selectbox, f"{prefix}opt", "Optimizer", list(OPTIMIZERS), format_func=lambda o: OPTIMIZERS[o].title,
           help=" ".join(f"{o.title}: {o.description}" for o in OPTIMIZERS.values()))
-    opt = s[f"{prefix}opt"]
-    post = s[f"{prefix}task"] == ONE_D and opt == "sgd"
-    shown = task_title(s[f"{prefix}task"], "the 1-D loss") if task is None else resolve_task(task).title
-    return Choice(task, opt, int(s[f"{prefix}seed"]), post, f"{OPTIMIZERS[opt].title} on {shown}", error)
 
 
 def hyper_names(task, optimizer: str, skip=()) -> dict[str, float]:

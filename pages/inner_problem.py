@@ -100,7 +100,7 @@ def general_view() -> None:
 
 with st.sidebar, ps:
     st.header("Inner run")
-    sel = sui.pickers(ps, "ip_")
+    sel = sui.current("ip_")
     problem = problem_picker("ip_problem", show=ps.shown("ip_problem")) if sel.task is None else None
     if sel.task is None or resolve_task(sel.task).dim == 1:
         x0 = ps.widget(st.number_input, "ip_x0", "Initial x0", step=0.5, format="%.3f",
@@ -114,6 +114,7 @@ with st.sidebar, ps:
     else:
         hp = sui.hyper_inputs(ps, "ip_", sel.task or problem, sel.optimizer)
     steps = ps.widget(st.slider, "ip_steps", "Steps", 1, 500, help="Number of inner SGD steps. The post uses 50.")
+    sui.pickers(ps, "ip_", sel)
     ps.link_panel()
 
 if not sel.post:

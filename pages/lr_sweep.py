@@ -69,7 +69,7 @@ def sweep(lo: float, hi: float, points: int, momentum: float, problem: str, x0: 
 
 with st.sidebar, ps:
     st.header("Sweep")
-    sel = sui.pickers(ps, "sw_")
+    sel = sui.current("sw_")
     problem = problem_picker("sw_problem", show=ps.shown("sw_problem")) if sel.task is None else None
     task = sel.task or problem
     if sel.post:
@@ -96,6 +96,7 @@ with st.sidebar, ps:
     cap_on = ps.widget(st.checkbox, "sw_cap_on", "Cap the y axis", help="The post shows y up to 5.")
     y_cap = ps.widget(st.number_input, "sw_cap", "y cap", step=0.5, disabled=not cap_on,
                       help="Upper end of the y axis; higher outer losses run off the top.")
+    sui.pickers(ps, "sw_", sel)
     ps.link_panel()
 
 
