@@ -321,7 +321,8 @@ def choice_in(options) -> Callable[[str], str]:
 
 ONE_D = "1d"  # the task is the page's own 1-D inner loss (a preset or a formula in x)
 CUSTOM_XY = "formula_xy"
-TASK_CHOICES = [ONE_D] + [n for n, t in TASKS.items() if t.problem is None] + list(NETWORK_TASKS) + [CUSTOM_XY]
+TASK_CHOICES = list(dict.fromkeys([ONE_D, *(n for n, t in TASKS.items() if t.problem is None), *NETWORK_TASKS,
+                                   CUSTOM_XY]))  # a network task is in both registries: listed once
 HYPER_NAMES = sorted({a for o in OPTIMIZERS.values() for a in o.defaults}
                      | {a for n in NETWORK_TASKS for a in resolve_task(n).axes})
 DEFAULT_FXY = "x ** 2 + 3 * y ** 2"  # in normal form (expr.normalize)
