@@ -353,7 +353,7 @@ def _runs(cfg, task, key_args, summary) -> list[dict]:
         try:
             for start in starts:
                 for seed in (seeds if outer.METHODS[method].stochastic else seeds[:1]):
-                    r = outer_run(method, *key_args, start, seed, int(s["o_steps"]), opts, cfg["steps"], summary,
+                    r = outer_run(method, *key_args, start, seed, int(s["o_steps"]), opts, cfg["inner_steps"], summary,
                                   *key_args_tail(cfg, task))
                     runs.append(dict(method=method, method_title=outer.METHODS[method].title, start=start,
                                      seed=seed, label=f"{method} from ({start[0]:g}, {start[1]:g}) seed {seed}",
@@ -374,7 +374,7 @@ def view(cfg, task) -> None:
     """The general heatmap: coarse first, then the chosen resolution; overlays, summary, downloads."""
     s = st.session_state
     opt, x, y = s["g_opt"], s["g_x"], s["g_y"]
-    summary = cfg["reduce"]
+    summary = cfg["summary"]
     if summary not in summaries_for(task):
         st.info(f"The summary {summary!r} needs a loss known to stay positive (a registry task); a typed formula "
                 "may go negative, so this view shows the mean.", icon=":material/info:")
@@ -396,13 +396,13 @@ def view(cfg, task) -> None:
     try:
         passes = refine.resolutions(cfg["res"])
         for r in passes[:-1]:
-            if (args, cfg["res"], cfg["steps"], summary, fixed, x0, seed) in done:
+            if (args, cfg["res"], cfg["inner_steps"], summary, fixed, x0, seed) in done:
                 break
-            (xs, ys, z), _, _ = timed_call(grid, *args, r, cfg["steps"], summary, fixed, x0, seed)
+            (xs, ys, z), _, _ = timed_call(grid, *args, r, cfg["inner_steps"], summary, fixed, x0, seed)
             placeholder.plotly_chart(_figure(z, xs, ys, axes, x, y, cfg["cap"]), key=f"general_chart_{r}",
                                      config=chart_config("meta_loss_coarse"))
-        (xs, ys, z), seconds, wall = timed_call(grid, *args, cfg["res"], cfg["steps"], summary, fixed, x0, seed)
-        done.add((args, cfg["res"], cfg["steps"], summary, fixed, x0, seed))
+        (xs, ys, z), seconds, wall = timed_call(grid, *args, cfg["res"], cfg["inner_steps"], summary, fixed, x0, seed)
+        done.add((args, cfg["res"], cfg["inner_steps"], summary, fixed, x0, seed))
     except ValueError as e:
         placeholder.empty()
         show_error(e)

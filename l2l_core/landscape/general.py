@@ -31,20 +31,9 @@ from l2l_core.inner.optimizers import LOG10, Axis, InnerOptimizer, check_fixed, 
 from l2l_core.inner.tasks import TASKS, Task, resolve_task
 from l2l_core.inner.unroll import check_finite, check_steps
 from l2l_core.landscape import grid as fast
+from l2l_core.landscape.summaries import POST_SUMMARIES, SUMMARIES, check_summary
 
 
-class Summary(NamedTuple):
-    description: str
-    differentiable: bool
-
-
-SUMMARIES: dict[str, Summary] = {
-    "mean": Summary("mean inner loss at the iterates before each update (the post's)", True),
-    "final": Summary("inner loss after the last update", True),
-    "min": Summary("lowest inner loss seen during the unroll", True),
-    "converge": Summary("the trainability-fractal paper's convergence measure: -sum(v) if the run "
-                        "converged, sum(1/v) if not, v = losses / first loss", False),
-}
 #: Most cells x inner steps x task parameters one grid may cost (a 4096^2 grid of
 #: a 1-D task at the most steps).
 MAX_WORK = fast.MAX_CELLS * 10_000
@@ -242,14 +231,13 @@ def setup(task, optimizer, x_axis: str, y_axis: str, *, inner_steps: int = 50, s
     for name in (x_axis, y_axis):
         values.pop(name, None)
     steps = check_steps(inner_steps)
-    if summary not in SUMMARIES:
-        raise ValueError(f"unknown outer-loss summary {summary!r}; choose one of {list(SUMMARIES)}")
+    check_summary(summary)
     dt = fast.check_dtype(dtype)
     return Setup(t, o, xa, ya, values, _check_x0(t, x0, seed), steps, summary, dt)
 
 
 def _routes_to_fast_kernel(s: Setup) -> bool:
-    return (s.task.problem is not None and s.optimizer.name == "sgd" and s.summary in fast.REDUCTIONS
+    return (s.task.problem is not None and s.optimizer.name == "sgd" and s.summary in POST_SUMMARIES
             and {s.x_axis.name, s.y_axis.name} == {"lr", "momentum"})
 
 
@@ -295,7 +283,7 @@ def hyper_grid(task, optimizer, x_axis: str, y_axis: str, x_values, y_values, *,
         raise ValueError(f"{n:,} cells x {s.inner_steps} steps x {s.task.dim} parameters is more work than "
                          f"the cap of {MAX_WORK:.3g}; use fewer cells or steps")
     if _routes_to_fast_kernel(s):
-        kw = dict(problem=s.task.problem, x0=float(s.params0), steps=s.inner_steps, reduce=s.summary,
+        kw = dict(problem=s.task.problem, x0=float(s.params0), inner_steps=s.inner_steps, summary=s.summary,
                   dtype=s.dtype)
         if s.x_axis.name == "lr":
             return fast.meta_loss_grid(xs, ys, **kw)

@@ -23,6 +23,7 @@ import optax
 from l2l_core.inner.hyperparams import lr_momentum
 from l2l_core.inner.unroll import check_finite, check_steps, resolve_problem, sgd_momentum_step
 from l2l_core.landscape import grid as landscape
+from l2l_core.landscape.summaries import POST_SUMMARIES, check_summary
 
 #: Most outer steps one run may take.
 MAX_OUTER_STEPS = 20_000
@@ -35,7 +36,7 @@ PARAM_LIMIT = 30.0
 F32 = jnp.float32
 
 #: Options about the inner problem, shared by every method.
-PROBLEM_DEFAULTS = dict(problem="log_sin", x0=-4.0, inner_steps=50, reduce="mean")
+PROBLEM_DEFAULTS = dict(problem="log_sin", x0=-4.0, inner_steps=50, summary="mean")
 #: Options of every gradient-based method (the post's: SGD, outer lr 0.01, clip +-10).
 GRADIENT_DEFAULTS = dict(lr=0.01, clip=10.0, optimizer="sgd")
 OPTIMIZERS = ("sgd", "adam")
@@ -129,11 +130,7 @@ def check_problem_options(opts: dict) -> dict:
     out["problem"] = resolve_problem(opts["problem"])
     out["x0"] = check_finite("x0", opts["x0"])
     out["inner_steps"] = check_steps(opts["inner_steps"])
-    if opts["reduce"] not in landscape.REDUCTIONS:
-        raise ValueError(
-            f"unknown outer-loss summary {opts['reduce']!r}; choose one of {list(landscape.REDUCTIONS)}"
-        )
-    out["reduce"] = opts["reduce"]
+    out["summary"] = check_summary(opts["summary"], POST_SUMMARIES)
     return out
 
 
@@ -178,13 +175,13 @@ def parse_seeds(text: str, max_seeds: int = 16) -> list[int]:
 # -- traced pieces every method builds on ---------------------------------------
 
 
-def loss_fn(vg, x0, inner_steps, reduce) -> Callable:
+def loss_fn(vg, x0, inner_steps, summary) -> Callable:
     """theta (2,) -> outer loss, traced; dtype follows theta."""
 
     def f(theta):
         lr, mom = lr_momentum(theta[0], theta[1], jnp)
         return landscape.outer_loss_from_hparams(
-            lr, mom, value_and_grad=vg, x0=x0, steps=inner_steps, reduce=reduce
+            lr, mom, value_and_grad=vg, x0=x0, inner_steps=inner_steps, summary=summary
         )
 
     return f

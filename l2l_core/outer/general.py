@@ -133,7 +133,7 @@ def run_outer_general(method: str, task, optimizer, x_axis: str, y_axis: str, in
     theta0 = _check_init(init)
     if landscape._routes_to_fast_kernel(s) and s.x_axis.name == "lr":
         return run_outer_full(method, theta0, steps, seed=seed, problem=s.task.problem, x0=float(s.params0),
-                              inner_steps=s.inner_steps, reduce=s.summary, **options)
+                              inner_steps=s.inner_steps, summary=s.summary, **options)
     opts = resolve_options(method, dict(options, inner_steps=s.inner_steps))
     steps = check_int("steps (outer)", steps, 1, MAX_OUTER_STEPS)
     std = opts.get("std", 1.0)
