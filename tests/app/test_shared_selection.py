@@ -50,6 +50,7 @@ def switch(at, path, **query):
     return at
 
 
+@pytest.mark.slow  # four pages, each compiling its kernels
 def test_a_choice_on_the_landscape_page_is_what_the_other_pages_show():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.run()
