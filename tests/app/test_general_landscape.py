@@ -156,3 +156,29 @@ def test_a_coarse_pass_comes_first_then_the_chosen_resolution_from_the_cache(mon
     assert sizes == [64, 100]
     at.run()  # a rerun: the final pass from the cache, no coarse pass again
     assert sizes == [64, 100] and len(at.get("plotly_chart")) == 1
+
+
+def test_typed_ranges_the_convergence_measure_and_the_network_seed():
+    at = _app(task="tanh_net", opt="sgd", x="lr_in", y="lr_out", xr="-2.0,0.5", reduce="converge", nseed="1",
+              **dict(TINY, steps="10"))
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    xs, z1 = _heatmap_z(at, "x"), _heatmap_z(at)
+    assert xs[0] == pytest.approx(-2.0) and xs[-1] == pytest.approx(0.5)
+    assert at.number_input(key="g_xr_lo").value == pytest.approx(-2.0)
+    assert (z1 < 0).any() and (z1 > 0).any()  # converged (negative) and diverged (positive) runs
+    at.number_input(key="g_seed").set_value(2).run()  # another network: another image
+    assert not at.exception, at.exception
+    assert at.query_params["nseed"] == "2" and not np.allclose(z1, _heatmap_z(at))
+    at.number_input(key="g_xr_hi").set_value(-3.0).run()  # below its lower end: the core says so
+    assert not at.exception, at.exception
+    assert any("lower end below its upper end" in e.value for e in at.error)
+
+
+def test_converge_is_not_offered_for_a_typed_formula():
+    at = _app(task="formula_xy", fxy="x ** 2 - y", opt="adam", x="lr", y="b1", **TINY)
+    assert not at.exception, at.exception
+    offered = [o.split(":")[0] for o in at.selectbox(key="reduce").options]
+    assert offered == ["mean", "final", "min"]
+    at.selectbox(key="g_task").set_value("beale").run()  # a registry task: offered
+    assert "converge" in [o.split(":")[0] for o in at.selectbox(key="reduce").options]
