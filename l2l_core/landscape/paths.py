@@ -68,6 +68,8 @@ def inner_run(task, optimizer, *, steps: int = 50, fixed: dict | None = None, x0
     Raises:
       ValueError: an unknown name, a value out of its domain, too many steps.
     """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**31:
+        raise ValueError(f"seed must be an integer in [0, 2**31), got {seed!r}")
     t, o = resolve_task(task, seed), get_optimizer(optimizer)
     hp = general.hyperparameter_values(t, o, fixed)
     steps = check_steps(steps)

@@ -83,3 +83,10 @@ def test_a_momentum_like_range_stops_at_half_a_decade():
 def test_converge_is_offered_where_the_loss_is_known_positive():
     assert "converge" in general.summaries_for("rosenbrock") and "converge" in general.summaries_for("tanh_net")
     assert "converge" not in general.summaries_for("x**2 - 3*y")
+
+
+@pytest.mark.parametrize("kwargs, words", [(dict(seed=-1), "seed"), (dict(steps=0), "step"),
+                                           (dict(fixed=dict(b1=1.5)), "b1"), (dict(x0=(1.0,)), "two numbers")])
+def test_a_runs_arguments_are_checked(kwargs, words):
+    with pytest.raises(ValueError, match=words):
+        paths.inner_run("rosenbrock", "adam", **kwargs)
