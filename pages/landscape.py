@@ -84,7 +84,7 @@ def sidebar_view() -> dict:
     with st.sidebar, ps:
         st.header("Landscape")
         problem = gv.pickers(ps, problem_picker)
-        general = not gv.is_post_plane()
+        general = not gv.is_post_plane() or st.session_state["reduce"] not in landscape.POST_SUMMARIES
         w(st.select_slider, "res", "Resolution (cells per axis)", RESOLUTIONS,
           help="The post uses 2000 x 2000. Display is subsampled to at most "
                f"{viz.MAX_DISPLAY} per axis; downloads keep full resolution.")
@@ -108,9 +108,12 @@ def sidebar_view() -> dict:
             if st.session_state["g_task"] == gv.ONE_D:  # 2-D tasks and networks start where they are defined to
                 w(st.number_input, "x0", "Initial x0", step=0.5, help="The post starts at -4.")
             w(st.slider, "steps", "Inner steps", 1, 500, help="Length of each unroll. The post uses 50.")
-            w(st.selectbox, "reduce", "Outer loss", list(landscape.POST_SUMMARIES),
+            if st.session_state["reduce"] not in gv.summary_choices(problem):
+                ps["reduce"] = "mean"
+            w(st.selectbox, "reduce", "Outer loss", gv.summary_choices(problem),
               format_func=lambda r: f"{r}: {landscape.SUMMARIES[r].description}",
-              help="How a run's inner losses are summarised into one number.")
+              help="How a run's inner losses are summarised into one number (converge: the trainability-fractal "
+                   "paper's measure, on tasks whose loss stays positive).")
         oui.outer_sidebar(ps)
         ps.link_panel()
     s = st.session_state

@@ -47,7 +47,7 @@ class Context(NamedTuple):
 
     loss: Callable  # theta -> outer loss f(theta)
     truncation: Callable  # (theta, x, v) -> (mean inner loss over k steps, (x, v))
-    x0: jax.Array
+    x0: Any  # the inner state x at the start of an episode (a number; params and optax state)
     n_truncations: int  # inner_steps // truncation_length
     pairs: int
     std: jax.Array
@@ -202,6 +202,37 @@ def truncation_fn(vg, k):
         return acc / k, (x, v)
 
     return run
+
+
+def _rows(cond, leaf):
+    """``cond`` (a scalar, or one flag per particle) shaped to broadcast over ``leaf``."""
+    cond = jnp.asarray(cond)
+    return cond.reshape(cond.shape + (1,) * (jnp.ndim(leaf) - cond.ndim))
+
+
+def tree_where(cond, a, b):
+    """``jnp.where(cond, a, b)`` leaf by leaf over an inner state (a number, or params and an
+    optax state); ``cond`` is a scalar or one flag per particle (the leading axis)."""
+    return jax.tree_util.tree_map(lambda x, y: jnp.where(_rows(cond, y), x, y), a, b)
+
+
+def tree_finite(tree, batch: int = 0):
+    """Whether every entry of an inner state is finite: a scalar, or (with ``batch``
+    leading particles) one flag per particle."""
+    flags = [jnp.all(jnp.isfinite(leaf).reshape(leaf.shape[:batch] + (-1,)), axis=-1)
+             for leaf in jax.tree_util.tree_leaves(tree)]
+    return jnp.all(jnp.stack(flags), axis=0)
+
+
+def tree_f32(tree):
+    """An inner state with its floating leaves in float32 (integer leaves, an optax step count, kept)."""
+    return jax.tree_util.tree_map(
+        lambda a: jnp.asarray(a, F32) if jnp.issubdtype(jnp.result_type(a), jnp.floating) else jnp.asarray(a), tree)
+
+
+def tree_repeat(tree, n: int):
+    """The inner state repeated for ``n`` particles (a new leading axis)."""
+    return jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, (n,) + jnp.shape(a)), tree_f32(tree))
 
 
 def outer_optimizer(name, lr, clip) -> optax.GradientTransformation:
