@@ -74,6 +74,12 @@ def test_kernel_matches_numpy_float64_away_from_the_boundary(name):
             want = np_converge(losses[:steps])
             if abs(np.log10(np.abs(losses[:steps][-20:]).mean() / losses[0] + 1e-300)) < 0.05:
                 continue  # too near the boundary to expect the same phase
+            nudged = np_converge(np_run(task, 10.0**lx * (1 + 1e-15), 10.0**ly, steps)[:steps])
+            if want < 0 and abs(nudged - want) > 1e-9 * abs(want):
+                # a chaotic (if converging) run: a change in the 16th digit moves the measure in the
+                # 7th-9th, so float64 rounding decides it, not the arithmetic (the numpy reference
+                # itself is then ~1e-6 from an extended-precision run); judged like a boundary cell
+                continue
             assert np.sign(got["converge"][i, j]) == np.sign(want), (name, lx, ly)
             # diverging runs amplify rounding exponentially; the 3-step test pins the arithmetic
             assert got["converge"][i, j] == pytest.approx(want, rel=1e-6 if want < 0 else 1e-2)
