@@ -224,8 +224,8 @@ def resolve_task(task, width: int = 16, seed: int = 0) -> NetworkTask:
 
 
 def fractal_summaries(x_values, y_values, *, task: str | NetworkTask = DEFAULT_TASK, width: int = 16,
-                      seed: int = 0, steps: int = 100, dtype=np.float32, gradient: str = "hand"
-                      ) -> dict[str, np.ndarray]:
+                      seed: int = 0, steps: int = 100, dtype=np.float32, gradient: str = "hand",
+                      kernel: str | None = None) -> dict[str, np.ndarray]:
     """Every summary of the trainability image, each of shape (len(y), len(x)).
 
     Args:
@@ -237,6 +237,7 @@ def fractal_summaries(x_values, y_values, *, task: str | NetworkTask = DEFAULT_T
       steps: gradient-descent steps per run (1..MAX_STEPS).
       dtype: float32 or float64 (float64 needs jax_enable_x64).
       gradient: "hand" (the derived gradient) or "autodiff" (jax.grad; slower).
+      kernel: a name of :data:`KERNELS`; default :func:`pick_kernel`'s choice.
 
     Returns:
       {summary: array} for every key of SUMMARIES.
@@ -258,7 +259,9 @@ def fractal_summaries(x_values, y_values, *, task: str | NetworkTask = DEFAULT_T
         cols_in, rows_out, cols_off = None, 10.0 ** ys, xs
     devices = sharding.grid_devices()
     n_dev = len(devices)
-    kernel = pick_kernel(t, gradient)
+    kernel = kernel or pick_kernel(t, gradient)
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {list(KERNELS)}, got {kernel!r}")
     b = chunk_cells(t, -(-n // n_dev), dtype.itemsize, sharding.workers(), kernel)
     per_chunk = b * n_dev
     n_chunks = -(-n // per_chunk)

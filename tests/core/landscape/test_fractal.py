@@ -126,6 +126,36 @@ def test_float32_agrees_with_float64_on_clear_cells_and_autodiff_matches():
     assert (z64 < 0).any() and (z64 > 0).any()
 
 
+@pytest.mark.parametrize("name, width", [("fractal_single", 8), ("fractal_linear", 8)])
+def test_every_kernel_of_the_registry_gives_the_same_image(name, width):
+    task = networks.make_task(name, width=width)
+    xs = np.linspace(-3, 3, 9)
+    assert fractal.pick_kernel(task) == ("tiny" if name == "fractal_single" else "batched")
+    with jax.enable_x64(True):
+        got = {k: fractal.fractal_summaries(xs, xs, task=task, steps=20, dtype=np.float64, kernel=k)
+               for k in fractal.KERNELS}
+    trained = got["batched"]["converge"] < 0  # diverging runs amplify rounding differences
+    assert 10 < trained.sum() < 71
+    for k in ("tiny", "autodiff"):
+        np.testing.assert_allclose(got[k]["mean"][trained], got["batched"]["mean"][trained], rtol=1e-9)
+        np.testing.assert_array_equal(np.sign(got[k]["converge"]), np.sign(got["batched"]["converge"]))
+    with pytest.raises(ValueError, match="kernel must be one of"):
+        fractal.fractal_summaries(xs, xs, task=task, kernel="fast")
+
+
+def test_the_fractal_command_imports_no_more_than_it_needs(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys; from l2l_core.cli import main; "
+            f"assert main(['fractal', '--res', '4', '--steps', '2', '--out', {str(tmp_path / 'f.npz')!r}]) == 0; "
+            "print(sorted(m for m in ('optax', 'flax', 'plotly', 'l2l_core.learned', 'l2l_core.landscape.general') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
 def test_tasks_are_seeded_and_shaped_as_the_paper():
     a, b = networks.make_task("fractal_tanh"), networks.make_task("fractal_tanh")
     assert a.inputs.shape == (272, 16) and a.targets.shape == (272, 1)
