@@ -334,7 +334,9 @@ def choose_precision(window, resolution: int, phase_space: str = "lr", w1_scale:
     """
     lo, hi, ylo, yhi = check_window(window)
     xs, ys = np.linspace(lo, hi, resolution), np.linspace(ylo, yhi, resolution)
-    x_vals = 10.0 ** xs if phase_space == "lr" else np.abs(xs) + w1_scale
+    # offset: a weight w1 + offset (|w1| ~ w1_scale) moves by the pixel step, at the ulp of |offset| + w1_scale
+    # (kept monotone across 0, so that the +-offset pixels of a symmetric axis do not look alike)
+    x_vals = 10.0 ** xs if phase_space == "lr" else xs + np.where(xs < 0, -w1_scale, w1_scale)
     for dtype in (np.float32, np.float64):
         if _resolved(xs, x_vals, dtype) and _resolved(ys, 10.0 ** ys, dtype):
             return np.dtype(dtype).name

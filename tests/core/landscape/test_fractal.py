@@ -188,6 +188,9 @@ def test_deep_zoom_switches_to_float64_and_says_where_float64_ends():
     assert fractal.choose_precision(deep, 512) == "float64"
     with pytest.raises(ValueError, match="float64 limit"):
         fractal.choose_precision((c, c + 1e-15, 1.2, 1.2 + 1e-15), 512)
+    # the offset view's axis crosses 0: pixels at -o and +o are different weights
+    assert fractal.choose_precision(fractal.default_window("fractal_offset"), 64, "offset") == "float32"
+    assert fractal.choose_precision((-1e-9, 1e-9, -1, 1), 64, "offset") == "float64"
     xs, ys, z, precision = fractal.fractal_zoom(deep, 4, task="fractal_single", width=4, steps=10)
     assert precision == "float64" and z["converge"].shape == (4, 4)
     assert xs[0] == pytest.approx(deep[0], abs=1e-18)
