@@ -358,7 +358,8 @@ def _fractal(data: Path, config: ReproConfig, emit) -> dict:
                  window=[lo, hi, ylo, yhi], seconds=round(seconds, 3), trained_fraction=float((z < 0).mean()))
     try:
         fit = box_counting_dimension(z)
-        entry.update(dimension=fit.dimension, dimension_residual=fit.residual, paper_dimension=task.spec.paper_dimension)
+        entry.update(dimension=fit.dimension, dimension_residual=fit.residual,
+                     paper_dimension=task.spec.paper_dimension)
     except ValueError as e:  # too coarse for a fit: the figure is still drawn
         entry.update(dimension=None, dimension_error=str(e))
     _save_npz(data / "trainability_fractal.npz", loss=z, x_values=xs, y_values=ys, **task.task_arrays())
