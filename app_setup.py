@@ -98,6 +98,7 @@ def warm_up() -> None:
         d = LANDSCAPE_DEFAULT
         zoom.zoom_grid(d["window"], d["res"], grid_fn=heavy_grid, problem=d["problem"], x0=d["x0"],
                        inner_steps=d["inner_steps"], summary=d["summary"])
+        _warm_fractal(preview=True)
         for method in d["methods"]:  # as pages/landscape.py's outer_batch asks for them
             takes = outer.METHODS[method].defaults
             opts = {k: v for k, v in sorted(d["options"].items()) if k in takes}
@@ -109,10 +110,19 @@ def warm_up() -> None:
         for method, start, steps, opts in t["runs"]:
             heavy(outer.run_outer_full, method, start, steps, seed=0, **opts)
         _warm_tour_learned_steps()
+        _warm_fractal(preview=False)
         landscape.warmup()
         log.info("warm-up done")
     except Exception:  # a warm-up failure must not take the server down
         log.exception("warm-up failed")
+
+
+def _warm_fractal(preview: bool) -> None:
+    """The trainability page's default view (its preview, or its full image) into its cache;
+    the preview compiles the page's kernel on the way."""
+    from pages._fractal_compute import warm_default_view
+
+    warm_default_view(preview)
 
 
 def _warm_tour_learned_steps() -> None:

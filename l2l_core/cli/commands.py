@@ -24,7 +24,7 @@ from l2l_core.inner.problems import DEFAULT_PROBLEM, PROBLEMS
 from l2l_core.runtime.setup import setup_process
 from l2l_core.io.files import check_output_file, write_arrays
 from l2l_core.cli.reproduce import add_reproduce_args, run_reproduce_cli
-from l2l_core.cli.fractal import add_fractal_args, run_fractal_cli
+from l2l_core.cli.fractal import HELP as FRACTAL_HELP, add_fractal_args, run_fractal_cli
 
 
 def _add_problem_args(p: argparse.ArgumentParser, reduce_choices=POST_SUMMARIES) -> None:
@@ -189,7 +189,7 @@ COMMANDS = {
     "outer": ("outer-train (lr, momentum) by grad, ES, PES, TBPTT or random search", _outer_args, _outer_run),
     "reproduce": ("regenerate every figure of both posts as PNG, plus headline.json", add_reproduce_args,
                   run_reproduce_cli),
-    "fractal": ("the trainability fractal of a small network (lr_in x lr_out)", add_fractal_args, run_fractal_cli),
+    "fractal": (FRACTAL_HELP, add_fractal_args, run_fractal_cli),
 }
 
 

@@ -8,6 +8,8 @@ meta-loss landscapes post
   gd_a_local_shift, gd_b_trajectory, gd_b_local_shift, es_trajectory
 learning-to-learn post
   quadratic_sgd, quadratic_sgd_adam, quadratic_comparison
+the trainability-fractal paper (Sohl-Dickstein, 2024)
+  trainability_fractal (its top view, at a modest resolution)
 
 ``headline.json`` holds the numbers the docs quote; ``data/*.npz`` the
 arrays behind each figure. :data:`SMALL` shrinks every size for tests.
@@ -52,6 +54,8 @@ FIGURES = {
     "quadratic_sgd": ("learning-to-learn", "SGD (lr tuned) minimises f(theta) = ||W theta - y||^2 over 128 tasks"),
     "quadratic_sgd_adam": ("learning-to-learn", "Adam converges faster and lower than SGD"),
     "quadratic_comparison": ("learning-to-learn", "the meta-trained LSTM beats SGD, Adam, RMSprop and NAG"),
+    "trainability_fractal": ("trainability", "lr_in x lr_out over [-3, 6]^2 for the width-16 tanh network: "
+                             "trained (blue) and diverged (red) runs meet along a ragged edge"),
 }
 
 
@@ -71,6 +75,8 @@ class ReproConfig:
     compare_steps: int = 100
     scale: float = 2.0
     heatmap_display: int = 400
+    fractal_res: int = 128  # the paper's figure: 4096^2 deep frames; its top view at 128^2 takes seconds
+    fractal_steps: int = 100
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -78,7 +84,8 @@ class ReproConfig:
 
 FULL = ReproConfig()
 SMALL = ReproConfig(inner_points=100, sweep_points=400, grid_res=160, gd_steps=100, es_steps=300,
-                    compare_batch=16, compare_lr_points=11, compare_steps=100, scale=1.0, heatmap_display=160)
+                    compare_batch=16, compare_lr_points=11, compare_steps=100, scale=1.0, heatmap_display=160,
+                    fractal_res=48)
 
 
 def _clean(v):
@@ -242,6 +249,9 @@ def reproduce(out_dir, config: ReproConfig = FULL, *, checkpoint=None,
         # -- the learning-to-learn post ---------------------------------------------------------
         head["quadratic"] = _quadratic(out, data, config, checkpoint, emit)
 
+        # -- the trainability fractal ------------------------------------------------------------
+        head["fractal"] = _fractal(data, config, emit)
+
     head["seconds"]["total"] = round(time.perf_counter() - t_all, 3)
     head["skipped"] = skipped_figures(head)
     _write_json(out / "headline.json", head)
@@ -329,6 +339,34 @@ def _quadratic(out: Path, data: Path, config: ReproConfig, checkpoint, emit) -> 
         result["lstm_beats_all_baselines"] = bool(final["lstm"] < min(base.values()))
         result["lstm_vs_adam_ratio"] = float(final["lstm"] / final["adam"]) if final.get("adam") else None
     return result
+
+
+def _fractal(data: Path, config: ReproConfig, emit) -> dict:
+    """The paper's network (fractal_tanh, width 16, seed 0) over its top view, float32."""
+    from l2l_core.inner.networks import make_task
+    from l2l_core.landscape import fractal
+    from l2l_core.landscape.dimension import box_counting_dimension
+    from l2l_core.viz.fractal import fractal_figure
+
+    t0 = time.perf_counter()
+    task = make_task("fractal_tanh")
+    lo, hi, ylo, yhi = fractal.default_window(task)
+    xs, ys = np.linspace(lo, hi, config.fractal_res), np.linspace(ylo, yhi, config.fractal_res)
+    z = fractal.fractal_grid(xs, ys, task=task, steps=config.fractal_steps)
+    seconds = time.perf_counter() - t0
+    entry = dict(task="fractal_tanh", width=16, seed=0, resolution=config.fractal_res, steps=config.fractal_steps,
+                 window=[lo, hi, ylo, yhi], seconds=round(seconds, 3), trained_fraction=float((z < 0).mean()))
+    try:
+        fit = box_counting_dimension(z)
+        entry.update(dimension=fit.dimension, dimension_residual=fit.residual,
+                     paper_dimension=task.spec.paper_dimension)
+    except ValueError as e:  # too coarse for a fit: the figure is still drawn
+        entry.update(dimension=None, dimension_error=str(e))
+    _save_npz(data / "trainability_fractal.npz", loss=z, x_values=xs, y_values=ys, **task.task_arrays())
+    emit("trainability_fractal", fractal_figure(
+        z, xs, ys, title=f"trainability of the width-16 tanh network, {config.fractal_res}², "
+                         f"{config.fractal_steps} steps: blue trained, red diverged"), seconds, width=800, height=700)
+    return entry
 
 
 def _end_hparams(point) -> dict:
