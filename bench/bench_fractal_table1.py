@@ -33,12 +33,12 @@ def deep_frame(task: str, res: int, key: int, depth: int, steps: int) -> dict:
     window = fractal.default_window(task)
     reached = 0
     for _ in range(depth):
-        _, _, z, _ = fractal.fractal_zoom(window, key, task=task, steps=steps)
+        _, _, z, _ = fractal.fractal_zoom(window, key, task=task, inner_steps=steps)
         nxt = fractal.boundary_window(z["converge"], window)
         if nxt is None:
             break
         window, reached = nxt, reached + 1
-    _, _, z, precision = fractal.fractal_zoom(window, res, task=task, steps=steps)
+    _, _, z, precision = fractal.fractal_zoom(window, res, task=task, inner_steps=steps)
     sign = z["converge"]
     fit = box_counting_dimension(sign)
     return dict(task=task, paper=SPECS[task].paper_dimension, dimension=round(fit.dimension, 3),

@@ -22,7 +22,7 @@ def compute(task_name: str, width: int, seed: int, steps: int, window: tuple, re
     """(fractal_zoom's (xs, ys, summaries, precision), seconds) for one view."""
     t0 = time.perf_counter()
     task = make_task(task_name, width=width, seed=seed)
-    out = fractal.fractal_zoom(window, res, precision=precision, task=task, steps=steps,
+    out = fractal.fractal_zoom(window, res, precision=precision, task=task, inner_steps=steps,
                                grid_fn=lambda *a, **k: heavy(fractal.fractal_summaries, *a, **k))
     return out, time.perf_counter() - t0
 

@@ -112,4 +112,4 @@ def fractal_image(task: str, width: int, res: int):
 
     lo, hi, ylo, yhi = fractal.default_window(task)
     xs, ys = np.linspace(lo, hi, res), np.linspace(ylo, yhi, res)
-    return xs, ys, heavy(fractal.fractal_grid, xs, ys, task=task, width=width, steps=100, reduce="converge")
+    return xs, ys, heavy(fractal.fractal_grid, xs, ys, task=task, width=width, inner_steps=100, summary="converge")

@@ -61,9 +61,9 @@ def run_fractal_cli(args) -> int:
     t0 = time.perf_counter()
     if args.dtype == "float64":
         with jax.enable_x64(True):
-            z = fractal.fractal_grid(xs, ys, task=task, steps=args.steps, reduce=args.reduce, dtype=np.float64)
+            z = fractal.fractal_grid(xs, ys, task=task, inner_steps=args.steps, summary=args.reduce, dtype=np.float64)
     else:
-        z = fractal.fractal_grid(xs, ys, task=task, steps=args.steps, reduce=args.reduce)
+        z = fractal.fractal_grid(xs, ys, task=task, inner_steps=args.steps, summary=args.reduce)
     seconds = time.perf_counter() - t0
     meta = dict(task=args.task, width=args.width, seed=args.seed, steps=args.steps, reduce=args.reduce,
                 dtype=args.dtype, window=list(window), axes=list(fractal.AXIS_NAMES[task.spec.phase_space]),

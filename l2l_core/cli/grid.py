@@ -147,7 +147,7 @@ def _run_network(args, save_arrays) -> int:
     xs, ys = np.linspace(*xr, args.res), np.linspace(*yr, args.res)
     task = networks.make_task(args.problem, seed=seed)
     t0 = time.perf_counter()
-    z = fractal.fractal_grid(xs, ys, task=task, steps=args.steps, reduce=args.reduce,
+    z = fractal.fractal_grid(xs, ys, task=task, inner_steps=args.steps, summary=args.reduce,
                              dtype=np.float64 if args.dtype == "float64" else np.float32)
     seconds = time.perf_counter() - t0
     meta = dict(problem=args.problem, optimizer="gd", x=own[0], y=own[1], x_label=names[0], y_label=names[1],

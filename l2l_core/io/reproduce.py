@@ -368,7 +368,7 @@ def _fractal(data: Path, config: ReproConfig, emit) -> dict:
     task = make_task("fractal_tanh")
     lo, hi, ylo, yhi = fractal.default_window(task)
     xs, ys = np.linspace(lo, hi, config.fractal_res), np.linspace(ylo, yhi, config.fractal_res)
-    z = fractal.fractal_grid(xs, ys, task=task, steps=config.fractal_steps)
+    z = fractal.fractal_grid(xs, ys, task=task, inner_steps=config.fractal_steps)
     seconds = time.perf_counter() - t0
     entry = dict(task="fractal_tanh", width=16, seed=0, resolution=config.fractal_res, steps=config.fractal_steps,
                  window=[lo, hi, ylo, yhi], seconds=round(seconds, 3), trained_fraction=float((z < 0).mean()))

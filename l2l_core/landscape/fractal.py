@@ -33,15 +33,13 @@ import numpy as np
 
 from l2l_core.inner.networks import DEFAULT_TASK, NetworkTask, make_task
 from l2l_core.landscape.grid import check_dtype
+from l2l_core.landscape.summaries import SUMMARIES as REGISTRY, check_summary, older_names
 from l2l_core.landscape.zoom import _resolved
 from l2l_core.runtime import sharding
 
-SUMMARIES = {
-    "converge": "the paper's convergence measure: < 0 trained (-sum v), > 0 diverged (sum 1/v)",
-    "mean": "mean training loss over the run",
-    "final": "training loss after the last step",
-    "min": "lowest training loss seen during the run",
-}
+#: The summaries the kernel returns, in its output order (keys of the registry
+#: l2l_core.landscape.summaries.SUMMARIES), with what they mean.
+SUMMARIES = {k: REGISTRY[k].description for k in ("converge", "mean", "final", "min")}
 #: Recorded losses whose mean decides convergence (the paper's 20).
 CONVERGE_WINDOW = 20
 #: Stand-in for a non-finite loss, and the clip of v (the paper's 1e6).
@@ -224,8 +222,8 @@ def resolve_task(task, width: int = 16, seed: int = 0) -> NetworkTask:
 
 
 def fractal_summaries(x_values, y_values, *, task: str | NetworkTask = DEFAULT_TASK, width: int = 16,
-                      seed: int = 0, steps: int = 100, dtype=np.float32, gradient: str = "hand",
-                      kernel: str | None = None) -> dict[str, np.ndarray]:
+                      seed: int = 0, inner_steps: int | None = None, dtype=np.float32, gradient: str = "hand",
+                      kernel: str | None = None, **older) -> dict[str, np.ndarray]:
     """Every summary of the trainability image, each of shape (len(y), len(x)).
 
     Args:
@@ -234,7 +232,8 @@ def fractal_summaries(x_values, y_values, *, task: str | NetworkTask = DEFAULT_T
         initial W1 entry (columns) and log10 of the one shared lr (rows).
       task: a registry name of ``l2l_core.inner.networks.SPECS`` or a NetworkTask.
       width, seed: used when ``task`` is a name.
-      steps: gradient-descent steps per run (1..MAX_STEPS).
+      inner_steps: gradient-descent steps per run (1..MAX_STEPS; default 100; ``steps``,
+        its older name, is still accepted).
       dtype: float32 or float64 (float64 needs jax_enable_x64).
       gradient: "hand" (the derived gradient) or "autodiff" (jax.grad; slower).
       kernel: a name of :data:`KERNELS`; default :func:`pick_kernel`'s choice.
@@ -242,6 +241,9 @@ def fractal_summaries(x_values, y_values, *, task: str | NetworkTask = DEFAULT_T
     Returns:
       {summary: array} for every key of SUMMARIES.
     """
+    if "reduce" in older:
+        raise TypeError("fractal_summaries returns every summary; pick one with fractal_grid(summary=...)")
+    steps, _ = older_names(inner_steps, None, older, default_steps=100)
     t = resolve_task(task, width, seed)
     xs = _check_axis("x_values", x_values, -30.0 if t.spec.phase_space == "lr" else -100.0, 30.0)
     ys = _check_axis("y_values", y_values, -30.0, 30.0)
@@ -294,11 +296,13 @@ def fractal_summaries(x_values, y_values, *, task: str | NetworkTask = DEFAULT_T
     return {k: flat[i].reshape(ys.size, xs.size) for i, k in enumerate(SUMMARIES)}
 
 
-def fractal_grid(x_values, y_values, *, reduce: str = "converge", **kwargs) -> np.ndarray:
-    """One summary of :func:`fractal_summaries`: array (len(y_values), len(x_values))."""
-    if reduce not in SUMMARIES:
-        raise ValueError(f"unknown summary {reduce!r}; choose one of {list(SUMMARIES)}")
-    return fractal_summaries(x_values, y_values, **kwargs)[reduce]
+def fractal_grid(x_values, y_values, *, summary: str | None = None, **kwargs) -> np.ndarray:
+    """One summary of :func:`fractal_summaries` (default ``converge``; ``reduce``, its older
+    name, is still accepted): array (len(y_values), len(x_values))."""
+    older = {"reduce": kwargs.pop("reduce")} if "reduce" in kwargs else {}
+    _, summary = older_names(None, summary, older, default_summary="converge")
+    check_summary(summary, SUMMARIES)
+    return fractal_summaries(x_values, y_values, **kwargs)[summary]
 
 
 # -- views, precision and deep zoom ------------------------------------------------------

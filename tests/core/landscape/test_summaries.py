@@ -45,3 +45,15 @@ def test_disagreeing_or_unknown_names_are_refused():
         landscape.meta_loss_grid(LRS, OMM, stepz=10)
     assert older_names(None, None, {}) == (50, "mean")
     assert older_names(None, None, {"steps": 3, "reduce": "min"}) == (3, "min")
+
+
+def test_fractal_takes_the_same_names():
+    from l2l_core.landscape import fractal
+
+    xs = np.array([-1.0, 0.5])
+    new = fractal.fractal_grid(xs, xs, task="fractal_single", width=4, inner_steps=7, summary="final")
+    old = fractal.fractal_grid(xs, xs, task="fractal_single", width=4, steps=7, reduce="final")
+    np.testing.assert_array_equal(new, old)
+    assert list(fractal.SUMMARIES) == ["converge", "mean", "final", "min"]
+    with pytest.raises(TypeError, match="fractal_grid"):
+        fractal.fractal_summaries(xs, xs, task="fractal_single", width=4, reduce="final")
