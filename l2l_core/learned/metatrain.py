@@ -38,6 +38,7 @@ MAX_META_STEPS = 100_000
 INNER_UNROLL = 1  # XLA CPU loop overhead vs compile time; see bench/bench_metatrain.py
 DIGITS_SHORT_STEPS = 100
 DIGITS_FULL_STEPS = 1000
+META_LOSS_ON = ("same", "next")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +62,8 @@ class MetaTrainConfig:
     dims: tuple[int, ...] = ()  # quadratics only: train on these dimensions mixed (dim: compare's default)
     meta_lr_final: float = 0.0  # > 0: cosine decay of the meta learning rate to this over the run
     max_seconds: float = 0.0  # > 0: stop (keeping the best phi) once a chunk would start after this wall time
+    meta_loss_on: str = "same"  # networks: each step's meta-loss on the minibatch it stepped on, or the "next" one
+    meta_weight_power: float = 0.0  # step t of T weighs (p + 1) (t / T)^p in the meta-loss (0: all alike)
 
     def validate(self) -> "MetaTrainConfig":
         def integer(name, lo, hi):
@@ -83,6 +86,10 @@ class MetaTrainConfig:
             raise ValueError(f"meta_lr_final must be in [0, meta_lr] (0: constant), got {self.meta_lr_final}")
         if not (math.isfinite(self.max_seconds) and self.max_seconds >= 0):
             raise ValueError(f"max_seconds must be a number >= 0 (0: no limit), got {self.max_seconds}")
+        if not (math.isfinite(self.meta_weight_power) and 0 <= self.meta_weight_power <= 20):
+            raise ValueError(f"meta_weight_power must be in [0, 20] (0: every step alike), got {self.meta_weight_power}")
+        if self.meta_loss_on not in META_LOSS_ON:
+            raise ValueError(f"meta_loss_on must be one of {META_LOSS_ON}, got {self.meta_loss_on!r}")
         if not (math.isfinite(self.clip_norm) and self.clip_norm > 0):
             raise ValueError(f"clip_norm must be a positive number, got {self.clip_norm}")
         self.lstm.validate()
@@ -164,20 +171,26 @@ def _truncation_loss(params, theta, carry, tasks, step0, *, cfg: MetaTrainConfig
     ``tasks.meta_transform`` of each task's loss after the update (an MLP's: the log
     of its loss on the step's minibatch); the plain losses come back for the curve."""
     module = make_module(cfg.lstm)
+    shift = 1 if cfg.meta_loss_on == "next" else 0
 
     def step(c, i):
         theta, carry = c
         _, grads = tasks.losses_and_grads(theta, step0 + i, cfg.reduction)
         upd, carry = module.apply(params, grads.reshape(-1), carry)
         theta = theta + upd.reshape(theta.shape)
-        return (theta, carry), tasks.step_losses(theta, step0 + i)
+        return (theta, carry), tasks.step_losses(theta, step0 + i + shift)
 
     # Rematerializing each step (keeping only matmul outputs) is ~3x faster than
     # letting scan stack every residual: XLA CPU handles those stacks poorly.
     step = jax.checkpoint(step, policy=jax.checkpoint_policies.dots_saveable)
     (theta, carry), losses = jax.lax.scan(step, (theta, carry), jnp.arange(cfg.truncation_length),
                                           unroll=INNER_UNROLL)
-    return jnp.sum(jnp.mean(tasks.meta_transform(losses), axis=1)), (theta, carry, losses)
+    per_step = jnp.mean(tasks.meta_transform(losses), axis=1)
+    if cfg.meta_weight_power:
+        horizon = cfg.truncations * cfg.truncation_length
+        t = (step0 + 1 + jnp.arange(cfg.truncation_length)) / horizon
+        per_step = per_step * (cfg.meta_weight_power + 1) * t**cfg.meta_weight_power
+    return jnp.sum(per_step), (theta, carry, losses)
 
 
 def _meta_step(state: TrainState, frozen, cfg: MetaTrainConfig):
