@@ -1,4 +1,4 @@
-"""The meta-objective's options: which minibatch scores a step (``meta_loss_on``) and
+"""The meta-objective's options: which data scores a step (``meta_loss_on``) and
 how the steps of a run are weighted (``meta_weight_power``), checked against a
 plain Python loop over the same steps."""
 
@@ -31,7 +31,11 @@ def _reference(params, cfg, tasks, step0):
         theta = theta + upd.reshape(theta.shape)
         t = (step0 + i + 1) / horizon
         w = (cfg.meta_weight_power + 1) * t**cfg.meta_weight_power
-        total += w * float(jnp.mean(jnp.log(tasks.step_losses(theta, step0 + i + shift))))
+        if cfg.meta_loss_on == "train":
+            losses = tasks.final_losses(theta)
+        else:
+            losses = tasks.step_losses(theta, step0 + i + shift)
+        total += w * float(jnp.mean(jnp.log(losses)))
     return total
 
 
@@ -44,7 +48,8 @@ def setup():
     return cfg, tasks, params
 
 
-@pytest.mark.parametrize("on,power", [("same", 0.0), ("next", 0.0), ("next", 2.0), ("same", 1.0)])
+@pytest.mark.parametrize("on,power", [("same", 0.0), ("next", 0.0), ("next", 2.0), ("same", 1.0),
+                                      ("train", 1.0)])
 def test_truncation_loss_matches_a_step_by_step_reference(setup, on, power):
     cfg, tasks, params = setup
     cfg = dataclasses.replace(cfg, meta_loss_on=on, meta_weight_power=power).validate()
@@ -63,8 +68,9 @@ def test_the_options_change_the_objective(setup):
         return float(_truncation_loss(params, tasks.theta0, carry, tasks, 0, cfg=c)[0])
 
     same, nxt, ramp = loss(meta_loss_on="same"), loss(meta_loss_on="next"), loss(meta_weight_power=1.0)
-    # scored on the minibatch it just stepped on, a step looks better than on a fresh one
-    assert same < nxt
+    train = loss(meta_loss_on="train")
+    # scored on the minibatch it just stepped on, a step looks better than on a fresh one or the whole split
+    assert same < nxt and same < train
     assert abs(ramp - same) > 1e-3
 
 
