@@ -36,8 +36,8 @@ _STATE: dict = {}
 log = logging.getLogger("l2l.setup")
 
 #: The landscape page's default view (pages/_outer_ui.py URL_KEYS).
-LANDSCAPE_DEFAULT = dict(window=(-3.0, 2.0, -3.0, 0.0), res=500, problem="log_sin", x0=-4.0, steps=50,
-                         reduce="mean", methods=("grad", "es"), starts=((-2.0, -0.5), (0.0, -1.5)),
+LANDSCAPE_DEFAULT = dict(window=(-3.0, 2.0, -3.0, 0.0), res=500, problem="log_sin", x0=-4.0, inner_steps=50,
+                         summary="mean", methods=("grad", "es"), starts=((-2.0, -0.5), (0.0, -1.5)),
                          outer_steps=2000, options=dict(lr=0.01, std=0.1, pairs=1, truncation_length=10))
 #: The tour's landscape (pages/tour.py WINDOWS, TOUR_RES) and its outer runs (steps 7-8).
 TOUR_DEFAULT = dict(window=(-3.0, 2.0, -3.0, 0.0), res=250,
@@ -97,23 +97,32 @@ def warm_up() -> None:
         # The default views first (their kernels compile on the way), the other kernels last.
         d = LANDSCAPE_DEFAULT
         zoom.zoom_grid(d["window"], d["res"], grid_fn=heavy_grid, problem=d["problem"], x0=d["x0"],
-                       steps=d["steps"], reduce=d["reduce"])
-        for method in d["methods"]:
+                       inner_steps=d["inner_steps"], summary=d["summary"])
+        _warm_fractal(preview=True)
+        for method in d["methods"]:  # as pages/landscape.py's outer_batch asks for them
             takes = outer.METHODS[method].defaults
             opts = {k: v for k, v in sorted(d["options"].items()) if k in takes}
-            for start in d["starts"]:
-                heavy(outer.run_outer_full, method, start, d["outer_steps"], seed=0, problem=d["problem"],
-                      x0=d["x0"], inner_steps=d["steps"], reduce=d["reduce"], **opts)
+            heavy(outer.run_outer_batch, method, d["starts"], d["outer_steps"], seeds=(0,) * len(d["starts"]),
+                  problem=d["problem"], x0=d["x0"], inner_steps=d["inner_steps"], summary=d["summary"], **opts)
         t = TOUR_DEFAULT
         log_lrs, log_omm = landscape.axes(t["window"][:2], t["window"][2:], t["res"])
         heavy_grid(log_lrs, log_omm)
         for method, start, steps, opts in t["runs"]:
             heavy(outer.run_outer_full, method, start, steps, seed=0, **opts)
         _warm_tour_learned_steps()
+        _warm_fractal(preview=False)
         landscape.warmup()
         log.info("warm-up done")
     except Exception:  # a warm-up failure must not take the server down
         log.exception("warm-up failed")
+
+
+def _warm_fractal(preview: bool) -> None:
+    """The trainability page's default view (its preview, or its full image) into its cache;
+    the preview compiles the page's kernel on the way."""
+    from pages._fractal_compute import warm_default_view
+
+    warm_default_view(preview)
 
 
 def _warm_tour_learned_steps() -> None:

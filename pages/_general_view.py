@@ -26,19 +26,16 @@ from l2l_core.inner.optimizers import OPTIMIZERS
 from l2l_core.inner.tasks import NETWORK_TASKS, TASKS, resolve_task
 from l2l_core.io.files import csv_text, npz_bytes
 from l2l_core.landscape import refine
-from l2l_core.landscape.general import SUMMARIES, hyper_grid, task_axes
+from l2l_core.landscape import general as landscape_general
+from l2l_core.landscape.general import SUMMARIES, hyper_grid, summaries_for, task_axes
 from l2l_core.outer.general import GENERAL_METHODS, run_outer_general
 from l2l_core.landscape import zoom
 from pages._shared import chart_config, heavy, show_error, timed_call, timing_caption
-from pages._state import Param, choice_in
+from pages._state import (CUSTOM_XY, DEFAULT_FXY, MAX_SEED, ONE_D, TASK_CHOICES, Param, choice_in, selection_params,
+                          xy_formula as _xy_formula)
 
-ONE_D = "1d"  # the task is the 1-D inner loss picked below it (a preset or a formula in x)
-CUSTOM_XY = "formula_xy"
-TASK_CHOICES = [ONE_D] + [n for n, t in TASKS.items() if t.problem is None] + list(NETWORK_TASKS) + [CUSTOM_XY]
 AXIS_NAMES = sorted({a for o in OPTIMIZERS.values() for a in o.axes}
                     | {a for n in NETWORK_TASKS for a in resolve_task(n).axes})
-HYPER_NAMES = sorted(AXIS_NAMES)
-DEFAULT_FXY = "x ** 2 + 3 * y ** 2"  # in normal form (expr.normalize)
 ZOOM_KEY = "g_zoom"
 MAX_ABS = 30.0  # most |display value| of a window's edge (10^±30)
 
@@ -49,26 +46,6 @@ def _task_title(name: str) -> str:
     if name == CUSTOM_XY:
         return "Custom formula f(x, y) = ..."
     return TASKS[name].title if name in TASKS else name
-
-
-def _xy_formula(text: str) -> str:
-    return expr.normalize(text, ("x", "y"))
-
-
-def parse_fixed(text: str) -> dict:
-    """URL text "b2=0.99;eps=1e-08" -> {"b2": 0.99, "eps": 1e-08}; ValueError if malformed."""
-    out = {}
-    for part in (p for p in text.split(";") if p.strip()):
-        name, value = part.split("=")
-        name, v = name.strip(), float(value)
-        if name not in HYPER_NAMES or not math.isfinite(v):
-            raise ValueError(part)
-        out[name] = v
-    return out
-
-
-def dump_fixed(d: dict):
-    return ";".join(f"{k}={v!r}" for k, v in sorted(d.items())) or None
 
 
 def check_window(w) -> tuple:
@@ -87,19 +64,25 @@ def decode_stack(text: str) -> list:
     return [check_window(p.split(",")) for p in parts]
 
 
-def _unless(default):
-    """A dump that leaves the default out of the URL (the post's links stay as they were)."""
-    return lambda v: None if v == default else str(v)
+def _dump_range(r):
+    return None if r is None else f"{r[0]!r},{r[1]!r}"
 
 
-#: widget key -> Param; merged into the landscape page's PARAMS.
+def _parse_range(text: str) -> tuple[float, float]:
+    lo, hi = (float(v) for v in text.split(","))
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ValueError(text)
+    return lo, hi
+
+
+#: widget key -> Param; merged into the landscape page's PARAMS. The task, optimizer,
+#: hyperparameter values and network seed are the selection shared with the other pages.
 PARAMS = {
-    "g_task": Param("task", ONE_D, choice_in(TASK_CHOICES), _unless(ONE_D)),
-    "g_fxy": Param("fxy", DEFAULT_FXY, _xy_formula, _unless(DEFAULT_FXY)),
-    "g_opt": Param("opt", "sgd", choice_in(OPTIMIZERS), _unless("sgd")),
-    "g_x": Param("x", "lr", choice_in(AXIS_NAMES), _unless("lr")),
-    "g_y": Param("y", "momentum", choice_in(AXIS_NAMES), _unless("momentum")),
-    "g_fixed": Param("set", {}, parse_fixed, dump_fixed),
+    **selection_params("g_"),
+    "g_x": Param("x", "lr", choice_in(AXIS_NAMES), lambda v: None if v == "lr" else v),
+    "g_y": Param("y", "momentum", choice_in(AXIS_NAMES), lambda v: None if v == "momentum" else v),
+    "g_xr": Param("xr", None, _parse_range, _dump_range),  # typed x range (display units); None: the axis' own
+    "g_yr": Param("yr", None, _parse_range, _dump_range),
     ZOOM_KEY: Param("gzoom", [], decode_stack, lambda s: zoom.encode_stack(s) if s else None),
 }
 
@@ -109,6 +92,11 @@ def is_post_plane(s=None) -> bool:
     s = st.session_state if s is None else s
     return (s.get("g_task", ONE_D) == ONE_D and s.get("g_opt", "sgd") == "sgd"
             and s.get("g_x", "lr") == "lr" and s.get("g_y", "momentum") == "momentum")
+
+
+def summary_choices(task) -> list[str]:
+    """The outer summaries to offer (the post's three, and converge where the task supports it)."""
+    return summaries_for(task) if task else [k for k in SUMMARIES if k != "converge"]
 
 
 def default_axes(task: str, optimizer: str) -> tuple[str, str]:
@@ -122,6 +110,12 @@ def _reset_view() -> None:
     st.session_state[ZOOM_KEY] = []
 
 
+def _new_axis(range_key: str) -> None:
+    """A new axis: its own default range, and the whole view."""
+    st.session_state[range_key] = None
+    _reset_view()
+
+
 def _new_choice() -> None:
     """A new task or optimizer: its default axes, and the whole view."""
     s = st.session_state
@@ -130,6 +124,7 @@ def _new_choice() -> None:
         s["g_x"], s["g_y"] = default_axes(task if task != ONE_D else "log_sin", s["g_opt"])
     except ValueError:
         pass
+    s["g_xr"] = s["g_yr"] = None
     _reset_view()
 
 
@@ -165,6 +160,9 @@ def pickers(ps, problem_picker) -> str | None:
         task = s["g_task"]
         if ps.shown("g_task"):
             st.caption(TASKS[task].description if task in TASKS else "")
+        if task in NETWORK_TASKS:
+            w(st.number_input, "g_seed", "Network seed", min_value=0, max_value=MAX_SEED, step=1,
+              on_change=_reset_view, help="Draws the network's data and initial weights (the CLI's --seed).")
     if task is None:
         return None
     w(st.selectbox, "g_opt", "Optimizer", list(OPTIMIZERS), format_func=lambda o: OPTIMIZERS[o].title,
@@ -172,21 +170,49 @@ def pickers(ps, problem_picker) -> str | None:
     axes = task_axes(task, s["g_opt"])
     names = [a for a in axes if not (task in NETWORK_TASKS and a == "lr")]
     dx, dy = default_axes(task, s["g_opt"])
+    quiet = bool({"g_task", "g_fxy", "g_opt"} & ps.changed_elsewhere)  # chosen on another page
     for key, d in (("g_x", dx), ("g_y", dy)):
-        if s[key] not in names and s[key] == PARAMS[key].default:  # the post's axis, not one chosen: quietly
+        if s[key] not in names and (quiet or s[key] == PARAMS[key].default):  # not an axis one chose: quietly
             ps[key] = d
+            ps[key + "r"] = None
         elif s[key] not in names:
             st.warning(f"{s[key]} is not an axis of {OPTIMIZERS[s['g_opt']].title} on this task; using {d}.",
                        icon=":material/link_off:")
             ps[key] = d
     c1, c2 = st.columns(2)
-    w(c1.selectbox, "g_x", "x axis", names, format_func=lambda a: axes[a].title, on_change=_reset_view,
-      help="The hyperparameter along the horizontal axis, in its display unit.")
-    w(c2.selectbox, "g_y", "y axis", names, format_func=lambda a: axes[a].title, on_change=_reset_view,
-      help="The hyperparameter along the vertical axis, in its display unit.")
+    w(c1.selectbox, "g_x", "x axis", names, format_func=lambda a: axes[a].title, on_change=_new_axis,
+      args=("g_xr",), help="The hyperparameter along the horizontal axis, in its display unit.")
+    w(c2.selectbox, "g_y", "y axis", names, format_func=lambda a: axes[a].title, on_change=_new_axis,
+      args=("g_yr",), help="The hyperparameter along the vertical axis, in its display unit.")
     if not is_post_plane():
+        _range_inputs(ps, axes)
         _fixed_inputs(ps, task, names)
     return task
+
+
+def _set_range(ps, range_key: str, default: tuple) -> None:
+    s = st.session_state
+    typed = (float(s[f"{range_key}_lo"]), float(s[f"{range_key}_hi"]))
+    ps[range_key] = None if typed == tuple(default) else typed
+    _reset_view()
+
+
+def _range_inputs(ps, axes) -> None:
+    """Typed ranges of the two axes (display units); the core checks them when the grid is drawn."""
+    s = st.session_state
+    for axis_key, range_key in (("g_x", "g_xr"), ("g_y", "g_yr")):
+        if not ps.shown(range_key):
+            continue
+        a = axes[s[axis_key]]
+        lo, hi = s[range_key] or a.default_range
+        c1, c2 = st.columns(2)
+        for c, end, v in ((c1, "lo", lo), (c2, "hi", hi)):
+            key = f"{range_key}_{end}"
+            s[key] = float(v)
+            c.number_input(f"{a.title} {'from' if end == 'lo' else 'to'}", key=key, step=0.5, format="%.6g",
+                           on_change=_set_range, args=(ps, range_key, a.default_range),
+                           help=f"The {s[axis_key]} axis' range in its display unit ({a.title}); default "
+                                f"{a.default_range[0]:g} to {a.default_range[1]:g}. Typing one leaves the zoom.")
 
 
 def _set_fixed(ps, name: str, key: str, default: float) -> None:
@@ -237,20 +263,23 @@ def grid(task: str, optimizer: str, x: str, y: str, window: tuple, res: int, ste
     t0 = time.perf_counter()
     xs, ys = np.linspace(window[0], window[1], res), np.linspace(window[2], window[3], res)
     z = heavy(hyper_grid, task, optimizer, x, y, xs, ys, inner_steps=steps, summary=summary, fixed=dict(fixed),
-              x0=x0)
+              x0=x0, seed=seed)
     return (xs, ys, z), time.perf_counter() - t0
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def outer_run(method: str, task: str, optimizer: str, x: str, y: str, start: tuple, seed: int, steps: int,
-              options: tuple, inner_steps: int, summary: str, fixed: tuple, x0):
+              options: tuple, inner_steps: int, summary: str, fixed: tuple, x0, task_seed: int):
     return heavy(run_outer_general, method, task, optimizer, x, y, start, steps, seed=seed, inner_steps=inner_steps,
-                 summary=summary, fixed=dict(fixed), x0=x0, **dict(options))
+                 summary=summary, fixed=dict(fixed), x0=x0, task_seed=task_seed, **dict(options))
 
 
 def home_window(task, optimizer, x, y) -> tuple:
-    axes = task_axes(task, optimizer)
-    return (*axes[x].default_range, *axes[y].default_range)
+    """The typed ranges (else the axes' defaults), checked by the core: ValueError says what to type."""
+    axes, s = task_axes(task, optimizer), st.session_state
+    xr = landscape_general.check_range(axes[x], *(s.get("g_xr") or axes[x].default_range))
+    yr = landscape_general.check_range(axes[y], *(s.get("g_yr") or axes[y].default_range))
+    return (*xr, *yr)
 
 
 def current_window(home) -> tuple:
@@ -319,43 +348,44 @@ def _runs(cfg, task, key_args, summary) -> list[dict]:
     except ValueError as e:
         show_error(e)
         return runs
-    skipped = [m for m in s["o_methods"] if m not in GENERAL_METHODS]
-    if skipped:
-        st.info(f"{', '.join(skipped)} truncate{'s' * (len(skipped) == 1)} SGD-with-momentum unrolls and run only "
-                f"on the post's plane (a 1-D inner loss, SGD, lr × momentum); here the overlays are "
-                f"{', '.join(m for m in s['o_methods'] if m in GENERAL_METHODS) or 'none'} "
-                f"(available: {', '.join(GENERAL_METHODS)}).", icon=":material/info:")
     for method in (m for m in s["o_methods"] if m in GENERAL_METHODS):
         opts = tuple(sorted(oui.method_options(method).items()))
-        for start in starts:
-            for seed in (seeds if method != "grad" else seeds[:1]):
-                try:
-                    r = outer_run(method, *key_args, start, seed, int(s["o_steps"]), opts, cfg["steps"], summary,
+        try:
+            for start in starts:
+                for seed in (seeds if outer.METHODS[method].stochastic else seeds[:1]):
+                    r = outer_run(method, *key_args, start, seed, int(s["o_steps"]), opts, cfg["inner_steps"], summary,
                                   *key_args_tail(cfg, task))
-                except ValueError as e:
-                    show_error(e)
-                    return runs
-                runs.append(dict(method=method, method_title=outer.METHODS[method].title, start=start, seed=seed,
-                                 label=f"{method} from ({start[0]:g}, {start[1]:g}) seed {seed}",
-                                 trajectory=r.trajectory, losses=r.losses, end_loss=r.final_loss))
+                    runs.append(dict(method=method, method_title=outer.METHODS[method].title, start=start,
+                                     seed=seed, label=f"{method} from ({start[0]:g}, {start[1]:g}) seed {seed}",
+                                     trajectory=r.trajectory, losses=r.losses, end_loss=r.final_loss))
+        except ValueError as e:  # this method cannot run here (e.g. a gradient of converge): say why, go on
+            show_error(e)
     return runs
 
 
 def key_args_tail(cfg, task) -> tuple:
-    """(fixed, x0): the hashable rest of a cached call."""
+    """(fixed, x0, network seed): the hashable rest of a cached call."""
     t = resolve_task(task)
     x0 = cfg["x0"] if (t.dim == 1 and t.labels is None) else None
-    return fixed_values(task), x0
+    return fixed_values(task), x0, int(st.session_state["g_seed"]) if task in NETWORK_TASKS else 0
 
 
 def view(cfg, task) -> None:
     """The general heatmap: coarse first, then the chosen resolution; overlays, summary, downloads."""
     s = st.session_state
     opt, x, y = s["g_opt"], s["g_x"], s["g_y"]
-    summary = cfg["reduce"] if cfg["reduce"] in SUMMARIES else "mean"
+    summary = cfg["summary"]
+    if summary not in summaries_for(task):
+        st.info(f"The summary {summary!r} needs a loss known to stay positive (a registry task); a typed formula "
+                "may go negative, so this view shows the mean.", icon=":material/info:")
+        summary = "mean"
     axes = task_axes(task, opt)
-    fixed, x0 = key_args_tail(cfg, task)
-    home = home_window(task, opt, x, y)
+    fixed, x0, seed = key_args_tail(cfg, task)
+    try:
+        home = home_window(task, opt, x, y)
+    except ValueError as e:
+        show_error(e)
+        return
     window = current_window(home)
     _zoom_controls(window)
     args = (task, opt, x, y, window)
@@ -366,13 +396,13 @@ def view(cfg, task) -> None:
     try:
         passes = refine.resolutions(cfg["res"])
         for r in passes[:-1]:
-            if (args, cfg["res"], cfg["steps"], summary, fixed, x0) in done:
+            if (args, cfg["res"], cfg["inner_steps"], summary, fixed, x0, seed) in done:
                 break
-            (xs, ys, z), _, _ = timed_call(grid, *args, r, cfg["steps"], summary, fixed, x0, 0)
+            (xs, ys, z), _, _ = timed_call(grid, *args, r, cfg["inner_steps"], summary, fixed, x0, seed)
             placeholder.plotly_chart(_figure(z, xs, ys, axes, x, y, cfg["cap"]), key=f"general_chart_{r}",
                                      config=chart_config("meta_loss_coarse"))
-        (xs, ys, z), seconds, wall = timed_call(grid, *args, cfg["res"], cfg["steps"], summary, fixed, x0, 0)
-        done.add((args, cfg["res"], cfg["steps"], summary, fixed, x0))
+        (xs, ys, z), seconds, wall = timed_call(grid, *args, cfg["res"], cfg["inner_steps"], summary, fixed, x0, seed)
+        done.add((args, cfg["res"], cfg["inner_steps"], summary, fixed, x0, seed))
     except ValueError as e:
         placeholder.empty()
         show_error(e)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from l2l_core import landscape
 from l2l_core import outer
 from l2l_core.landscape import zoom
 from pages import _general_view as gv
@@ -39,7 +38,7 @@ PARAMS = {
     "cap": Param("cap", 10.0, float_in(0.01, 1e12)),
     "x0": Param("x0", -4.0, float_in(-1e6, 1e6)),
     "steps": Param("steps", 50, int_in(1, 500)),
-    "reduce": Param("reduce", "mean", choice_in(landscape.REDUCTIONS)),
+    "reduce": Param("reduce", "mean", choice_in(gv.SUMMARIES)),
     "o_methods": Param("methods", ["grad", "es"], _methods, ",".join),
     "o_starts": Param("starts", "-2,-0.5; 0,-1.5"),
     "o_seeds": Param("seeds", "0"),

@@ -14,6 +14,13 @@ shared address, a tour link), otherwise keeps what was there; every widget
 key of the page is then set before its widget is drawn, so no page reads a
 key it did not set and no page touches another page's keys.
 
+The *selection* (:func:`selection_params`: task, optimizer, the values of the
+hyperparameters, a network's seed) is one setting shared by the landscape, the
+inner-problem and the sweep pages: each page declares it under its own widget
+keys, its values live once in the session (not in any page's memory), and
+every page writes it into its own URL, so a link reproduces it and a choice
+made on one page is what the next page shows.
+
 Teacher mode: ``?hide=lr,momentum`` draws the page without those controls
 (their values still come from the link), ``?hide=sidebar`` without the
 sidebar, so that a class sees a curated view. Every page offers
@@ -29,8 +36,12 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+import math
+
 from l2l_core import expr
+from l2l_core.inner.optimizers import OPTIMIZERS
 from l2l_core.inner.problems import DEFAULT_PROBLEM, PROBLEMS
+from l2l_core.inner.tasks import NETWORK_TASKS, TASKS, resolve_task
 
 CUSTOM = "custom formula"
 
@@ -72,12 +83,16 @@ def int_in(lo: int, hi: int, choices=None):
     return parse
 
 _STORE = "_l2l_settings"  # session key: page -> {widget key: value, ...}
+_SHARED = "_shared"  # in it: URL name -> value of the settings all pages share (the selection)
 HIDE = "hide"  # URL parameter of teacher mode
 SIDEBAR = "sidebar"
 #: Less empty space above the title and a smaller title, so that the main chart fits a
 #: 1280x720 or 1024x768 projector without scrolling.
 PROJECTOR_CSS = ("[data-testid='stMainBlockContainer'] {padding-top: 2.25rem; padding-bottom: 2rem}"
                  " h1 {font-size: 1.9rem !important; padding-top: 0.25rem !important}")
+
+
+_UNSET = object()
 
 
 def _plain(v: Any) -> str:
@@ -95,6 +110,8 @@ class Param:
       dump: value -> URL text, or None to leave it out of the URL.
       problem: the setting is an inner loss (a preset name or a typed formula),
         drawn by :func:`pages._shared.problem_picker` with the same key.
+      shared: the value is shared by every page that declares this URL name (the
+        selection), not kept by the page alone.
     """
 
     url: str
@@ -102,6 +119,7 @@ class Param:
     parse: Callable[[str], Any] = str
     dump: Callable[[Any], str] = _plain
     problem: bool = False
+    shared: bool = False
 
 
 def problem_param(url: str = "problem", default: str = "log_sin") -> Param:
@@ -121,6 +139,7 @@ class PageState:
         self.params = params
         self.bad: list[str] = []  # URL parameters that were malformed and ignored
         self.notes: list[str] = []  # URL values outside their range, and the value used instead
+        self.changed_elsewhere: set[str] = set()  # shared settings another page changed since this one ran
 
     # -- memory --------------------------------------------------------------------------------
 
@@ -173,19 +192,37 @@ class PageState:
                         self.bad.append(p.url)
                 store[key] = value
                 self._seed(key, value)
+                if p.shared:
+                    self._share(key, value)
             store["_hide"] = [h for h in qp.get(HIDE, "").split(",") if h]
         store["_seen"] = url
+        synced, shared = store.setdefault("_synced", {}), self.shared
         for key, p in self.params.items():
+            if p.shared and p.url in shared and shared[p.url] != synced.get(key, _UNSET):
+                store[key] = shared[p.url]  # chosen on another page since this one last ran
+                self._seed(key, shared[p.url])
+                synced[key] = shared[p.url]
+                self.changed_elsewhere.add(key)
             store.setdefault(key, p.default)
             if key not in st.session_state:
                 self._seed(key, store[key])
         return self
 
+    @property
+    def shared(self) -> dict:
+        return st.session_state.setdefault(_STORE, {}).setdefault(_SHARED, {})
+
+    def _share(self, key: str, value: Any) -> None:
+        self.shared[self.params[key].url] = value
+        self.store.setdefault("_synced", {})[key] = value
+
     def save(self) -> None:
         """Widget values -> the page's memory -> the address bar."""
         store = self.store
-        for key in self.params:
+        for key, p in self.params.items():
             store[key] = self._current(key)
+            if p.shared:
+                self._share(key, store[key])
         self.write_url()
 
     def __enter__(self) -> "PageState":
@@ -200,6 +237,8 @@ class PageState:
     def __setitem__(self, key: str, value: Any) -> None:
         self.store[key] = value
         self._seed(key, value)
+        if self.params[key].shared:
+            self._share(key, value)
 
     # -- URL --------------------------------------------------------------------------------------
 
@@ -276,3 +315,52 @@ def choice_in(options) -> Callable[[str], str]:
         return text
 
     return parse
+
+
+# -- the selection: one (task, optimizer, hyperparameters) shared by the pages that train something -----
+
+ONE_D = "1d"  # the task is the page's own 1-D inner loss (a preset or a formula in x)
+CUSTOM_XY = "formula_xy"
+TASK_CHOICES = list(dict.fromkeys([ONE_D, *(n for n, t in TASKS.items() if t.problem is None), *NETWORK_TASKS,
+                                   CUSTOM_XY]))  # a network task is in both registries: listed once
+HYPER_NAMES = sorted({a for o in OPTIMIZERS.values() for a in o.defaults}
+                     | {a for n in NETWORK_TASKS for a in resolve_task(n).axes})
+DEFAULT_FXY = "x ** 2 + 3 * y ** 2"  # in normal form (expr.normalize)
+MAX_SEED = 2**31 - 1
+
+
+def xy_formula(text: str) -> str:
+    return expr.normalize(text, ("x", "y"))
+
+
+def parse_fixed(text: str) -> dict:
+    """URL text "b2=0.99;eps=1e-08" -> {"b2": 0.99, "eps": 1e-08}; ValueError if malformed."""
+    out = {}
+    for part in (p for p in text.split(";") if p.strip()):
+        name, value = part.split("=")
+        name, v = name.strip(), float(value)
+        if name not in HYPER_NAMES or not math.isfinite(v):
+            raise ValueError(part)
+        out[name] = v
+    return out
+
+
+def dump_fixed(d: dict):
+    return ";".join(f"{k}={v!r}" for k, v in sorted(d.items())) or None
+
+
+def _unless(default):
+    """A dump that leaves the default out of the URL (the post's links stay as they were)."""
+    return lambda v: None if v == default else str(v)
+
+
+def selection_params(prefix: str) -> dict[str, Param]:
+    """The shared selection under the widget keys ``prefix + "task"``, ``"fxy"``, ``"opt"``,
+    ``"fixed"`` (hyperparameter values, URL ``set``) and ``"seed"`` (a network's draw)."""
+    return {
+        f"{prefix}task": Param("task", ONE_D, choice_in(TASK_CHOICES), _unless(ONE_D), shared=True),
+        f"{prefix}fxy": Param("fxy", DEFAULT_FXY, xy_formula, _unless(DEFAULT_FXY), shared=True),
+        f"{prefix}opt": Param("opt", "sgd", choice_in(OPTIMIZERS), _unless("sgd"), shared=True),
+        f"{prefix}fixed": Param("set", {}, parse_fixed, dump_fixed, shared=True),
+        f"{prefix}seed": Param("nseed", 0, int_in(0, MAX_SEED), _unless(0), shared=True),
+    }

@@ -14,7 +14,8 @@ from l2l_core.inner.networks import SPECS, make_task
 from l2l_core.landscape import fractal
 from l2l_core.landscape.dimension import box_counting_dimension
 from l2l_core.viz.fractal import axis_frame, box_count_figure, fractal_figure
-from pages._shared import chart_config, heavy, int_in, npz_bytes, plotly_chart, show_error, timing_caption
+from pages._fractal_compute import DEFAULTS, PREVIEW_RES, compute
+from pages._shared import chart_config, int_in, npz_bytes, plotly_chart, show_error, timing_caption
 from pages._state import PageState, Param, choice_in
 
 WIDTHS = [2, 4, 8, 16, 32]
@@ -35,13 +36,13 @@ def _zoom_text(stack) -> str | None:
 
 # Settings: ?task=&width=&steps=&res=&summary=&seed=&precision=&fzoom= , kept across page switches.
 ps = PageState("fractal", {
-    "fr_task": Param("task", "fractal_tanh", choice_in(SPECS)),
-    "fr_width": Param("width", 16, int_in(2, 32, WIDTHS)),
-    "fr_steps": Param("steps", 100, int_in(10, 1000)),
-    "fr_res": Param("res", 128, int_in(64, 512, RESOLUTIONS)),
+    "fr_task": Param("task", DEFAULTS["task"], choice_in(SPECS)),
+    "fr_width": Param("width", DEFAULTS["width"], int_in(2, 32, WIDTHS)),
+    "fr_steps": Param("steps", DEFAULTS["steps"], int_in(10, 1000)),
+    "fr_res": Param("res", DEFAULTS["res"], int_in(64, 512, RESOLUTIONS)),
     "fr_summary": Param("summary", "converge", choice_in(fractal.SUMMARIES)),
-    "fr_precision": Param("precision", "auto", choice_in(["auto", "float64"])),
-    "fr_seed": Param("seed", 0, int_in(0, 10_000)),
+    "fr_precision": Param("precision", DEFAULTS["precision"], choice_in(["auto", "float64"])),
+    "fr_seed": Param("seed", DEFAULTS["seed"], int_in(0, 10_000)),
     ZOOM_KEY: Param("fzoom", [], _zoom_path, _zoom_text),
 }).load()
 ps.apply_view()
@@ -78,15 +79,6 @@ with st.sidebar, ps:
                        "slower). float64 everywhere is the paper's choice.")
     seed = w(st.number_input, "fr_seed", "Seed (data and initial weights)", 0, 10_000, step=1)
     ps.link_panel()
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def compute(task_name: str, width: int, seed: int, steps: int, window: tuple, res: int, precision: str):
-    t0 = time.perf_counter()
-    task = make_task(task_name, width=width, seed=seed)
-    out = fractal.fractal_zoom(window, res, precision=precision, task=task, steps=steps,
-                               grid_fn=lambda *a, **k: heavy(fractal.fractal_summaries, *a, **k))
-    return out, time.perf_counter() - t0
 
 
 def on_box_select() -> None:
@@ -136,10 +128,10 @@ key = (task_name, int(width), int(seed), int(steps), window, int(res), precision
 placeholder = st.empty()
 try:
     if str(key) not in st.session_state[DONE_KEY] and res > 64:
-        (xs, ys, zs, prec), secs = compute(*key[:5], 32, precision)
+        (xs, ys, zs, prec), secs = compute(*key[:5], PREVIEW_RES, precision)
         placeholder.plotly_chart(fractal_figure(zs[summary], xs, ys, summary=summary,
                                                 axis_names=fractal.AXIS_NAMES[task.spec.phase_space],
-                                                title=f"32² preview in {secs:.2f} s; {res}² on its way"),
+                                                title=f"{PREVIEW_RES}² preview in {secs:.2f} s; {res}² on its way"),
                                  key="fr_preview", config=chart_config(f"trainability_{task_name}_preview"))
     t0 = time.perf_counter()
     (xs, ys, zs, prec), seconds = compute(*key)

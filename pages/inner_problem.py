@@ -1,4 +1,5 @@
-"""Inner problem: the 1-D loss and one run of SGD with momentum on it."""
+"""Inner problem: the 1-D loss and one run of SGD with momentum on it; or any task and optimizer of the
+shared selection (a 2-D task's contour with the run's path, a network's loss against step)."""
 
 from pages._adapter import through_router
 
@@ -12,20 +13,113 @@ import streamlit as st
 
 from l2l_core import viz
 from l2l_core.inner.unroll import resolve_problem, sgd_momentum_unroll
+from l2l_core.inner.tasks import TASKS, resolve_task
+from l2l_core.landscape import paths
+from pages import _selection_ui as sui
 from pages._shared import (columns_csv, float_in, int_in, need_problem, plotly_chart, problem_picker,
                            problem_slug, show_error, timed_call, timing_caption)
-from pages._state import PageState, Param, problem_param
+from pages._state import PageState, Param, problem_param, selection_params
 
-# Settings: ?problem=&x0=&lr=&momentum=&steps= (a tour link, a shared address), kept across page switches.
+# Settings: ?problem=&x0=&lr=&momentum=&steps= (a tour link, a shared address), kept across page switches;
+# the selection (task=&opt=&set=&nseed=) is shared with the landscape and sweep pages.
 ps = PageState("inner_problem", {
     "ip_problem": problem_param(),
     "ip_x0": Param("x0", -4.0, float_in(-1e6, 1e6)),
     "ip_lr": Param("lr", 0.1, float_in(0.0, 1e6)),
     "ip_momentum": Param("momentum", 0.9, float_in(-1e6, 1e6)),
     "ip_steps": Param("steps", 50, int_in(1, 500)),
+    **selection_params("ip_"),
 }).load()
 ps.apply_view()
 
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def general_run(task: str, optimizer: str, fixed: tuple, x0, steps: int, seed: int):
+    t0 = time.perf_counter()
+    r = paths.inner_run(task, optimizer, steps=steps, fixed=dict(fixed), x0=x0, seed=seed)
+    surface = None if r.params is None else paths.loss_surface(task, seed=seed)
+    return (r, surface), time.perf_counter() - t0
+
+
+def general_view() -> None:
+    """Any task and optimizer: the run's path on the curve (1-D) or the contour (2-D), or a network's loss."""
+    task = sel.task or problem
+    title = sel.title if task is None else f"{sel.title.split(' on ')[0]} on {resolve_task(task, sel.seed).title}"
+    st.title(f"Inner problem: {title}")
+    st.markdown("One inner training run of the chosen task by the chosen optax optimizer, with the "
+                "hyperparameters in the sidebar (shared with the landscape page, where two of them span its "
+                "axes). Each pixel of that landscape is one such run, summarised by one number.")
+    ps.warn_bad_url()
+    if sel.error:
+        st.error(sel.error, icon=":material/error:")
+        st.stop()
+    task = need_problem(task)
+    t = resolve_task(task, sel.seed)
+    x0_used = float(x0) if t.dim == 1 and t.labels is None else None
+    try:
+        (r, surface), seconds, wall = timed_call(general_run, task, sel.optimizer, tuple(sorted(hp.items())),
+                                                 x0_used, int(steps), sel.seed)
+    except ValueError as e:
+        show_error(e)
+        st.stop()
+    slug = f"{sel.optimizer}_{task if task in TASKS else 'formula'}"
+    name = f"{sel.optimizer} path"
+    if r.params is None:
+        plotly_chart(viz.loss_vs_step_figure(r.losses, title=f"{t.title}: training loss against step"),
+                     key="inner_loss", filename=f"inner_loss_vs_step_{slug}")
+    else:
+        left, right = st.columns([3, 2])
+        with left:
+            if t.dim == 1:
+                fig = viz.inner_problem_figure(surface[0], surface[1], r.params[:, 0], r.losses,
+                                               title=f"path of x over {steps} steps", path_name=name)
+            else:
+                fig = viz.inner_contour_figure(*surface, r.params, title=f"path of (x, y) over {steps} steps",
+                                               path_name=name)
+            plotly_chart(fig, key="inner_path", filename=f"inner_path_{slug}")
+        with right:
+            plotly_chart(viz.loss_vs_step_figure(r.losses), key="inner_loss", filename=f"inner_loss_vs_step_{slug}")
+    timing_caption(seconds, wall)
+    c1, c2, c3 = st.columns(3)
+    if r.params is not None:
+        end = r.params[-1]
+        c1.metric("final (x, y)" if t.dim == 2 else "final x",
+                  ", ".join(f"{v:.4f}" for v in end) if np.isfinite(end).all() else "diverged")
+    c2.metric("final loss", f"{r.losses[-1]:.4g}" if np.isfinite(r.losses[-1]) else "diverged")
+    mean = np.mean(r.losses[:-1])
+    c3.metric("outer loss (mean over the unroll)", f"{mean:.4g}" if np.isfinite(mean) else "NaN")
+    if not np.isfinite(r.losses).all():
+        st.warning("This run diverged: the loss became non-finite. Lower the learning rate.")
+    cols = {"step": np.arange(len(r.losses))}
+    if r.params is not None:
+        cols.update(zip(("x", "y")[:t.dim], r.params.T))
+    st.download_button("Download the run (CSV)", columns_csv(**cols, loss=r.losses),
+                       file_name=f"inner_run_{slug}.csv", mime="text/csv",
+                       help="The parameters (for a 1-D or 2-D task) and the loss at every step, from the start.")
+
+
+with st.sidebar, ps:
+    st.header("Inner run")
+    sel = sui.current("ip_")
+    problem = problem_picker("ip_problem", show=ps.shown("ip_problem")) if sel.task is None else None
+    if sel.task is None or resolve_task(sel.task).dim == 1:
+        x0 = ps.widget(st.number_input, "ip_x0", "Initial x0", step=0.5, format="%.3f",
+                       help="Where training starts. The post starts at x0 = -4.")
+    if sel.post:
+        lr = ps.widget(st.number_input, "ip_lr", "Learning rate", min_value=0.0, step=0.01, format="%.5f",
+                       help="Step size lr in x = x - lr·v. The post uses 0.1.")
+        momentum = ps.widget(st.number_input, "ip_momentum", "Momentum", step=0.01, format="%.5f",
+                             help="Momentum coefficient in v = momentum·v + f'(x). The post uses 0.9; "
+                                  "values at or above 1 make the velocity grow without bound.")
+    else:
+        hp = sui.hyper_inputs(ps, "ip_", sel.task or problem, sel.optimizer)
+    steps = ps.widget(st.slider, "ip_steps", "Steps", 1, 500, help="Number of inner SGD steps. The post uses 50.")
+    sui.pickers(ps, "ip_", sel)
+    ps.link_panel()
+
+if not sel.post:
+    general_view()
+    st.stop()
 st.title("Inner problem: SGD with momentum on a 1-D loss")
 st.markdown(
     "This is the *inner* problem of the meta-loss landscapes post: a single number `x` "
@@ -47,19 +141,6 @@ def run(problem: str, x0: float, lr: float, momentum: float, steps: int):
     path_loss = np.asarray(p.loss(jnp.asarray(u.xs)))
     return (u.xs, u.losses, xs, curve, path_loss), time.perf_counter() - t0
 
-
-with st.sidebar, ps:
-    st.header("Inner run")
-    problem = problem_picker("ip_problem", show=ps.shown("ip_problem"))
-    x0 = ps.widget(st.number_input, "ip_x0", "Initial x0", step=0.5, format="%.3f",
-                   help="Where training starts. The post starts at x0 = -4.")
-    lr = ps.widget(st.number_input, "ip_lr", "Learning rate", min_value=0.0, step=0.01, format="%.5f",
-                   help="Step size lr in x = x - lr·v. The post uses 0.1.")
-    momentum = ps.widget(st.number_input, "ip_momentum", "Momentum", step=0.01, format="%.5f",
-                         help="Momentum coefficient in v = momentum·v + f'(x). The post uses 0.9; "
-                              "values at or above 1 make the velocity grow without bound.")
-    steps = ps.widget(st.slider, "ip_steps", "Steps", 1, 500, help="Number of inner SGD steps. The post uses 50.")
-    ps.link_panel()
 
 ps.warn_bad_url()
 problem = need_problem(problem)

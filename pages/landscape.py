@@ -34,19 +34,21 @@ CHART_HEIGHT = 420
 
 @st.cache_data(max_entries=12, show_spinner=False)  # a 2000² grid is 16 MB
 def grid(lr_lo: float, lr_hi: float, mom_lo: float, mom_hi: float, res: int, problem: str, x0: float,
-         steps: int, reduce: str):
+         inner_steps: int, summary: str):
     t0 = time.perf_counter()
     # float64 only where float32 runs out of digits (deep zoom); see l2l_core/zoom.py.
     log_lrs, log_omm, z, precision = zoom.zoom_grid((lr_lo, lr_hi, mom_lo, mom_hi), res, grid_fn=heavy_grid,
-                                                    problem=problem, x0=x0, steps=steps, reduce=reduce)
+                                                    problem=problem, x0=x0, inner_steps=inner_steps,
+                                                    summary=summary)
     return (log_lrs, log_omm, z, precision), time.perf_counter() - t0
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def outer_run(method: str, start: tuple, seed: int, steps: int, options: tuple, problem: str, x0: float,
-              inner_steps: int, reduce: str):
-    return heavy(outer.run_outer_full, method, start, steps, seed=seed, problem=problem, x0=x0,
-                 inner_steps=inner_steps, reduce=reduce, **dict(options))
+@st.cache_data(max_entries=32, show_spinner=False)
+def outer_batch(method: str, starts: tuple, seeds: tuple, outer_steps: int, options: tuple, problem: str,
+                x0: float, inner_steps: int, summary: str):
+    """Every (start, seed) run of one method, as one batched computation."""
+    return heavy(outer.run_outer_batch, method, starts, outer_steps, seeds=seeds, problem=problem, x0=x0,
+                 inner_steps=inner_steps, summary=summary, **dict(options))
 
 
 def header(general: bool) -> None:
@@ -82,7 +84,7 @@ def sidebar_view() -> dict:
     with st.sidebar, ps:
         st.header("Landscape")
         problem = gv.pickers(ps, problem_picker)
-        general = not gv.is_post_plane()
+        general = not gv.is_post_plane() or st.session_state["reduce"] not in landscape.POST_SUMMARIES
         w(st.select_slider, "res", "Resolution (cells per axis)", RESOLUTIONS,
           help="The post uses 2000 x 2000. Display is subsampled to at most "
                f"{viz.MAX_DISPLAY} per axis; downloads keep full resolution.")
@@ -106,32 +108,37 @@ def sidebar_view() -> dict:
             if st.session_state["g_task"] == gv.ONE_D:  # 2-D tasks and networks start where they are defined to
                 w(st.number_input, "x0", "Initial x0", step=0.5, help="The post starts at -4.")
             w(st.slider, "steps", "Inner steps", 1, 500, help="Length of each unroll. The post uses 50.")
-            w(st.selectbox, "reduce", "Outer loss", list(landscape.REDUCTIONS),
-              format_func=lambda r: f"{r}: {landscape.REDUCTIONS[r]}",
-              help="How a run's inner losses are summarised into one number.")
+            if st.session_state["reduce"] not in gv.summary_choices(problem):
+                ps["reduce"] = "mean"
+            w(st.selectbox, "reduce", "Outer loss", gv.summary_choices(problem),
+              format_func=lambda r: f"{r}: {landscape.SUMMARIES[r].description}",
+              help="How a run's inner losses are summarised into one number (converge: the trainability-fractal "
+                   "paper's measure, on tasks whose loss stays positive).")
         oui.outer_sidebar(ps)
         ps.link_panel()
     s = st.session_state
     return dict(problem=problem, general=general, res=int(s["res"]), cap=float(s["cap"]), x0=float(s["x0"]),
-                steps=int(s["steps"]), reduce=s["reduce"])
+                inner_steps=int(s["steps"]), summary=s["reduce"])
 
 
 def outer_runs_view(cfg: dict) -> list[dict]:
-    """Every (method, start, seed) run; errors are shown, the heatmap still draws."""
+    """Every (method, start, seed) run, one batch per method; errors are shown, the heatmap still draws."""
     runs = []
     s = st.session_state
     try:
         starts = outer.parse_points(s["o_starts"])
         seeds = outer.parse_seeds(s["o_seeds"])
         for method in s["o_methods"]:
-            opts = tuple(sorted(oui.method_options(method).items()))
-            for start in starts:
-                for seed in (seeds if method not in ("grad", "tbptt") else seeds[:1]):
-                    r = outer_run(method, start, seed, int(s["o_steps"]), opts, cfg["problem"], cfg["x0"],
-                                  cfg["steps"], cfg["reduce"])
-                    runs.append(dict(method=method, method_title=outer.METHODS[method].title, start=start,
-                                     seed=seed, label=f"{method} from ({start[0]:g}, {start[1]:g}) seed {seed}",
-                                     trajectory=r.trajectory, losses=r.losses, end_loss=r.final_loss))
+            m = outer.METHODS[method]
+            pairs = [(start, seed) for start in starts for seed in (seeds if m.stochastic else seeds[:1])]
+            b = outer_batch(method, tuple(p[0] for p in pairs), tuple(p[1] for p in pairs), int(s["o_steps"]),
+                            tuple(sorted(oui.method_options(method).items())), cfg["problem"], cfg["x0"],
+                            cfg["inner_steps"], cfg["summary"])
+            for i, (start, seed) in enumerate(pairs):
+                runs.append(dict(method=method, method_title=m.title, start=start, seed=seed,
+                                 label=f"{method} from ({start[0]:g}, {start[1]:g}) seed {seed}",
+                                 trajectory=b.trajectories[i], losses=b.losses[i],
+                                 end_loss=float(b.final_losses[i])))
     except ValueError as e:
         show_error(e)
     return runs
@@ -202,7 +209,7 @@ def end_points_view(cfg, runs, z) -> None:
     tag = f"{r['method']}_{r['start'][0]:g}_{r['start'][1]:g}"
     try:
         curves = outer.local_shift(r["trajectory"][-1], problem=cfg["problem"], x0=cfg["x0"],
-                                   inner_steps=cfg["steps"], reduce=cfg["reduce"])
+                                   inner_steps=cfg["inner_steps"], summary=cfg["summary"])
         st.plotly_chart(viz.local_shift_figure(curves, title=f"local shifts around the end of {pick}"),
                         key="local_shift", config=chart_config(f"local_shift_{tag}"))
         st.download_button("Download the local shifts (CSV)", columns_csv(**curves),
@@ -221,7 +228,7 @@ if cfg["general"]:
 window = oui.current_window(oui.home_window())
 try:
     data, seconds, wall = timed_call(grid, *map(float, window), cfg["res"], cfg["problem"], cfg["x0"],
-                                     cfg["steps"], cfg["reduce"])
+                                     cfg["inner_steps"], cfg["summary"])
     frame = zoom.display_frame(window)
 except ValueError as e:
     show_error(e)

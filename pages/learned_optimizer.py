@@ -22,7 +22,7 @@ from l2l_core.learned.lstm import PREPROCESSORS, LSTMConfig
 from l2l_core.learned.metatrain import PRESETS, TASK_PRESETS, preset_config
 from l2l_core.learned.tasks import REDUCTIONS
 from l2l_core.runtime.jobs import default_limiter
-from l2l_core.runtime.training import TrainingJob, compare_file, publish, records_file
+from l2l_core.runtime.training import TrainingJob, compare_file, prune_private, publish, records_file
 from pages._shared import chart_config, float_in, heavy, int_in, safe_filename, show_error
 from pages._learned_views import family_params, family_picker, generalization_section, test_metrics_table
 from pages._state import PageState, Param, choice_in
@@ -61,6 +61,9 @@ ps = PageState("learned_optimizer", {
 RUNS_DIR = Path(os.environ.get("L2L_RUNS_DIR", "runs"))
 DEFAULT_LABEL = "default (shipped)"
 MAX_USER_RUNS = 50
+#: Unshared runs kept per session (the oldest go when a new one starts), and how long
+#: an idle session's runs stay on disk.
+PRIVATE_RUNS_KEPT, PRIVATE_MAX_AGE_S = 10, 7 * 24 * 3600
 #: Measured on this server's 2 CPU cores (see README, "Timings"); the preset's help text.
 SHORT_PRESET_TIME = ("about 20 s on an idle 2-core server, 90 s or more while it is busy "
                      "(then some 20 s of it compiling the meta-step)")
@@ -188,6 +191,8 @@ def settings_ui(task: str) -> tuple[str, dict] | None:
 def start_job(task: str, preset: str, overrides: dict) -> None:
     cfg = preset_config(preset, task=task, **overrides)  # ValueError -> shown by the caller
     name = ("" if task == "quadratic" else f"{task}-") + f"{preset}-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
+    # Private runs stay bounded on disk: this session's newest few, nobody's older than a week.
+    prune_private(private_dir().parent, keep=PRIVATE_RUNS_KEPT - 1, max_age_s=PRIVATE_MAX_AGE_S)
     st.session_state.lo_job = TrainingJob(cfg, private_dir() / name, limiter=default_limiter(),
                                           idle_timeout=IDLE_STOP_SECONDS).start()
 

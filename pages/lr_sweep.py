@@ -1,4 +1,5 @@
-"""Learning-rate sweep: the outer loss against learning rate at a fixed momentum."""
+"""Learning-rate sweep: the outer loss against learning rate at a fixed momentum; or the learning rate of
+any task and optimizer of the shared selection, every other hyperparameter held."""
 
 from pages._adapter import through_router
 
@@ -11,10 +12,14 @@ import streamlit as st
 
 from l2l_core import viz
 from l2l_core import landscape
+from l2l_core.inner.tasks import TASKS, resolve_task
 from l2l_core.io.files import csv_text
+from l2l_core.landscape import paths
+from l2l_core.landscape.general import SUMMARIES, summaries_for
+from pages import _selection_ui as sui
 from pages._shared import (float_in, heavy, int_in, need_problem, plotly_chart, problem_picker, problem_slug,
                            show_error, timed_call, timing_caption)
-from pages._state import PageState, Param, choice_in, problem_param
+from pages._state import PageState, Param, choice_in, problem_param, selection_params
 
 POINTS = [500, 1000, 2000, 5000, 10000, 20000]
 
@@ -35,21 +40,22 @@ ps = PageState("lr_sweep", {
     "sw_points": Param("points", 5000, int_in(500, 20000, POINTS)),
     "sw_x0": Param("x0", -4.0, float_in(-1e6, 1e6)),
     "sw_steps": Param("steps", 50, int_in(1, 500)),
-    "sw_reduce": Param("reduce", "mean", choice_in(landscape.REDUCTIONS)),
+    "sw_reduce": Param("reduce", "mean", choice_in(SUMMARIES)),
     "sw_cap_on": Param("cap_on", True, lambda t: {"1": True, "0": False}[t], lambda v: str(int(bool(v)))),
     "sw_cap": Param("cap", 5.0, float_in(1e-6, 1e12)),
+    **selection_params("sw_"),
 }).load()
 ps.apply_view()
 
-st.title("Learning-rate sweep: how training quality depends on the step size")
-st.markdown(
-    "Each point is a whole 50-step inner training run, summarised by its *outer loss* "
-    "(by default the mean inner loss over the run, as in the post). "
-    "Sweeping the learning rate over five decades at momentum 0.9 shows the post's surprise: "
-    "a fully deterministic problem whose outer loss looks noisy, because tiny changes in the "
-    "learning rate compound over the unroll into very different endings."
-)
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def general_sweep(lo: float, hi: float, points: int, task: str, optimizer: str, fixed: tuple, x0, steps: int,
+                  summary: str, seed: int):
+    t0 = time.perf_counter()
+    log_lrs = landscape.sweep_axis((lo, hi), points)
+    loss = heavy(paths.lr_sweep_general, task, optimizer, log_lrs, inner_steps=steps, summary=summary,
+                 fixed=dict(fixed), x0=x0, seed=seed)
+    return (log_lrs, loss), time.perf_counter() - t0
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def sweep(lo: float, hi: float, points: int, momentum: float, problem: str, x0: float, steps: int,
@@ -63,24 +69,93 @@ def sweep(lo: float, hi: float, points: int, momentum: float, problem: str, x0: 
 
 with st.sidebar, ps:
     st.header("Sweep")
-    problem = problem_picker("sw_problem", show=ps.shown("sw_problem"))
-    momentum = ps.widget(st.number_input, "sw_momentum", "Momentum", step=0.01, format="%.5f",
-                         help="Held fixed across the sweep. The post uses 0.9.")
+    sel = sui.current("sw_")
+    problem = problem_picker("sw_problem", show=ps.shown("sw_problem")) if sel.task is None else None
+    task = sel.task or problem
+    if sel.post:
+        momentum = ps.widget(st.number_input, "sw_momentum", "Momentum", step=0.01, format="%.5f",
+                             help="Held fixed across the sweep. The post uses 0.9.")
+    else:
+        t = resolve_task(task or "log_sin", sel.seed)
+        hp = sui.hyper_inputs(ps, "sw_", task, sel.optimizer, skip=("lr", *t.axes))
     lo, hi = ps.widget(st.slider, "sw_range", "log10 learning-rate range", -6.0, 3.0, step=0.1,
-                       help="The post sweeps lr from 1e-3 to 1e2.")
+                       help="The post sweeps lr from 1e-3 to 1e2. A network's per-layer learning rates move together.")
     points = ps.widget(st.select_slider, "sw_points", "Points", POINTS,
                        help="Learning rates in the sweep, log-spaced. The post uses 5000.")
+    choices = summaries_for(task) if task else [r for r in SUMMARIES if r != "converge"]
+    if st.session_state["sw_reduce"] not in choices:
+        ps["sw_reduce"] = "mean"
     with st.expander("Inner run"):
-        x0 = ps.widget(st.number_input, "sw_x0", "Initial x0", step=0.5, help="The post starts at -4.")
+        if sel.task is None or resolve_task(sel.task).dim == 1:
+            x0 = ps.widget(st.number_input, "sw_x0", "Initial x0", step=0.5, help="The post starts at -4.")
         steps = ps.widget(st.slider, "sw_steps", "Inner steps", 1, 500, help="Length of each unroll. The post uses 50.")
-        reduce = ps.widget(st.selectbox, "sw_reduce", "Outer loss", list(landscape.REDUCTIONS),
-                           format_func=lambda r: f"{r}: {landscape.REDUCTIONS[r]}",
-                           help="How a run's inner losses are summarised into one number.")
+        reduce = ps.widget(st.selectbox, "sw_reduce", "Outer loss", choices,
+                           format_func=lambda r: f"{r}: {SUMMARIES[r].description}",
+                           help="How a run's inner losses are summarised into one number (converge: the "
+                                "trainability-fractal paper's measure, on tasks whose loss stays positive).")
     cap_on = ps.widget(st.checkbox, "sw_cap_on", "Cap the y axis", help="The post shows y up to 5.")
     y_cap = ps.widget(st.number_input, "sw_cap", "y cap", step=0.5, disabled=not cap_on,
                       help="Upper end of the y axis; higher outer losses run off the top.")
+    sui.pickers(ps, "sw_", sel)
     ps.link_panel()
 
+
+def general_view() -> None:
+    """The learning rate of any (task, optimizer), every other hyperparameter held at its value."""
+    name = need_problem(task)
+    t = resolve_task(name, sel.seed)
+    title = f"{sel.title.split(' on ')[0]} on {t.title}"
+    st.title(f"Learning-rate sweep: {title}")
+    st.markdown("Each point is one whole inner training run at that learning rate, summarised by its outer loss; "
+                "the other hyperparameters keep the values in the sidebar (shared with the landscape page).")
+    ps.warn_bad_url()
+    held = dict(hp, momentum=float(momentum)) if sel.post else hp
+    x0_used = float(x0) if t.dim == 1 and t.labels is None else None
+    try:
+        (log_lrs, loss), seconds, wall = timed_call(
+            general_sweep, float(lo), float(hi), int(points), name, sel.optimizer, tuple(sorted(held.items())),
+            x0_used, int(steps), reduce, sel.seed)
+    except ValueError as e:
+        show_error(e)
+        st.stop()
+    slug = f"lr_sweep_{sel.optimizer}_{name if name in TASKS else 'formula'}_{points}"
+    fig = viz.lr_sweep_figure(log_lrs, loss, 0.0, y_cap=y_cap if cap_on else None, reduce_label=reduce,
+                              title=f"outer loss against learning rate: {title}")
+    plotly_chart(fig, key="sweep_chart", filename=slug)
+    timing_caption(seconds, wall, what=f"{points:,} inner runs computed")
+    summary_view(log_lrs, loss, slug)
+
+
+def summary_view(log_lrs, loss, slug) -> None:
+    finite = np.isfinite(loss)
+    c1, c2, c3 = st.columns(3)
+    if finite.any():
+        i = int(np.nanargmin(loss))
+        c1.metric("best learning rate", f"{10 ** log_lrs[i]:.5g}")
+        c2.metric("best outer loss", f"{loss[i]:.4f}")
+    c3.metric("diverged runs", f"{int((~finite).sum()):,}")
+    st.download_button("Download the sweep (CSV)", lambda: csv_text({"log10_lr": log_lrs, "lr": 10 ** log_lrs,
+                                                                      "outer_loss": loss}),
+                       file_name=f"{slug}.csv", mime="text/csv", help="One row per learning rate; NaN marks a diverged run.")
+
+
+if sel.error:
+    st.title("Learning-rate sweep")
+    st.error(sel.error, icon=":material/error:")
+    st.stop()
+if not sel.post or reduce not in landscape.REDUCTIONS:  # converge has no fast path: the general kernel
+    if sel.post:
+        hp = {}
+    general_view()
+    st.stop()
+st.title("Learning-rate sweep: how training quality depends on the step size")
+st.markdown(
+    "Each point is a whole 50-step inner training run, summarised by its *outer loss* "
+    "(by default the mean inner loss over the run, as in the post). "
+    "Sweeping the learning rate over five decades at momentum 0.9 shows the post's surprise: "
+    "a fully deterministic problem whose outer loss looks noisy, because tiny changes in the "
+    "learning rate compound over the unroll into very different endings."
+)
 ps.warn_bad_url()
 problem = need_problem(problem)
 try:

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from l2l_core.cli import grid as grid_cli
-from l2l_core.landscape import general
 from l2l_core.landscape import grid as landscape
+from l2l_core.landscape.summaries import POST_SUMMARIES, SUMMARIES
 from l2l_core.cli.generalization import add_generalization_args, run_generalization_cli
 from l2l_core.cli.learned import add_compare_args, add_metatrain_args, run_compare_cli, run_metatrain_cli
 from l2l_core.inner.hyperparams import lr_momentum
@@ -24,10 +24,10 @@ from l2l_core.inner.problems import DEFAULT_PROBLEM, PROBLEMS
 from l2l_core.runtime.setup import setup_process
 from l2l_core.io.files import check_output_file, write_arrays
 from l2l_core.cli.reproduce import add_reproduce_args, run_reproduce_cli
-from l2l_core.cli.fractal import add_fractal_args, run_fractal_cli
+from l2l_core.cli.fractal import HELP as FRACTAL_HELP, add_fractal_args, run_fractal_cli
 
 
-def _add_problem_args(p: argparse.ArgumentParser, reduce_choices=tuple(landscape.REDUCTIONS)) -> None:
+def _add_problem_args(p: argparse.ArgumentParser, reduce_choices=POST_SUMMARIES) -> None:
     p.add_argument(
         "--problem",
         default=DEFAULT_PROBLEM,
@@ -38,10 +38,15 @@ def _add_problem_args(p: argparse.ArgumentParser, reduce_choices=tuple(landscape
     p.add_argument("--x0", type=float, default=-4.0, help="initial inner parameter (default -4)")
     p.add_argument("--steps", type=int, default=50, help="inner steps in the unroll (default 50)")
     p.add_argument("--reduce", default="mean", choices=list(reduce_choices) if reduce_choices else None,
-                   help="outer-loss summary: " + ", ".join(reduce_choices or general.SUMMARIES))
+                   help="outer-loss summary: " + ", ".join(reduce_choices or SUMMARIES))
 
 
 def _problem_kwargs(args) -> dict:
+    return dict(problem=args.problem, x0=args.x0, inner_steps=args.steps, summary=args.reduce)
+
+
+def _problem_meta(args) -> dict:
+    """The problem as the files' ``meta`` records it, under the flags' names."""
     return dict(problem=args.problem, x0=args.x0, steps=args.steps, reduce=args.reduce)
 
 
@@ -70,13 +75,13 @@ def _grid_run(args) -> int:
         return grid_cli.run_general(args, write_arrays)
     args.lr_range = args.lr_range or (-3.0, 2.0)
     args.mom_range = args.mom_range or (-3.0, 0.0)
-    if args.reduce not in landscape.REDUCTIONS:
+    if args.reduce not in POST_SUMMARIES:
         return grid_cli.run_general(args, write_arrays)
     log_lrs, log_omm = landscape.axes(args.lr_range, args.mom_range, args.res)
     t0 = time.perf_counter()
     z = landscape.meta_loss_grid(log_lrs, log_omm, **_problem_kwargs(args))
     seconds = time.perf_counter() - t0
-    meta = dict(_problem_kwargs(args), seconds=seconds, shape=list(z.shape))
+    meta = dict(_problem_meta(args), seconds=seconds, shape=list(z.shape))
     write_arrays(args.out, {"loss": z, "log_lrs": log_lrs, "log_one_minus_moms": log_omm,
                             "x_values": log_lrs, "y_values": log_omm}, meta)
     best = landscape.best_cell(z, log_lrs, log_omm)
@@ -105,7 +110,7 @@ def _sweep_run(args) -> int:
     t0 = time.perf_counter()
     loss = landscape.lr_sweep(log_lrs, args.momentum, **_problem_kwargs(args))
     seconds = time.perf_counter() - t0
-    meta = dict(_problem_kwargs(args), momentum=args.momentum, seconds=seconds)
+    meta = dict(_problem_meta(args), momentum=args.momentum, seconds=seconds)
     write_arrays(args.out, {"log_lrs": log_lrs, "loss": loss}, meta)
     i = int(np.nanargmin(loss)) if np.isfinite(loss).any() else None
     print(json.dumps(dict(meta, out=str(args.out), diverged=int(np.isnan(loss).sum()),
@@ -184,7 +189,7 @@ COMMANDS = {
     "outer": ("outer-train (lr, momentum) by grad, ES, PES, TBPTT or random search", _outer_args, _outer_run),
     "reproduce": ("regenerate every figure of both posts as PNG, plus headline.json", add_reproduce_args,
                   run_reproduce_cli),
-    "fractal": ("the trainability fractal of a small network (lr_in x lr_out)", add_fractal_args, run_fractal_cli),
+    "fractal": (FRACTAL_HELP, add_fractal_args, run_fractal_cli),
 }
 
 

@@ -18,6 +18,8 @@ import numpy as np
 
 from l2l_core.io.files import check_output_file, write_arrays
 
+HELP = "the trainability fractal of a small network (lr_in x lr_out)"
+
 
 def add_fractal_args(p: argparse.ArgumentParser) -> None:
     from l2l_core.inner.networks import DEFAULT_TASK, SPECS

@@ -13,16 +13,19 @@ free:
 - ``mean``, ``final``, ``min``: the plain loss summaries (NaN once a run left
   the finite numbers), as in :mod:`l2l_core.landscape.grid`.
 
-Speed: the cells of a chunk share X, so the two products per step are one
-(n x W) @ (W x W*B) matrix product each, with the cells as the minor axis
-(split over devices when there are several). The gradient is hand-derived (two
-products, no tape); chunks are sized to stay in cache and dispatched from
-one thread per core (``l2l_core.runtime.sharding``).
+Speed: one kernel registry (:data:`KERNELS`). The general kernel runs 8 cells
+a chunk, cells major, each step's products as batched matrix products over
+the cells (about 10 µs of CPU per run-step for the paper setup, half the
+cells-minor layout's: XLA's batched dot vectorises where per-cell reductions
+over a non-minor axis do not). For a handful of points per step the ``tiny``
+kernel keeps the cells as the minor axis and unrolls every short sum into
+elementwise multiply-adds (about 55 ns per run-step, width 8, one point). The
+gradient is hand-derived (no tape); chunks are dispatched from one thread per
+core and split over devices (``l2l_core.runtime.sharding``).
 """
 
 from __future__ import annotations
 
-from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -45,9 +48,12 @@ CONVERGE_WINDOW = 20
 V_CAP = 1e6
 MAX_STEPS = 5000
 MAX_CELLS = 2048 * 2048
-#: Bytes of one (n, W, cells) activation array per chunk: small enough for L2.
-CHUNK_BYTES = 1 << 20
+#: Bytes of the tiny kernel's per-chunk arrays (weights, gradients, activations):
+#: measured best at 128-256 KiB (about 55 ns per run-step, width 8, one point).
+CHUNK_BYTES = 1 << 18
 MAX_CHUNK_CELLS = 1 << 14
+#: Cells per chunk of the batched kernels.
+BATCHED_CHUNK = 8
 
 #: Default views, log10 units: lr_in x lr_out (both [-3, 6], the paper's), and
 #: the offset of W1's initial entries (linear) x log10 of one shared lr.
@@ -72,22 +78,43 @@ def input_scale(activation: str, width: int) -> float:
 
 
 def _loss_grads(xs, y, w1, w2, activation):
-    """MSE and its hand-derived gradient for B networks at once, cells minor.
+    """MSE and its hand-derived gradient for B networks at once, cells major.
 
-    xs = c X (n, W) with c = :func:`input_scale`, y (n,), w1 (W, W, B),
-    w2 (W, B). With z' = xs @ W1, h = phi(z'), r = h W2 / W - Y, g = 2 r / (n W):
-    dL/dW2 = h^T g and dL/dW1 = xs^T [(g W2^T) * phi'(z')].
+    xs = c X (n, W) with c = :func:`input_scale`, y (n,), w1 (B, W, W),
+    w2 (B, W). With z' = xs @ W1, h = phi(z'), r = h W2 / W - Y, g = 2 r / (n W):
+    dL/dW2 = h^T g and dL/dW1 = xs^T [(g W2^T) * phi'(z')]. Every product is a
+    small batched matrix product over the cells (XLA's batched dot on CPU beats a
+    cells-minor layout, whose per-cell reductions do not vectorise).
     """
     n, width = xs.shape
-    b = w1.shape[-1]
-    z = (xs @ w1.reshape(width, width * b)).reshape(n, width, b)
+    z = jnp.einsum("ni,bij->bnj", xs, w1)
     h, dh = _act(activation, z)
-    r = jnp.sum(h * w2, axis=1) * jnp.asarray(1.0 / width, w1.dtype) - y[:, None]  # (n, B)
+    r = jnp.einsum("bnj,bj->bn", h, w2) * jnp.asarray(1.0 / width, w1.dtype) - y[None, :]  # (B, n)
+    loss = jnp.mean(r * r, axis=1)
+    g = r * jnp.asarray(2.0 / (n * width), w1.dtype)
+    gw2 = jnp.einsum("bnj,bn->bj", h, g)
+    dz = g[:, :, None] * w2[:, None, :]
+    dz = dz if dh is None else dz * dh
+    gw1 = jnp.einsum("ni,bnj->bij", xs, dz)
+    return loss, gw1, gw2
+
+
+def _loss_grads_tiny(xs, y, w1, w2, activation):
+    """:func:`_loss_grads` for a handful of points, cells minor, all elementwise.
+
+    w1 (W, W, B), w2 (W, B). With n of 1-4 points the per-cell matrices are too
+    small for products: each sum over the (W or n) short axes is unrolled into
+    elementwise multiply-adds over the cells, which XLA fuses into a few loops.
+    """
+    n, width = xs.shape
+    z = sum(xs[:, i, None, None] * w1[i][None] for i in range(width))  # (n, W, B)
+    h, dh = _act(activation, z)
+    r = jnp.sum(h * w2[None], axis=1) * jnp.asarray(1.0 / width, w1.dtype) - y[:, None]  # (n, B)
     loss = jnp.mean(r * r, axis=0)
     g = (r * jnp.asarray(2.0 / (n * width), w1.dtype))[:, None, :]
     gw2 = jnp.sum(h * g, axis=0)
-    dz = g * w2 if dh is None else g * w2 * dh
-    gw1 = (xs.T @ dz.reshape(n, width * b)).reshape(width, width, b)
+    dz = g * w2[None] if dh is None else g * w2[None] * dh  # (n, W, B)
+    gw1 = sum(xs[k, :, None, None] * dz[k][None] for k in range(n))  # (W, W, B)
     return loss, gw1, gw2
 
 
@@ -99,9 +126,23 @@ def _loss_grads_autodiff(x, y, w1, w2, activation):
         h = _act(activation, x @ a)[0]
         return jnp.mean((h @ c / width - y) ** 2)
 
-    loss, (g1, g2) = jax.vmap(jax.value_and_grad(one, argnums=(0, 1)), in_axes=(2, 1),
-                              out_axes=(0, (2, 1)))(w1, w2)
+    loss, (g1, g2) = jax.vmap(jax.value_and_grad(one, argnums=(0, 1)))(w1, w2)
     return loss, g1, g2
+
+
+#: The kernels, by name: (loss-and-gradients, cells axis last?). ``batched`` is the
+#: general one; ``tiny`` is for a handful of points per step (the single-datapoint
+#: variant); ``autodiff`` checks the derived gradient.
+KERNELS = {"batched": (_loss_grads, False), "tiny": (_loss_grads_tiny, True),
+           "autodiff": (_loss_grads_autodiff, False)}
+#: Points per step up to which the ``tiny`` kernel is chosen.
+TINY_MAX_POINTS = 4
+
+
+def pick_kernel(task: NetworkTask, gradient: str = "hand") -> str:
+    if gradient == "autodiff":
+        return "autodiff"
+    return "tiny" if task.batch_size <= TINY_MAX_POINTS else "batched"
 
 
 def _batch(x, y, t, batch_size):
@@ -111,12 +152,18 @@ def _batch(x, y, t, batch_size):
     return (jax.lax.dynamic_slice_in_dim(x, start, batch_size), jax.lax.dynamic_slice_in_dim(y, start, batch_size))
 
 
-def _train_cells(lr_in, lr_out, offset, x, y, w1_0, w2_0, steps, *, activation, batch_size, gradient):
+def _train_cells(lr_in, lr_out, offset, x, y, w1_0, w2_0, steps, *, activation, batch_size, kernel):
     """All summaries of B training runs; (4, B) in SUMMARIES' order."""
     dt = lr_in.dtype
-    fn = _loss_grads if gradient == "hand" else _loss_grads_autodiff
-    w1 = w1_0[:, :, None] + offset
-    w2 = jnp.broadcast_to(w2_0[:, :1], w2_0.shape[:1] + lr_in.shape)
+    fn, minor = KERNELS[kernel]
+    if minor:  # weights (W, W, B) and (W, B)
+        w1 = w1_0[:, :, None] + offset
+        w2 = jnp.broadcast_to(w2_0[:, :1], w2_0.shape[:1] + lr_in.shape)
+        a_in, a_out, axes1, axes2 = lr_in, lr_out, (0, 1), 0
+    else:  # weights (B, W, W) and (B, W)
+        w1 = w1_0[None] + offset[:, None, None]
+        w2 = jnp.broadcast_to(w2_0[:, 0], lr_in.shape + w2_0.shape[:1])
+        a_in, a_out, axes1, axes2 = lr_in[:, None, None], lr_out[:, None], (1, 2), 1
     zeros = jnp.zeros_like(lr_in)
     cap = jnp.asarray(V_CAP, dt)
     window = jnp.minimum(steps, CONVERGE_WINDOW)
@@ -128,7 +175,7 @@ def _train_cells(lr_in, lr_out, offset, x, y, w1_0, w2_0, steps, *, activation, 
         loss0 = jnp.where(t == 0, loss, loss0)
         v = jnp.minimum(jnp.where(jnp.isfinite(loss), loss, cap) / loss0, cap)
         low = jnp.minimum(low, jnp.where(loss < jnp.inf, loss, jnp.nan))
-        return (w1 - lr_in * g1, w2 - lr_out * g2, loss0, s + v, sinv + 1 / v,
+        return (w1 - a_in * g1, w2 - a_out * g2, loss0, s + v, sinv + 1 / v,
                 last + jnp.where(t >= steps - window, v, 0), total + loss, low)
 
     init = (w1, w2, zeros, zeros, zeros, zeros, zeros, zeros + jnp.inf)
@@ -136,22 +183,27 @@ def _train_cells(lr_in, lr_out, offset, x, y, w1_0, w2_0, steps, *, activation, 
     xb, yb = _batch(x, y, steps, batch_size)
     final = fn(xb, yb, w1, w2, activation)[0]
     converged = last / window.astype(dt) < 1
-    finite = jnp.all(jnp.isfinite(w1), axis=(0, 1)) & jnp.all(jnp.isfinite(w2), axis=0)
+    finite = jnp.all(jnp.isfinite(w1), axis=axes1) & jnp.all(jnp.isfinite(w2), axis=axes2)
     plain = [jnp.where(finite & jnp.isfinite(a), a, jnp.nan) for a in (total / steps.astype(dt), final, low)]
     return jnp.stack([jnp.where(converged, -s, sinv)] + plain)
 
 
-#: The jitted kernel: cells are the minor axis of every array, so with several devices
-#: the cells axis is split over them and each device runs its share (no communication).
-_chunk_kernel = jax.jit(_train_cells, static_argnames=("activation", "batch_size", "gradient"))
+#: The jitted kernel. With several devices the cells axis is split over them and each
+#: device runs its share (no communication).
+_chunk_kernel = jax.jit(_train_cells, static_argnames=("activation", "batch_size", "kernel"))
 
 
-def chunk_cells(task: NetworkTask, n_cells: int, itemsize: int, n_workers: int) -> int:
-    """Cells per chunk per device: a power of two whose activations and W1 fit CHUNK_BYTES,
-    no more than the grid needs to keep every worker busy."""
-    per_cell = (task.batch_size + task.width) * task.width * itemsize  # activations and W1
-    b = 1 << max(3, int(np.log2(max(1, CHUNK_BYTES // per_cell))))
-    need = 1 << max(3, int(np.ceil(np.log2(max(1, -(-n_cells // max(1, n_workers)))))))
+def chunk_cells(task: NetworkTask, n_cells: int, itemsize: int, n_workers: int, kernel: str = "batched") -> int:
+    """Cells per chunk per device, a power of two: BATCHED_CHUNK for the batched
+    kernels (measured best: the per-cell matrices of 8 cells stay in L1/L2); for
+    ``tiny``, as many as keep its activations and W1 within CHUNK_BYTES; no more
+    than the grid needs to keep every worker busy."""
+    if kernel == "tiny":
+        per_cell = (2 * task.batch_size + 3 * task.width) * task.width * itemsize
+        b = 1 << max(3, int(np.log2(max(1, CHUNK_BYTES // per_cell))))
+    else:
+        b = BATCHED_CHUNK
+    need = 1 << max(0, int(np.ceil(np.log2(max(1, -(-n_cells // max(1, n_workers)))))))
     return int(min(b, need, MAX_CHUNK_CELLS))
 
 
@@ -172,8 +224,8 @@ def resolve_task(task, width: int = 16, seed: int = 0) -> NetworkTask:
 
 
 def fractal_summaries(x_values, y_values, *, task: str | NetworkTask = DEFAULT_TASK, width: int = 16,
-                      seed: int = 0, steps: int = 100, dtype=np.float32, gradient: str = "hand"
-                      ) -> dict[str, np.ndarray]:
+                      seed: int = 0, steps: int = 100, dtype=np.float32, gradient: str = "hand",
+                      kernel: str | None = None) -> dict[str, np.ndarray]:
     """Every summary of the trainability image, each of shape (len(y), len(x)).
 
     Args:
@@ -185,6 +237,7 @@ def fractal_summaries(x_values, y_values, *, task: str | NetworkTask = DEFAULT_T
       steps: gradient-descent steps per run (1..MAX_STEPS).
       dtype: float32 or float64 (float64 needs jax_enable_x64).
       gradient: "hand" (the derived gradient) or "autodiff" (jax.grad; slower).
+      kernel: a name of :data:`KERNELS`; default :func:`pick_kernel`'s choice.
 
     Returns:
       {summary: array} for every key of SUMMARIES.
@@ -206,7 +259,10 @@ def fractal_summaries(x_values, y_values, *, task: str | NetworkTask = DEFAULT_T
         cols_in, rows_out, cols_off = None, 10.0 ** ys, xs
     devices = sharding.grid_devices()
     n_dev = len(devices)
-    b = chunk_cells(t, -(-n // n_dev), dtype.itemsize, sharding.workers())
+    kernel = kernel or pick_kernel(t, gradient)
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {list(KERNELS)}, got {kernel!r}")
+    b = chunk_cells(t, -(-n // n_dev), dtype.itemsize, sharding.workers(), kernel)
     per_chunk = b * n_dev
     n_chunks = -(-n // per_chunk)
     out = np.empty((len(SUMMARIES), n_chunks, per_chunk), dtype)
@@ -229,7 +285,7 @@ def fractal_summaries(x_values, y_values, *, task: str | NetworkTask = DEFAULT_T
         cells = [sharding.shard_rows(np.asarray(a, dtype), devices)
                  for a in (lr_in, lr_out, cols_off[col])]
         z = _chunk_kernel(*cells, *consts, steps, activation=t.spec.activation, batch_size=t.batch_size,
-                          gradient=gradient)
+                          kernel=kernel)
         out[:, c] = sharding.to_host(z).reshape(len(SUMMARIES), -1)
 
     with np.errstate(over="ignore"):
@@ -278,7 +334,9 @@ def choose_precision(window, resolution: int, phase_space: str = "lr", w1_scale:
     """
     lo, hi, ylo, yhi = check_window(window)
     xs, ys = np.linspace(lo, hi, resolution), np.linspace(ylo, yhi, resolution)
-    x_vals = 10.0 ** xs if phase_space == "lr" else np.abs(xs) + w1_scale
+    # offset: a weight w1 + offset (|w1| ~ w1_scale) moves by the pixel step, at the ulp of |offset| + w1_scale
+    # (kept monotone across 0, so that the +-offset pixels of a symmetric axis do not look alike)
+    x_vals = 10.0 ** xs if phase_space == "lr" else xs + np.where(xs < 0, -w1_scale, w1_scale)
     for dtype in (np.float32, np.float64):
         if _resolved(xs, x_vals, dtype) and _resolved(ys, 10.0 ** ys, dtype):
             return np.dtype(dtype).name

@@ -17,6 +17,7 @@ paper's convergence measure (negative: converged, positive: diverged).
 
 from __future__ import annotations
 
+import math
 from functools import partial
 from typing import NamedTuple
 
@@ -26,24 +27,13 @@ import numpy as np
 import optax
 
 from l2l_core.inner.fastpow import with_fast_pow
-from l2l_core.inner.optimizers import Axis, InnerOptimizer, check_fixed, get_optimizer
-from l2l_core.inner.tasks import Task, resolve_task
+from l2l_core.inner.optimizers import LOG10, Axis, InnerOptimizer, check_fixed, get_optimizer
+from l2l_core.inner.tasks import TASKS, Task, resolve_task
 from l2l_core.inner.unroll import check_finite, check_steps
 from l2l_core.landscape import grid as fast
+from l2l_core.landscape.summaries import POST_SUMMARIES, SUMMARIES, check_summary
 
 
-class Summary(NamedTuple):
-    description: str
-    differentiable: bool
-
-
-SUMMARIES: dict[str, Summary] = {
-    "mean": Summary("mean inner loss at the iterates before each update (the post's)", True),
-    "final": Summary("inner loss after the last update", True),
-    "min": Summary("lowest inner loss seen during the unroll", True),
-    "converge": Summary("the trainability-fractal paper's convergence measure: -sum(v) if the run "
-                        "converged, sum(1/v) if not, v = losses / first loss", False),
-}
 #: Most cells x inner steps x task parameters one grid may cost (a 4096^2 grid of
 #: a 1-D task at the most steps).
 MAX_WORK = fast.MAX_CELLS * 10_000
@@ -55,6 +45,8 @@ UNROLL = 5
 #: Rows (of 4096 cells) per chunk on a CPU: an optimizer's state (Adam: 3 arrays a
 #: parameter) stays in the core's cache; 16 rows run ~1.4x slower (bench_general).
 CPU_CHUNK_ROWS = 1
+#: Highest log10(1 - m) of a momentum-like axis (m > -2.2, as the post's momentum axis).
+MAX_ONE_MINUS = 0.5
 
 
 def task_axes(task, optimizer) -> dict[str, Axis]:
@@ -175,6 +167,50 @@ def _check_x0(task: Task, x0, seed: int):
     raise ValueError(f"task {task.name!r} draws its initial weights from the seed; x0 cannot be set")
 
 
+def hyperparameter_values(task: Task, optimizer: InnerOptimizer, fixed: dict | None = None) -> dict:
+    """Every hyperparameter's value for one run: the optimizer's defaults, the task's
+    per-layer learning rates (default: the shared one, which a network then drops),
+    ``fixed`` on top; each checked."""
+    values = check_fixed(optimizer, fixed, tuple(task.axes))
+    for name in task.axes:
+        values.setdefault(name, values["lr"])
+    if task.labels is not None:
+        values.pop("lr")
+    return values
+
+
+def check_range(axis: Axis, lo, hi) -> tuple[float, float]:
+    """A typed range (display units) of ``axis``; ValueError says what to type instead."""
+    try:
+        lo, hi = float(lo), float(hi)
+    except (TypeError, ValueError):
+        raise ValueError(f"the {axis.name} range must be two numbers, got {lo!r} and {hi!r}") from None
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ValueError(f"the {axis.name} range must be finite, got {lo} to {hi}")
+    if not lo < hi:
+        raise ValueError(f"the {axis.name} range needs its lower end below its upper end, got {lo:g} to {hi:g}")
+    top = fast.MAX_LOG10 if axis.unit == LOG10 else MAX_ONE_MINUS
+    if lo < -fast.MAX_LOG10 or hi > top:
+        what = "log10 values" if axis.unit == LOG10 else f"log10(1 - {axis.name}) values"
+        raise ValueError(f"the {axis.name} range ({axis.title}) takes {what} from {-fast.MAX_LOG10:g} to {top:g}, "
+                         f"got {lo:g} to {hi:g}; its default is {axis.default_range[0]:g} to "
+                         f"{axis.default_range[1]:g}")
+    return lo, hi
+
+
+def supports_converge(task) -> bool:
+    """Whether the convergence measure means something for ``task``: its loss is known
+    to be positive or zero (a registry task); a typed formula may go negative, where
+    the ratio to the first loss flips its sign."""
+    t = resolve_task(task) if isinstance(task, str) else task
+    return t.name in TASKS or t.labels is not None
+
+
+def summaries_for(task) -> list[str]:
+    """The outer summaries a page offers for ``task``."""
+    return [k for k in SUMMARIES if k != "converge" or supports_converge(task)]
+
+
 def setup(task, optimizer, x_axis: str, y_axis: str, *, inner_steps: int = 50, summary: str = "mean",
           fixed: dict | None = None, x0=None, dtype=np.float32, seed: int = 0) -> Setup:
     """Checks every argument of :func:`hyper_grid`; ValueError with what to change."""
@@ -189,24 +225,19 @@ def setup(task, optimizer, x_axis: str, y_axis: str, *, inner_steps: int = 50, s
     on_axes = sorted(set(fixed or {}) & {x_axis, y_axis})
     if on_axes:
         raise ValueError(f"{on_axes} on an axis cannot also be fixed; drop it from the fixed values")
-    values = check_fixed(o, fixed, tuple(t.axes))
-    for name in t.axes:  # per-layer learning rates default to the shared one
-        values.setdefault(name, values["lr"])
-    if t.labels is not None:
-        values.pop("lr")
-        if "lr" in (x_axis, y_axis):
-            raise ValueError(f"task {t.name!r} has one learning rate per layer; use the axes {list(t.axes)}")
+    values = hyperparameter_values(t, o, fixed)
+    if t.labels is not None and "lr" in (x_axis, y_axis):
+        raise ValueError(f"task {t.name!r} has one learning rate per layer; use the axes {list(t.axes)}")
     for name in (x_axis, y_axis):
         values.pop(name, None)
     steps = check_steps(inner_steps)
-    if summary not in SUMMARIES:
-        raise ValueError(f"unknown outer-loss summary {summary!r}; choose one of {list(SUMMARIES)}")
+    check_summary(summary)
     dt = fast.check_dtype(dtype)
     return Setup(t, o, xa, ya, values, _check_x0(t, x0, seed), steps, summary, dt)
 
 
 def _routes_to_fast_kernel(s: Setup) -> bool:
-    return (s.task.problem is not None and s.optimizer.name == "sgd" and s.summary in fast.REDUCTIONS
+    return (s.task.problem is not None and s.optimizer.name == "sgd" and s.summary in POST_SUMMARIES
             and {s.x_axis.name, s.y_axis.name} == {"lr", "momentum"})
 
 
@@ -252,7 +283,7 @@ def hyper_grid(task, optimizer, x_axis: str, y_axis: str, x_values, y_values, *,
         raise ValueError(f"{n:,} cells x {s.inner_steps} steps x {s.task.dim} parameters is more work than "
                          f"the cap of {MAX_WORK:.3g}; use fewer cells or steps")
     if _routes_to_fast_kernel(s):
-        kw = dict(problem=s.task.problem, x0=float(s.params0), steps=s.inner_steps, reduce=s.summary,
+        kw = dict(problem=s.task.problem, x0=float(s.params0), inner_steps=s.inner_steps, summary=s.summary,
                   dtype=s.dtype)
         if s.x_axis.name == "lr":
             return fast.meta_loss_grid(xs, ys, **kw)
@@ -260,12 +291,7 @@ def hyper_grid(task, optimizer, x_axis: str, y_axis: str, x_values, y_values, *,
     dt = s.dtype
     a_axis = s.x_axis.to_value(xs).astype(dt)
     b_axis = s.y_axis.to_value(ys).astype(dt)
-    names = (s.x_axis.name, s.y_axis.name) + tuple(s.fixed)
-    consts = tuple(dt.type(v) for v in s.fixed.values())
-    params0 = jax.tree_util.tree_map(lambda p: np.asarray(p, dt), s.params0)
-    kernel = partial(_chunk_kernel, consts=consts, params0=params0, steps=np.int32(s.inner_steps), names=names,
-                     vg=s.task.value_and_grad, build=s.optimizer.build, labels=s.task.labels,
-                     summary=s.summary)
+    kernel = cell_kernel(s)
     n_cols = xs.size
 
     def cells(idx):
@@ -273,6 +299,16 @@ def hyper_grid(task, optimizer, x_axis: str, y_axis: str, x_values, y_values, *,
 
     rows = CPU_CHUNK_ROWS if jax.default_backend() == "cpu" else None
     return fast.evaluate_chunks(cells, n, dt, kernel, cancel=cancel, rows_per_device=rows).reshape(ys.size, xs.size)
+
+
+def cell_kernel(s: Setup):
+    """(a, b) -> outer loss of the cells whose x- and y-axis values are a and b (chunk arrays)."""
+    dt = s.dtype
+    names = (s.x_axis.name, s.y_axis.name) + tuple(s.fixed)
+    consts = tuple(dt.type(v) for v in s.fixed.values())
+    params0 = jax.tree_util.tree_map(lambda p: np.asarray(p, dt), s.params0)
+    return partial(_chunk_kernel, consts=consts, params0=params0, steps=np.int32(s.inner_steps), names=names,
+                   vg=s.task.value_and_grad, build=s.optimizer.build, labels=s.task.labels, summary=s.summary)
 
 
 def default_values(task, optimizer, axis: str, resolution: int) -> np.ndarray:

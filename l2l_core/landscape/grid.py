@@ -1,7 +1,7 @@
 """The outer loss of SGD with momentum, and its 1-D sweep and 2-D landscape.
 
 The outer (meta-) loss of hyperparameters (lr, momentum) is a summary of the
-inner losses over an unroll of ``steps`` steps from ``x0``: their mean (the
+inner losses over an unroll of ``inner_steps`` steps from ``x0``: their mean (the
 post's choice), the final loss, or the minimum. Hyperparameters are traced
 values, so a whole grid is one jitted, double-vmapped computation; only the
 problem, the step count, the summary and the chunk shape are static.
@@ -12,7 +12,6 @@ resolution and a new resolution never recompiles.
 
 from __future__ import annotations
 
-import threading
 from functools import partial
 
 import jax
@@ -22,15 +21,14 @@ import numpy as np
 from l2l_core.runtime import sharding
 from l2l_core.landscape.fastmath import sincos
 from l2l_core.inner.hyperparams import lr_momentum
-from l2l_core.inner.problems import DEFAULT_PROBLEM, PROBLEMS, InnerProblem
+from l2l_core.inner.problems import PROBLEMS, InnerProblem
 from l2l_core.inner.unroll import check_finite, check_steps, resolve_problem, sgd_momentum_step
+from l2l_core.landscape.summaries import POST_SUMMARIES, SUMMARIES, check_summary, older_names
 
 
-REDUCTIONS = {
-    "mean": "mean inner loss over the unroll (the post's outer loss)",
-    "final": "inner loss at the last iterate",
-    "min": "lowest inner loss seen during the unroll",
-}
+#: The summaries this kernel computes (keys of summaries.SUMMARIES) and what they mean;
+#: the name predates the summaries registry and is kept for callers that use it.
+REDUCTIONS = {k: SUMMARIES[k].description for k in POST_SUMMARIES}
 
 #: Largest |log10 lr| or |log10(1 - momentum)| accepted (10**30 is far past divergence).
 MAX_LOG10 = 30.0
@@ -63,11 +61,12 @@ def _summarize(losses_acc, x_final, v_final, value_and_grad, steps, reduce):
     return jnp.where(finite, out, jnp.nan)
 
 
-def outer_loss_from_hparams(lr, momentum, *, value_and_grad, x0, steps, reduce):
+def outer_loss_from_hparams(lr, momentum, *, value_and_grad, x0, inner_steps, summary):
     """Outer loss of one (lr, momentum) pair; scalar in, scalar out, traceable.
 
     Diverged (non-finite) runs give NaN.
     """
+    steps, reduce = inner_steps, summary
     dtype = jnp.result_type(lr)
     x = jnp.asarray(x0, dtype)
     init_acc = jnp.asarray(jnp.inf if reduce == "min" else 0.0, dtype)
@@ -89,19 +88,23 @@ def outer_loss(
     *,
     problem: str | InnerProblem = "log_sin",
     x0: float = -4.0,
-    steps: int = 50,
-    reduce: str = "mean",
+    inner_steps: int | None = None,
+    summary: str | None = None,
+    **older,
 ):
     """Outer loss at ``outer_params = (log10 lr, log10(1 - momentum))``.
 
     Differentiable with ``jax.grad`` (the gradient through the whole unroll)
     and vmappable; this is the function the outer optimizers descend.
+    ``inner_steps`` (default 50) and ``summary`` (default "mean") may also be
+    given by their older names ``steps`` and ``reduce``.
     """
+    steps, reduce = older_names(inner_steps, summary, older)
     p = resolve_problem(problem)
     log_lr, log_omm = outer_params[0], outer_params[1]
     lr, momentum = lr_momentum(log_lr, log_omm, jnp)
     return outer_loss_from_hparams(
-        lr, momentum, value_and_grad=p.value_and_grad, x0=x0, steps=steps, reduce=reduce
+        lr, momentum, value_and_grad=p.value_and_grad, x0=x0, inner_steps=steps, summary=reduce
     )
 
 
@@ -197,8 +200,7 @@ def _check_common(problem, x0, steps, reduce, dtype):
     p = resolve_problem(problem)
     x0 = check_finite("x0", x0)
     steps = check_steps(steps)
-    if reduce not in REDUCTIONS:
-        raise ValueError(f"unknown outer-loss summary {reduce!r}; choose one of {list(REDUCTIONS)}")
+    check_summary(reduce, POST_SUMMARIES)
     return p, x0, steps, check_dtype(dtype)
 
 
@@ -279,9 +281,10 @@ def meta_loss_grid(
     *,
     problem: str | InnerProblem = "log_sin",
     x0: float = -4.0,
-    steps: int = 50,
-    reduce: str = "mean",
+    inner_steps: int | None = None,
+    summary: str | None = None,
     dtype=np.float32,
+    **older,
 ) -> np.ndarray:
     """The 2-D meta-loss landscape over (learning rate, momentum).
 
@@ -290,8 +293,9 @@ def meta_loss_grid(
       log_one_minus_moms: 1-D, log10(1 - momentum) (rows).
       problem: inner problem, a registry name or InnerProblem.
       x0: initial inner parameter.
-      steps: inner steps in the unroll.
-      reduce: "mean" (the post's), "final" or "min"; see REDUCTIONS.
+      inner_steps: T, the inner updates of each run (default 50).
+      summary: "mean" (default, the post's), "final" or "min"; see POST_SUMMARIES.
+        ``steps`` and ``reduce``, the older names of these two, are still accepted.
       dtype: float32 (default) or float64 (needs jax_enable_x64).
 
     Returns:
@@ -310,6 +314,7 @@ def meta_loss_grid(
             f"grid of {log_omm.size} x {log_lrs.size} = {n_cells:,} cells exceeds the cap of "
             f"{MAX_CELLS:,} (4096 x 4096); zoom into a window instead"
         )
+    steps, reduce = older_names(inner_steps, summary, older)
     p, x0, steps, dtype = _check_common(problem, x0, steps, reduce, dtype)
     lr_axis, mom_axis = (a.astype(dtype) for a in lr_momentum(log_lrs, log_omm))
     n_cols = log_lrs.size
@@ -327,9 +332,10 @@ def lr_sweep(
     *,
     problem: str | InnerProblem = "log_sin",
     x0: float = -4.0,
-    steps: int = 50,
-    reduce: str = "mean",
+    inner_steps: int | None = None,
+    summary: str | None = None,
     dtype=np.float32,
+    **older,
 ) -> np.ndarray:
     """Outer loss against learning rate at a fixed momentum (the post's sweep).
 
@@ -345,6 +351,7 @@ def lr_sweep(
     if log_lrs.size > MAX_CELLS:
         raise ValueError(f"{log_lrs.size:,} learning rates exceed the cap of {MAX_CELLS:,}")
     momentum = check_finite("momentum", momentum)
+    steps, reduce = older_names(inner_steps, summary, older)
     p, x0, steps, dtype = _check_common(problem, x0, steps, reduce, dtype)
     lr_axis = lr_momentum(log_lrs, 0.0)[0].astype(dtype)
     mom = dtype.type(momentum)
@@ -383,64 +390,3 @@ def best_cell(grid: np.ndarray, log_lrs, log_omm):
         return None
     i, j = np.unravel_index(np.nanargmin(grid), grid.shape)
     return float(log_lrs[j]), float(log_omm[i]), float(grid[i, j])
-
-
-
-# -- warm-up ---------------------------------------------------------------------
-
-_warmed: set = set()
-_warm_lock = threading.Lock()
-
-
-def warmup(
-    problems=None,
-    reduces=None,
-    dtypes=(np.float32,),
-    *,
-    background: bool = False,
-):
-    """Compiles the grid kernels for the common shapes (idempotent, cheap when done).
-
-    Runs one tiny grid per (problem, summary, dtype, chunk bucket), so every
-    kernel a widget can reach is in jit's in-memory cache, loaded from the
-    persistent compilation cache in ``.jax_cache/`` when a previous process
-    compiled it (then ~0.1-0.3 s each, mostly tracing). Order: the default view
-    (the post's problem, mean summary) first. Call it once at server start.
-
-    Args:
-      problems: preset names (default: all of PROBLEMS, the default one first).
-      reduces: outer-loss summaries (default: all of REDUCTIONS, "mean" first).
-      dtypes: float32 by default; add float64 only under jax_enable_x64.
-      background: run in a daemon thread and return it instead of waiting.
-
-    Returns:
-      The number of kernels newly warmed, or the thread if ``background``.
-    """
-    if background:
-        t = threading.Thread(
-            target=warmup, args=(problems, reduces, dtypes), name="l2l-warmup", daemon=True
-        )
-        t.start()
-        return t
-    if problems is None:
-        problems = [DEFAULT_PROBLEM] + [n for n in PROBLEMS if n != DEFAULT_PROBLEM]
-    if reduces is None:
-        reduces = ["mean"] + [r for r in REDUCTIONS if r != "mean"]
-    n_dev = len(sharding.grid_devices())
-    cols = CHUNK_SHAPE[1]
-    # One grid per bucket: a single cell (1-row chunks) and just over one row (full chunks).
-    shapes = ((1, 1), (1, n_dev * cols + 1))
-    done = 0
-    for problem in problems:
-        for reduce in reduces:
-            for dtype in dtypes:
-                for rows, cols_ in shapes:
-                    key = (problem, reduce, np.dtype(dtype).name, rows, cols_, n_dev, CHUNK_SHAPE)
-                    with _warm_lock:
-                        if key in _warmed:
-                            continue
-                        meta_loss_grid(np.zeros(cols_) - 1.0, np.zeros(rows) - 1.0, problem=problem,
-                                       reduce=reduce, dtype=dtype, steps=SCAN_UNROLL + 1)
-                        _warmed.add(key)
-                        done += 1
-    return done

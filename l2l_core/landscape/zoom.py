@@ -94,7 +94,7 @@ def zoom_grid(window, resolution: int, *, grid_fn=None, **problem):
       resolution: cells per axis (2..4096).
       grid_fn: a drop-in for :func:`l2l_core.landscape.grid.meta_loss_grid` (the
         page passes its job-limited version).
-      **problem: problem, x0, steps, reduce.
+      **problem: problem, x0, inner_steps, summary (as for meta_loss_grid).
 
     Returns:
       (log_lrs, log_omm, z, precision) with ``precision`` "float32" or "float64".

@@ -321,6 +321,77 @@ def validation_tasks(cfg: MetaTrainConfig):
                                        cfg.val_tasks, cfg.dim, cfg.dims)
 
 
+class _Record:
+    """What a run has seen so far: the curves, the best parameters by validation, and
+    the timing (the first chunk compiles; seconds per meta-step count validation too,
+    since a user waits for it)."""
+
+    def __init__(self, params, val_loss: float, resume: Snapshot | None):
+        self.best_params, self.best_val, self.best_step, self.done = params, val_loss, 0, 0
+        self.mean_losses, self.final_losses, self.val_steps, self.val_losses = [], [], [0], [val_loss]
+        if resume is not None:
+            c = resume.curve
+            self.best_params, self.best_val, self.best_step = resume.best_params, resume.best_val, resume.best_step
+            self.done = resume.done
+            self.mean_losses, self.final_losses = list(c["meta_loss"]), list(c["final_loss"])
+            self.val_steps, self.val_losses = [int(v) for v in c["val_steps"]], [float(v) for v in c["val_loss"]]
+        self.first_done = self.done
+        self.compile_seconds, self.train_seconds, self.timed_steps = 0.0, 0.0, 0
+
+    def chunk_time(self, seconds: float, n: int, length: int) -> None:
+        if self.done == self.first_done:
+            self.compile_seconds = seconds
+        else:  # a partial last chunk still costs a full scan slot
+            self.train_seconds += seconds * length / max(n, 1)
+            self.timed_steps += length
+
+    def add(self, mean_losses, final_losses) -> None:
+        self.mean_losses += list(mean_losses)
+        self.final_losses += list(final_losses)
+        self.done += len(mean_losses)
+
+    def validated(self, params, val_loss: float, seconds: float) -> None:
+        if self.timed_steps:
+            self.train_seconds += seconds
+        self.val_steps.append(self.done)
+        self.val_losses.append(val_loss)
+        if val_loss < self.best_val:
+            self.best_params, self.best_val, self.best_step = params, val_loss, self.done
+
+    def curve(self) -> dict:
+        return _curve(self.mean_losses, self.final_losses, self.val_steps, self.val_losses)
+
+    def progress(self, total: int, elapsed: float) -> Progress:
+        return Progress(self.done, total, np.asarray(self.mean_losses), np.asarray(self.final_losses),
+                        list(self.val_steps), list(self.val_losses), self.best_step, self.best_val, elapsed)
+
+    def seconds_per_step(self) -> float:
+        if self.timed_steps == 0:  # a single chunk: its time includes compilation
+            return self.compile_seconds / max(self.done, 1)
+        return self.train_seconds / self.timed_steps
+
+
+def _validation_score(cfg: MetaTrainConfig) -> Callable:
+    val = validation_tasks(cfg)
+
+    def score(p) -> float:
+        losses = lstm_losses(p, val, lstm=cfg.lstm, steps=cfg.eval_steps, reduction=cfg.reduction)[-1]
+        if getattr(val, "dims", None) is not None:  # mixed dimensions: weigh each alike
+            losses = losses * (10.0 / val.dims)
+        v = float(jnp.mean(losses))
+        return v if math.isfinite(v) else math.inf
+
+    return score
+
+
+def _why_stop(cfg: MetaTrainConfig, done: int, t_start: float, should_stop) -> str | None:
+    if should_stop is not None and should_stop():
+        return f"stopped by request after {done} meta-steps"
+    if cfg.max_seconds and time.perf_counter() - t_start > cfg.max_seconds:
+        return f"time budget of {cfg.max_seconds:g} s reached after {done} meta-steps"
+    return None
+
+
 def metatrain(cfg: MetaTrainConfig, *, init_params=None,
               callback: Callable[[Progress], None] | None = None,
               should_stop: Callable[[], bool] | None = None,
@@ -345,89 +416,45 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
     """
     cfg.validate()
     t_start = time.perf_counter()
-    key = jax.random.PRNGKey(cfg.seed)
-    k_init, k_train = jax.random.split(key)
+    k_init, k_train = jax.random.split(jax.random.PRNGKey(cfg.seed))
     params = init_meta_params(k_init, cfg.lstm) if init_params is None else init_params
     state = TrainState(params, _meta_optimizer(cfg).init(params), k_train)
-    val = validation_tasks(cfg)
+    score = _validation_score(cfg)
     # only the structure is static: runs that differ in length or seed share one compilation
     # (a decaying meta learning rate makes the length part of it)
     structure = dataclasses.replace(cfg, meta_steps=cfg.meta_steps if cfg.meta_lr_final else 1, seed=0,
                                     chunk=1, val_tasks=1, eval_steps=1, max_seconds=0.0)
-
-    def score(p) -> float:
-        losses = lstm_losses(p, val, lstm=cfg.lstm, steps=cfg.eval_steps, reduction=cfg.reduction)[-1]
-        if getattr(val, "dims", None) is not None:  # mixed dimensions: weigh each alike
-            losses = losses * (10.0 / val.dims)
-        v = float(jnp.mean(losses))
-        return v if math.isfinite(v) else math.inf
-
-    best_params, best_val, best_step = params, score(params), 0
-    mean_losses, final_losses, val_steps, val_losses = [], [], [0], [best_val]
-    done, stopped = 0, None
+    rec = _Record(params, score(params) if resume is None else math.inf, resume)
     if resume is not None:
-        state, best_params, best_val, best_step = resume.state, resume.best_params, resume.best_val, resume.best_step
-        done, c = resume.done, resume.curve
-        mean_losses, final_losses = list(c["meta_loss"]), list(c["final_loss"])
-        val_steps, val_losses = [int(v) for v in c["val_steps"]], [float(v) for v in c["val_loss"]]
-    first_done = done
-    compile_seconds, train_seconds, timed_steps = 0.0, 0.0, 0
-    length = min(cfg.chunk, cfg.meta_steps)
-    while done < cfg.meta_steps:
-        if should_stop is not None and should_stop():
-            stopped = f"stopped by request after {done} meta-steps"
+        state = resume.state
+    stopped, length = None, min(cfg.chunk, cfg.meta_steps)
+    while rec.done < cfg.meta_steps:
+        stopped = _why_stop(cfg, rec.done, t_start, should_stop)
+        if stopped:
             break
-        if cfg.max_seconds and time.perf_counter() - t_start > cfg.max_seconds:
-            stopped = f"time budget of {cfg.max_seconds:g} s reached after {done} meta-steps"
-            break
-        n = min(length, cfg.meta_steps - done)
+        n = min(length, cfg.meta_steps - rec.done)
         with (chunk_slot() if chunk_slot is not None else contextlib.nullcontext()):
             t0 = time.perf_counter()
             new_state, bad, ml, fl, ok = _run_chunk(state, n, cfg=structure, length=length)
             ml, fl, ok = np.asarray(ml)[:n], np.asarray(fl)[:n], np.asarray(ok)[:n]
-            dt = time.perf_counter() - t0
-        if done == first_done:
-            compile_seconds = dt
-        else:
-            train_seconds += dt * length / max(n, 1)  # a partial last chunk still costs a full scan slot
-            timed_steps += length
+            rec.chunk_time(time.perf_counter() - t0, n, length)
+        state = new_state
         if bool(bad):
             first_bad = int(np.argmin(ok))
-            mean_losses += list(ml[:first_bad])
-            final_losses += list(fl[:first_bad])
-            done += first_bad
-            stopped = (f"meta-loss or meta-gradient became non-finite at meta-step {done + 1}; "
-                       f"kept the best parameters from before it (meta-step {best_step})")
-            last = new_state.params
-            state = new_state
+            rec.add(ml[:first_bad], fl[:first_bad])
+            stopped = (f"meta-loss or meta-gradient became non-finite at meta-step {rec.done + 1}; "
+                       f"kept the best parameters from before it (meta-step {rec.best_step})")
             break
-        state = new_state
-        mean_losses += list(ml)
-        final_losses += list(fl)
-        done += n
+        rec.add(ml, fl)
         t_val = time.perf_counter()
-        v = score(state.params)
-        if timed_steps:  # seconds per meta-step count validation too: a user waits for it
-            train_seconds += time.perf_counter() - t_val
-        val_steps.append(done)
-        val_losses.append(v)
-        if v < best_val:
-            best_params, best_val, best_step = state.params, v, done
+        rec.validated(state.params, score(state.params), time.perf_counter() - t_val)
         if callback is not None:
-            callback(Progress(done, cfg.meta_steps, np.asarray(mean_losses), np.asarray(final_losses),
-                              list(val_steps), list(val_losses), best_step, best_val,
-                              time.perf_counter() - t_start))
+            callback(rec.progress(cfg.meta_steps, time.perf_counter() - t_start))
         if on_chunk is not None:
-            on_chunk(Snapshot(done, state, best_params, best_val, best_step, _curve(
-                mean_losses, final_losses, val_steps, val_losses)))
-    last = state.params
-    if timed_steps == 0:  # a single chunk: its time includes compilation
-        sps = compile_seconds / max(done, 1)
-    else:
-        sps = train_seconds / timed_steps
-    curve = _curve(mean_losses, final_losses, val_steps, val_losses)
-    return MetaTrainResult(cfg, best_params, last, curve, best_step, best_val, done, stopped,
-                           time.perf_counter() - t_start, compile_seconds, sps)
+            on_chunk(Snapshot(rec.done, state, rec.best_params, rec.best_val, rec.best_step, rec.curve()))
+    return MetaTrainResult(cfg, rec.best_params, state.params, rec.curve(), rec.best_step, rec.best_val,
+                           rec.done, stopped, time.perf_counter() - t_start, rec.compile_seconds,
+                           rec.seconds_per_step())
 
 
 def _curve(mean_losses, final_losses, val_steps, val_losses) -> dict:

@@ -23,6 +23,7 @@ import optax
 from l2l_core.inner.hyperparams import lr_momentum
 from l2l_core.inner.unroll import check_finite, check_steps, resolve_problem, sgd_momentum_step
 from l2l_core.landscape import grid as landscape
+from l2l_core.landscape.summaries import POST_SUMMARIES, check_summary
 
 #: Most outer steps one run may take.
 MAX_OUTER_STEPS = 20_000
@@ -35,7 +36,7 @@ PARAM_LIMIT = 30.0
 F32 = jnp.float32
 
 #: Options about the inner problem, shared by every method.
-PROBLEM_DEFAULTS = dict(problem="log_sin", x0=-4.0, inner_steps=50, reduce="mean")
+PROBLEM_DEFAULTS = dict(problem="log_sin", x0=-4.0, inner_steps=50, summary="mean")
 #: Options of every gradient-based method (the post's: SGD, outer lr 0.01, clip +-10).
 GRADIENT_DEFAULTS = dict(lr=0.01, clip=10.0, optimizer="sgd")
 OPTIMIZERS = ("sgd", "adam")
@@ -46,7 +47,7 @@ class Context(NamedTuple):
 
     loss: Callable  # theta -> outer loss f(theta)
     truncation: Callable  # (theta, x, v) -> (mean inner loss over k steps, (x, v))
-    x0: jax.Array
+    x0: Any  # the inner state x at the start of an episode (a number; params and optax state)
     n_truncations: int  # inner_steps // truncation_length
     pairs: int
     std: jax.Array
@@ -129,11 +130,7 @@ def check_problem_options(opts: dict) -> dict:
     out["problem"] = resolve_problem(opts["problem"])
     out["x0"] = check_finite("x0", opts["x0"])
     out["inner_steps"] = check_steps(opts["inner_steps"])
-    if opts["reduce"] not in landscape.REDUCTIONS:
-        raise ValueError(
-            f"unknown outer-loss summary {opts['reduce']!r}; choose one of {list(landscape.REDUCTIONS)}"
-        )
-    out["reduce"] = opts["reduce"]
+    out["summary"] = check_summary(opts["summary"], POST_SUMMARIES)
     return out
 
 
@@ -178,13 +175,13 @@ def parse_seeds(text: str, max_seeds: int = 16) -> list[int]:
 # -- traced pieces every method builds on ---------------------------------------
 
 
-def loss_fn(vg, x0, inner_steps, reduce) -> Callable:
+def loss_fn(vg, x0, inner_steps, summary) -> Callable:
     """theta (2,) -> outer loss, traced; dtype follows theta."""
 
     def f(theta):
         lr, mom = lr_momentum(theta[0], theta[1], jnp)
         return landscape.outer_loss_from_hparams(
-            lr, mom, value_and_grad=vg, x0=x0, steps=inner_steps, reduce=reduce
+            lr, mom, value_and_grad=vg, x0=x0, inner_steps=inner_steps, summary=summary
         )
 
     return f
@@ -205,6 +202,37 @@ def truncation_fn(vg, k):
         return acc / k, (x, v)
 
     return run
+
+
+def _rows(cond, leaf):
+    """``cond`` (a scalar, or one flag per particle) shaped to broadcast over ``leaf``."""
+    cond = jnp.asarray(cond)
+    return cond.reshape(cond.shape + (1,) * (jnp.ndim(leaf) - cond.ndim))
+
+
+def tree_where(cond, a, b):
+    """``jnp.where(cond, a, b)`` leaf by leaf over an inner state (a number, or params and an
+    optax state); ``cond`` is a scalar or one flag per particle (the leading axis)."""
+    return jax.tree_util.tree_map(lambda x, y: jnp.where(_rows(cond, y), x, y), a, b)
+
+
+def tree_finite(tree, batch: int = 0):
+    """Whether every entry of an inner state is finite: a scalar, or (with ``batch``
+    leading particles) one flag per particle."""
+    flags = [jnp.all(jnp.isfinite(leaf).reshape(leaf.shape[:batch] + (-1,)), axis=-1)
+             for leaf in jax.tree_util.tree_leaves(tree)]
+    return jnp.all(jnp.stack(flags), axis=0)
+
+
+def tree_f32(tree):
+    """An inner state with its floating leaves in float32 (integer leaves, an optax step count, kept)."""
+    return jax.tree_util.tree_map(
+        lambda a: jnp.asarray(a, F32) if jnp.issubdtype(jnp.result_type(a), jnp.floating) else jnp.asarray(a), tree)
+
+
+def tree_repeat(tree, n: int):
+    """The inner state repeated for ``n`` particles (a new leading axis)."""
+    return jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, (n,) + jnp.shape(a)), tree_f32(tree))
 
 
 def outer_optimizer(name, lr, clip) -> optax.GradientTransformation:

@@ -6,6 +6,10 @@ received since the episode began, and ``g = xi (L+ - L-) / (2 std^2)`` per
 pair, where ``L`` is the mean inner loss over the truncation. Over an episode
 it is unbiased for the gradient of the smoothed full-unroll loss; each outer
 step costs only one truncation.
+
+The inner state ``x`` is whatever ``ctx.truncation`` carries: the post's
+number (with its velocity ``v``), or any task's parameters and optax state
+(:mod:`l2l_core.outer.general`).
 """
 
 from __future__ import annotations
@@ -13,19 +17,20 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from l2l_core.outer.base import F32, GRADIENT_DEFAULTS, OuterMethod
+from l2l_core.outer.base import F32, GRADIENT_DEFAULTS, OuterMethod, tree_finite, tree_repeat, tree_where
 
 
 def init_state(ctx):
     zeros = jnp.zeros((2 * ctx.pairs,), F32)
-    return zeros + ctx.x0, zeros, jnp.zeros((2 * ctx.pairs, 2), F32)
+    return tree_repeat(ctx.x0, 2 * ctx.pairs), zeros, jnp.zeros((2 * ctx.pairs, 2), F32)
 
 
 def estimate(ctx, theta, state, key, t):
     x, v, xi = state
     pairs, std = ctx.pairs, ctx.std
     reset = (t % ctx.n_truncations) == 0  # a new episode
-    x = jnp.where(reset, jnp.asarray(ctx.x0, F32), x)
+    x0 = tree_repeat(ctx.x0, 2 * pairs)
+    x = tree_where(reset, x0, x)
     v = jnp.where(reset, 0.0, v)
     xi = jnp.where(reset, 0.0, xi)
     eps = jax.random.normal(key, (pairs, 2), F32) * std
@@ -36,8 +41,8 @@ def estimate(ctx, theta, state, key, t):
     per_pair = xi[:pairs] * (diff / (2.0 * std**2))[:, None]
     per_pair = jnp.where(jnp.isfinite(per_pair), per_pair, 0.0)
     # A diverged particle would poison its whole episode; restart it.
-    bad = ~(jnp.isfinite(x) & jnp.isfinite(v))
-    x, v = jnp.where(bad, jnp.asarray(ctx.x0, F32), x), jnp.where(bad, 0.0, v)
+    bad = ~(tree_finite(x, batch=1) & jnp.isfinite(v))
+    x, v = tree_where(bad, x0, x), jnp.where(bad, 0.0, v)
     return per_pair.mean(axis=0), (x, v, xi), None
 
 

@@ -28,6 +28,11 @@ def resolve_options(method: str, options: dict) -> dict:
     if method not in METHODS:
         raise ValueError(f"unknown outer method {method!r}; choose one of {list(METHODS)}")
     defaults = dict(PROBLEM_DEFAULTS, **METHODS[method].defaults)
+    if "reduce" in options:  # the older name of ``summary``
+        options = dict(options)
+        older = options.pop("reduce")
+        if options.setdefault("summary", older) != older:
+            raise ValueError(f"summary={options['summary']!r} and its older name reduce={older!r} disagree; give one")
     unknown = sorted(set(options) - set(defaults))
     if unknown:
         raise ValueError(
@@ -57,7 +62,7 @@ def resolve_options(method: str, options: dict) -> dict:
                 f"truncation_length {k} must divide the {out['inner_steps']} inner steps; "
                 f"choose one of {divisors}"
             )
-        if opts["reduce"] != "mean":
-            raise ValueError(f"method {method!r} truncates the unroll and needs reduce='mean'")
+        if out["summary"] != "mean":
+            raise ValueError(f"method {method!r} truncates the unroll and needs summary='mean'")
         out["truncation_length"] = k
     return out

@@ -21,6 +21,7 @@ import numpy as np
 import optax
 
 from l2l_core.landscape import grid as landscape
+from l2l_core.landscape.summaries import older_names
 from l2l_core.outer.base import (
     F32,
     MAX_OUTER_STEPS,
@@ -38,14 +39,14 @@ from l2l_core.outer.base import (
 from l2l_core.outer.registry import METHODS, resolve_options
 from l2l_core.runtime import sharding
 
-_STATIC = ("method", "vg", "inner_steps", "reduce", "steps", "optimizer", "pairs", "k")
+_STATIC = ("method", "vg", "inner_steps", "summary", "steps", "optimizer", "pairs", "k")
 
 
 @partial(jax.jit, static_argnames=_STATIC)
-def _scan(theta0, key, x0, lr, clip, std, std_final, *, method, vg, inner_steps, reduce, steps, optimizer,
+def _scan(theta0, key, x0, lr, clip, std, std_final, *, method, vg, inner_steps, summary, steps, optimizer,
           pairs, k):
     """One run of ``method``: (iterates (steps, 2), final theta (2,), f at the iterates (steps,))."""
-    ctx = Context(loss=loss_fn(vg, x0, inner_steps, reduce), truncation=truncation_fn(vg, k), x0=x0,
+    ctx = Context(loss=loss_fn(vg, x0, inner_steps, summary), truncation=truncation_fn(vg, k), x0=x0,
                   n_truncations=inner_steps // k, pairs=pairs, std=std, std_final=std_final, outer_steps=steps)
     return scan_method(METHODS[method], ctx, theta0, key, lr, clip, optimizer, steps)
 
@@ -77,7 +78,7 @@ def _scalars(opts: dict) -> tuple:
 
 def _static(method: str, opts: dict, steps: int) -> dict:
     return dict(method=method, vg=opts["problem"].value_and_grad, inner_steps=opts["inner_steps"],
-                reduce=opts["reduce"], steps=steps, optimizer=opts.get("optimizer", "sgd"),
+                summary=opts["summary"], steps=steps, optimizer=opts.get("optimizer", "sgd"),
                 pairs=opts.get("pairs", 1), k=opts.get("truncation_length", 1))
 
 
@@ -100,7 +101,7 @@ def run_outer(method: str, init, steps: int, *, seed: int = 0, **options) -> tup
       seed: integer; the same seed gives the same trajectory.
       **options: the method's options (see ``METHODS[method].defaults``: lr, clip,
         optimizer, std, pairs, std_final, truncation_length) and the inner
-        problem's (problem, x0, inner_steps, reduce).
+        problem's (problem, x0, inner_steps, summary; ``reduce`` is summary's older name).
 
     Returns:
       (trajectory of shape (steps+1, 2), outer losses of shape (steps,)),
@@ -123,7 +124,7 @@ def run_outer_full(method: str, init, steps: int, *, seed: int = 0, **options) -
     out = _scan(theta0, key, F32(opts["x0"]), *_scalars(opts), **_static(method, opts, steps))
     traj, theta, losses = (np.asarray(a) for a in out)
     trajectory = np.concatenate([traj, theta[None]]).astype(np.float32)
-    final = float(outer_loss_at([theta], **{k: opts[k] for k in ("problem", "x0", "inner_steps", "reduce")})[0])
+    final = float(outer_loss_at([theta], **{k: opts[k] for k in ("problem", "x0", "inner_steps", "summary")})[0])
     return OuterRun(trajectory, to_np_nan(losses), final)
 
 
@@ -174,6 +175,13 @@ def _check_seeds(seeds, n: int) -> list[int]:
     return [check_seed(s) for s in seeds]
 
 
+def _bucket(n: int, n_devices: int) -> int:
+    """Batch size for n runs: the next power of two (so a new count of starts or seeds
+    rarely recompiles), a multiple of the device count."""
+    size = 1 << (n - 1).bit_length()
+    return -(-size // n_devices) * n_devices
+
+
 def run_outer_batch(method: str, inits, steps: int, *, seeds=0, **options) -> OuterBatch:
     """Many outer runs of one method at once: ``(inits[i], seeds[i])`` for each i.
 
@@ -203,7 +211,7 @@ def run_outer_batch(method: str, inits, steps: int, *, seeds=0, **options) -> Ou
     steps = check_int("steps (outer)", steps, 1, MAX_OUTER_STEPS)
     keys = np.stack([np.asarray(jax.random.PRNGKey(s)) for s in seed_list])
     devices = sharding.grid_devices()
-    pad = -n % len(devices)
+    pad = _bucket(n, len(devices)) - n
     if pad:  # repeat the last run; its copies are dropped below
         thetas = np.concatenate([thetas, np.repeat(thetas[-1:], pad, axis=0)])
         keys = np.concatenate([keys, np.repeat(keys[-1:], pad, axis=0)])
@@ -211,21 +219,22 @@ def run_outer_batch(method: str, inits, steps: int, *, seeds=0, **options) -> Ou
                      F32(opts["x0"]), _scalars(opts), **_static(method, opts, steps))
     traj, theta, losses = (sharding.to_host(a)[:n] for a in out)
     trajectories = np.concatenate([traj, theta[:, None]], axis=1).astype(np.float32)
-    final = outer_loss_at(theta, **{k: opts[k] for k in ("problem", "x0", "inner_steps", "reduce")})
+    final = outer_loss_at(theta, **{k: opts[k] for k in ("problem", "x0", "inner_steps", "summary")})
     return OuterBatch(trajectories, to_np_nan(losses), final)
 
 
 # -- evaluating the landscape at points ---------------------------------------
 
 
-@partial(jax.jit, static_argnames=("vg", "inner_steps", "reduce"))
-def _loss_at(thetas, x0, *, vg, inner_steps, reduce):
-    return jax.vmap(loss_fn(vg, x0, inner_steps, reduce))(thetas)
+@partial(jax.jit, static_argnames=("vg", "inner_steps", "summary"))
+def _loss_at(thetas, x0, *, vg, inner_steps, summary):
+    return jax.vmap(loss_fn(vg, x0, inner_steps, summary))(thetas)
 
 
-def outer_loss_at(points, *, problem="log_sin", x0=-4.0, inner_steps=50, reduce="mean") -> np.ndarray:
+def outer_loss_at(points, *, problem="log_sin", x0=-4.0, inner_steps=None, summary=None, **older) -> np.ndarray:
     """The outer loss f at each of ``points`` (n, 2), float32, as the outer methods see it."""
-    o = check_problem_options(dict(problem=problem, x0=x0, inner_steps=inner_steps, reduce=reduce))
+    inner_steps, summary = older_names(inner_steps, summary, older)
+    o = check_problem_options(dict(problem=problem, x0=x0, inner_steps=inner_steps, summary=summary))
     pts = np.asarray(points, dtype=np.float64)
     if pts.ndim != 2 or pts.shape[1] != 2 or pts.shape[0] == 0:
         raise ValueError(f"points must have shape (n, 2), got {pts.shape}")
@@ -234,7 +243,7 @@ def outer_loss_at(points, *, problem="log_sin", x0=-4.0, inner_steps=50, reduce=
     if not np.isfinite(pts).all():
         raise ValueError("points must be finite")
     out = _loss_at(jnp.asarray(pts, F32), F32(o["x0"]), vg=o["problem"].value_and_grad,
-                   inner_steps=o["inner_steps"], reduce=o["reduce"])
+                   inner_steps=o["inner_steps"], summary=o["summary"])
     return to_np_nan(out)
 
 

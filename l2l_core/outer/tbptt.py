@@ -2,7 +2,8 @@
 
 The gradient of each truncation's mean inner loss with the inner state at its
 start treated as a constant: cheap and low-variance, but biased towards short
-horizons (it cannot see what a step does to later truncations).
+horizons (it cannot see what a step does to later truncations). The inner
+state ``x`` is the post's number or any task's parameters and optax state.
 """
 
 from __future__ import annotations
@@ -10,19 +11,19 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from l2l_core.outer.base import F32, GRADIENT_DEFAULTS, OuterMethod
+from l2l_core.outer.base import F32, GRADIENT_DEFAULTS, OuterMethod, tree_f32, tree_finite, tree_where
 
 
 def init_state(ctx):
     zero = jnp.zeros((), F32)
-    return zero + ctx.x0, zero
+    return tree_f32(ctx.x0), zero
 
 
 def estimate(ctx, theta, state, key, t):
     del key
     x, v = state
     reset = (t % ctx.n_truncations) == 0
-    x = jnp.where(reset | ~jnp.isfinite(x), jnp.asarray(ctx.x0, F32), x)
+    x = tree_where(reset | ~tree_finite(x), tree_f32(ctx.x0), x)
     v = jnp.where(reset | ~jnp.isfinite(v), 0.0, v)
     g, (x, v) = jax.grad(lambda th: ctx.truncation(th, x, v), has_aux=True)(theta)
     return g, (x, v), None

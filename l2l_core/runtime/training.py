@@ -151,6 +151,42 @@ class TrainingJob:
                 _ACTIVE.discard(self)
 
 
+def prune_private(private_root: str | Path, *, keep: int, max_age_s: float, now: float | None = None) -> int:
+    """Bounds the private runs on disk; returns how many folders were removed.
+
+    In every session's folder under ``private_root`` only the ``keep`` newest runs
+    stay; a session folder untouched for ``max_age_s`` seconds (its tab closed
+    long ago, nothing shared) goes whole. A running training's folder is never
+    removed.
+    """
+    import shutil
+
+    root = Path(private_root)
+    if not root.is_dir():
+        return 0
+    now = time.time() if now is None else now
+    with _ACTIVE_LOCK:
+        busy = {job.out_dir.resolve() for job in _ACTIVE}
+    removed = 0
+
+    def remove(d: Path) -> None:
+        nonlocal removed
+        if any(b == d.resolve() or d.resolve() in b.parents for b in busy):
+            return
+        shutil.rmtree(d, ignore_errors=True)
+        removed += 1
+
+    for session in (d for d in root.iterdir() if d.is_dir()):
+        runs = sorted((d for d in session.iterdir() if d.is_dir()), key=lambda d: d.stat().st_mtime, reverse=True)
+        newest = max([session.stat().st_mtime] + [d.stat().st_mtime for d in runs])
+        if now - newest > max_age_s:
+            remove(session)
+            continue
+        for d in runs[keep:]:
+            remove(d)
+    return removed
+
+
 def publish(run_dir: str | Path, shared_dir: str | Path) -> Path:
     """Moves a private run into the shared list (one rename); returns its new folder.
 

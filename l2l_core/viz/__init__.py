@@ -15,6 +15,7 @@ from l2l_core.viz.landscape import (  # noqa: F401
     MAX_DISPLAY,
     display_stride,
     heatmap_figure,
+    inner_contour_figure,
     inner_problem_figure,
     loss_vs_step_figure,
     lr_sweep_figure,

@@ -16,14 +16,14 @@ MAX_DISPLAY = 400
 DIVERGED_COLOR = style.DIVERGED
 
 
-def inner_problem_figure(xs_curve, loss_curve, path_x, path_loss, title=""):
+def inner_problem_figure(xs_curve, loss_curve, path_x, path_loss, title="", path_name="SGD+momentum path"):
     """The loss curve over x with the path of one inner run drawn on it."""
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=xs_curve, y=loss_curve, mode="lines", name="inner loss f(x)",
                              line=dict(color=style.CURVE, width=2)))
     steps = np.arange(len(path_x))
     fig.add_trace(go.Scatter(
-        x=path_x, y=path_loss, mode="lines+markers", name="SGD+momentum path",
+        x=path_x, y=path_loss, mode="lines+markers", name=path_name,
         marker=dict(color=steps, colorscale="Viridis", size=7, showscale=True,
                     colorbar=dict(title="step", x=1.02)),
         line=dict(color="rgba(80,80,200,0.35)", width=1),
@@ -38,6 +38,29 @@ def inner_problem_figure(xs_curve, loss_curve, path_x, path_loss, title=""):
     return fig
 
 
+def inner_contour_figure(xs, ys, z, path, title="", path_name="path"):
+    """A 2-D task's loss as contours (log10(1 + loss)) with one run's path (steps, 2) on it."""
+    fig = go.Figure(go.Contour(x=xs, y=ys, z=np.log10(1.0 + np.maximum(np.asarray(z, float), 0.0)),
+                               colorscale="Blues", reversescale=True, ncontours=30, name="log10(1 + f)",
+                               colorbar=dict(title="log10(1+f)", x=1.02),
+                               hovertemplate="x=%{x:.4f}<br>y=%{y:.4f}<br>log10(1+f)=%{z:.4f}<extra></extra>"))
+    path = np.asarray(path, float)
+    steps = np.arange(len(path))
+    fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers", name=path_name,
+                             marker=dict(color=steps, colorscale="Viridis", size=6),
+                             line=dict(color="rgba(230,80,30,0.7)", width=1.5), customdata=steps,
+                             hovertemplate="step %{customdata}<br>x=%{x:.4f}<br>y=%{y:.4f}<extra></extra>"))
+    fig.add_trace(go.Scatter(x=[path[0, 0]], y=[path[0, 1]], mode="markers", name="start",
+                             marker=dict(symbol="circle-open", size=14, color="green", line=dict(width=3))))
+    end = path[np.isfinite(path).all(axis=1)][-1:] if np.isfinite(path).any() else path[:1]
+    fig.add_trace(go.Scatter(x=end[:, 0], y=end[:, 1], mode="markers", name="end",
+                             marker=dict(symbol="x", size=14, color="red")))
+    fig.update_xaxes(title="x", range=[xs[0], xs[-1]])
+    fig.update_yaxes(title="y", range=[ys[0], ys[-1]])
+    fig.update_layout(title=title, legend=dict(style.LEGEND, y=-0.2), margin=dict(t=40, b=10))
+    return fig
+
+
 def loss_vs_step_figure(losses, title="inner loss against step"):
     fig = go.Figure(go.Scatter(x=np.arange(len(losses)), y=losses, mode="lines+markers",
                                name="inner loss", hovertemplate="step %{x}<br>loss=%{y:.4f}<extra></extra>"))
@@ -46,7 +69,7 @@ def loss_vs_step_figure(losses, title="inner loss against step"):
     return fig
 
 
-def lr_sweep_figure(log_lrs, loss, momentum, y_cap=None, reduce_label="mean inner loss"):
+def lr_sweep_figure(log_lrs, loss, momentum, y_cap=None, reduce_label="mean inner loss", title=None):
     """Outer loss against learning rate on a log axis; diverged runs marked on top."""
     lrs = 10.0 ** np.asarray(log_lrs)
     loss = np.asarray(loss, dtype=float)
@@ -65,7 +88,7 @@ def lr_sweep_figure(log_lrs, loss, momentum, y_cap=None, reduce_label="mean inne
         finite = loss[np.isfinite(loss)]
         lo = float(finite.min()) if finite.size else 0.0
         fig.update_yaxes(range=[min(lo, y_cap) - 0.05 * abs(y_cap - lo), y_cap])
-    fig.update_layout(title=f"outer loss against learning rate, momentum = {momentum:g}",
+    fig.update_layout(title=title or f"outer loss against learning rate, momentum = {momentum:g}",
                       legend=dict(style.LEGEND, y=-0.2), margin=dict(t=40, b=10))
     return fig
 

@@ -59,3 +59,21 @@ def test_malformed_url_is_reported_not_raised():
     assert not at.exception, at.exception
     warnings = " ".join(w.value for w in at.warning)
     assert "fzoom" in warnings and "res=77" in warnings  # malformed: ignored; out of range: the nearest used
+
+
+def test_server_warm_up_puts_the_default_preview_in_the_pages_cache(monkeypatch):
+    from l2l_core.landscape import fractal
+    from pages import _fractal_compute as fc
+
+    calls = []
+    real = fractal.fractal_summaries
+    monkeypatch.setattr(fractal, "fractal_summaries", lambda *a, **k: calls.append(1) or real(*a, **k))
+    fc.compute.clear()
+    fc.warm_default_view(preview=True)
+    assert calls == [1]
+    d = fc.DEFAULTS
+    (xs, ys, zs, precision), _ = fc.compute(d["task"], d["width"], d["seed"], d["steps"],
+                                            tuple(fractal.default_window(d["task"])), fc.PREVIEW_RES, d["precision"])
+    assert calls == [1]  # what a first visit asks for is already there
+    assert zs["converge"].shape == (fc.PREVIEW_RES,) * 2 and precision == "float32"
+    assert 0.3 < (zs["converge"] < 0).mean() < 0.8

@@ -45,9 +45,7 @@ def test_adam_lr_b1_on_rosenbrock_draws_the_heatmap_and_reports_the_best_cell():
     m = _metrics(at)
     assert {"best lr", "best b1", "best outer loss", "diverged cells"} <= set(m)
     assert 1e-4 <= float(m["best lr"]) <= 10 and 0 <= float(m["best b1"]) < 1
-    # pes cannot run off the post's plane: said so, and the other methods still draw.
-    assert any("pes" in i.value and "post's plane" in i.value for i in at.info)
-    assert len(at.dataframe[0].value) == 4  # grad and es from the two default starts
+    assert len(at.dataframe[0].value) == 6  # grad, es and pes (truncations of 10) from the two default starts
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert "b1" in spec["layout"]["yaxis"]["title"]["text"]
     assert "learning rate" in spec["layout"]["xaxis"]["title"]["text"]
@@ -97,7 +95,7 @@ def test_the_posts_choice_writes_no_new_url_parameters():
     at = _app(res="100", methods="grad", osteps="50")
     assert not at.exception, at.exception
     assert "learning rate × momentum" in at.title[0].value
-    assert not {"task", "opt", "x", "y", "set", "gzoom"} & set(at.query_params)
+    assert not {"task", "opt", "x", "y", "set", "gzoom", "xr", "yr", "nseed", "fxy"} & set(at.query_params)
 
 
 def test_bad_axes_in_the_url_warn_and_fall_back():
@@ -158,3 +156,29 @@ def test_a_coarse_pass_comes_first_then_the_chosen_resolution_from_the_cache(mon
     assert sizes == [64, 100]
     at.run()  # a rerun: the final pass from the cache, no coarse pass again
     assert sizes == [64, 100] and len(at.get("plotly_chart")) == 1
+
+
+def test_typed_ranges_the_convergence_measure_and_the_network_seed():
+    at = _app(task="tanh_net", opt="sgd", x="lr_in", y="lr_out", xr="-2.0,0.5", reduce="converge", nseed="1",
+              **dict(TINY, steps="10"))
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    xs, z1 = _heatmap_z(at, "x"), _heatmap_z(at)
+    assert xs[0] == pytest.approx(-2.0) and xs[-1] == pytest.approx(0.5)
+    assert at.number_input(key="g_xr_lo").value == pytest.approx(-2.0)
+    assert (z1 < 0).any() and (z1 > 0).any()  # converged (negative) and diverged (positive) runs
+    at.number_input(key="g_seed").set_value(2).run()  # another network: another image
+    assert not at.exception, at.exception
+    assert at.query_params["nseed"] == "2" and not np.allclose(z1, _heatmap_z(at))
+    at.number_input(key="g_xr_hi").set_value(-3.0).run()  # below its lower end: the core says so
+    assert not at.exception, at.exception
+    assert any("lower end below its upper end" in e.value for e in at.error)
+
+
+def test_converge_is_not_offered_for_a_typed_formula():
+    at = _app(task="formula_xy", fxy="x ** 2 - y", opt="adam", x="lr", y="b1", **TINY)
+    assert not at.exception, at.exception
+    offered = [o.split(":")[0] for o in at.selectbox(key="reduce").options]
+    assert offered == ["mean", "final", "min"]
+    at.selectbox(key="g_task").set_value("beale").run()  # a registry task: offered
+    assert "converge" in [o.split(":")[0] for o in at.selectbox(key="reduce").options]

@@ -163,3 +163,27 @@ def test_docs_copies_are_small_pngs(small_run, tmp_path):
         assert (w, h) == (round(w0 * 0.6), round(h0 * 0.6))
         assert p.stat().st_size < 300_000
     assert json.loads((tmp_path / "docs" / "headline.json").read_text())["landscape"] == head["landscape"]
+
+
+def test_trainability_fractal_figure_matches_a_numpy_retraining(small_run):
+    """The fractal figure's pixels, re-trained from the NPZ's own task arrays by the
+    float64 numpy network of the kernel's test, land in the same phase."""
+    from l2l_core.inner.networks import task_from_arrays
+    from tests.core.landscape.test_fractal import np_converge, np_run
+
+    out, head = small_run
+    entry = head["fractal"]
+    assert entry["resolution"] == reproduce.SMALL.fractal_res and entry["steps"] == 100
+    assert 0.2 < entry["trained_fraction"] < 0.9  # both phases in the top view
+    d = np.load(out / "data" / "trainability_fractal.npz")
+    z = d["loss"]
+    assert z.shape == (reproduce.SMALL.fractal_res,) * 2 and float((z < 0).mean()) == entry["trained_fraction"]
+    task = task_from_arrays("fractal_tanh", d["task_inputs"], d["task_targets"], d["task_init_0"], d["task_init_1"])
+    rng = np.random.default_rng(0)
+    for sign in (-1, 1):  # a few of the fastest trained and fastest diverged pixels, far from the edge
+        side = np.sign(z) == sign
+        ii, jj = np.nonzero(side & (np.abs(z) <= np.quantile(np.abs(z[side]), 0.3)))
+        for k in rng.choice(len(ii), 3, replace=False):
+            i, j = ii[k], jj[k]
+            want = np_converge(np_run(task, 10.0 ** d["x_values"][j], 10.0 ** d["y_values"][i], 100)[:100])
+            assert np.sign(want) == sign, (i, j, want, z[i, j])

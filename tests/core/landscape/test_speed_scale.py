@@ -23,7 +23,7 @@ from tests.conftest import run_on_cpu_devices
 from l2l_core.runtime import compile_cache
 from l2l_core.landscape import grid as landscape
 from l2l_core.landscape.fastmath import sincos
-from l2l_core.landscape import lr_sweep, meta_loss_grid
+from l2l_core.landscape import lr_sweep, meta_loss_grid, warmup
 from l2l_core.inner.problems import PROBLEMS, InnerProblem
 from tests.reference import numpy_outer_loss
 
@@ -120,7 +120,7 @@ def traces():
 
 
 def test_widget_changes_never_recompile(traces):
-    landscape.warmup(problems=["log_sin", "quadratic"], reduces=["mean", "min"])
+    warmup(problems=["log_sin", "quadratic"], summaries=["mean", "min"])
     size = landscape._chunk_kernel._cache_size()
     traces.clear()
     # Resolution, both ranges, x0, steps (the slider), summary already warmed, problem.
@@ -131,7 +131,7 @@ def test_widget_changes_never_recompile(traces):
         (333, (-3, 2), (-3, 0), -4.0, 1),
     ]:
         log_lrs, log_omm = landscape.axes((lo, hi), (mlo, mhi), res)
-        meta_loss_grid(log_lrs, log_omm, x0=x0, steps=steps)
+        meta_loss_grid(log_lrs, log_omm, x0=x0, inner_steps=steps)
         meta_loss_grid(log_lrs[: res // 2 + 1], log_omm, problem="quadratic", reduce="min", steps=steps)
     for points, momentum, steps in [(301, 0.9, 50), (1000, 0.5, 77), (4000, 0.999, 3), (9000, 0.0, 50)]:
         lr_sweep(np.linspace(-3, 2, points), momentum, steps=steps)
@@ -140,11 +140,11 @@ def test_widget_changes_never_recompile(traces):
 
 
 def test_warmup_is_idempotent_and_cheap_the_second_time():
-    landscape.warmup(problems=["double_well"], reduces=["final"])
+    warmup(problems=["double_well"], summaries=["final"])
     t = time.perf_counter()
-    assert landscape.warmup(problems=["double_well"], reduces=["final"]) == 0
+    assert warmup(problems=["double_well"], summaries=["final"]) == 0
     assert time.perf_counter() - t < 0.05
-    thread = landscape.warmup(problems=["double_well"], reduces=["final"], background=True)
+    thread = warmup(problems=["double_well"], summaries=["final"], background=True)
     thread.join(30)
     assert not thread.is_alive()
 

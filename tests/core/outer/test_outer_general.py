@@ -38,7 +38,8 @@ def test_seeds_reproduce():
 @pytest.mark.parametrize("method, kwargs, words", [
     ("grad", dict(summary="converge"), "has none"),
     ("tbptt", dict(summary="converge"), "has none"),
-    ("pes", {}, "lr x momentum"),
+    ("pes", dict(summary="final"), "summary mean"),
+    ("tbptt", dict(truncation_length=7), "must divide"),
     ("nope", {}, "unknown outer method"),
     ("es", dict(pairs=0), "pairs"),
     ("es", dict(init=(1.0, float("nan"))), "init"),
@@ -52,3 +53,22 @@ def test_errors_say_what_to_change(method, kwargs, words):
 def test_es_runs_on_the_convergence_measure():
     run = run_outer_general("es", "quadratic", "adam", "lr", "b1", (-2.0, -1.0), 5, summary="converge")
     assert np.isfinite(run.final_loss)
+
+
+def test_tbptt_over_the_whole_unroll_is_gradient_descent():
+    # One truncation of all T steps: its gradient is the mean summary's, which grad follows.
+    kw = dict(inner_steps=20, seed=0, lr=0.05)
+    tb = run_outer_general("tbptt", "rosenbrock", "adam", "lr", "b1", (-2.0, -1.0), 8, truncation_length=20, **kw)
+    gd = run_outer_general("grad", "rosenbrock", "adam", "lr", "b1", (-2.0, -1.0), 8, **kw)
+    np.testing.assert_allclose(tb.trajectory, gd.trajectory, rtol=1e-4, atol=1e-5)
+    assert np.abs(tb.trajectory[-1] - tb.trajectory[0]).max() > 1e-3  # it moved
+
+
+@pytest.mark.parametrize("method", ["pes", "tbptt"])
+def test_truncated_methods_run_on_a_network_and_land_on_its_grid(method):
+    run = run_outer_general(method, "tanh_net", "adam", "lr_in", "lr_out", (-2.0, -2.0), 20, inner_steps=20,
+                            truncation_length=5, seed=2, lr=0.5)
+    end = run.trajectory[-1]  # the seed also draws the network: the same one here
+    at_end = hyper_grid("tanh_net", "adam", "lr_in", "lr_out", [end[0]], [end[1]], inner_steps=20, seed=2)[0, 0]
+    assert run.final_loss == pytest.approx(float(at_end), rel=1e-3)  # 10**theta in float32 vs float64
+    assert np.abs(end - run.trajectory[0]).max() > 0.05  # it moved

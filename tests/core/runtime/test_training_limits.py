@@ -64,3 +64,25 @@ def test_runs_are_private_to_their_session_until_shared(tmp_path, monkeypatch):
     assert not alice.exception, alice.exception
     bob.run()
     assert name in bob.selectbox(key="lo_run").options
+
+
+def test_private_runs_stay_bounded_on_disk(tmp_path):
+    import os
+
+    from l2l_core.runtime.training import prune_private
+
+    root = tmp_path / "private"
+    now = 1_000_000.0
+    for session, ages in (("fresh", [50, 40, 30, 20, 10]), ("gone", [9 * 86400, 8 * 86400])):
+        for i, age in enumerate(ages):
+            run = root / session / f"run{i}"
+            run.mkdir(parents=True)
+            (run / "checkpoint.msgpack").write_bytes(b"x")
+            os.utime(run, (now - age, now - age))
+        os.utime(root / session, (now - min(ages), now - min(ages)))
+    removed = prune_private(root, keep=3, max_age_s=7 * 86400, now=now)
+    assert removed == 3  # the two oldest runs of "fresh", and the idle session "gone" whole
+    assert sorted(d.name for d in (root / "fresh").iterdir()) == ["run2", "run3", "run4"]
+    assert not (root / "gone").exists()
+    assert prune_private(root, keep=3, max_age_s=7 * 86400, now=now) == 0
+    assert prune_private(tmp_path / "nothing", keep=3, max_age_s=1.0) == 0
