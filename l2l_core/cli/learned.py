@@ -14,7 +14,8 @@ from l2l_core.learned.comparison import compare
 from l2l_core.learned.families import TASK_FAMILIES, TRAINABLE
 from l2l_core.learned.lstm import PREPROCESSORS, LSTMConfig
 from l2l_core.io.files import check_output_dir
-from l2l_core.learned.metatrain import META_LOSS_ON, PRESETS, preset_config
+from l2l_core.learned.metatrain import PRESETS, preset_config
+from l2l_core.learned.objective import META_LOSS_ON
 from l2l_core.learned.resume import run_with_checkpoints
 from l2l_core.learned.tasks import REDUCTIONS
 

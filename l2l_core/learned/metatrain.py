@@ -10,13 +10,8 @@ one jitted ``lax.scan``, and meta-steps are scanned in chunks of
 callback runs, a stop request is honoured, and phi is scored on fixed
 validation tasks (loss after ``eval_steps`` steps) to keep the best phi.
 
-For networks (minibatch tasks) the meta-objective has two more settings:
-``meta_loss_on`` scores each step on the minibatch it stepped on ("same", the
-default), on the next one ("next") or on the whole training split ("train");
-``meta_weight_power`` p weighs step t of T by (p + 1)(t / T)^p. The shipped
-digits optimizer was fine-tuned with "train", p = 1 and one 100-step
-truncation: a 20-step truncation's meta-gradient only sees what a rule does
-within 20 steps and favoured greedy steps (docs/learned_optimizer.md).
+For networks, which data scores a step and how steps are weighted is
+``meta_loss_on`` / ``meta_weight_power`` (:mod:`~l2l_core.learned.objective`).
 
 Reliability: the meta-gradient is clipped by global norm; a non-finite
 meta-loss or meta-gradient freezes phi for the rest of the chunk and stops the
@@ -41,12 +36,12 @@ from l2l_core.learned import tasks as tasks_mod
 from l2l_core.learned.families import get_family
 from l2l_core.learned.baselines import optimizer_losses
 from l2l_core.learned.lstm import LSTMConfig, init_meta_params, lstm_optimizer, make_module, zero_carry
+from l2l_core.learned.objective import check_objective, scored_losses, step_weights
 
 MAX_META_STEPS = 100_000
 INNER_UNROLL = 1  # XLA CPU loop overhead vs compile time; see bench/bench_metatrain.py
 DIGITS_SHORT_STEPS = 100
 DIGITS_FULL_STEPS = 1000
-META_LOSS_ON = ("same", "next", "train")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,8 +65,7 @@ class MetaTrainConfig:
     dims: tuple[int, ...] = ()  # quadratics only: train on these dimensions mixed (dim: compare's default)
     meta_lr_final: float = 0.0  # > 0: cosine decay of the meta learning rate to this over the run
     max_seconds: float = 0.0  # > 0: stop (keeping the best phi) once a chunk would start after this wall time
-    # networks: score each step on its own minibatch ("same"), the "next" one or the whole "train" split
-    meta_loss_on: str = "same"
+    meta_loss_on: str = "same"  # networks: which data scores a step (see objective.py)
     meta_weight_power: float = 0.0  # step t of T weighs (p + 1) (t / T)^p in the meta-loss (0: all alike)
 
     def validate(self) -> "MetaTrainConfig":
@@ -95,11 +89,7 @@ class MetaTrainConfig:
             raise ValueError(f"meta_lr_final must be in [0, meta_lr] (0: constant), got {self.meta_lr_final}")
         if not (math.isfinite(self.max_seconds) and self.max_seconds >= 0):
             raise ValueError(f"max_seconds must be a number >= 0 (0: no limit), got {self.max_seconds}")
-        if not (math.isfinite(self.meta_weight_power) and 0 <= self.meta_weight_power <= 20):
-            raise ValueError(f"meta_weight_power must be in [0, 20] (0: every step alike), "
-                             f"got {self.meta_weight_power}")
-        if self.meta_loss_on not in META_LOSS_ON:
-            raise ValueError(f"meta_loss_on must be one of {META_LOSS_ON}, got {self.meta_loss_on!r}")
+        check_objective(self.meta_loss_on, self.meta_weight_power)
         if not (math.isfinite(self.clip_norm) and self.clip_norm > 0):
             raise ValueError(f"clip_norm must be a positive number, got {self.clip_norm}")
         self.lstm.validate()
@@ -182,16 +172,13 @@ def _truncation_loss(params, theta, carry, tasks, step0, *, cfg: MetaTrainConfig
     of its loss on the data ``cfg.meta_loss_on`` names), each step weighted by
     ``cfg.meta_weight_power``; the plain losses come back for the curve."""
     module = make_module(cfg.lstm)
-    shift = 1 if cfg.meta_loss_on == "next" else 0
 
     def step(c, i):
         theta, carry = c
         _, grads = tasks.losses_and_grads(theta, step0 + i, cfg.reduction)
         upd, carry = module.apply(params, grads.reshape(-1), carry)
         theta = theta + upd.reshape(theta.shape)
-        if cfg.meta_loss_on == "train" and hasattr(tasks, "spec"):
-            return (theta, carry), tasks.final_losses(theta)
-        return (theta, carry), tasks.step_losses(theta, step0 + i + shift)
+        return (theta, carry), scored_losses(tasks, theta, step0 + i, cfg.meta_loss_on)
 
     # Rematerializing each step (keeping only matmul outputs) is ~3x faster than
     # letting scan stack every residual: XLA CPU handles those stacks poorly.
@@ -200,9 +187,8 @@ def _truncation_loss(params, theta, carry, tasks, step0, *, cfg: MetaTrainConfig
                                           unroll=INNER_UNROLL)
     per_step = jnp.mean(tasks.meta_transform(losses), axis=1)
     if cfg.meta_weight_power:
-        horizon = cfg.truncations * cfg.truncation_length
-        t = (step0 + 1 + jnp.arange(cfg.truncation_length)) / horizon
-        per_step = per_step * (cfg.meta_weight_power + 1) * t**cfg.meta_weight_power
+        per_step = per_step * step_weights(cfg.meta_weight_power, step0, cfg.truncation_length,
+                                           cfg.truncations * cfg.truncation_length)
     return jnp.sum(per_step), (theta, carry, losses)
 
 
