@@ -15,6 +15,7 @@ from l2l_core.learned.families import TASK_FAMILIES, TRAINABLE
 from l2l_core.learned.lstm import PREPROCESSORS, LSTMConfig
 from l2l_core.io.files import check_output_dir
 from l2l_core.learned.metatrain import PRESETS, preset_config
+from l2l_core.learned.objective import META_LOSS_ON
 from l2l_core.learned.resume import run_with_checkpoints
 from l2l_core.learned.tasks import REDUCTIONS
 
@@ -40,6 +41,14 @@ def add_metatrain_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--chunk", type=int, default=None, help="meta-steps per jitted chunk (default 10)")
     p.add_argument("--dims", type=int, nargs="+", default=None,
                    help="quadratics: train on these dimensions mixed, e.g. 10 20 40 80 (default: --preset's)")
+    p.add_argument("--truncations", type=int, default=None, help="truncations per meta-step (default 5)")
+    p.add_argument("--truncation-length", type=int, default=None,
+                   help="inner steps per truncation, one meta-update each (default 20)")
+    p.add_argument("--meta-loss-on", default=None, choices=META_LOSS_ON,
+                   help="networks: score each step on the minibatch it stepped on (same), the next one, "
+                        "or the whole training split (train)")
+    p.add_argument("--meta-weight-power", type=float, default=None,
+                   help="step t of T weighs (p+1)(t/T)^p in the meta-loss (default 0: every step alike)")
     p.add_argument("--init-from", type=Path, default=None,
                    help="start from this checkpoint's parameters (fine-tuning) instead of a fresh init")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -48,7 +57,10 @@ def add_metatrain_args(p: argparse.ArgumentParser) -> None:
 def run_metatrain_cli(args) -> int:
     check_output_dir(args.out)
     overrides = {k: v for k, v in dict(meta_steps=args.meta_steps, seed=args.seed, reduction=args.reduction,
-                                       meta_lr=args.meta_lr, batch=args.batch, chunk=args.chunk).items()
+                                       meta_lr=args.meta_lr, batch=args.batch, chunk=args.chunk,
+                                       truncations=args.truncations, truncation_length=args.truncation_length,
+                                       meta_loss_on=args.meta_loss_on,
+                                       meta_weight_power=args.meta_weight_power).items()
                  if v is not None}
     if args.preprocess is not None:
         overrides["lstm"] = LSTMConfig(preprocess=args.preprocess)

@@ -10,6 +10,9 @@ one jitted ``lax.scan``, and meta-steps are scanned in chunks of
 callback runs, a stop request is honoured, and phi is scored on fixed
 validation tasks (loss after ``eval_steps`` steps) to keep the best phi.
 
+For networks, which data scores a step and how steps are weighted is
+``meta_loss_on`` / ``meta_weight_power`` (:mod:`~l2l_core.learned.objective`).
+
 Reliability: the meta-gradient is clipped by global norm; a non-finite
 meta-loss or meta-gradient freezes phi for the rest of the chunk and stops the
 run with the reason, keeping the best (finite) parameters seen so far.
@@ -33,6 +36,7 @@ from l2l_core.learned import tasks as tasks_mod
 from l2l_core.learned.families import get_family
 from l2l_core.learned.baselines import optimizer_losses
 from l2l_core.learned.lstm import LSTMConfig, init_meta_params, lstm_optimizer, make_module, zero_carry
+from l2l_core.learned.objective import check_objective, scored_losses, step_weights
 
 MAX_META_STEPS = 100_000
 INNER_UNROLL = 1  # XLA CPU loop overhead vs compile time; see bench/bench_metatrain.py
@@ -61,6 +65,8 @@ class MetaTrainConfig:
     dims: tuple[int, ...] = ()  # quadratics only: train on these dimensions mixed (dim: compare's default)
     meta_lr_final: float = 0.0  # > 0: cosine decay of the meta learning rate to this over the run
     max_seconds: float = 0.0  # > 0: stop (keeping the best phi) once a chunk would start after this wall time
+    meta_loss_on: str = "same"  # networks: which data scores a step (see objective.py)
+    meta_weight_power: float = 0.0  # step t of T weighs (p + 1) (t / T)^p in the meta-loss (0: all alike)
 
     def validate(self) -> "MetaTrainConfig":
         def integer(name, lo, hi):
@@ -83,6 +89,7 @@ class MetaTrainConfig:
             raise ValueError(f"meta_lr_final must be in [0, meta_lr] (0: constant), got {self.meta_lr_final}")
         if not (math.isfinite(self.max_seconds) and self.max_seconds >= 0):
             raise ValueError(f"max_seconds must be a number >= 0 (0: no limit), got {self.max_seconds}")
+        check_objective(self.meta_loss_on, self.meta_weight_power)
         if not (math.isfinite(self.clip_norm) and self.clip_norm > 0):
             raise ValueError(f"clip_norm must be a positive number, got {self.clip_norm}")
         self.lstm.validate()
@@ -162,7 +169,8 @@ def _meta_optimizer(cfg: MetaTrainConfig) -> optax.GradientTransformation:
 def _truncation_loss(params, theta, carry, tasks, step0, *, cfg: MetaTrainConfig):
     """Meta-loss of one truncation: sum over its steps of the mean over tasks of
     ``tasks.meta_transform`` of each task's loss after the update (an MLP's: the log
-    of its loss on the step's minibatch); the plain losses come back for the curve."""
+    of its loss on the data ``cfg.meta_loss_on`` names), each step weighted by
+    ``cfg.meta_weight_power``; the plain losses come back for the curve."""
     module = make_module(cfg.lstm)
 
     def step(c, i):
@@ -170,14 +178,18 @@ def _truncation_loss(params, theta, carry, tasks, step0, *, cfg: MetaTrainConfig
         _, grads = tasks.losses_and_grads(theta, step0 + i, cfg.reduction)
         upd, carry = module.apply(params, grads.reshape(-1), carry)
         theta = theta + upd.reshape(theta.shape)
-        return (theta, carry), tasks.step_losses(theta, step0 + i)
+        return (theta, carry), scored_losses(tasks, theta, step0 + i, cfg.meta_loss_on)
 
     # Rematerializing each step (keeping only matmul outputs) is ~3x faster than
     # letting scan stack every residual: XLA CPU handles those stacks poorly.
     step = jax.checkpoint(step, policy=jax.checkpoint_policies.dots_saveable)
     (theta, carry), losses = jax.lax.scan(step, (theta, carry), jnp.arange(cfg.truncation_length),
                                           unroll=INNER_UNROLL)
-    return jnp.sum(jnp.mean(tasks.meta_transform(losses), axis=1)), (theta, carry, losses)
+    per_step = jnp.mean(tasks.meta_transform(losses), axis=1)
+    if cfg.meta_weight_power:
+        per_step = per_step * step_weights(cfg.meta_weight_power, step0, cfg.truncation_length,
+                                           cfg.truncations * cfg.truncation_length)
+    return jnp.sum(per_step), (theta, carry, losses)
 
 
 def _meta_step(state: TrainState, frozen, cfg: MetaTrainConfig):

@@ -1,0 +1,82 @@
+"""The meta-objective's options: which data scores a step (``meta_loss_on``) and
+how the steps of a run are weighted (``meta_weight_power``), checked against a
+plain Python loop over the same steps."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from l2l_core.learned.checkpoints import load_checkpoint
+from l2l_core.learned.families import get_family
+from l2l_core.learned.lstm import make_module, zero_carry
+from l2l_core.learned.metatrain import _truncation_loss, preset_config
+from l2l_core.learned.mlp_tasks import MLPSpec, sample_mlp_tasks
+
+
+def _reference(params, cfg, tasks, step0):
+    """Sum over the truncation's steps of w_t * mean over tasks of log(loss), step by step."""
+    module = make_module(cfg.lstm)
+    theta, carry = tasks.theta0, zero_carry(tasks.theta0.size, cfg.lstm.hidden)
+    horizon = cfg.truncations * cfg.truncation_length
+    shift = 1 if cfg.meta_loss_on == "next" else 0
+    total = 0.0
+    for i in range(cfg.truncation_length):
+        _, g = tasks.losses_and_grads(theta, step0 + i, cfg.reduction)
+        upd, carry = module.apply(params, g.reshape(-1), carry)
+        theta = theta + upd.reshape(theta.shape)
+        t = (step0 + i + 1) / horizon
+        w = (cfg.meta_weight_power + 1) * t**cfg.meta_weight_power
+        if cfg.meta_loss_on == "train":
+            losses = tasks.final_losses(theta)
+        else:
+            losses = tasks.step_losses(theta, step0 + i + shift)
+        total += w * float(jnp.mean(jnp.log(losses)))
+    return total
+
+
+@pytest.fixture(scope="module")
+def setup():
+    cfg = preset_config("tiny", task="digits_mlp", truncation_length=4, truncations=3)
+    tasks = sample_mlp_tasks(jax.random.PRNGKey(5), 2, MLPSpec(batch=16))
+    # the shipped digits optimizer: its steps fit the minibatch they are taken on
+    params = load_checkpoint(get_family("digits_mlp").default_checkpoint).params
+    return cfg, tasks, params
+
+
+@pytest.mark.parametrize("on,power", [("same", 0.0), ("next", 0.0), ("next", 2.0), ("same", 1.0),
+                                      ("train", 1.0)])
+def test_truncation_loss_matches_a_step_by_step_reference(setup, on, power):
+    cfg, tasks, params = setup
+    cfg = dataclasses.replace(cfg, meta_loss_on=on, meta_weight_power=power).validate()
+    carry = zero_carry(tasks.theta0.size, cfg.lstm.hidden)
+    step0 = 4  # the second truncation: weights depend on the global step
+    loss, _ = _truncation_loss(params, tasks.theta0, carry, tasks, step0, cfg=cfg)
+    np.testing.assert_allclose(float(loss), _reference(params, cfg, tasks, step0), rtol=1e-4)
+
+
+def test_the_options_change_the_objective(setup):
+    cfg, tasks, params = setup
+    carry = zero_carry(tasks.theta0.size, cfg.lstm.hidden)
+
+    def loss(**kw):
+        c = dataclasses.replace(cfg, **kw).validate()
+        return float(_truncation_loss(params, tasks.theta0, carry, tasks, 0, cfg=c)[0])
+
+    same, nxt, ramp = loss(meta_loss_on="same"), loss(meta_loss_on="next"), loss(meta_weight_power=1.0)
+    train = loss(meta_loss_on="train")
+    # scored on the minibatch it just stepped on, a step looks better than on a fresh one or the whole split
+    assert same < nxt and same < train
+    assert abs(ramp - same) > 1e-3
+
+
+@pytest.mark.parametrize("kw,match", [(dict(meta_loss_on="test"), "meta_loss_on"),
+                                      (dict(meta_weight_power=-1.0), "meta_weight_power"),
+                                      (dict(meta_weight_power=float("nan")), "meta_weight_power")])
+def test_bad_objective_settings_are_refused(kw, match):
+    with pytest.raises(ValueError, match=match):
+        preset_config("tiny", task="digits_mlp", **kw)
