@@ -112,6 +112,8 @@ def warm_up() -> None:
         _warm_tour_learned_steps()
         _warm_fractal(preview=False)
         landscape.warmup()
+        if os.environ.get("L2L_WARMUP_GENERAL", "1") != "0":
+            landscape.warmup_general()  # every task and optimizer's first pick, last
         log.info("warm-up done")
     except Exception:  # a warm-up failure must not take the server down
         log.exception("warm-up failed")

@@ -100,10 +100,7 @@ def summary_choices(task) -> list[str]:
 
 
 def default_axes(task: str, optimizer: str) -> tuple[str, str]:
-    axes = list(task_axes(task, optimizer))
-    if task in NETWORK_TASKS:
-        return "lr_in", "lr_out"
-    return axes[0], axes[1]
+    return landscape_general.default_axes(task, optimizer)
 
 
 def _reset_view() -> None:

@@ -89,7 +89,9 @@ def run_on_cpu_devices(code: str, n: int = 4) -> dict:
 def streamlit_server(log_path, **env):
     """A real `streamlit run app.py` on a free port; yields (url, process)."""
     port = free_port()
-    env = dict(os.environ, JAX_PLATFORMS="cpu", **env)
+    # The test servers leave out the warm-up of every general-landscape kernel (a minute of
+    # CPU on a fresh clone, beside the browser tests); tests/core/landscape covers it.
+    env = dict(os.environ, JAX_PLATFORMS="cpu", **{"L2L_WARMUP_GENERAL": "0", **env})
     with open(log_path, "w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),

@@ -55,6 +55,15 @@ def task_axes(task, optimizer) -> dict[str, Axis]:
     return dict(o.axes, **t.axes)
 
 
+def default_axes(task, optimizer) -> tuple[str, str]:
+    """The two axes a first view of (task, optimizer) shows: a network's per-layer
+    learning rates, else the optimizer's first two hyperparameters."""
+    if resolve_task(task).labels is not None:
+        return "lr_in", "lr_out"
+    names = list(task_axes(task, optimizer))
+    return names[0], names[1]
+
+
 def _check_axis_name(name, axes: dict, which: str) -> Axis:
     if name not in axes:
         raise ValueError(f"{which} {name!r} is not a hyperparameter of this task and optimizer; "

@@ -67,3 +67,36 @@ def warmup(
                         _warmed.add(key)
                         done += 1
     return done
+
+
+def warmup_general(tasks=None, optimizers=None) -> int:
+    """Compiles the general landscape's kernel of every (task, optimizer) pair at its
+    default axes and the mean summary (what a first pick of a task or optimizer
+    draws), so that pick shows its coarse image without compiling. Idempotent.
+
+    Args:
+      tasks: names of :data:`l2l_core.inner.tasks.TASKS` (default: all).
+      optimizers: names of :data:`l2l_core.inner.optimizers.OPTIMIZERS` (default: all).
+
+    Returns:
+      The number of kernels newly warmed.
+    """
+    from l2l_core.inner.optimizers import OPTIMIZERS
+    from l2l_core.inner.tasks import TASKS
+    from l2l_core.landscape import general
+
+    done = 0
+    for task in TASKS if tasks is None else tasks:
+        for opt in OPTIMIZERS if optimizers is None else optimizers:
+            x, y = general.default_axes(task, opt)
+            key = ("general", task, opt, x, y)
+            with _warm_lock:
+                if key in _warmed:
+                    continue
+                axes = general.task_axes(task, opt)
+                # One cell: the chunk shape, hence the kernel, is the one a 64² image uses.
+                general.hyper_grid(task, opt, x, y, [axes[x].default_range[0]], [axes[y].default_range[0]],
+                                   inner_steps=1)
+                _warmed.add(key)
+                done += 1
+    return done

@@ -57,3 +57,15 @@ def test_fractal_takes_the_same_names():
     assert list(fractal.SUMMARIES) == ["converge", "mean", "final", "min"]
     with pytest.raises(TypeError, match="fractal_grid"):
         fractal.fractal_summaries(xs, xs, task="fractal_single", width=4, reduce="final")
+
+
+def test_general_warmup_compiles_what_a_first_pick_draws(monkeypatch):
+    from l2l_core.landscape import general, precompile
+
+    counted = []
+    real = general.hyper_grid
+    monkeypatch.setattr(general, "hyper_grid", lambda *a, **k: counted.append(a[:4]) or real(*a, **k))
+    assert precompile.warmup_general(tasks=["rosenbrock", "tanh_net"], optimizers=["adam"]) == 2
+    assert counted == [("rosenbrock", "adam", "lr", "b1"), ("tanh_net", "adam", "lr_in", "lr_out")]
+    assert precompile.warmup_general(tasks=["rosenbrock"], optimizers=["adam"]) == 0  # idempotent
+    assert general.default_axes("x**2 + y", "rmsprop") == ("lr", "decay")
