@@ -166,18 +166,7 @@ except ValueError as e:
     st.stop()
 
 fig = viz.lr_sweep_figure(log_lrs, loss, momentum, y_cap=y_cap if cap_on else None, reduce_label=reduce)
-plotly_chart(fig, key="sweep_chart", filename=f"lr_sweep_{problem_slug(problem)}_mom{momentum:g}_{points}")
+slug = f"lr_sweep_{problem_slug(problem)}_mom{momentum:g}_{points}"
+plotly_chart(fig, key="sweep_chart", filename=slug)
 timing_caption(seconds, wall, what=f"{points:,} inner runs computed")
-
-finite = np.isfinite(loss)
-c1, c2, c3 = st.columns(3)
-if finite.any():
-    i = int(np.nanargmin(loss))
-    c1.metric("best learning rate", f"{10 ** log_lrs[i]:.5g}")
-    c2.metric("best outer loss", f"{loss[i]:.4f}")
-c3.metric("diverged runs", f"{int((~finite).sum()):,}")
-
-st.download_button("Download the sweep (CSV)", lambda: csv_text({"log10_lr": log_lrs, "lr": 10 ** log_lrs,
-                                                                  "outer_loss": loss}),
-                   file_name=f"lr_sweep_{problem_slug(problem)}_mom{momentum:g}_{points}.csv", mime="text/csv",
-                   help="One row per learning rate; NaN marks a diverged run.")
+summary_view(log_lrs, loss, slug)
