@@ -143,7 +143,7 @@ if sel.error:
     st.title("Learning-rate sweep")
     st.error(sel.error, icon=":material/error:")
     st.stop()
-if not sel.post or reduce not in landscape.REDUCTIONS:  # converge has no fast path: the general kernel
+if not sel.post or reduce not in landscape.POST_SUMMARIES:  # converge has no fast path: the general kernel
     if sel.post:
         hp = {}
     general_view()

@@ -72,6 +72,19 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 120.0) -> No
     raise TimeoutError("streamlit server did not become healthy")
 
 
+def open_page(path: str, timeout: float = 180, **query):
+    """An AppTest of the page at ``path`` (from the repository root), run once with
+    ``query`` in its URL; fails on an exception."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / path), default_timeout=timeout)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def run_on_cpu_devices(code: str, n: int = 4) -> dict:
     """Runs ``code`` in a fresh Python with ``n`` virtual CPU devices; returns the
     JSON object its last output line holds."""

@@ -9,18 +9,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pages._shared import CUSTOM
+from tests.conftest import open_page
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 180
 
 
 def page(path, **query):
-    at = AppTest.from_file(str(ROOT / path), default_timeout=TIMEOUT)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(path, TIMEOUT, **query)
 
 
 def texts(elements):

@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from l2l_core.landscape import general
+from tests.conftest import open_page
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 240
@@ -19,11 +20,7 @@ SELECTION_URL = {"task", "opt", "set", "nseed", "fxy"}
 
 
 def page(path, **query):
-    at = AppTest.from_file(str(ROOT / path), default_timeout=TIMEOUT)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, at.exception
+    at = open_page(path, TIMEOUT, **query)
     assert not at.error, [e.value for e in at.error]
     return at
 
