@@ -30,6 +30,7 @@ import logging
 import os
 import sys
 import threading
+import time
 
 _LOCK = threading.Lock()
 _STATE: dict = {}
@@ -58,6 +59,7 @@ def start_server(warm: bool | None = None) -> threading.Thread | None:
         from l2l_core.runtime.setup import setup_process
 
         setup_process()
+        _log_to_stderr()
         _preload()
         gc.collect()
         gc.freeze()
@@ -74,6 +76,17 @@ def start_server(warm: bool | None = None) -> threading.Thread | None:
         return _STATE.get("warm")
 
 
+def _log_to_stderr() -> None:
+    """The app's own messages ("warm-up done in 41.2 s") beside Streamlit's in the server's
+    output; Python's default would drop everything below a warning."""
+    app_log = logging.getLogger("l2l")
+    if not app_log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        app_log.addHandler(handler)
+        app_log.setLevel(logging.INFO)
+
+
 def _preload() -> None:
     import pandas  # noqa: F401
     import plotly.express  # noqa: F401
@@ -87,34 +100,45 @@ def _preload() -> None:
 
 
 def warm_up() -> None:
-    """Compiles the kernels and computes the default views (errors are logged, never raised)."""
+    """Compiles the kernels and computes the default views (errors are logged, never raised).
+
+    Every step is a background job of the server's job limit: a visitor's job is
+    always served first, waiting at most for the one step already running.
+    """
     from l2l_core import landscape
     from l2l_core import outer
     from l2l_core.landscape import zoom
-    from pages._shared import heavy, heavy_grid
+    from l2l_core.runtime import jobs
+    from pages._shared import background_jobs, heavy, heavy_grid
 
+    def slot():
+        return jobs.default_limiter().slot(background=True)
+
+    t0 = time.perf_counter()
     try:
-        # The default views first (their kernels compile on the way), the other kernels last.
-        d = LANDSCAPE_DEFAULT
-        zoom.zoom_grid(d["window"], d["res"], grid_fn=heavy_grid, problem=d["problem"], x0=d["x0"],
-                       inner_steps=d["inner_steps"], summary=d["summary"])
-        _warm_fractal(preview=True)
-        for method in d["methods"]:  # as pages/landscape.py's outer_batch asks for them
-            takes = outer.METHODS[method].defaults
-            opts = {k: v for k, v in sorted(d["options"].items()) if k in takes}
-            heavy(outer.run_outer_batch, method, d["starts"], d["outer_steps"], seeds=(0,) * len(d["starts"]),
-                  problem=d["problem"], x0=d["x0"], inner_steps=d["inner_steps"], summary=d["summary"], **opts)
-        t = TOUR_DEFAULT
-        log_lrs, log_omm = landscape.axes(t["window"][:2], t["window"][2:], t["res"])
-        heavy_grid(log_lrs, log_omm)
-        for method, start, steps, opts in t["runs"]:
-            heavy(outer.run_outer_full, method, start, steps, seed=0, **opts)
-        _warm_tour_learned_steps()
-        _warm_fractal(preview=False)
-        landscape.warmup()
-        if os.environ.get("L2L_WARMUP_GENERAL", "1") != "0":
-            landscape.warmup_general()  # every task and optimizer's first pick, last
-        log.info("warm-up done")
+        with background_jobs():
+            # The default views first (their kernels compile on the way), the other kernels last.
+            d = LANDSCAPE_DEFAULT
+            zoom.zoom_grid(d["window"], d["res"], grid_fn=heavy_grid, problem=d["problem"], x0=d["x0"],
+                           inner_steps=d["inner_steps"], summary=d["summary"])
+            _warm_fractal(preview=True)
+            for method in d["methods"]:  # as pages/landscape.py's outer_batch asks for them
+                takes = outer.METHODS[method].defaults
+                opts = {k: v for k, v in sorted(d["options"].items()) if k in takes}
+                heavy(outer.run_outer_batch, method, d["starts"], d["outer_steps"], seeds=(0,) * len(d["starts"]),
+                      problem=d["problem"], x0=d["x0"], inner_steps=d["inner_steps"], summary=d["summary"], **opts)
+            log.info("warm-up: default views ready after %.1f s", time.perf_counter() - t0)
+            t = TOUR_DEFAULT
+            log_lrs, log_omm = landscape.axes(t["window"][:2], t["window"][2:], t["res"])
+            heavy_grid(log_lrs, log_omm)
+            for method, start, steps, opts in t["runs"]:
+                heavy(outer.run_outer_full, method, start, steps, seed=0, **opts)
+            _warm_tour_learned_steps()
+            _warm_fractal(preview=False)
+            landscape.warmup(slot=slot)
+            if os.environ.get("L2L_WARMUP_GENERAL", "1") != "0":
+                landscape.warmup_general(slot=slot)  # every task and optimizer's first pick, last
+        log.info("warm-up done in %.1f s", time.perf_counter() - t0)
     except Exception:  # a warm-up failure must not take the server down
         log.exception("warm-up failed")
 

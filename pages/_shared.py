@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import time
 from contextlib import contextmanager
 
@@ -80,6 +81,21 @@ def problem_slug(problem: str) -> str:
     return problem if problem in PROBLEMS else "formula"
 
 
+#: True inside :func:`background_jobs`: heavy calls yield to users' jobs.
+_BACKGROUND = contextvars.ContextVar("l2l_background_jobs", default=False)
+
+
+@contextmanager
+def background_jobs():
+    """Heavy calls made inside (the server's warm-up) are background jobs: every
+    user job goes before them, so a visitor waits for at most the one running."""
+    reset = _BACKGROUND.set(True)
+    try:
+        yield
+    finally:
+        _BACKGROUND.reset(reset)
+
+
 @contextmanager
 def _job_slot():
     """A slot of the server-wide job limit, and the session's cancel token.
@@ -97,7 +113,7 @@ def _job_slot():
                       f"({waited:.0f} s in line).", icon=":material/hourglass_top:")
 
     try:
-        with jobs.default_limiter().slot(token, session=session, on_wait=on_wait):
+        with jobs.default_limiter().slot(token, session=session, on_wait=on_wait, background=_BACKGROUND.get()):
             if note is not None:
                 note.empty()
             yield token
@@ -106,9 +122,23 @@ def _job_slot():
             note.empty()
 
 
-def _shared(fn, args: tuple, kwargs: dict, compute):
-    """Single-flight: sessions asking for the same work at once share one run."""
-    return default_shared_work().run(work_key(fn, args, kwargs), compute, check=script_run()[1])
+def _shared(fn, args: tuple, kwargs: dict, work):
+    """``work(token)`` inside a job slot, shared: sessions asking for the same work at
+    once share one run (only its leader holds a slot).
+
+    A background job takes its slot before it becomes the run others follow, so
+    no visitor ever follows a job still waiting behind other visitors' jobs.
+    """
+    key = work_key(fn, args, kwargs)
+    if _BACKGROUND.get():
+        with _job_slot() as token:
+            return default_shared_work().run(key, lambda: work(token), follow=False)
+
+    def compute():
+        with _job_slot() as token:
+            return work(token)
+
+    return default_shared_work().run(key, compute, check=script_run()[1])
 
 
 def heavy(fn, *args, **kwargs):
@@ -122,22 +152,20 @@ def heavy(fn, *args, **kwargs):
     :func:`heavy_grid`, which can also stop between bands. Use it inside the
     cached function, so that cache hits never queue.
     """
-    def compute():
-        with _job_slot() as token:
-            token.raise_if_cancelled()
-            return fn(*args, **kwargs)
+    def work(token):
+        token.raise_if_cancelled()
+        return fn(*args, **kwargs)
 
-    return _shared(fn, args, kwargs, compute)
+    return _shared(fn, args, kwargs, work)
 
 
 def heavy_grid(log_lrs, log_one_minus_moms, **problem):
     """:func:`l2l_core.landscape.meta_loss_grid` inside the job limit, in bands
     that can be cancelled between them (shared like :func:`heavy`)."""
-    def compute():
-        with _job_slot() as token:
-            return jobs.banded_meta_loss_grid(log_lrs, log_one_minus_moms, token=token, **problem)
+    def work(token):
+        return jobs.banded_meta_loss_grid(log_lrs, log_one_minus_moms, token=token, **problem)
 
-    return _shared(jobs.banded_meta_loss_grid, (log_lrs, log_one_minus_moms), problem, compute)
+    return _shared(jobs.banded_meta_loss_grid, (log_lrs, log_one_minus_moms), problem, work)
 
 
 def timing_caption(compute_seconds: float, wall_seconds: float, what: str = "computed") -> None:

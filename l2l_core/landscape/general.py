@@ -135,9 +135,12 @@ def _cell(hp, params0, steps, *, vg, build, labels, summary, unroll):
 
 
 @partial(jax.jit, static_argnames=("names", "vg", "build", "labels", "summary", "unroll"))
-def _chunk_kernel(a, b, consts, params0, steps, *, names, vg, build, labels, summary, unroll=UNROLL):
+def _chunk_kernel(a, b, values, ia, ib, params0, steps, *, names, vg, build, labels, summary, unroll=UNROLL):
+    # Which hyperparameters are on the axes (ia, ib) is data, not part of the compiled
+    # program: one kernel per (task, optimizer, summary) serves every pair of axes.
     def one(ha, hb):
-        hp = dict(zip(names, (ha, hb, *consts)))
+        v = values.at[ia].set(ha).at[ib].set(hb)
+        hp = {name: v[i] for i, name in enumerate(names)}
         return _cell(hp, params0, steps, vg=vg, build=build, labels=labels, summary=summary, unroll=unroll)
 
     return jax.vmap(jax.vmap(one))(a, b)
@@ -313,10 +316,13 @@ def hyper_grid(task, optimizer, x_axis: str, y_axis: str, x_values, y_values, *,
 def cell_kernel(s: Setup):
     """(a, b) -> outer loss of the cells whose x- and y-axis values are a and b (chunk arrays)."""
     dt = s.dtype
-    names = (s.x_axis.name, s.y_axis.name) + tuple(s.fixed)
-    consts = tuple(dt.type(v) for v in s.fixed.values())
+    # Every hyperparameter in one fixed order (the same whichever two are on the axes).
+    names = tuple(sorted({s.x_axis.name, s.y_axis.name, *s.fixed}))
+    values = np.array([s.fixed.get(n, 0.0) for n in names], dt)
+    ia, ib = (np.int32(names.index(a.name)) for a in (s.x_axis, s.y_axis))
     params0 = jax.tree_util.tree_map(lambda p: np.asarray(p, dt), s.params0)
-    return partial(_chunk_kernel, consts=consts, params0=params0, steps=np.int32(s.inner_steps), names=names,
+    return partial(_chunk_kernel, values=values, ia=ia, ib=ib, params0=params0, steps=np.int32(s.inner_steps),
+                   names=names,
                    vg=s.task.value_and_grad, build=s.optimizer.build, labels=s.task.labels, summary=s.summary)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from contextlib import nullcontext
 
 import numpy as np
 
@@ -21,6 +22,7 @@ def warmup(
     dtypes=(np.float32,),
     *,
     background: bool = False,
+    slot=nullcontext,
 ):
     """Compiles the grid kernels for the common shapes (idempotent, cheap when done).
 
@@ -35,14 +37,16 @@ def warmup(
       summaries: outer-loss summaries (default: all of POST_SUMMARIES, "mean" first).
       dtypes: float32 by default; add float64 only under jax_enable_x64.
       background: run in a daemon thread and return it instead of waiting.
+      slot: a context manager factory each kernel compiles inside (the server
+        passes a background job slot, so visitors' jobs go first).
 
     Returns:
       The number of kernels newly warmed, or the thread if ``background``.
     """
     if background:
         t = threading.Thread(
-            target=warmup, args=(problems, summaries, dtypes), name="l2l-warmup", daemon=True
-        )
+            target=warmup, args=(problems, summaries, dtypes), kwargs=dict(slot=slot), name="l2l-warmup",
+            daemon=True)
         t.start()
         return t
     if problems is None:
@@ -59,7 +63,9 @@ def warmup(
             for dtype in dtypes:
                 for rows, cols_ in shapes:
                     key = (problem, summary, np.dtype(dtype).name, rows, cols_, n_dev, CHUNK_SHAPE)
-                    with _warm_lock:
+                    if key in _warmed:
+                        continue
+                    with slot(), _warm_lock:
                         if key in _warmed:
                             continue
                         meta_loss_grid(np.zeros(cols_) - 1.0, np.zeros(rows) - 1.0, problem=problem,
@@ -69,14 +75,15 @@ def warmup(
     return done
 
 
-def warmup_general(tasks=None, optimizers=None) -> int:
-    """Compiles the general landscape's kernel of every (task, optimizer) pair at its
-    default axes and the mean summary (what a first pick of a task or optimizer
-    draws), so that pick shows its coarse image without compiling. Idempotent.
+def warmup_general(tasks=None, optimizers=None, *, slot=nullcontext) -> int:
+    """Compiles the general landscape's kernel of every (task, optimizer) pair for
+    the mean summary (one kernel serves every pair of axes), so a first pick of a
+    task, optimizer or axis shows its coarse image without compiling. Idempotent.
 
     Args:
       tasks: names of :data:`l2l_core.inner.tasks.TASKS` (default: all).
       optimizers: names of :data:`l2l_core.inner.optimizers.OPTIMIZERS` (default: all).
+      slot: a context manager factory each kernel compiles inside (as for :func:`warmup`).
 
     Returns:
       The number of kernels newly warmed.
@@ -90,7 +97,9 @@ def warmup_general(tasks=None, optimizers=None) -> int:
         for opt in OPTIMIZERS if optimizers is None else optimizers:
             x, y = general.default_axes(task, opt)
             key = ("general", task, opt, x, y)
-            with _warm_lock:
+            if key in _warmed:
+                continue
+            with slot(), _warm_lock:
                 if key in _warmed:
                     continue
                 axes = general.task_axes(task, opt)

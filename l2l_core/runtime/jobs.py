@@ -64,6 +64,10 @@ class CancelToken:
 class JobLimiter:
     """At most ``max_jobs`` heavy jobs at once; the rest wait, first come first served.
 
+    Background jobs (the server's warm-up) come last: every waiting user job is
+    queued before them, and one starts only while no user job runs or waits, so
+    a user waits for at most the background job already running.
+
     Attributes (for monitoring and tests): ``running``, ``waiting``,
     ``peak_running``, ``completed``, ``rejected``.
     """
@@ -86,11 +90,14 @@ class JobLimiter:
         self.rejected = 0
         self._tokens: dict[str, set[CancelToken]] = {}
         self._queue: list[CancelToken] = []
+        self._background: set[CancelToken] = set()  # queued background tokens
+        self._foreground_running = 0
         self._freed = threading.Event()
 
     @contextmanager
     def slot(self, token: CancelToken | None = None, *, session: str | None = None,
-             on_wait: Callable[[float, int], None] | None = None) -> Iterator[CancelToken]:
+             on_wait: Callable[[float, int], None] | None = None,
+             background: bool = False) -> Iterator[CancelToken]:
         """Holds one of the ``max_jobs`` slots for the body of the ``with``.
 
         Args:
@@ -98,43 +105,53 @@ class JobLimiter:
           session: owner id; :meth:`cancel_session` cancels all its jobs.
           on_wait: called as on_wait(seconds_waited, jobs_ahead) while queued, where
             jobs_ahead counts the running jobs and those queued before this one.
+          background: yield to user jobs (see the class); waits without a timeout.
 
         Raises:
-          ServerBusy: no slot within ``queue_timeout`` seconds.
+          ServerBusy: no slot within ``queue_timeout`` seconds (never for background jobs).
           Cancelled: the token was cancelled while waiting.
         """
         token = token or CancelToken()
         self._register(session, token)
         try:
-            self._acquire(token, on_wait)
+            self._acquire(token, on_wait, background)
             try:
                 yield token
             finally:
                 with self._lock:
                     self.running -= 1
+                    self._foreground_running -= not background
                     self.completed += 1
                 self._sem.release()
                 self._freed.set()
         finally:
             self._unregister(session, token)
 
-    def _acquire(self, token: CancelToken, on_wait) -> None:
+    def _acquire(self, token: CancelToken, on_wait, background: bool) -> None:
         # First come, first served: a job starts when a slot is free and every
         # job queued before it has started, so "n jobs ahead of you" is true.
+        # User jobs are queued before every background job.
         t0 = time.monotonic()
         with self._lock:
             self.waiting += 1
-            self._queue.append(token)
+            if background:
+                self._background.add(token)
+                self._queue.append(token)
+            else:
+                first_bg = next((i for i, t in enumerate(self._queue) if t in self._background), len(self._queue))
+                self._queue.insert(first_bg, token)
         try:
             while True:
                 with self._lock:
                     ahead = self._queue.index(token)
-                    if ahead == 0 and self._sem.acquire(blocking=False):
+                    free = not background or self._foreground_running == 0
+                    if ahead == 0 and free and self._sem.acquire(blocking=False):
                         self._queue.pop(0)
+                        self._foreground_running += not background
                         break
                 waited = time.monotonic() - t0
                 token.raise_if_cancelled()
-                if waited >= self.queue_timeout:
+                if waited >= self.queue_timeout and not background:
                     with self._lock:
                         self.rejected += 1
                     raise ServerBusy(
@@ -149,12 +166,15 @@ class JobLimiter:
             try:
                 token.raise_if_cancelled()
             except BaseException:
+                with self._lock:
+                    self._foreground_running -= not background
                 self._sem.release()
                 self._freed.set()
                 raise
         finally:
             with self._lock:
                 self.waiting -= 1
+                self._background.discard(token)
                 if token in self._queue:
                     self._queue.remove(token)
         with self._lock:

@@ -103,7 +103,7 @@ class SharedWork:
         self.computed = self.joined = self.hits = 0
 
     def run(self, key: str | None, fn: Callable[[], Any], *,
-            check: Callable[[], None] | None = None) -> Any:
+            check: Callable[[], None] | None = None, follow: bool = True) -> Any:
         """``fn()``, or the result of an identical run in flight or remembered.
 
         Args:
@@ -111,6 +111,9 @@ class SharedWork:
           fn: the work (it takes its job slot itself, so followers never hold one).
           check: called while following; it may raise to stop waiting
             (a session's cancel), which leaves the leader running.
+          follow: False computes ``fn()`` unshared when an identical run is in
+            flight instead of waiting for it (a caller that already holds a job
+            slot must not wait for a run that needs one).
         """
         if key is None:
             return fn()
@@ -121,6 +124,8 @@ class SharedWork:
                 return self._memo[key][0]
             flight = self._flights.get(key)
             leader = flight is None
+            if not (leader or follow):
+                return fn()
             if leader:
                 flight = self._flights[key] = _Flight()
                 self.computed += 1

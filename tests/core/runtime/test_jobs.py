@@ -131,3 +131,57 @@ def test_bad_limiter_settings():
         JobLimiter(0)
     with pytest.raises(ValueError):
         JobLimiter(1, queue_timeout=0)
+
+
+def test_user_jobs_go_before_background_jobs():
+    """The warm-up's jobs yield: a user job queued after them starts first, and a
+    background job waits (without a timeout) while any user job runs."""
+    lim = JobLimiter(max_jobs=2, queue_timeout=0.3)
+    order, release = [], threading.Event()
+
+    def job(name, background, hold=None):
+        with lim.slot(background=background):
+            order.append(name)
+            if hold is not None:
+                hold.wait(10)
+
+    user = threading.Thread(target=job, args=("user running", False, release))
+    user.start()
+    time.sleep(0.05)
+    bg = threading.Thread(target=job, args=("warm-up", True))
+    bg.start()
+    time.sleep(0.5)  # a slot is free, but a user job runs; past the queue timeout, too
+    assert order == ["user running"] and lim.waiting == 1
+    late = threading.Thread(target=job, args=("user queued later", False))
+    late.start()
+    late.join(5)
+    assert order == ["user running", "user queued later"]  # took the free slot at once
+    release.set()
+    for t in (user, bg):
+        t.join(5)
+    assert order[-1] == "warm-up" and lim.rejected == 0 and lim.running == 0 and lim.waiting == 0
+
+
+def test_a_waiting_user_job_is_queued_ahead_of_waiting_background_jobs():
+    lim = JobLimiter(max_jobs=1, queue_timeout=10)
+    release, order = threading.Event(), []
+    holder = threading.Thread(target=lambda: lim.run(release.wait, session="a"))
+    holder.start()
+    time.sleep(0.05)
+
+    def job(name, background):
+        with lim.slot(background=background):
+            order.append(name)
+
+    threads = [threading.Thread(target=job, args=(f"warm-up {i}", True)) for i in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(0.1)
+    user = threading.Thread(target=job, args=("user", False))
+    user.start()
+    time.sleep(0.1)
+    assert lim.waiting == 3
+    release.set()
+    for t in threads + [user, holder]:
+        t.join(5)
+    assert order[0] == "user" and sorted(order[1:]) == ["warm-up 0", "warm-up 1"]

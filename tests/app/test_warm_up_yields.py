@@ -1,0 +1,55 @@
+"""The server's warm-up yields to visitors: its heavy calls are background jobs."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from l2l_core.runtime import jobs
+from l2l_core.runtime.shared_work import SharedWork
+
+
+def test_heavy_calls_in_background_jobs_wait_for_visitors(monkeypatch):
+    from pages import _shared
+
+    lim = jobs.JobLimiter(max_jobs=2, queue_timeout=30)
+    monkeypatch.setattr(jobs, "_DEFAULT", lim)
+    release, order = threading.Event(), []
+
+    visitor = threading.Thread(target=lambda: _shared.heavy(lambda tag: release.wait(10) and order.append(tag),
+                                                            "visitor"))
+    visitor.start()
+    time.sleep(0.1)
+
+    def warm():
+        with _shared.background_jobs():
+            _shared.heavy(order.append, "warm-up")
+
+    warming = threading.Thread(target=warm)
+    warming.start()
+    time.sleep(0.3)
+    assert order == [] and lim.running == 1 and lim.waiting == 1  # a slot is free, yet the warm-up waits
+    _shared.heavy(order.append, "second visitor")  # takes the free slot at once
+    assert order == ["second visitor"]
+    release.set()
+    for t in (visitor, warming):
+        t.join(10)
+    assert order == ["second visitor", "visitor", "warm-up"]
+    assert _shared.heavy(lambda: 5) == 5  # outside the block: a visitor's job again
+
+
+def test_a_caller_that_must_not_follow_computes_instead_of_waiting():
+    work, started, release = SharedWork(), threading.Event(), threading.Event()
+
+    def slow():
+        started.set()
+        release.wait(10)
+        return "leader"
+
+    leader = threading.Thread(target=work.run, args=("k", slow))
+    leader.start()
+    started.wait(5)
+    assert work.run("k", lambda: "own", follow=False) == "own"  # no wait for the leader
+    release.set()
+    leader.join(5)
+    assert work.run("k", lambda: "again") == "leader"  # the leader's result is remembered
