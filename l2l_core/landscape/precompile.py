@@ -103,9 +103,11 @@ def warmup_general(tasks=None, optimizers=None, *, slot=nullcontext) -> int:
                 if key in _warmed:
                     continue
                 axes = general.task_axes(task, opt)
-                # One cell: the chunk shape, hence the kernel, is the one a 64² image uses.
-                general.hyper_grid(task, opt, x, y, [axes[x].default_range[0]], [axes[y].default_range[0]],
-                                   inner_steps=1)
+                # One cell: the chunk shape, hence the kernel, is the one every image uses. The
+                # kernel of any axes (coarse passes), then the one of the default axes (larger passes).
+                for any_axes in (True, False):
+                    general.hyper_grid(task, opt, x, y, [axes[x].default_range[0]], [axes[y].default_range[0]],
+                                       inner_steps=1, any_axes=any_axes)
                 _warmed.add(key)
                 done += 1
     return done

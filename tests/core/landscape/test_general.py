@@ -235,16 +235,23 @@ def test_cancel_skips_chunks():
 
 
 def test_one_compiled_kernel_serves_every_pair_of_axes():
-    """Which hyperparameters are on the axes is data: a new pair of axes, or a new value
-    off the axes, reuses the (task, optimizer, summary) kernel instead of compiling."""
+    """Which hyperparameters are on the axes is data for small grids (a page's coarse
+    passes): a new pair of axes, or a new value off the axes, reuses the (task,
+    optimizer, summary) kernel instead of compiling; the kernel specialized to the axes
+    (large grids) gives the same numbers."""
     from l2l_core.landscape import general
 
     xs, ys = np.linspace(-2.0, -1.0, 3), np.linspace(-2.0, -1.0, 2)
     first = hyper_grid("beale", "adam", "lr", "b1", xs, ys, inner_steps=5)
-    size = general._chunk_kernel._cache_size()
+    size = general._chunk_kernel_any_axes._cache_size()
     for x, y, fixed in [("b1", "b2", None), ("eps", "lr", {"b1": 0.5}), ("b2", "lr", {"eps": 1e-6})]:
         hyper_grid("beale", "adam", x, y, xs, ys, inner_steps=7, fixed=fixed)
-    assert general._chunk_kernel._cache_size() == size
-    # ... and the axes still mean what they say: lr x b1 swapped is the transpose.
+    assert general._chunk_kernel_any_axes._cache_size() == size
+    # ... and the axes still mean what they say: lr x b1 swapped is the transpose,
     swapped = hyper_grid("beale", "adam", "b1", "lr", ys, xs, inner_steps=5)
     np.testing.assert_allclose(swapped, first.T, rtol=1e-6)
+    # and the specialized kernel agrees, with values off the axes set or not.
+    for x, y, fixed in [("lr", "b1", None), ("b2", "lr", {"eps": 1e-6, "b1": 0.8})]:
+        a = hyper_grid("beale", "adam", x, y, xs, ys, inner_steps=9, fixed=fixed, any_axes=True)
+        b = hyper_grid("beale", "adam", x, y, xs, ys, inner_steps=9, fixed=fixed, any_axes=False)
+        np.testing.assert_allclose(a, b, rtol=1e-5)

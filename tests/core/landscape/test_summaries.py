@@ -64,9 +64,11 @@ def test_general_warmup_compiles_what_a_first_pick_draws(monkeypatch):
 
     counted = []
     real = general.hyper_grid
-    monkeypatch.setattr(general, "hyper_grid", lambda *a, **k: counted.append(a[:4]) or real(*a, **k))
+    monkeypatch.setattr(general, "hyper_grid",
+                        lambda *a, **k: counted.append(a[:4] + (k["any_axes"],)) or real(*a, **k))
     monkeypatch.setattr(precompile, "_warmed", set())  # whatever this process warmed before
     assert precompile.warmup_general(tasks=["rosenbrock", "tanh_net"], optimizers=["adam"]) == 2
-    assert counted == [("rosenbrock", "adam", "lr", "b1"), ("tanh_net", "adam", "lr_in", "lr_out")]
+    assert counted == [("rosenbrock", "adam", "lr", "b1", True), ("rosenbrock", "adam", "lr", "b1", False),
+                       ("tanh_net", "adam", "lr_in", "lr_out", True), ("tanh_net", "adam", "lr_in", "lr_out", False)]
     assert precompile.warmup_general(tasks=["rosenbrock"], optimizers=["adam"]) == 0  # idempotent
     assert general.default_axes("x**2 + y", "rmsprop") == ("lr", "decay")
