@@ -1,5 +1,5 @@
 """The one adapter to Streamlit internals: first visits by link go through app.py,
-and the current script run's session id and stop check for the job limit.
+and the current script run's session id, stop check and stop flag for the job limit.
 
 Why: Streamlit treats a folder named ``pages/`` beside the entry script as its
 old automatic page list (multipage v1) until ``st.navigation`` first runs in
@@ -57,3 +57,20 @@ def script_run() -> tuple[str | None, object]:
     """
     ctx = get_script_run_ctx(suppress_warning=True)
     return getattr(ctx, "session_id", None), getattr(ctx, "yield_check", None)
+
+
+def stop_requested():
+    """A ``() -> bool`` that any thread may call: whether the script run on this thread
+    (when this was called) has since been asked to stop or rerun (a widget change, Stop,
+    a closed tab). Always False outside a script run.
+
+    It only reads the request, leaving its handling to the script thread (the check of
+    :func:`script_run`); a grid's worker threads use it to skip their remaining chunks.
+    Streamlit has no public API for it: this reads ``ScriptRequests._state``, which
+    ``request_rerun``/``request_stop`` set (tests/app/test_routing.py checks it).
+    """
+    ctx = get_script_run_ctx(suppress_warning=True)
+    requests = getattr(ctx, "script_requests", None)
+    if requests is None or not hasattr(requests, "_state"):
+        return lambda: False
+    return lambda: getattr(requests._state, "name", "CONTINUE") != "CONTINUE"

@@ -30,7 +30,7 @@ from l2l_core.landscape import general as landscape_general
 from l2l_core.landscape.general import SUMMARIES, hyper_grid, summaries_for, task_axes
 from l2l_core.outer.general import GENERAL_METHODS, run_outer_general
 from l2l_core.landscape import zoom
-from pages._shared import chart_config, heavy, show_error, timed_call, timing_caption
+from pages._shared import chart_config, heavy, heavy_stoppable, show_error, timed_call, timing_caption
 from pages._state import (CUSTOM_XY, DEFAULT_FXY, MAX_SEED, ONE_D, TASK_CHOICES, Param, choice_in, selection_params,
                           xy_formula as _xy_formula)
 
@@ -259,7 +259,7 @@ def grid(task: str, optimizer: str, x: str, y: str, window: tuple, res: int, ste
          fixed: tuple, x0, seed: int):
     t0 = time.perf_counter()
     xs, ys = np.linspace(window[0], window[1], res), np.linspace(window[2], window[3], res)
-    z = heavy(hyper_grid, task, optimizer, x, y, xs, ys, inner_steps=steps, summary=summary, fixed=dict(fixed),
+    z = heavy_stoppable(hyper_grid, task, optimizer, x, y, xs, ys, inner_steps=steps, summary=summary, fixed=dict(fixed),
               x0=x0, seed=seed)
     return (xs, ys, z), time.perf_counter() - t0
 

@@ -13,7 +13,7 @@ from l2l_core.runtime import jobs
 from l2l_core.io.files import columns_csv, npz_bytes  # noqa: F401  (pages' downloads: the one CSV/NPZ writer)
 from l2l_core.runtime.shared_work import default_shared_work, work_key
 from l2l_core.inner.problems import DEFAULT_PROBLEM, PROBLEMS
-from pages._adapter import script_run
+from pages._adapter import script_run, stop_requested
 from pages._state import CUSTOM, OutOfRange, float_in, int_in  # noqa: F401  (the URL-value parsers)
 
 
@@ -155,6 +155,27 @@ def heavy(fn, *args, **kwargs):
     def work(token):
         token.raise_if_cancelled()
         return fn(*args, **kwargs)
+
+    return _shared(fn, args, kwargs, work)
+
+
+def heavy_stoppable(fn, *args, **kwargs):
+    """:func:`heavy` for a core call that takes ``cancel`` (a ``() -> bool`` its worker
+    threads check between chunks, e.g. ``hyper_grid``): a widget change or Stop ends it
+    after the chunks running, so the next run's first image does not wait for a stale
+    grid. A stopped call raises (its partial result is never returned, so never cached)."""
+    def work(token):
+        asked = stop_requested()
+
+        def cancel() -> bool:
+            return token.cancelled or asked()
+
+        token.raise_if_cancelled()
+        result = fn(*args, cancel=cancel, **kwargs)
+        if cancel():
+            token.raise_if_cancelled()  # Streamlit's own rerun or stop, in the script thread
+            raise jobs.Cancelled("stopped by a newer change before it finished")
+        return result
 
     return _shared(fn, args, kwargs, work)
 

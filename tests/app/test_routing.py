@@ -56,3 +56,25 @@ def test_every_page_goes_through_the_router_first():
         first, second = body[0], body[1]
         assert isinstance(first, ast.ImportFrom) and first.module == "pages._adapter", path.name
         assert isinstance(second, ast.Expr) and ast.unparse(second) == "through_router(__file__)", path.name
+
+
+def test_the_stop_flag_reads_what_a_rerun_request_sets(monkeypatch):
+    from streamlit.runtime.scriptrunner_utils import script_requests as sr
+    from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
+
+    assert _adapter.stop_requested()() is False  # outside a script run
+    requests = sr.ScriptRequests()
+
+    class Ctx:  # the one attribute the adapter reads from a ScriptRunContext
+        script_requests = requests
+
+    assert "script_requests" in ScriptRunContext.__dataclass_fields__
+    monkeypatch.setattr(_adapter, "get_script_run_ctx", lambda suppress_warning=True: Ctx())
+    asked = _adapter.stop_requested()
+    assert asked() is False
+    requests.request_rerun(sr.RerunData())
+    assert asked() is True
+    requests.on_scriptrunner_yield()  # the script thread takes the request
+    assert asked() is False
+    requests.request_stop()
+    assert asked() is True

@@ -53,3 +53,30 @@ def test_a_caller_that_must_not_follow_computes_instead_of_waiting():
     release.set()
     leader.join(5)
     assert work.run("k", lambda: "again") == "leader"  # the leader's result is remembered
+
+
+def test_a_grid_stops_between_chunks_when_its_run_is_superseded(monkeypatch):
+    """A widget change while a pass computes: the grid skips its remaining chunks and
+    raises instead of returning (so no partial grid is cached), freeing the job slot."""
+    import pytest
+
+    from pages import _shared
+
+    changed = [False]
+    monkeypatch.setattr(_shared, "stop_requested", lambda: lambda: changed[0])
+    done = []
+
+    def grid(n, change_at, *, cancel):
+        for c in range(n):
+            if cancel():
+                break
+            done.append(c)
+            if c == change_at:
+                changed[0] = True  # the user typed a new range meanwhile
+        return list(done)
+
+    with pytest.raises(jobs.Cancelled, match="newer change"):
+        _shared.heavy_stoppable(grid, 10, 3)
+    assert done == [0, 1, 2, 3]
+    changed[0], done[:] = False, []
+    assert _shared.heavy_stoppable(grid, 5, None) == [0, 1, 2, 3, 4]
