@@ -36,7 +36,7 @@ from l2l_core.learned import tasks as tasks_mod
 from l2l_core.learned.families import get_family
 from l2l_core.learned.baselines import optimizer_losses
 from l2l_core.learned.lstm import LSTMConfig, init_meta_params, lstm_optimizer, make_module, zero_carry
-from l2l_core.learned.objective import check_objective, scored_losses, step_weights
+from l2l_core.learned.objective import check_objective, meta_training_tasks, scored_losses, step_weights
 
 MAX_META_STEPS = 100_000
 INNER_UNROLL = 1  # XLA CPU loop overhead vs compile time; see bench/bench_metatrain.py
@@ -197,7 +197,7 @@ def _meta_step(state: TrainState, frozen, cfg: MetaTrainConfig):
     mean final loss, all finite)."""
     meta_opt = _meta_optimizer(cfg)
     key, sub = jax.random.split(state.key)
-    t = get_family(cfg.task).sample(sub, cfg.batch, cfg.dim, cfg.dims)
+    t = meta_training_tasks(get_family(cfg.task).sample(sub, cfg.batch, cfg.dim, cfg.dims), cfg.meta_loss_on)
     grad_fn = jax.value_and_grad(partial(_truncation_loss, cfg=cfg), has_aux=True)
 
     def truncation(c, k):

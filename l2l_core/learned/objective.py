@@ -3,8 +3,14 @@
 * ``meta_loss_on``: after each update, score the task on the minibatch it
   stepped on (``"same"``, the default: it rewards fitting that minibatch),
   on the next one (``"next"``) or on the whole training split (``"train"``);
-  the last two are unbiased for the training loss. Quadratics have no
-  minibatches: every choice scores the task itself.
+  the last two are unbiased for the training loss. ``"heldout"`` sets aside
+  a quarter of the training split (:data:`HELDOUT_FRACTION`) that the
+  meta-training minibatches never draw from and scores each step on it;
+  ``"train+heldout"`` scores the geometric mean of the loss on the rest of
+  the training split and on that slice (in logs: the mean of the two), so
+  that a rule is rewarded for fitting the data and for what the fit predicts
+  on data it has not seen. The held-out test split is never used. Quadratics
+  have no minibatches: every choice scores the task itself.
 * ``meta_weight_power`` p: step t of a T-step run weighs (p + 1)(t / T)^p
   (0: every step alike; larger p: the meta-loss leans on the last steps).
 
@@ -18,7 +24,8 @@ import math
 import jax
 import jax.numpy as jnp
 
-META_LOSS_ON = ("same", "next", "train")
+META_LOSS_ON = ("same", "next", "train", "heldout", "train+heldout")
+HELDOUT_FRACTION = 0.25  # of the training split, set aside by "heldout" and "train+heldout"
 
 
 def check_objective(meta_loss_on: str, meta_weight_power: float) -> None:
@@ -28,8 +35,28 @@ def check_objective(meta_loss_on: str, meta_weight_power: float) -> None:
         raise ValueError(f"meta_weight_power must be in [0, 20] (0: every step alike), got {meta_weight_power}")
 
 
+def uses_heldout(meta_loss_on: str, tasks) -> bool:
+    return meta_loss_on in ("heldout", "train+heldout") and hasattr(tasks, "spec")
+
+
+def meta_training_tasks(tasks, meta_loss_on: str):
+    """The tasks a meta-step trains on. For the held-out objectives, the last
+    :data:`HELDOUT_FRACTION` of the training split (its rows are in a random
+    order) moves out of reach of the minibatches into ``x_test``/``y_test``,
+    which :func:`scored_losses` then scores; otherwise ``tasks`` unchanged."""
+    if not uses_heldout(meta_loss_on, tasks):
+        return tasks
+    n = tasks.x.shape[0]
+    keep = n - max(1, round(HELDOUT_FRACTION * n))
+    return tasks.replace(x=tasks.x[:keep], y=tasks.y[:keep], x_test=tasks.x[keep:], y_test=tasks.y[keep:])
+
+
 def scored_losses(tasks, theta: jax.Array, step, meta_loss_on: str) -> jax.Array:
-    """Per-task losses (B,) of ``theta``, just updated with minibatch ``step``'s gradient."""
+    """Per-task losses (B,) of ``theta``, just updated with minibatch ``step``'s gradient
+    (for the held-out objectives, ``tasks`` come from :func:`meta_training_tasks`)."""
+    if uses_heldout(meta_loss_on, tasks):
+        heldout = tasks.metrics(theta)["test_loss"]
+        return heldout if meta_loss_on == "heldout" else jnp.sqrt(tasks.final_losses(theta) * heldout)
     if meta_loss_on == "train" and hasattr(tasks, "spec"):
         return tasks.final_losses(theta)
     return tasks.step_losses(theta, step + 1 if meta_loss_on == "next" else step)
