@@ -36,7 +36,7 @@ from l2l_core.learned import tasks as tasks_mod
 from l2l_core.learned.families import get_family
 from l2l_core.learned.baselines import optimizer_losses
 from l2l_core.learned.lstm import LSTMConfig, init_meta_params, lstm_optimizer, make_module, zero_carry
-from l2l_core.learned.objective import check_objective, meta_training_tasks, scored_losses, step_weights
+from l2l_core.learned.objective import check_objective, meta_training_tasks, scored_losses, step_weights, validation_losses
 
 MAX_META_STEPS = 100_000
 INNER_UNROLL = 1  # XLA CPU loop overhead vs compile time; see bench/bench_metatrain.py
@@ -358,10 +358,11 @@ class _Record:
 
 
 def _validation_score(cfg: MetaTrainConfig) -> Callable:
-    val = validation_tasks(cfg)
+    val = meta_training_tasks(validation_tasks(cfg), cfg.meta_loss_on)  # held-out objectives: scored alike
 
     def score(p) -> float:
-        losses = lstm_losses(p, val, lstm=cfg.lstm, steps=cfg.eval_steps, reduction=cfg.reduction)[-1]
+        losses = validation_losses(p, val, lstm=cfg.lstm, steps=cfg.eval_steps, reduction=cfg.reduction,
+                                   meta_loss_on=cfg.meta_loss_on)
         if getattr(val, "dims", None) is not None:  # mixed dimensions: weigh each alike
             losses = losses * (10.0 / val.dims)
         v = float(jnp.mean(losses))

@@ -20,9 +20,13 @@ docs/learned_optimizer.md has what each did to the shipped digits optimizer.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import jax
 import jax.numpy as jnp
+
+from l2l_core.learned.baselines import run_optimizer
+from l2l_core.learned.lstm import LSTMConfig, lstm_optimizer
 
 META_LOSS_ON = ("same", "next", "train", "heldout", "train+heldout")
 HELDOUT_FRACTION = 0.25  # of the training split, set aside by "heldout" and "train+heldout"
@@ -60,6 +64,15 @@ def scored_losses(tasks, theta: jax.Array, step, meta_loss_on: str) -> jax.Array
     if meta_loss_on == "train" and hasattr(tasks, "spec"):
         return tasks.final_losses(theta)
     return tasks.step_losses(theta, step + 1 if meta_loss_on == "next" else step)
+
+
+@partial(jax.jit, static_argnames=("lstm", "steps", "reduction", "meta_loss_on"))
+def validation_losses(params, tasks, *, lstm: LSTMConfig, steps: int, reduction: str, meta_loss_on: str):
+    """Per-task validation scores (B,) of the learned optimizer after ``steps`` steps: the
+    objective's own score for the held-out objectives (``tasks`` from :func:`meta_training_tasks`),
+    else the loss at the end (a network's: on its whole training split)."""
+    losses, theta = run_optimizer(lstm_optimizer(params, lstm), tasks, steps, reduction)
+    return scored_losses(tasks, theta, steps, meta_loss_on) if uses_heldout(meta_loss_on, tasks) else losses[-1]
 
 
 def step_weights(power: float, step0, length: int, horizon: int) -> jax.Array:

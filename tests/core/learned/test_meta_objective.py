@@ -16,7 +16,8 @@ from l2l_core.learned.families import get_family
 from l2l_core.learned.lstm import make_module, zero_carry
 from l2l_core.learned.metatrain import _truncation_loss, preset_config
 from l2l_core.learned.mlp_tasks import MLPSpec, sample_mlp_tasks
-from l2l_core.learned.objective import HELDOUT_FRACTION, meta_training_tasks
+from l2l_core.learned.comparison import lstm_run
+from l2l_core.learned.objective import HELDOUT_FRACTION, meta_training_tasks, validation_losses
 
 
 def _numpy_loss(spec, theta, x, y):
@@ -115,6 +116,16 @@ def test_the_heldout_slice_is_out_of_reach_of_the_minibatches(setup):
     assert all(r.tobytes() in rows for r in np.asarray(xb))
     assert meta_training_tasks(tasks, "train") is tasks
     assert not np.array_equal(np.asarray(t.x_test[:5]), np.asarray(tasks.x_test[:5]))
+
+
+@pytest.mark.parametrize("on", ["train", "heldout", "train+heldout"])
+def test_validation_scores_what_the_objective_scores(setup, on):
+    cfg, tasks, params = setup
+    t = meta_training_tasks(tasks, on)
+    got = validation_losses(params, t, lstm=cfg.lstm, steps=5, reduction="sum", meta_loss_on=on)
+    losses, theta = lstm_run(params, t, lstm=cfg.lstm, steps=5)
+    want = np.asarray(losses[-1]) if on == "train" else _heldout_reference(tasks, theta, on)
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-4)
 
 
 @pytest.mark.parametrize("kw,match", [(dict(meta_loss_on="test"), "meta_loss_on"),
