@@ -49,7 +49,7 @@ def add_metatrain_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--meta-loss-on", default=None, choices=META_LOSS_ON,
                    help="networks: score each step on the minibatch it stepped on (same), the next one, "
                         "the whole training split (train), a quarter of it the minibatches never draw from "
-                        "(heldout), or both (train+heldout)")
+                        "(heldout), or both (train+heldout; train+heldout_error: a smooth held-out error rate)")
     p.add_argument("--meta-weight-power", type=float, default=None,
                    help="step t of T weighs (p+1)(t/T)^p in the meta-loss (default 0: every step alike)")
     p.add_argument("--init-from", type=Path, default=None,

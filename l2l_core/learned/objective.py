@@ -9,8 +9,12 @@
   ``"train+heldout"`` scores the geometric mean of the loss on the rest of
   the training split and on that slice (in logs: the mean of the two), so
   that a rule is rewarded for fitting the data and for what the fit predicts
-  on data it has not seen. The held-out test split is never used. Quadratics
-  have no minibatches: every choice scores the task itself.
+  on data it has not seen; ``"train+heldout_error"`` puts a smooth error
+  rate in place of the held-out loss (:func:`smooth_error`: the softmax
+  probability of the wrong classes, logits sharpened by
+  :data:`ERROR_SHARPNESS`), which, unlike the cross-entropy, does not punish
+  confident predictions for being confident. The held-out test split is never
+  used. Quadratics have no minibatches: every choice scores the task itself.
 * ``meta_weight_power`` p: step t of a T-step run weighs (p + 1)(t / T)^p
   (0: every step alike; larger p: the meta-loss leans on the last steps).
 
@@ -28,8 +32,9 @@ import jax.numpy as jnp
 from l2l_core.learned.baselines import run_optimizer
 from l2l_core.learned.lstm import LSTMConfig, lstm_optimizer
 
-META_LOSS_ON = ("same", "next", "train", "heldout", "train+heldout")
-HELDOUT_FRACTION = 0.25  # of the training split, set aside by "heldout" and "train+heldout"
+META_LOSS_ON = ("same", "next", "train", "heldout", "train+heldout", "train+heldout_error")
+HELDOUT_FRACTION = 0.25  # of the training split, set aside by the held-out objectives
+ERROR_SHARPNESS = 3.0  # smooth_error's logit scale: near the 0-1 error, with a gradient near the boundary
 
 
 def check_objective(meta_loss_on: str, meta_weight_power: float) -> None:
@@ -40,7 +45,19 @@ def check_objective(meta_loss_on: str, meta_weight_power: float) -> None:
 
 
 def uses_heldout(meta_loss_on: str, tasks) -> bool:
-    return meta_loss_on in ("heldout", "train+heldout") and hasattr(tasks, "spec")
+    return "heldout" in meta_loss_on and hasattr(tasks, "spec")
+
+
+def smooth_error(tasks, theta: jax.Array) -> jax.Array:
+    """Per-task (B,) mean over the held-out examples of 1 - softmax(s z)_y (s:
+    :data:`ERROR_SHARPNESS`), computed in logs so that it never rounds to 0, plus 1e-6."""
+
+    def one(t):
+        z = ERROR_SHARPNESS * tasks.spec.logits(t, tasks.x_test)
+        others = jnp.where(jax.nn.one_hot(tasks.y_test, z.shape[-1]) > 0, -jnp.inf, z)
+        return jnp.mean(jnp.exp(jax.nn.logsumexp(others, -1) - jax.nn.logsumexp(z, -1))) + 1e-6
+
+    return jax.vmap(one)(theta)
 
 
 def meta_training_tasks(tasks, meta_loss_on: str):
@@ -59,7 +76,7 @@ def scored_losses(tasks, theta: jax.Array, step, meta_loss_on: str) -> jax.Array
     """Per-task losses (B,) of ``theta``, just updated with minibatch ``step``'s gradient
     (for the held-out objectives, ``tasks`` come from :func:`meta_training_tasks`)."""
     if uses_heldout(meta_loss_on, tasks):
-        heldout = tasks.metrics(theta)["test_loss"]
+        heldout = smooth_error(tasks, theta) if meta_loss_on.endswith("_error") else tasks.metrics(theta)["test_loss"]
         return heldout if meta_loss_on == "heldout" else jnp.sqrt(tasks.final_losses(theta) * heldout)
     if meta_loss_on == "train" and hasattr(tasks, "spec"):
         return tasks.final_losses(theta)

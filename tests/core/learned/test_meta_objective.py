@@ -17,19 +17,31 @@ from l2l_core.learned.lstm import make_module, zero_carry
 from l2l_core.learned.metatrain import _truncation_loss, preset_config
 from l2l_core.learned.mlp_tasks import MLPSpec, sample_mlp_tasks
 from l2l_core.learned.comparison import lstm_run
-from l2l_core.learned.objective import HELDOUT_FRACTION, meta_training_tasks, validation_losses
+from l2l_core.learned.objective import ERROR_SHARPNESS, HELDOUT_FRACTION, meta_training_tasks, validation_losses
 
 
-def _numpy_loss(spec, theta, x, y):
-    """Cross-entropy of one sigmoid MLP (P,) on (x, y), in float64 numpy."""
+def _numpy_logits(spec, theta, x):
+    """Logits of one sigmoid MLP (P,) on x, in float64 numpy."""
     h = np.asarray(x, np.float64)
     layers = [(np.asarray(w, np.float64), np.asarray(b, np.float64)) for w, b in spec.unflatten(theta)]
     for w, b in layers[:-1]:
         h = 1.0 / (1.0 + np.exp(-(h @ w + b)))
-    z = h @ layers[-1][0] + layers[-1][1]
+    return h @ layers[-1][0] + layers[-1][1]
+
+
+def _numpy_loss(spec, theta, x, y):
+    z = _numpy_logits(spec, theta, x)
     z = z - z.max(axis=1, keepdims=True)
     logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
     return -np.mean(logp[np.arange(len(y)), np.asarray(y)])
+
+
+def _numpy_error(spec, theta, x, y):
+    """Mean softmax probability of the wrong classes at logits x ERROR_SHARPNESS."""
+    z = ERROR_SHARPNESS * _numpy_logits(spec, theta, x)
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    return np.mean(1.0 - p[np.arange(len(y)), np.asarray(y)]) + 1e-6
 
 
 def _heldout_reference(tasks, theta, on):
@@ -39,7 +51,7 @@ def _heldout_reference(tasks, theta, on):
     x, y = np.asarray(tasks.x), np.asarray(tasks.y)
     out = []
     for row in np.asarray(theta):
-        held = _numpy_loss(tasks.spec, row, x[keep:], y[keep:])
+        held = (_numpy_error if on.endswith("_error") else _numpy_loss)(tasks.spec, row, x[keep:], y[keep:])
         rest = _numpy_loss(tasks.spec, row, x[:keep], y[:keep])
         out.append(held if on == "heldout" else np.sqrt(held * rest))
     return np.asarray(out)
@@ -59,7 +71,7 @@ def _reference(params, cfg, tasks, step0):
         theta = theta + upd.reshape(theta.shape)
         t = (step0 + i + 1) / horizon
         w = (cfg.meta_weight_power + 1) * t**cfg.meta_weight_power
-        if cfg.meta_loss_on in ("heldout", "train+heldout"):
+        if "heldout" in cfg.meta_loss_on:
             losses = _heldout_reference(full, theta, cfg.meta_loss_on)
         elif cfg.meta_loss_on == "train":
             losses = tasks.final_losses(theta)
@@ -79,7 +91,8 @@ def setup():
 
 
 @pytest.mark.parametrize("on,power", [("same", 0.0), ("next", 0.0), ("next", 2.0), ("same", 1.0),
-                                      ("train", 1.0), ("heldout", 1.0), ("train+heldout", 0.0)])
+                                      ("train", 1.0), ("heldout", 1.0), ("train+heldout", 0.0),
+                                      ("train+heldout_error", 1.0)])
 def test_truncation_loss_matches_a_step_by_step_reference(setup, on, power):
     cfg, tasks, params = setup
     cfg = dataclasses.replace(cfg, meta_loss_on=on, meta_weight_power=power).validate()
@@ -118,7 +131,7 @@ def test_the_heldout_slice_is_out_of_reach_of_the_minibatches(setup):
     assert not np.array_equal(np.asarray(t.x_test[:5]), np.asarray(tasks.x_test[:5]))
 
 
-@pytest.mark.parametrize("on", ["train", "heldout", "train+heldout"])
+@pytest.mark.parametrize("on", ["train", "heldout", "train+heldout", "train+heldout_error"])
 def test_validation_scores_what_the_objective_scores(setup, on):
     cfg, tasks, params = setup
     t = meta_training_tasks(tasks, on)
