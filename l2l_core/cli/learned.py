@@ -39,6 +39,8 @@ def add_metatrain_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--meta-lr", type=float, default=None, help="Adam meta learning rate (default 1e-2)")
     p.add_argument("--batch", type=int, default=None, help="tasks per meta-step (default 128)")
     p.add_argument("--chunk", type=int, default=None, help="meta-steps per jitted chunk (default 10)")
+    p.add_argument("--val-tasks", type=int, default=None,
+                   help="fixed validation tasks that pick the best parameters (default 256; digits_mlp 16)")
     p.add_argument("--dims", type=int, nargs="+", default=None,
                    help="quadratics: train on these dimensions mixed, e.g. 10 20 40 80 (default: --preset's)")
     p.add_argument("--truncations", type=int, default=None, help="truncations per meta-step (default 5)")
@@ -46,7 +48,8 @@ def add_metatrain_args(p: argparse.ArgumentParser) -> None:
                    help="inner steps per truncation, one meta-update each (default 20)")
     p.add_argument("--meta-loss-on", default=None, choices=META_LOSS_ON,
                    help="networks: score each step on the minibatch it stepped on (same), the next one, "
-                        "or the whole training split (train)")
+                        "the whole training split (train), a quarter of it the minibatches never draw from "
+                        "(heldout), or both (train+heldout; train+heldout_error: a smooth held-out error rate)")
     p.add_argument("--meta-weight-power", type=float, default=None,
                    help="step t of T weighs (p+1)(t/T)^p in the meta-loss (default 0: every step alike)")
     p.add_argument("--init-from", type=Path, default=None,
@@ -59,7 +62,7 @@ def run_metatrain_cli(args) -> int:
     overrides = {k: v for k, v in dict(meta_steps=args.meta_steps, seed=args.seed, reduction=args.reduction,
                                        meta_lr=args.meta_lr, batch=args.batch, chunk=args.chunk,
                                        truncations=args.truncations, truncation_length=args.truncation_length,
-                                       meta_loss_on=args.meta_loss_on,
+                                       meta_loss_on=args.meta_loss_on, val_tasks=args.val_tasks,
                                        meta_weight_power=args.meta_weight_power).items()
                  if v is not None}
     if args.preprocess is not None:

@@ -36,7 +36,7 @@ from l2l_core.learned import tasks as tasks_mod
 from l2l_core.learned.families import get_family
 from l2l_core.learned.baselines import optimizer_losses
 from l2l_core.learned.lstm import LSTMConfig, init_meta_params, lstm_optimizer, make_module, zero_carry
-from l2l_core.learned.objective import check_objective, scored_losses, step_weights
+from l2l_core.learned.objective import check_objective, meta_training_tasks, scored_losses, step_weights, validation_losses
 
 MAX_META_STEPS = 100_000
 INNER_UNROLL = 1  # XLA CPU loop overhead vs compile time; see bench/bench_metatrain.py
@@ -197,7 +197,7 @@ def _meta_step(state: TrainState, frozen, cfg: MetaTrainConfig):
     mean final loss, all finite)."""
     meta_opt = _meta_optimizer(cfg)
     key, sub = jax.random.split(state.key)
-    t = get_family(cfg.task).sample(sub, cfg.batch, cfg.dim, cfg.dims)
+    t = meta_training_tasks(get_family(cfg.task).sample(sub, cfg.batch, cfg.dim, cfg.dims), cfg.meta_loss_on)
     grad_fn = jax.value_and_grad(partial(_truncation_loss, cfg=cfg), has_aux=True)
 
     def truncation(c, k):
@@ -358,10 +358,11 @@ class _Record:
 
 
 def _validation_score(cfg: MetaTrainConfig) -> Callable:
-    val = validation_tasks(cfg)
+    val = meta_training_tasks(validation_tasks(cfg), cfg.meta_loss_on)  # held-out objectives: scored alike
 
     def score(p) -> float:
-        losses = lstm_losses(p, val, lstm=cfg.lstm, steps=cfg.eval_steps, reduction=cfg.reduction)[-1]
+        losses = validation_losses(p, val, lstm=cfg.lstm, steps=cfg.eval_steps, reduction=cfg.reduction,
+                                   meta_loss_on=cfg.meta_loss_on)
         if getattr(val, "dims", None) is not None:  # mixed dimensions: weigh each alike
             losses = losses * (10.0 / val.dims)
         v = float(jnp.mean(losses))

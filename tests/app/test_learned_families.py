@@ -74,7 +74,9 @@ def test_generalization_map_renders_from_its_file_and_a_cell_recomputes(tmp_path
             if r["verdict"] == "loses":
                 assert f"{row['label']} ({r['ratio']:.3g}x" in text
     assert "It loses on 8 of 12 settings" in text  # the quadratic-trained optimizer on every network
-    assert "digits MLP (20 sigmoid, 100 steps) (0.939x, its training setting)" in text  # digits-trained, at home
+    home = next(r for r in stored["rows"] if r["key"] == "digits")["learned"]["digits_mlp"]
+    assert home["verdict"] == "wins"  # the digits-trained optimizer at home, named as such
+    assert f"digits MLP (20 sigmoid, 100 steps) ({home['ratio']:.3g}x, its training setting)" in text
     assert len(_table(at, "tuned Adam")) == len(stored["rows"])
     charts = at.get("plotly_chart")
     assert any("Where the learned optimizers generalize" in c.proto.spec for c in charts)

@@ -4,6 +4,7 @@ skipped figures: every bad --out is one line and exit 2 before any work."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import signal
 import stat
@@ -106,8 +107,10 @@ def test_metatrain_keeps_an_existing_checkpoint_without_force(tmp_path, capsys):
     assert main(["metatrain", "--preset", "tiny", "--meta-steps", "2", "--seed", "3", "--out", str(out)]) == 2
     assert "--force" in one_line_error(capsys)
     assert (out / "checkpoint.msgpack").read_bytes() == before
+    capsys.readouterr()
     assert main(["metatrain", "--preset", "tiny", "--meta-steps", "2", "--seed", "3", "--out", str(out),
-                 "--force", "--json"]) == 0
+                 "--force", "--val-tasks", "3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["config"]["val_tasks"] == 3
     assert (out / "checkpoint.msgpack").read_bytes() != before
     assert sorted(p.name for p in out.iterdir()) == [".lock", "checkpoint.msgpack", "run.json"]
 

@@ -16,11 +16,51 @@ from l2l_core.learned.families import get_family
 from l2l_core.learned.lstm import make_module, zero_carry
 from l2l_core.learned.metatrain import _truncation_loss, preset_config
 from l2l_core.learned.mlp_tasks import MLPSpec, sample_mlp_tasks
+from l2l_core.learned.comparison import lstm_run
+from l2l_core.learned.objective import ERROR_SHARPNESS, HELDOUT_FRACTION, meta_training_tasks, validation_losses
+
+
+def _numpy_logits(spec, theta, x):
+    """Logits of one sigmoid MLP (P,) on x, in float64 numpy."""
+    h = np.asarray(x, np.float64)
+    layers = [(np.asarray(w, np.float64), np.asarray(b, np.float64)) for w, b in spec.unflatten(theta)]
+    for w, b in layers[:-1]:
+        h = 1.0 / (1.0 + np.exp(-(h @ w + b)))
+    return h @ layers[-1][0] + layers[-1][1]
+
+
+def _numpy_loss(spec, theta, x, y):
+    z = _numpy_logits(spec, theta, x)
+    z = z - z.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return -np.mean(logp[np.arange(len(y)), np.asarray(y)])
+
+
+def _numpy_error(spec, theta, x, y):
+    """Mean softmax probability of the wrong classes at logits x ERROR_SHARPNESS."""
+    z = ERROR_SHARPNESS * _numpy_logits(spec, theta, x)
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    return np.mean(1.0 - p[np.arange(len(y)), np.asarray(y)]) + 1e-6
+
+
+def _heldout_reference(tasks, theta, on):
+    """Per-task scores of the held-out objectives from the full training split, sliced here."""
+    n = tasks.x.shape[0]
+    keep = n - round(HELDOUT_FRACTION * n)
+    x, y = np.asarray(tasks.x), np.asarray(tasks.y)
+    out = []
+    for row in np.asarray(theta):
+        held = (_numpy_error if on.endswith("_error") else _numpy_loss)(tasks.spec, row, x[keep:], y[keep:])
+        rest = _numpy_loss(tasks.spec, row, x[:keep], y[:keep])
+        out.append(held if on == "heldout" else np.sqrt(held * rest))
+    return np.asarray(out)
 
 
 def _reference(params, cfg, tasks, step0):
     """Sum over the truncation's steps of w_t * mean over tasks of log(loss), step by step."""
     module = make_module(cfg.lstm)
+    full, tasks = tasks, meta_training_tasks(tasks, cfg.meta_loss_on)
     theta, carry = tasks.theta0, zero_carry(tasks.theta0.size, cfg.lstm.hidden)
     horizon = cfg.truncations * cfg.truncation_length
     shift = 1 if cfg.meta_loss_on == "next" else 0
@@ -31,7 +71,9 @@ def _reference(params, cfg, tasks, step0):
         theta = theta + upd.reshape(theta.shape)
         t = (step0 + i + 1) / horizon
         w = (cfg.meta_weight_power + 1) * t**cfg.meta_weight_power
-        if cfg.meta_loss_on == "train":
+        if "heldout" in cfg.meta_loss_on:
+            losses = _heldout_reference(full, theta, cfg.meta_loss_on)
+        elif cfg.meta_loss_on == "train":
             losses = tasks.final_losses(theta)
         else:
             losses = tasks.step_losses(theta, step0 + i + shift)
@@ -49,13 +91,14 @@ def setup():
 
 
 @pytest.mark.parametrize("on,power", [("same", 0.0), ("next", 0.0), ("next", 2.0), ("same", 1.0),
-                                      ("train", 1.0)])
+                                      ("train", 1.0), ("heldout", 1.0), ("train+heldout", 0.0),
+                                      ("train+heldout_error", 1.0)])
 def test_truncation_loss_matches_a_step_by_step_reference(setup, on, power):
     cfg, tasks, params = setup
     cfg = dataclasses.replace(cfg, meta_loss_on=on, meta_weight_power=power).validate()
     carry = zero_carry(tasks.theta0.size, cfg.lstm.hidden)
     step0 = 4  # the second truncation: weights depend on the global step
-    loss, _ = _truncation_loss(params, tasks.theta0, carry, tasks, step0, cfg=cfg)
+    loss, _ = _truncation_loss(params, tasks.theta0, carry, meta_training_tasks(tasks, on), step0, cfg=cfg)
     np.testing.assert_allclose(float(loss), _reference(params, cfg, tasks, step0), rtol=1e-4)
 
 
@@ -72,6 +115,30 @@ def test_the_options_change_the_objective(setup):
     # scored on the minibatch it just stepped on, a step looks better than on a fresh one or the whole split
     assert same < nxt and same < train
     assert abs(ramp - same) > 1e-3
+
+
+def test_the_heldout_slice_is_out_of_reach_of_the_minibatches(setup):
+    _, tasks, _ = setup
+    t = meta_training_tasks(tasks, "train+heldout")
+    n, k = tasks.x.shape[0], round(HELDOUT_FRACTION * tasks.x.shape[0])
+    assert t.x.shape[0] == n - k and t.x_test.shape[0] == k
+    np.testing.assert_array_equal(np.asarray(t.x_test), np.asarray(tasks.x[n - k:]))
+    # minibatches index the shortened split only; the real test split is not touched
+    xb, _ = t._minibatch(t.keys[0], 3)
+    rows = {r.tobytes() for r in np.asarray(t.x)}
+    assert all(r.tobytes() in rows for r in np.asarray(xb))
+    assert meta_training_tasks(tasks, "train") is tasks
+    assert not np.array_equal(np.asarray(t.x_test[:5]), np.asarray(tasks.x_test[:5]))
+
+
+@pytest.mark.parametrize("on", ["train", "heldout", "train+heldout", "train+heldout_error"])
+def test_validation_scores_what_the_objective_scores(setup, on):
+    cfg, tasks, params = setup
+    t = meta_training_tasks(tasks, on)
+    got = validation_losses(params, t, lstm=cfg.lstm, steps=5, reduction="sum", meta_loss_on=on)
+    losses, theta = lstm_run(params, t, lstm=cfg.lstm, steps=5)
+    want = np.asarray(losses[-1]) if on == "train" else _heldout_reference(tasks, theta, on)
+    np.testing.assert_allclose(np.asarray(got), want, rtol=1e-4)
 
 
 @pytest.mark.parametrize("kw,match", [(dict(meta_loss_on="test"), "meta_loss_on"),
