@@ -27,10 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _peers  # noqa: E402
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS as ARGS, streamlit_server  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS as ARGS, SCRIPT_DONE_JS, streamlit_server  # noqa: E402
 
-DONE_JS = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"] "
-           "[data-testid=\"stStatusWidgetRunningIcon\"]')")
+DONE_JS = SCRIPT_DONE_JS
 
 
 def main(argv=None) -> int:

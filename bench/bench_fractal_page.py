@@ -24,11 +24,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SCRIPT_DONE_JS, streamlit_server  # noqa: E402
 
 
-DONE_JS = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"] "
-           "[data-testid=\"stStatusWidgetRunningIcon\"]')")
+DONE_JS = SCRIPT_DONE_JS
 PREVIEW_JS = ("() => Array.from(document.querySelectorAll('.stPlotlyChart .gtitle'))"
               ".some(e => /preview/.test(e.textContent))")
 

@@ -40,10 +40,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS as ARGS, streamlit_server  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS as ARGS, SCRIPT_DONE_JS, streamlit_server  # noqa: E402
 
-DONE_JS = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"] "
-           "[data-testid=\"stStatusWidgetRunningIcon\"]')")
+DONE_JS = SCRIPT_DONE_JS
 #: The heatmap now on screen: (rows, a token that changes with its data).
 MARK_JS = """() => { const ps = [...document.querySelectorAll('.js-plotly-plot')].filter(p => p.offsetParent);
   const p = ps.find(q => q.data && q.data[0] && q.data[0].type === 'heatmap'); if (!p) return null;

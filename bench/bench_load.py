@@ -33,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SCRIPT_DONE_JS, streamlit_server  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:
@@ -109,10 +109,7 @@ def render_sessions(browser, url: str, sessions: int, res: int, timeout_s: float
         try:
             pg.wait_for_selector(".js-plotly-plot .heatmaplayer, .js-plotly-plot .hm",
                                  state="attached", timeout=timeout_s * 1000)
-            pg.wait_for_function(
-                "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-                " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
-                timeout=timeout_s * 1000)
+            pg.wait_for_function(SCRIPT_DONE_JS, timeout=timeout_s * 1000)
             out["seconds"] = round(time.perf_counter() - started[i], 2)
             out["exceptions"] = pg.locator('[data-testid="stException"]').count()
             out["errors"] = [t[:200] for t in pg.locator('[data-testid="stAlertContentError"]').all_inner_texts()]

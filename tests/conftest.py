@@ -31,6 +31,12 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
+#: True once the page's script run is over: Streamlit writes the run's state into the app
+#: root's data-test-script-state ("running", "notRunning", ...). (Its status widget is not
+#: shown with this app's toolbar setting, so waiting for that widget to go waits for nothing.)
+SCRIPT_DONE_JS = ("() => { const a = document.querySelector('[data-testid=\"stApp\"]');"
+                  " const s = a && a.getAttribute('data-test-script-state');"
+                  " return s === 'notRunning' || s === 'compilationError'; }")
 CHROMIUM_ARGS = [
     "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, streamlit_server  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS, SCRIPT_DONE_JS, streamlit_server  # noqa: E402
 
 #: (file name, path and query): the pages with the settings a class starts from.
 PAGES = [
@@ -29,7 +29,7 @@ PAGES = [
     ("estimators", "/estimators"),
     ("learned_optimizer", "/learned_optimizer"),
 ]
-DONE = "() => !document.querySelector('[data-testid=\"stStatusWidget\"] [data-testid=\"stStatusWidgetRunningIcon\"]')"
+DONE = SCRIPT_DONE_JS
 
 
 def settle(page) -> None:

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.conftest import SCRIPT_DONE_JS
+
 pytestmark = pytest.mark.browser
 
 PAGES = [
@@ -14,10 +16,7 @@ PAGES = [
 
 def wait_for_app(page):
     page.wait_for_selector(".js-plotly-plot .main-svg", state="attached")
-    # Streamlit marks a finished run by removing its status widget's "running" state.
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"] [data-testid=\"stStatusWidgetRunningIcon\"]')"
-    )
+    page.wait_for_function(SCRIPT_DONE_JS)
 
 
 @pytest.mark.parametrize("path, heading", PAGES)

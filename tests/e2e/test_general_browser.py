@@ -4,10 +4,11 @@ import re
 
 import pytest
 
+from tests.conftest import SCRIPT_DONE_JS
+
 pytestmark = pytest.mark.browser
 
-DONE = ("() => !document.querySelector('[data-testid=\"stStatusWidget\"] "
-        "[data-testid=\"stStatusWidgetRunningIcon\"]')")
+DONE = SCRIPT_DONE_JS
 #: Records every heatmap the page shows: its rows and its axes' titles, in order.
 WATCH = """() => {
   window.__seen = [];

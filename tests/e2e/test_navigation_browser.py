@@ -7,6 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.conftest import SCRIPT_DONE_JS
+
 pytestmark = pytest.mark.browser
 
 #: (sidebar title, URL slug, heading word, spinbutton label, value on walk 1, value on walk 2)
@@ -25,9 +27,7 @@ TOUR_STEPS = ["The inner problem", "Momentum's path", "The learning-rate sweep"]
 
 def settled(page):
     page.wait_for_timeout(300)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"] [data-testid=\"stStatusWidgetRunningIcon\"]')",
-        timeout=180_000)
+    page.wait_for_function(SCRIPT_DONE_JS, timeout=180_000)
 
 
 def no_exception(page, where):
