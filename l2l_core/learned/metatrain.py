@@ -136,7 +136,7 @@ TASK_PRESETS: dict[str, dict[str, dict]] = {
         # short: 10 meta-steps of ten 10-step truncations (ten meta-updates each: a fast start),
         # then whole-run meta-steps from the best phi (docs/learned_optimizer.md, "short preset")
         "short": dict(task="digits_mlp", meta_steps=DIGITS_SHORT_STEPS, batch=4, val_tasks=16, meta_lr=1e-2,
-                      truncations=10, truncation_length=10, finish_after=10, finish_meta_lr=3e-3, chunk=5,
+                      truncations=10, truncation_length=10, finish_after=10, finish_meta_lr=1e-3, chunk=5,
                       max_seconds=82.0),
         "tiny": dict(task="digits_mlp", meta_steps=4, batch=2, val_tasks=4, chunk=2, eval_steps=10,
                      truncation_length=5, truncations=2),
@@ -264,16 +264,22 @@ def validation_tasks(cfg: MetaTrainConfig):
 
 
 def _validation_score(cfg: MetaTrainConfig) -> Callable:
+    """p -> the mean validation loss as a device scalar: dispatched, not waited for
+    (:func:`_finite` waits), so that it runs beside the next chunk."""
     val = validation_tasks(cfg)
 
-    def score(p) -> float:
+    def score(p) -> jax.Array:
         losses = lstm_losses(p, val, lstm=cfg.lstm, steps=cfg.eval_steps, reduction=cfg.reduction)[-1]
         if getattr(val, "dims", None) is not None:  # mixed dimensions: weigh each alike
             losses = losses * (10.0 / val.dims)
-        v = float(jnp.mean(losses))
-        return v if math.isfinite(v) else math.inf
+        return jnp.mean(losses)
 
     return score
+
+
+def _finite(v) -> float:
+    v = float(v)
+    return v if math.isfinite(v) else math.inf
 
 
 def _structure(cfg: MetaTrainConfig, finishing: bool = False) -> MetaTrainConfig:
@@ -299,6 +305,33 @@ def _why_stop(cfg: MetaTrainConfig, done: int, t_start: float, should_stop, next
     if cfg.max_seconds and time.perf_counter() - t_start + next_chunk > cfg.max_seconds:
         return f"time budget of {cfg.max_seconds:g} s reached after {done} meta-steps"
     return None
+
+
+class _Chunk:
+    """A dispatched chunk of meta-steps, inside the caller's job slot until waited for."""
+
+    def __init__(self, slot: Callable[[], ContextManager] | None, n: int, compiles: bool, run: Callable):
+        self.n, self.compiles, self.t0 = n, compiles, time.perf_counter()
+        self._slot = slot() if slot is not None else contextlib.nullcontext()
+        self._slot.__enter__()
+        try:
+            self._out = run()
+        except BaseException:
+            self._slot.__exit__(None, None, None)
+            raise
+
+    def wait(self):
+        """(state, bad, mean losses, final losses, ok, seconds since dispatch), on the host;
+        leaves the job slot (idempotent: a later call returns the same)."""
+        if self._slot is not None:
+            try:
+                new_state, bad, ml, fl, ok = self._out
+                ml, fl, ok = np.asarray(ml)[: self.n], np.asarray(fl)[: self.n], np.asarray(ok)[: self.n]
+                self._out = (jax.block_until_ready(new_state), bad, ml, fl, ok, time.perf_counter() - self.t0)
+            finally:
+                slot, self._slot = self._slot, None
+                slot.__exit__(None, None, None)
+        return self._out
 
 
 def metatrain(cfg: MetaTrainConfig, *, init_params=None,
@@ -329,41 +362,58 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
     params = init_meta_params(k_init, cfg.lstm) if init_params is None else init_params
     state = TrainState(params, _meta_optimizer(cfg).init(params), k_train)
     score = _validation_score(cfg)
-    rec = RunRecord(params, score(params) if resume is None else math.inf, resume)
+    rec = RunRecord(params, _finite(score(params)) if resume is None else math.inf, resume)
     if resume is not None:
         state = resume.state
-    stopped, length, last_chunk = None, min(cfg.chunk, cfg.meta_steps), 0.0
-    while rec.done < cfg.meta_steps:
-        stopped = _why_stop(cfg, rec.done, t_start, should_stop, last_chunk)
-        if stopped:
-            break
+    stopped, length, last_chunk = None, min(cfg.chunk, cfg.meta_steps), [0.0]
+
+    def launch(state) -> _Chunk | None:
+        nonlocal stopped
+        stopped = _why_stop(cfg, rec.done, t_start, should_stop, last_chunk[0])
+        if stopped or rec.done >= cfg.meta_steps:
+            return None
         finishing = 0 < cfg.finish_after <= rec.done
         structure = _structure(cfg, finishing)
         if finishing and rec.done == cfg.finish_after:  # the whole-run stage: the best phi, a fresh Adam
             state = TrainState(rec.best_params, _meta_optimizer(structure).init(rec.best_params), state.key)
         n = min(length, (cfg.meta_steps if finishing or not cfg.finish_after else cfg.finish_after) - rec.done)
         compiles = rec.done == rec.first_done or (finishing and rec.done == cfg.finish_after)
-        t0 = time.perf_counter()
-        with (chunk_slot() if chunk_slot is not None else contextlib.nullcontext()):
-            new_state, bad, ml, fl, ok = _run_chunk(state, n, cfg=structure, length=length)
-            ml, fl, ok = np.asarray(ml)[:n], np.asarray(fl)[:n], np.asarray(ok)[:n]
-            rec.chunk_time(time.perf_counter() - t0, n, length, compiles)
-        state = new_state
-        if bool(bad):
-            first_bad = int(np.argmin(ok))
-            rec.add(ml[:first_bad], fl[:first_bad])
-            stopped = (f"meta-loss or meta-gradient became non-finite at meta-step {rec.done + 1}; "
-                       f"kept the best parameters from before it (meta-step {rec.best_step})")
-            break
-        rec.add(ml, fl)
-        t_val = time.perf_counter()
-        rec.validated(state.params, score(state.params), time.perf_counter() - t_val)
-        if callback is not None:
-            callback(rec.progress(cfg.meta_steps, time.perf_counter() - t_start))
-        if on_chunk is not None:
-            on_chunk(Snapshot(rec.done, state, rec.best_params, rec.best_val, rec.best_step, rec.curve()))
-        if not compiles:
-            last_chunk = time.perf_counter() - t0
+        return _Chunk(chunk_slot, n, compiles, lambda: _run_chunk(state, n, cfg=structure, length=length))
+
+    # Pipelined: chunk k + 1 is dispatched before chunk k's parameters are validated, so
+    # that the validation runs beside it; the results are those of one chunk after another.
+    chunk = launch(state)
+    try:
+        while chunk is not None:
+            new_state, bad, ml, fl, ok, seconds = chunk.wait()
+            rec.chunk_time(seconds, chunk.n, length, chunk.compiles)
+            if not chunk.compiles:
+                last_chunk[0] = seconds
+            state = new_state
+            if bool(bad):
+                first_bad = int(np.argmin(ok))
+                rec.add(ml[:first_bad], fl[:first_bad])
+                stopped = (f"meta-loss or meta-gradient became non-finite at meta-step {rec.done + 1}; "
+                           f"kept the best parameters from before it (meta-step {rec.best_step})")
+                break
+            rec.add(ml, fl)
+            t_val = time.perf_counter()
+            val = score(state.params)
+            # the next stage starts from the best phi, which needs this validation first
+            chunk = None if 0 < cfg.finish_after == rec.done else launch(state)
+            rec.validated(state.params, _finite(val), 0.0 if chunk is not None else time.perf_counter() - t_val)
+            if callback is not None:
+                callback(rec.progress(cfg.meta_steps, time.perf_counter() - t_start))
+            if on_chunk is not None:
+                on_chunk(Snapshot(rec.done, state, rec.best_params, rec.best_val, rec.best_step, rec.curve()))
+            if chunk is None and 0 < cfg.finish_after == rec.done:
+                chunk = launch(state)
+            elif chunk is not None and should_stop is not None and should_stop():  # asked for during this chunk
+                chunk.wait()  # inside its job slot; then dropped
+                chunk, stopped = None, f"stopped by request after {rec.done} meta-steps"
+    finally:  # an error in a callback: the chunk in flight still leaves its job slot
+        if chunk is not None:
+            chunk.wait()
     return MetaTrainResult(cfg, rec.best_params, state.params, rec.curve(), rec.best_step, rec.best_val,
                            rec.done, stopped, time.perf_counter() - t_start, rec.compile_seconds,
                            rec.seconds_per_step())

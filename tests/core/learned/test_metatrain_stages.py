@@ -1,5 +1,5 @@
-"""The whole-run finishing stage of a meta-training run (``finish_after``) and
-the time cap's prediction of the next chunk."""
+"""The meta-training loop: validation beside the next chunk, the whole-run
+finishing stage (``finish_after``) and the time cap's prediction of the next chunk."""
 
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ def staged():
     return metatrain(STAGED, on_chunk=snaps.append), snaps
 
 
-@pytest.mark.slow
 def test_the_finishing_stage_is_a_whole_run_fine_tuning_from_the_best_parameters(staged):
     result, _ = staged
     # the reference: the first stage alone, then the fine-tuning recipe as a run of its own
@@ -48,7 +47,6 @@ def test_the_finishing_stage_is_a_whole_run_fine_tuning_from_the_best_parameters
     assert not np.array_equal(plain.curve["meta_loss"][2:], result.curve["meta_loss"][2:])
 
 
-@pytest.mark.slow
 def test_a_run_resumed_at_the_stage_boundary_is_the_same_run(staged):
     result, snaps = staged
     at_boundary = next(s for s in snaps if s.done == STAGED.finish_after)
@@ -72,3 +70,25 @@ def test_the_time_cap_stops_before_a_chunk_that_would_end_after_it():
 def test_bad_stage_settings_are_refused(kw, match):
     with pytest.raises(ValueError, match=match):
         MetaTrainConfig(**kw).validate()
+
+
+def test_the_pipelined_loop_gives_the_chunks_run_one_after_another():
+    # metatrain validates chunk k while chunk k + 1 runs; by hand, one thing at a time:
+    from l2l_core.learned.lstm import init_meta_params
+    from l2l_core.learned.metatrain import _run_chunk, _structure, lstm_losses, validation_tasks
+
+    cfg = preset_config("tiny", meta_steps=6, chunk=2)
+    result = metatrain(cfg)
+    k_init, k_train = jax.random.split(jax.random.PRNGKey(cfg.seed))
+    params = init_meta_params(k_init, cfg.lstm)
+    state = TrainState(params, _meta_optimizer(cfg).init(params), k_train)
+    val = validation_tasks(cfg)
+    score = lambda p: float(np.mean(lstm_losses(p, val, lstm=cfg.lstm, steps=cfg.eval_steps)[-1]))  # noqa: E731
+    meta_loss, val_loss = [], [score(params)]
+    for _ in range(3):
+        state, bad, ml, _, _ = _run_chunk(state, 2, cfg=_structure(cfg), length=2)
+        meta_loss += list(np.asarray(ml))
+        val_loss.append(score(state.params))
+    np.testing.assert_array_equal(result.curve["meta_loss"], np.asarray(meta_loss, np.float32))
+    np.testing.assert_array_equal(result.curve["val_loss"], np.asarray(val_loss, np.float32))
+    assert _same(result.last_params, state.params)
