@@ -386,8 +386,9 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
     try:
         while chunk is not None:
             new_state, bad, ml, fl, ok, seconds = chunk.wait()
+            first = rec.done == rec.first_done
             rec.chunk_time(seconds, chunk.n, length, chunk.compiles)
-            if not chunk.compiles:
+            if not first:  # the next one's estimate (after the next stage's compiling one: on the safe side)
                 last_chunk[0] = seconds
             state = new_state
             if bool(bad):
