@@ -302,7 +302,8 @@ except ValueError as e:
 s = ckpt.summary
 st.caption(f"Trained on {ckpt.config.task}: {s.get('meta_steps_done', '?')} meta-steps in "
            f"{s.get('seconds', float('nan')):.0f} s ({s.get('seconds_per_meta_step', float('nan')):.3f} s each); "
-           f"best validation loss {s.get('best_val_loss', float('nan')):.4g} at meta-step {s.get('best_step', '?')}; "
+           f"best validation loss {s.get('best_val_loss') if s.get('best_val_loss') is not None else float('nan'):.4g}"
+           f" at meta-step {s.get('best_step', '?')}; "
            f"task loss: {ckpt.config.reduction}; preprocessing: {ckpt.config.lstm.preprocess}"
            + (f"; {s['stopped']}" if s.get("stopped") else ""))
 if len(ckpt.curve.get("meta_loss", [])):
