@@ -13,6 +13,11 @@ validation tasks (loss after ``eval_steps`` steps) to keep the best phi.
 For networks, which data scores a step and how steps are weighted is
 ``meta_loss_on`` / ``meta_weight_power`` (:mod:`~l2l_core.learned.objective`).
 
+With ``finish_after`` > 0 the run has a second stage: from that meta-step
+on, each meta-step is one truncation through the whole run, scored on the
+training split (see :func:`_structure`). Chunk k + 1 is dispatched before
+chunk k's parameters are validated, so the validation runs beside it.
+
 Reliability: the meta-gradient is clipped by global norm; a non-finite
 meta-loss or meta-gradient freezes phi for the rest of the chunk and stops the
 run with the reason, keeping the best (finite) parameters seen so far.
@@ -68,7 +73,7 @@ class MetaTrainConfig:
     max_seconds: float = 0.0  # > 0: stop (keeping the best phi) before a chunk that would end after this wall time
     meta_loss_on: str = "same"  # networks: which data scores a step (see objective.py)
     meta_weight_power: float = 0.0  # step t of T weighs (p + 1) (t / T)^p in the meta-loss (0: all alike)
-    finish_after: int = 0  # > 0: after this many meta-steps, whole-run meta-steps (see _finish_structure)
+    finish_after: int = 0  # > 0: after this many meta-steps, whole-run meta-steps (see _structure)
     finish_meta_lr: float = 1e-3  # their (constant) meta learning rate
 
     def validate(self) -> "MetaTrainConfig":
@@ -252,7 +257,6 @@ def _run_chunk(state: TrainState, n_active, *, cfg: MetaTrainConfig, length: int
 def lstm_losses(params, tasks, *, lstm: LSTMConfig, steps: int, reduction: str = "sum"):
     """Per-task losses (steps + 1, B) of the learned optimizer on ``tasks``."""
     return optimizer_losses(lstm_optimizer(params, lstm), tasks, steps, reduction)
-
 
 
 def validation_tasks(cfg: MetaTrainConfig):
