@@ -33,14 +33,19 @@ def tkey(task: str, base: str) -> str:
     return base if task == "quadratic" else f"{base}_{task}"
 
 
+def lr_key(task: str, preset: str) -> str:
+    """The meta learning rate differs by preset (digits: 1e-2 short, 5e-3 full); short keeps the old name."""
+    return tkey(task, "lo_meta_lr" if preset == "short" else f"lo_meta_lr_{preset}")
+
+
 def _family_form(task: str) -> dict[str, Param]:
     """A trainable family's own meta-steps, batch and meta learning rate, defaulting to its presets."""
     pre = TASK_PRESETS[task]
     return {**{tkey(task, f"lo_steps_{p}"): Param(tkey(task, f"meta_steps_{p}"), pre[p]["meta_steps"], int_in(1, 5000))
                for p in ("short", "full")},
             tkey(task, "lo_batch"): Param(tkey(task, "batch"), pre["short"].get("batch", 128), int_in(1, 512)),
-            tkey(task, "lo_meta_lr"): Param(tkey(task, "meta_lr"), pre["short"].get("meta_lr", 1e-2),
-                                            float_in(1e-4, 1.0))}
+            **{lr_key(task, p): Param(tkey(task, "meta_lr" if p == "short" else f"meta_lr_{p}"),
+                                      pre[p].get("meta_lr", 1e-2), float_in(1e-4, 1.0)) for p in ("short", "full")}}
 
 
 # Settings: the family, the new run's form and the race's, kept across page switches; ?seed= is the task seed.
@@ -176,8 +181,8 @@ def settings_ui(task: str) -> tuple[str, dict] | None:
                                "which divides each gradient by the batch size.")
             preprocess = w(k2.selectbox, "lo_preprocess", "Gradient preprocessing", PREPROCESSORS,
                            help="log_sign: the paper's (log|g|/10, sign g); raw: the gradient itself.")
-            meta_lr = w(k3.number_input, tkey(task, "lo_meta_lr"), "Meta learning rate", 1e-4, 1.0, format="%.4f",
-                        help="Adam on the LSTM's weights (the post: 0.01; the digits presets: 0.005).")
+            meta_lr = w(k3.number_input, lr_key(task, preset), "Meta learning rate", 1e-4, 1.0, format="%.4f",
+                        help="Adam on the LSTM's weights (the post: 0.01; digits: 0.01 short, 0.005 full).")
     cap = TASK_PRESETS[task][preset].get("max_seconds", 0.0)
     compile_s, train_s, source = estimate_seconds(int(meta_steps), int(batch), task, cap)
     st.caption(f"Estimated time: about {compile_s + train_s:.0f} s: up to {compile_s:.0f} s compiling the meta-step "
@@ -302,7 +307,8 @@ except ValueError as e:
 s = ckpt.summary
 st.caption(f"Trained on {ckpt.config.task}: {s.get('meta_steps_done', '?')} meta-steps in "
            f"{s.get('seconds', float('nan')):.0f} s ({s.get('seconds_per_meta_step', float('nan')):.3f} s each); "
-           f"best validation loss {s.get('best_val_loss', float('nan')):.4g} at meta-step {s.get('best_step', '?')}; "
+           f"best validation loss {s.get('best_val_loss') if s.get('best_val_loss') is not None else float('nan'):.4g}"
+           f" at meta-step {s.get('best_step', '?')}; "
            f"task loss: {ckpt.config.reduction}; preprocessing: {ckpt.config.lstm.preprocess}"
            + (f"; {s['stopped']}" if s.get("stopped") else ""))
 if len(ckpt.curve.get("meta_loss", [])):

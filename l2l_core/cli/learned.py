@@ -52,6 +52,10 @@ def add_metatrain_args(p: argparse.ArgumentParser) -> None:
                         "(heldout), or both (train+heldout; train+heldout_error: a smooth held-out error rate)")
     p.add_argument("--meta-weight-power", type=float, default=None,
                    help="step t of T weighs (p+1)(t/T)^p in the meta-loss (default 0: every step alike)")
+    p.add_argument("--finish-after", type=int, default=None,
+                   help="after this many meta-steps, one whole-run truncation per meta-step, scored on the "
+                        "training split (the digits short preset's second stage; 0: never)")
+    p.add_argument("--finish-meta-lr", type=float, default=None, help="meta learning rate of that stage")
     p.add_argument("--init-from", type=Path, default=None,
                    help="start from this checkpoint's parameters (fine-tuning) instead of a fresh init")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -63,7 +67,8 @@ def run_metatrain_cli(args) -> int:
                                        meta_lr=args.meta_lr, batch=args.batch, chunk=args.chunk,
                                        truncations=args.truncations, truncation_length=args.truncation_length,
                                        meta_loss_on=args.meta_loss_on, val_tasks=args.val_tasks,
-                                       meta_weight_power=args.meta_weight_power).items()
+                                       meta_weight_power=args.meta_weight_power, finish_after=args.finish_after,
+                                       finish_meta_lr=args.finish_meta_lr).items()
                  if v is not None}
     if args.preprocess is not None:
         overrides["lstm"] = LSTMConfig(preprocess=args.preprocess)

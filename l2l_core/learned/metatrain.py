@@ -13,6 +13,11 @@ validation tasks (loss after ``eval_steps`` steps) to keep the best phi.
 For networks, which data scores a step and how steps are weighted is
 ``meta_loss_on`` / ``meta_weight_power`` (:mod:`~l2l_core.learned.objective`).
 
+With ``finish_after`` > 0 the run has a second stage: from that meta-step
+on, each meta-step is one truncation through the whole run, scored on the
+training split (see :func:`_structure`). Chunk k + 1 is dispatched before
+chunk k's parameters are validated, so the validation runs beside it.
+
 Reliability: the meta-gradient is clipped by global norm; a non-finite
 meta-loss or meta-gradient freezes phi for the rest of the chunk and stops the
 run with the reason, keeping the best (finite) parameters seen so far.
@@ -36,7 +41,9 @@ from l2l_core.learned import tasks as tasks_mod
 from l2l_core.learned.families import get_family
 from l2l_core.learned.baselines import optimizer_losses
 from l2l_core.learned.lstm import LSTMConfig, init_meta_params, lstm_optimizer, make_module, zero_carry
-from l2l_core.learned.objective import check_objective, meta_training_tasks, scored_losses, step_weights, validation_losses
+from l2l_core.learned.objective import (check_objective, meta_training_tasks, scored_losses, step_weights,
+                                       validation_losses)
+from l2l_core.learned.run_record import MetaTrainResult, Progress, RunRecord, Snapshot, _curve  # noqa: F401 (re-exported)
 
 MAX_META_STEPS = 100_000
 INNER_UNROLL = 1  # XLA CPU loop overhead vs compile time; see bench/bench_metatrain.py
@@ -64,9 +71,11 @@ class MetaTrainConfig:
     task: str = "quadratic"  # a name in families.TASK_FAMILIES
     dims: tuple[int, ...] = ()  # quadratics only: train on these dimensions mixed (dim: compare's default)
     meta_lr_final: float = 0.0  # > 0: cosine decay of the meta learning rate to this over the run
-    max_seconds: float = 0.0  # > 0: stop (keeping the best phi) once a chunk would start after this wall time
+    max_seconds: float = 0.0  # > 0: stop (keeping the best phi) before a chunk that would end after this wall time
     meta_loss_on: str = "same"  # networks: which data scores a step (see objective.py)
     meta_weight_power: float = 0.0  # step t of T weighs (p + 1) (t / T)^p in the meta-loss (0: all alike)
+    finish_after: int = 0  # > 0: after this many meta-steps, whole-run meta-steps (see _structure)
+    finish_meta_lr: float = 1e-3  # their (constant) meta learning rate
 
     def validate(self) -> "MetaTrainConfig":
         def integer(name, lo, hi):
@@ -90,6 +99,9 @@ class MetaTrainConfig:
         if not (math.isfinite(self.max_seconds) and self.max_seconds >= 0):
             raise ValueError(f"max_seconds must be a number >= 0 (0: no limit), got {self.max_seconds}")
         check_objective(self.meta_loss_on, self.meta_weight_power)
+        integer("finish_after", 0, self.meta_steps)
+        if not (math.isfinite(self.finish_meta_lr) and 0 < self.finish_meta_lr <= 1):
+            raise ValueError(f"finish_meta_lr must be in (0, 1], got {self.finish_meta_lr}")
         if not (math.isfinite(self.clip_norm) and self.clip_norm > 0):
             raise ValueError(f"clip_norm must be a positive number, got {self.clip_norm}")
         self.lstm.validate()
@@ -127,8 +139,11 @@ TASK_PRESETS: dict[str, dict[str, dict]] = {
         # promise (full <= 10 min, short <= 90 s, compilation included) on a busy machine
         "full": dict(task="digits_mlp", meta_steps=DIGITS_FULL_STEPS, batch=4, val_tasks=16, meta_lr=5e-3,
                      max_seconds=570.0),
-        "short": dict(task="digits_mlp", meta_steps=DIGITS_SHORT_STEPS, batch=4, val_tasks=16, meta_lr=5e-3,
-                      max_seconds=80.0),
+        # short: 10 meta-steps of ten 10-step truncations (ten meta-updates each: a fast start),
+        # then whole-run meta-steps from the best phi (docs/learned_optimizer.md, "short preset")
+        "short": dict(task="digits_mlp", meta_steps=DIGITS_SHORT_STEPS, batch=4, val_tasks=16, meta_lr=1e-2,
+                      truncations=10, truncation_length=10, finish_after=10, finish_meta_lr=1e-3, chunk=5,
+                      max_seconds=82.0),
         "tiny": dict(task="digits_mlp", meta_steps=4, batch=2, val_tasks=4, chunk=2, eval_steps=10,
                      truncation_length=5, truncations=2),
     },
@@ -245,61 +260,6 @@ def lstm_losses(params, tasks, *, lstm: LSTMConfig, steps: int, reduction: str =
     return optimizer_losses(lstm_optimizer(params, lstm), tasks, steps, reduction)
 
 
-@dataclasses.dataclass
-class Progress:
-    """What the progress callback sees after every chunk (plain numpy)."""
-
-    done: int
-    total: int
-    meta_loss: np.ndarray  # mean task loss over the 100 unrolled steps, per meta-step
-    final_loss: np.ndarray  # mean task loss after the last unrolled step, per meta-step
-    val_steps: list
-    val_loss: list  # mean loss after eval_steps steps on fixed validation tasks
-    best_step: int
-    best_val: float
-    elapsed: float
-
-
-@dataclasses.dataclass
-class Snapshot:
-    """Everything a run needs to continue exactly where it was (see :mod:`l2l_core.learned.resume`)."""
-
-    done: int
-    state: TrainState
-    best_params: Any
-    best_val: float
-    best_step: int
-    curve: dict  # meta_loss, final_loss, val_steps, val_loss, as in MetaTrainResult
-
-
-@dataclasses.dataclass
-class MetaTrainResult:
-    config: MetaTrainConfig
-    params: Any  # the best parameters by validation loss
-    last_params: Any
-    curve: dict  # meta_loss, final_loss, val_steps, val_loss (numpy arrays)
-    best_step: int
-    best_val: float
-    meta_steps_done: int
-    stopped: str | None  # None when the run completed; else why it stopped
-    seconds: float
-    compile_seconds: float
-    seconds_per_meta_step: float
-
-    def summary(self) -> dict:
-        ml = self.curve["meta_loss"]
-        k = max(1, min(20, len(ml) // 5))
-        return dict(
-            meta_steps_done=self.meta_steps_done,
-            meta_loss_first=float(np.nanmean(ml[:k])) if len(ml) else None,
-            meta_loss_last=float(np.nanmean(ml[-k:])) if len(ml) else None,
-            final_loss_last=float(np.nanmean(self.curve["final_loss"][-k:])) if len(ml) else None,
-            best_step=self.best_step,
-            best_val_loss=self.best_val,
-            stopped=self.stopped,
-        )
-
-
 def validation_tasks(cfg: MetaTrainConfig):
     """Fixed tasks for picking the best phi; drawn from a key that ``compare``
     seeds never produce (fold_in of the training seed)."""
@@ -307,76 +267,77 @@ def validation_tasks(cfg: MetaTrainConfig):
                                        cfg.val_tasks, cfg.dim, cfg.dims)
 
 
-class _Record:
-    """What a run has seen so far: the curves, the best parameters by validation, and
-    the timing (the first chunk compiles; seconds per meta-step count validation too,
-    since a user waits for it)."""
-
-    def __init__(self, params, val_loss: float, resume: Snapshot | None):
-        self.best_params, self.best_val, self.best_step, self.done = params, val_loss, 0, 0
-        self.mean_losses, self.final_losses, self.val_steps, self.val_losses = [], [], [0], [val_loss]
-        if resume is not None:
-            c = resume.curve
-            self.best_params, self.best_val, self.best_step = resume.best_params, resume.best_val, resume.best_step
-            self.done = resume.done
-            self.mean_losses, self.final_losses = list(c["meta_loss"]), list(c["final_loss"])
-            self.val_steps, self.val_losses = [int(v) for v in c["val_steps"]], [float(v) for v in c["val_loss"]]
-        self.first_done = self.done
-        self.compile_seconds, self.train_seconds, self.timed_steps = 0.0, 0.0, 0
-
-    def chunk_time(self, seconds: float, n: int, length: int) -> None:
-        if self.done == self.first_done:
-            self.compile_seconds = seconds
-        else:  # a partial last chunk still costs a full scan slot
-            self.train_seconds += seconds * length / max(n, 1)
-            self.timed_steps += length
-
-    def add(self, mean_losses, final_losses) -> None:
-        self.mean_losses += list(mean_losses)
-        self.final_losses += list(final_losses)
-        self.done += len(mean_losses)
-
-    def validated(self, params, val_loss: float, seconds: float) -> None:
-        if self.timed_steps:
-            self.train_seconds += seconds
-        self.val_steps.append(self.done)
-        self.val_losses.append(val_loss)
-        if val_loss < self.best_val:
-            self.best_params, self.best_val, self.best_step = params, val_loss, self.done
-
-    def curve(self) -> dict:
-        return _curve(self.mean_losses, self.final_losses, self.val_steps, self.val_losses)
-
-    def progress(self, total: int, elapsed: float) -> Progress:
-        return Progress(self.done, total, np.asarray(self.mean_losses), np.asarray(self.final_losses),
-                        list(self.val_steps), list(self.val_losses), self.best_step, self.best_val, elapsed)
-
-    def seconds_per_step(self) -> float:
-        if self.timed_steps == 0:  # a single chunk: its time includes compilation
-            return self.compile_seconds / max(self.done, 1)
-        return self.train_seconds / self.timed_steps
-
 
 def _validation_score(cfg: MetaTrainConfig) -> Callable:
+    """p -> the mean validation loss as a device scalar: dispatched, not waited for
+    (:func:`_finite` waits), so that it runs beside the next chunk."""
     val = meta_training_tasks(validation_tasks(cfg), cfg.meta_loss_on)  # held-out objectives: scored alike
 
-    def score(p) -> float:
+    def score(p) -> jax.Array:
         losses = validation_losses(p, val, lstm=cfg.lstm, steps=cfg.eval_steps, reduction=cfg.reduction,
                                    meta_loss_on=cfg.meta_loss_on)
         if getattr(val, "dims", None) is not None:  # mixed dimensions: weigh each alike
             losses = losses * (10.0 / val.dims)
-        v = float(jnp.mean(losses))
-        return v if math.isfinite(v) else math.inf
+        return jnp.mean(losses)
 
     return score
 
 
-def _why_stop(cfg: MetaTrainConfig, done: int, t_start: float, should_stop) -> str | None:
+def _finite(v) -> float:
+    v = float(v)
+    return v if math.isfinite(v) else math.inf
+
+
+def _structure(cfg: MetaTrainConfig, finishing: bool = False) -> MetaTrainConfig:
+    """The static part of a chunk: runs that differ only in length, seed, validation
+    or time budget share one compilation (a decaying meta learning rate makes the
+    length part of it). ``finishing``: the stage after ``cfg.finish_after`` meta-steps,
+    the shipped digits optimizer's fine-tuning (docs/learned_optimizer.md) inside the
+    run: each meta-step is one truncation through the whole run, scored on the
+    training split with later steps weighted more (p = 1), at ``cfg.finish_meta_lr``."""
+    s = dataclasses.replace(cfg, meta_steps=cfg.meta_steps if cfg.meta_lr_final else 1, seed=0, chunk=1,
+                            val_tasks=1, eval_steps=1, max_seconds=0.0, finish_after=0, finish_meta_lr=1e-3)
+    if not finishing:
+        return s
+    return dataclasses.replace(s, truncations=1, truncation_length=cfg.truncations * cfg.truncation_length,
+                               meta_loss_on="train", meta_weight_power=1.0, meta_lr=cfg.finish_meta_lr,
+                               meta_lr_final=0.0, meta_steps=1)
+
+
+def _why_stop(cfg: MetaTrainConfig, done: int, t_start: float, should_stop, next_chunk: float) -> str | None:
+    """``next_chunk``: what the last chunk took (validation included), to predict the next."""
     if should_stop is not None and should_stop():
         return f"stopped by request after {done} meta-steps"
-    if cfg.max_seconds and time.perf_counter() - t_start > cfg.max_seconds:
+    if cfg.max_seconds and time.perf_counter() - t_start + next_chunk > cfg.max_seconds:
         return f"time budget of {cfg.max_seconds:g} s reached after {done} meta-steps"
     return None
+
+
+class _Chunk:
+    """A dispatched chunk of meta-steps, inside the caller's job slot until waited for."""
+
+    def __init__(self, slot: Callable[[], ContextManager] | None, n: int, compiles: bool, run: Callable):
+        self.n, self.compiles, self.t0 = n, compiles, time.perf_counter()
+        self._slot = slot() if slot is not None else contextlib.nullcontext()
+        self._slot.__enter__()
+        try:
+            self._out = run()
+        except BaseException:
+            self._slot.__exit__(None, None, None)
+            raise
+
+    def wait(self):
+        """(state, bad, mean losses, final losses, ok, seconds since dispatch), on the host;
+        leaves the job slot (idempotent: a later call returns the same)."""
+        if self._slot is not None:
+            try:
+                new_state, bad, ml, fl, ok = self._out
+                ml, fl, ok = np.asarray(ml)[: self.n], np.asarray(fl)[: self.n], np.asarray(ok)[: self.n]
+                self._out = (jax.block_until_ready(new_state), bad, ml, fl, ok, time.perf_counter() - self.t0)
+            finally:
+                slot, self._slot = self._slot, None
+                slot.__exit__(None, None, None)
+        return self._out
 
 
 def metatrain(cfg: MetaTrainConfig, *, init_params=None,
@@ -407,43 +368,59 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
     params = init_meta_params(k_init, cfg.lstm) if init_params is None else init_params
     state = TrainState(params, _meta_optimizer(cfg).init(params), k_train)
     score = _validation_score(cfg)
-    # only the structure is static: runs that differ in length or seed share one compilation
-    # (a decaying meta learning rate makes the length part of it)
-    structure = dataclasses.replace(cfg, meta_steps=cfg.meta_steps if cfg.meta_lr_final else 1, seed=0,
-                                    chunk=1, val_tasks=1, eval_steps=1, max_seconds=0.0)
-    rec = _Record(params, score(params) if resume is None else math.inf, resume)
+    rec = RunRecord(params, _finite(score(params)) if resume is None else math.inf, resume)
     if resume is not None:
         state = resume.state
-    stopped, length = None, min(cfg.chunk, cfg.meta_steps)
-    while rec.done < cfg.meta_steps:
-        stopped = _why_stop(cfg, rec.done, t_start, should_stop)
-        if stopped:
-            break
-        n = min(length, cfg.meta_steps - rec.done)
-        with (chunk_slot() if chunk_slot is not None else contextlib.nullcontext()):
-            t0 = time.perf_counter()
-            new_state, bad, ml, fl, ok = _run_chunk(state, n, cfg=structure, length=length)
-            ml, fl, ok = np.asarray(ml)[:n], np.asarray(fl)[:n], np.asarray(ok)[:n]
-            rec.chunk_time(time.perf_counter() - t0, n, length)
-        state = new_state
-        if bool(bad):
-            first_bad = int(np.argmin(ok))
-            rec.add(ml[:first_bad], fl[:first_bad])
-            stopped = (f"meta-loss or meta-gradient became non-finite at meta-step {rec.done + 1}; "
-                       f"kept the best parameters from before it (meta-step {rec.best_step})")
-            break
-        rec.add(ml, fl)
-        t_val = time.perf_counter()
-        rec.validated(state.params, score(state.params), time.perf_counter() - t_val)
-        if callback is not None:
-            callback(rec.progress(cfg.meta_steps, time.perf_counter() - t_start))
-        if on_chunk is not None:
-            on_chunk(Snapshot(rec.done, state, rec.best_params, rec.best_val, rec.best_step, rec.curve()))
+    stopped, length, last_chunk = None, min(cfg.chunk, cfg.meta_steps), [0.0]
+
+    def launch(state) -> _Chunk | None:
+        nonlocal stopped
+        stopped = _why_stop(cfg, rec.done, t_start, should_stop, last_chunk[0])
+        if stopped or rec.done >= cfg.meta_steps:
+            return None
+        finishing = 0 < cfg.finish_after <= rec.done
+        structure = _structure(cfg, finishing)
+        if finishing and rec.done == cfg.finish_after:  # the whole-run stage: the best phi, a fresh Adam
+            state = TrainState(rec.best_params, _meta_optimizer(structure).init(rec.best_params), state.key)
+        n = min(length, (cfg.meta_steps if finishing or not cfg.finish_after else cfg.finish_after) - rec.done)
+        compiles = rec.done == rec.first_done or (finishing and rec.done == cfg.finish_after)
+        return _Chunk(chunk_slot, n, compiles, lambda: _run_chunk(state, n, cfg=structure, length=length))
+
+    # Pipelined: chunk k + 1 is dispatched before chunk k's parameters are validated, so
+    # that the validation runs beside it; the results are those of one chunk after another.
+    chunk = launch(state)
+    try:
+        while chunk is not None:
+            new_state, bad, ml, fl, ok, seconds = chunk.wait()
+            first = rec.done == rec.first_done
+            rec.chunk_time(seconds, chunk.n, length, chunk.compiles)
+            if not first:  # the next one's estimate (after the next stage's compiling one: on the safe side)
+                last_chunk[0] = seconds
+            state = new_state
+            if bool(bad):
+                first_bad = int(np.argmin(ok))
+                rec.add(ml[:first_bad], fl[:first_bad])
+                stopped = (f"meta-loss or meta-gradient became non-finite at meta-step {rec.done + 1}; "
+                           f"kept the best parameters from before it (meta-step {rec.best_step})")
+                break
+            rec.add(ml, fl)
+            t_val = time.perf_counter()
+            val = score(state.params)
+            # the next stage starts from the best phi, which needs this validation first
+            chunk = None if 0 < cfg.finish_after == rec.done else launch(state)
+            rec.validated(state.params, _finite(val), 0.0 if chunk is not None else time.perf_counter() - t_val)
+            if callback is not None:
+                callback(rec.progress(cfg.meta_steps, time.perf_counter() - t_start))
+            if on_chunk is not None:
+                on_chunk(Snapshot(rec.done, state, rec.best_params, rec.best_val, rec.best_step, rec.curve()))
+            if chunk is None and 0 < cfg.finish_after == rec.done:
+                chunk = launch(state)
+            elif chunk is not None and should_stop is not None and should_stop():  # asked for during this chunk
+                chunk.wait()  # inside its job slot; then dropped
+                chunk, stopped = None, f"stopped by request after {rec.done} meta-steps"
+    finally:  # an error in a callback: the chunk in flight still leaves its job slot
+        if chunk is not None:
+            chunk.wait()
     return MetaTrainResult(cfg, rec.best_params, state.params, rec.curve(), rec.best_step, rec.best_val,
                            rec.done, stopped, time.perf_counter() - t_start, rec.compile_seconds,
                            rec.seconds_per_step())
-
-
-def _curve(mean_losses, final_losses, val_steps, val_losses) -> dict:
-    return dict(meta_loss=np.asarray(mean_losses, np.float32), final_loss=np.asarray(final_losses, np.float32),
-                val_steps=np.asarray(val_steps, np.int32), val_loss=np.asarray(val_losses, np.float32))

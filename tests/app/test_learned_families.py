@@ -6,6 +6,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from l2l_core.learned.families import TASK_FAMILIES
@@ -57,6 +58,9 @@ def test_family_picker_changes_the_race(tmp_path, monkeypatch):
     # the training form follows the family: the digits presets' own defaults
     assert at.number_input(key="lo_batch_digits_mlp").value == 4
     assert at.number_input(key="lo_steps_short_digits_mlp").value == 100
+    assert at.number_input(key="lo_meta_lr_digits_mlp").value == pytest.approx(1e-2)
+    at.radio(key="lo_preset").set_value("full").run()  # each preset keeps its own meta learning rate
+    assert at.number_input(key="lo_meta_lr_full_digits_mlp").value == pytest.approx(5e-3)
     assert not [s for s in at.subheader if "What-ifs" in s.value]
 
 

@@ -117,7 +117,8 @@ def _check_usable(ck) -> None:
     s = ck.summary
     assert isinstance(s, dict) and isinstance(ck.curve, dict)
     f"{s.get('meta_steps_done', '?')} {s.get('seconds', float('nan')):.0f} {s.get('seconds_per_meta_step', 0):.3f}"
-    f"{s.get('best_val_loss', float('nan')):.4g} {s.get('best_step', '?')}"
+    best = s.get('best_val_loss')  # may be null (a run that never validated finite)
+    f"{best if best is not None else float('nan'):.4g} {s.get('best_step', '?')}"
     for v in ck.curve.values():
         assert v.ndim == 1 and v.dtype.kind in "iuf"
     ck.config.validate()
