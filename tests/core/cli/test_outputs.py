@@ -158,7 +158,9 @@ def test_sigkill_midway_then_resume_finishes_the_run(tmp_path):
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 180
-        while not (out / "train_state.msgpack").exists():
+        # A chunk writes its snapshot, then the checkpoint: wait for both (a kill between
+        # the two leaves a resumable run without a checkpoint yet).
+        while not ((out / "train_state.msgpack").exists() and (out / "checkpoint.msgpack").exists()):
             assert time.monotonic() < deadline and proc.poll() is None
             time.sleep(0.05)
         from l2l_core.io.files import locked_dir
