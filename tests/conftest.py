@@ -104,6 +104,18 @@ def run_on_cpu_devices(code: str, n: int = 4) -> dict:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+def drag_box(page, layer, start=0.3, end=0.6, mid=(0.1, 0.1), steps=5) -> None:
+    """Drags a box on a Plotly chart's drag layer, as a person does: press at ``start``,
+    move through ``start + mid`` to ``end`` (fractions of the layer's width and height)."""
+    b = layer.bounding_box()
+    x0, y0 = b["x"] + start * b["width"], b["y"] + start * b["height"]
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + mid[0] * b["width"], y0 + mid[1] * b["height"], steps=steps)
+    page.mouse.move(b["x"] + end * b["width"], b["y"] + end * b["height"], steps=steps)
+    page.mouse.up()
+
+
 @contextmanager
 def streamlit_server(log_path, **env):
     """A real `streamlit run app.py` on a free port; yields (url, process)."""

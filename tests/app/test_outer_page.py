@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from l2l_core.landscape import zoom
+from tests.conftest import drag_box
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "landscape.py")
 SMALL = dict(res="100", methods="grad,es", osteps="300", seeds="0")
@@ -76,20 +77,14 @@ def test_browser_box_zoom_three_levels_back_and_url_reload(page):
     page.goto(f"{page.app_url}/landscape?{query}")
     page.get_by_text("Zoom level 0").wait_for()
 
-    def drag_box():
+    def drag():
         page.wait_for_timeout(500)
         layer = page.locator(".stPlotlyChart .nsewdrag").first
         layer.wait_for()
-        b = layer.bounding_box()
-        x0, y0 = b["x"] + 0.35 * b["width"], b["y"] + 0.35 * b["height"]
-        page.mouse.move(x0, y0)
-        page.mouse.down()
-        page.mouse.move(x0 + 0.15 * b["width"], y0 + 0.1 * b["height"], steps=8)
-        page.mouse.move(x0 + 0.3 * b["width"], y0 + 0.3 * b["height"], steps=8)
-        page.mouse.up()
+        drag_box(page, layer, start=0.35, end=0.65, mid=(0.15, 0.1), steps=8)
 
     for level in (1, 2, 3):
-        drag_box()
+        drag()
         page.get_by_text(f"Zoom level {level}").wait_for()
     url_level3 = page.url
     assert "zoom=" in url_level3

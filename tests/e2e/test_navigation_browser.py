@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import SCRIPT_DONE_JS
+from tests.conftest import SCRIPT_DONE_JS, drag_box
 
 pytestmark = pytest.mark.browser
 
@@ -93,13 +93,7 @@ def test_a_box_dragged_right_after_the_heatmap_appears_zooms(page):
     layer = page.locator(".stPlotlyChart .nsewdrag").first
 
     def drag():
-        b = layer.bounding_box()
-        x0, y0 = b["x"] + 0.3 * b["width"], b["y"] + 0.3 * b["height"]
-        page.mouse.move(x0, y0)
-        page.mouse.down()
-        page.mouse.move(x0 + 0.1 * b["width"], y0 + 0.1 * b["height"], steps=5)
-        page.mouse.move(x0 + 0.3 * b["width"], y0 + 0.3 * b["height"], steps=5)
-        page.mouse.up()
+        drag_box(page, layer)
 
     layer.wait_for()  # no waiting for the page to finish: drag at once
     drag()
