@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import sys
@@ -12,7 +13,7 @@ from l2l_core.learned.baselines import BASELINES
 from l2l_core.learned.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint
 from l2l_core.learned.comparison import compare
 from l2l_core.learned.families import TASK_FAMILIES, TRAINABLE
-from l2l_core.learned.lstm import PREPROCESSORS, LSTMConfig
+from l2l_core.learned.lstm import BASES, PREPROCESSORS, LSTMConfig, with_base
 from l2l_core.io.files import check_output_dir
 from l2l_core.learned.metatrain import PRESETS, preset_config
 from l2l_core.learned.objective import META_LOSS_ON
@@ -36,6 +37,14 @@ def add_metatrain_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reduction", default=None, choices=REDUCTIONS,
                    help="inner gradient: per-task (sum, default) or the post's batch mean")
     p.add_argument("--preprocess", default=None, choices=PREPROCESSORS, help="LSTM input (default log_sign)")
+    p.add_argument("--base", default=None, choices=BASES,
+                   help="nag: the LSTM's output is added to a Nesterov momentum step whose learning rate "
+                        "is learned too (default none: the LSTM alone, as in the paper)")
+    p.add_argument("--base-lr", type=float, default=None,
+                   help="the base path's starting learning rate (default 1; then meta-learned)")
+    p.add_argument("--init-lstm-weight", type=float, default=None,
+                   help="with --init-from a checkpoint without a base path: scale its LSTM's output by this "
+                        "when adding the base path (default 1)")
     p.add_argument("--meta-lr", type=float, default=None, help="Adam meta learning rate (default 1e-2)")
     p.add_argument("--batch", type=int, default=None, help="tasks per meta-step (default 128)")
     p.add_argument("--chunk", type=int, default=None, help="meta-steps per jitted chunk (default 10)")
@@ -70,8 +79,12 @@ def run_metatrain_cli(args) -> int:
                                        meta_weight_power=args.meta_weight_power, finish_after=args.finish_after,
                                        finish_meta_lr=args.finish_meta_lr).items()
                  if v is not None}
-    if args.preprocess is not None:
-        overrides["lstm"] = LSTMConfig(preprocess=args.preprocess)
+    lstm = {k: v for k, v in dict(preprocess=args.preprocess, base=args.base, base_lr=args.base_lr).items()
+            if v is not None}
+    if lstm:
+        overrides["lstm"] = LSTMConfig(**lstm).validate()
+    if args.init_lstm_weight is not None and (args.init_from is None or args.base in (None, "none")):
+        raise ValueError("--init-lstm-weight scales an --init-from checkpoint's LSTM when adding --base nag")
     if args.dims:
         overrides["dims"] = tuple(args.dims)
     if args.resume and (overrides or args.force or args.preset != "full" or args.init_from is not None):
@@ -82,9 +95,16 @@ def run_metatrain_cli(args) -> int:
     init = None
     if args.init_from is not None:
         start = load_checkpoint(args.init_from)
-        if start.config.lstm != cfg.lstm:
-            raise ValueError(f"--init-from {args.init_from}: its LSTM ({start.config.lstm}) is not this run's")
         init = start.params
+        adds_base = start.config.lstm.base == "none" and cfg.lstm.base != "none"
+        if adds_base:  # the base path's learning rate and momentum are this run's; the rest must match
+            init = with_base(start.params, cfg.lstm, 1.0 if args.init_lstm_weight is None else args.init_lstm_weight)
+        elif args.init_lstm_weight is not None:
+            raise ValueError(f"--init-lstm-weight: {args.init_from} already has a base path")
+        same = dataclasses.replace(start.config.lstm, base=cfg.lstm.base, base_lr=cfg.lstm.base_lr,
+                                   base_momentum=cfg.lstm.base_momentum) if adds_base else start.config.lstm
+        if same != cfg.lstm:
+            raise ValueError(f"--init-from {args.init_from}: its LSTM ({start.config.lstm}) is not this run's")
 
     def progress(p):
         if not args.json:

@@ -19,6 +19,15 @@ The update is ``output_scale * exp(log_scale) * Dense(h2)``; ``log_scale`` is
 a learned scalar (starts at 0), which lets meta-training set the step size in
 one number instead of through every weight.
 
+Base path (``base``):
+
+* ``"none"``: the update is the LSTM's alone (the paper's optimizer).
+* ``"nag"``: the LSTM's output is added to a Nesterov momentum step on the
+  raw gradient, ``-exp(base_log_lr) * (g + mu * m)`` with ``m <- mu * m + g``
+  (optax's ``sgd(lr, momentum=mu, nesterov=True)``), whose learning rate is a
+  learned scalar: the LSTM learns a correction to a hand-designed rule. Its
+  momentum buffer rides in the carry as a third element.
+
 References:
   Andrychowicz et al., Learning to learn by gradient descent by gradient
   descent, NeurIPS 2016.
@@ -36,6 +45,7 @@ import jax.numpy as jnp
 import optax
 
 PREPROCESSORS = ("log_sign", "raw")
+BASES = ("none", "nag")
 LOG_SIGN_P = 10.0
 
 
@@ -46,6 +56,9 @@ class LSTMConfig:
     hidden: int = 20
     preprocess: str = "log_sign"
     output_scale: float = 0.1
+    base: str = "none"
+    base_momentum: float = 0.9
+    base_lr: float = 1.0  # the base path's learning rate at a fresh init (then learned)
 
     def validate(self) -> "LSTMConfig":
         if int(self.hidden) != self.hidden or not 1 <= self.hidden <= 256:
@@ -54,6 +67,12 @@ class LSTMConfig:
             raise ValueError(f"preprocess must be one of {PREPROCESSORS}, got {self.preprocess!r}")
         if not 0 < float(self.output_scale) <= 100:
             raise ValueError(f"output_scale must be in (0, 100], got {self.output_scale}")
+        if self.base not in BASES:
+            raise ValueError(f"base must be one of {BASES}, got {self.base!r}")
+        if not 0 <= float(self.base_momentum) < 1:
+            raise ValueError(f"base_momentum must be in [0, 1), got {self.base_momentum}")
+        if not 1e-6 <= float(self.base_lr) <= 100:
+            raise ValueError(f"base_lr must be in [1e-6, 100], got {self.base_lr}")
         return self
 
     def to_dict(self) -> dict:
@@ -133,7 +152,8 @@ _lstm_layer.defvjp(_lstm_layer_fwd, _lstm_layer_bwd)
 CUSTOM_VJP = True  # False: plain autodiff of the same forward (tests compare the two)
 
 
-Carry = tuple[tuple[jax.Array, jax.Array], tuple[jax.Array, jax.Array]]
+# ((c1, h1), (c2, h2)), and with a base path its momentum buffer (n,) as a third element
+Carry = tuple
 
 
 def _forget_bias_init(key, shape, dtype=jnp.float32):
@@ -153,13 +173,16 @@ class CoordinatewiseLSTM(nn.Module):
     hidden: int = 20
     preprocess: str = "log_sign"
     output_scale: float = 0.1
+    base: str = "none"
+    base_momentum: float = 0.9
+    base_lr: float = 1.0
 
     @nn.compact
     def __call__(self, grads: jax.Array, carry: Carry) -> tuple[jax.Array, Carry]:
         """grads (n,), carry ((c1, h1), (c2, h2)) each (hidden, n) -> (update (n,), carry)."""
         H = self.hidden
         x = preprocess_gradient(grads, self.preprocess)
-        (c1, h1), (c2, h2) = carry
+        (c1, h1), (c2, h2) = carry[0], carry[1]
         kinit = nn.initializers.lecun_normal(in_axis=1, out_axis=0)
         k1 = self.param("lstm1_kernel", kinit, (4 * H, x.shape[0] + H))
         b1 = self.param("lstm1_bias", _forget_bias_init, (4 * H,))
@@ -172,23 +195,46 @@ class CoordinatewiseLSTM(nn.Module):
         c1, h1 = layer(k1, b1, x, h1, c1, H, False)  # x is stop-gradient'ed: no gradient needed
         c2, h2 = layer(k2, b2, h1, h2, c2, H, True)
         out = (ko @ h2)[0] + bo[0]
-        return out * (self.output_scale * jnp.exp(log_scale)), ((c1, h1), (c2, h2))
+        out = out * (self.output_scale * jnp.exp(log_scale))
+        if self.base == "none":
+            return out, ((c1, h1), (c2, h2))
+        log_lr = self.param("base_log_lr", nn.initializers.constant(jnp.log(self.base_lr)), ())
+        g = jax.lax.stop_gradient(grads)
+        m = self.base_momentum * carry[2] + g
+        return out - jnp.exp(log_lr) * (g + self.base_momentum * m), ((c1, h1), (c2, h2), m)
 
 
 def make_module(config: LSTMConfig) -> CoordinatewiseLSTM:
     config.validate()
-    return CoordinatewiseLSTM(config.hidden, config.preprocess, config.output_scale)
+    return CoordinatewiseLSTM(config.hidden, config.preprocess, config.output_scale, config.base,
+                              config.base_momentum, config.base_lr)
 
 
-def zero_carry(n: int, hidden: int) -> Carry:
+def zero_carry(n: int, hidden: int, base: str = "none") -> Carry:
     z = jnp.zeros((hidden, n), jnp.float32)
-    return ((z, z), (z, z))
+    return ((z, z), (z, z)) if base == "none" else ((z, z), (z, z), jnp.zeros((n,), jnp.float32))
 
 
 def init_meta_params(key: jax.Array, config: LSTMConfig = LSTMConfig()) -> Any:
     """Fresh meta-parameters phi of the LSTM (a flax params dict)."""
     module = make_module(config)
-    return module.init(key, jnp.zeros((1,)), zero_carry(1, config.hidden))
+    return module.init(key, jnp.zeros((1,)), zero_carry(1, config.hidden, config.base))
+
+
+def with_base(meta_params: Any, config: LSTMConfig, lstm_weight: float = 1.0) -> Any:
+    """A base-less optimizer's parameters -> those of ``config`` (``base`` "nag"): the
+    base path starts at ``config.base_lr`` and the LSTM's read-out is scaled by
+    ``lstm_weight`` (through ``log_scale``), so that fine-tuning starts from that blend."""
+    if config.base == "none":
+        raise ValueError("with_base needs a config with a base path")
+    if not 0 < float(lstm_weight) <= 10:
+        raise ValueError(f"lstm_weight must be in (0, 10], got {lstm_weight}")
+    inner = dict(meta_params["params"])
+    if "base_log_lr" in inner:
+        raise ValueError("these parameters already have a base path")
+    inner["log_scale"] = inner["log_scale"] + jnp.log(jnp.float32(lstm_weight))
+    inner["base_log_lr"] = jnp.log(jnp.float32(config.base_lr))
+    return {**meta_params, "params": inner}
 
 
 class LSTMOptimizerState(NamedTuple):
@@ -207,7 +253,7 @@ def lstm_optimizer(meta_params: Any, config: LSTMConfig = LSTMConfig()) -> optax
 
     def init_fn(params):
         return LSTMOptimizerState(
-            jax.tree.map(lambda p: zero_carry(p.size, config.hidden), params)
+            jax.tree.map(lambda p: zero_carry(p.size, config.hidden, config.base), params)
         )
 
     def update_fn(updates, state, params=None):

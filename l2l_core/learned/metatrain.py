@@ -224,7 +224,8 @@ def _meta_step(state: TrainState, frozen, cfg: MetaTrainConfig):
         keep = lambda new, old: jax.tree.map(lambda a, b: jnp.where(ok, a, b), new, old)  # noqa: E731
         return (keep(new_params, params), keep(new_opt_state, opt_state), theta, carry, ok), losses
 
-    init = (state.params, state.opt_state, t.theta0, zero_carry(t.theta0.size, cfg.lstm.hidden), ~frozen)
+    carry = zero_carry(t.theta0.size, cfg.lstm.hidden, cfg.lstm.base)
+    init = (state.params, state.opt_state, t.theta0, carry, ~frozen)
     (params, opt_state, _, _, ok), losses = jax.lax.scan(truncation, init, jnp.arange(cfg.truncations))
     losses = losses.reshape(-1, cfg.batch)  # (truncations * length, batch)
     summary = (jnp.mean(losses), jnp.mean(losses[-1]), ok)

@@ -61,7 +61,7 @@ def _reference(params, cfg, tasks, step0):
     """Sum over the truncation's steps of w_t * mean over tasks of log(loss), step by step."""
     module = make_module(cfg.lstm)
     full, tasks = tasks, meta_training_tasks(tasks, cfg.meta_loss_on)
-    theta, carry = tasks.theta0, zero_carry(tasks.theta0.size, cfg.lstm.hidden)
+    theta, carry = tasks.theta0, zero_carry(tasks.theta0.size, cfg.lstm.hidden, cfg.lstm.base)
     horizon = cfg.truncations * cfg.truncation_length
     shift = 1 if cfg.meta_loss_on == "next" else 0
     total = 0.0
@@ -83,11 +83,11 @@ def _reference(params, cfg, tasks, step0):
 
 @pytest.fixture(scope="module")
 def setup():
-    cfg = preset_config("tiny", task="digits_mlp", truncation_length=4, truncations=3)
+    # the shipped digits optimizer (with its base path): its steps fit the minibatch they are taken on
+    shipped = load_checkpoint(get_family("digits_mlp").default_checkpoint)
+    cfg = preset_config("tiny", task="digits_mlp", truncation_length=4, truncations=3, lstm=shipped.config.lstm)
     tasks = sample_mlp_tasks(jax.random.PRNGKey(5), 2, MLPSpec(batch=16))
-    # the shipped digits optimizer: its steps fit the minibatch they are taken on
-    params = load_checkpoint(get_family("digits_mlp").default_checkpoint).params
-    return cfg, tasks, params
+    return cfg, tasks, shipped.params
 
 
 @pytest.mark.parametrize("on,power", [("same", 0.0), ("next", 0.0), ("next", 2.0), ("same", 1.0),
@@ -96,7 +96,7 @@ def setup():
 def test_truncation_loss_matches_a_step_by_step_reference(setup, on, power):
     cfg, tasks, params = setup
     cfg = dataclasses.replace(cfg, meta_loss_on=on, meta_weight_power=power).validate()
-    carry = zero_carry(tasks.theta0.size, cfg.lstm.hidden)
+    carry = zero_carry(tasks.theta0.size, cfg.lstm.hidden, cfg.lstm.base)
     step0 = 4  # the second truncation: weights depend on the global step
     loss, _ = _truncation_loss(params, tasks.theta0, carry, meta_training_tasks(tasks, on), step0, cfg=cfg)
     np.testing.assert_allclose(float(loss), _reference(params, cfg, tasks, step0), rtol=1e-4)
@@ -104,7 +104,7 @@ def test_truncation_loss_matches_a_step_by_step_reference(setup, on, power):
 
 def test_the_options_change_the_objective(setup):
     cfg, tasks, params = setup
-    carry = zero_carry(tasks.theta0.size, cfg.lstm.hidden)
+    carry = zero_carry(tasks.theta0.size, cfg.lstm.hidden, cfg.lstm.base)
 
     def loss(**kw):
         c = dataclasses.replace(cfg, **kw).validate()
