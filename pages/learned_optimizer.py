@@ -18,7 +18,7 @@ import streamlit as st
 from l2l_core.learned.checkpoints import checkpoint_file, load_checkpoint
 from l2l_core.learned.families import TRAINABLE, get_family
 from l2l_core.viz.learned import comparison_figure, comparison_rows, curves_csv, meta_loss_figure, update_figure
-from l2l_core.learned.lstm import PREPROCESSORS, LSTMConfig
+from l2l_core.learned.lstm import PREPROCESSORS, LSTMConfig, base_learning_rate
 from l2l_core.learned.metatrain import PRESETS, TASK_PRESETS, preset_config
 from l2l_core.learned.tasks import REDUCTIONS
 from l2l_core.runtime.jobs import default_limiter
@@ -311,6 +311,11 @@ st.caption(f"Trained on {ckpt.config.task}: {s.get('meta_steps_done', '?')} meta
            f" at meta-step {s.get('best_step', '?')}; "
            f"task loss: {ckpt.config.reduction}; preprocessing: {ckpt.config.lstm.preprocess}"
            + (f"; {s['stopped']}" if s.get("stopped") else ""))
+if ckpt.config.lstm.base == "nag":
+    st.caption(f"Its update is the LSTM's output plus a Nesterov momentum step (momentum "
+               f"{ckpt.config.lstm.base_momentum:g}) at a learned learning rate of "
+               f"{base_learning_rate(ckpt.params):.3g}: the LSTM learns a correction to NAG "
+               "(docs/learned_optimizer.md, \"A base path\").")
 if len(ckpt.curve.get("meta_loss", [])):
     with st.expander("Its meta-training curve"):
         c = ckpt.curve

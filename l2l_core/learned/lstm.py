@@ -179,7 +179,8 @@ class CoordinatewiseLSTM(nn.Module):
 
     @nn.compact
     def __call__(self, grads: jax.Array, carry: Carry) -> tuple[jax.Array, Carry]:
-        """grads (n,), carry ((c1, h1), (c2, h2)) each (hidden, n) -> (update (n,), carry)."""
+        """grads (n,), carry ((c1, h1), (c2, h2)) each (hidden, n) [, momentum (n,) with a base
+        path] -> (update (n,), carry)."""
         H = self.hidden
         x = preprocess_gradient(grads, self.preprocess)
         (c1, h1), (c2, h2) = carry[0], carry[1]
@@ -268,6 +269,12 @@ def lstm_optimizer(meta_params: Any, config: LSTMConfig = LSTMConfig()) -> optax
         return treedef.unflatten(new_updates), LSTMOptimizerState(treedef.unflatten(new_carries))
 
     return optax.GradientTransformation(init_fn, update_fn)
+
+
+def base_learning_rate(meta_params: Any) -> float | None:
+    """The learned learning rate of the base path (None without one)."""
+    log_lr = meta_params["params"].get("base_log_lr")
+    return None if log_lr is None else float(jnp.exp(log_lr))
 
 
 def count_params(meta_params: Any) -> int:

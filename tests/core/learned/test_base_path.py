@@ -119,3 +119,14 @@ def test_cli_adds_a_base_path_to_a_checkpoint_without_one(tmp_path, capsys):
     assert cli.main(["metatrain", "--preset", "tiny", "--init-from", str(based), "--base", "nag",
                      "--init-lstm-weight", "0.5", "--out", str(tmp_path / "y")]) == 2
     assert "already has a base path" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_shipped_digits_optimizer_beats_tuned_nag_in_loss_and_accuracy(capsys):
+    assert ck.load_checkpoint(get_family("digits_mlp").default_checkpoint).config.lstm.base == "nag"
+    assert cli.main(["compare", "--task", "digits_mlp", "--seed", "3", "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    best = min(v for k, v in res["final"].items() if k != "lstm")
+    assert res["final"]["lstm"] <= 0.9 * best, res["final"]
+    test = res["test"]
+    assert test["lstm"]["test_accuracy"] >= max(test[k]["test_accuracy"] for k in ("nag", "adam")), test
