@@ -310,7 +310,8 @@ st.caption(f"Trained on {ckpt.config.task}: {s.get('meta_steps_done', '?')} meta
            f"best validation loss {s.get('best_val_loss') if s.get('best_val_loss') is not None else float('nan'):.4g}"
            f" at meta-step {s.get('best_step', '?')}; "
            f"task loss: {ckpt.config.reduction}; preprocessing: {ckpt.config.lstm.preprocess}"
-           + (f"; {s['stopped']}" if s.get("stopped") else ""))
+           + (f"; {s['stopped']}" if s.get("stopped") else "")
+           + (f"; fine-tuned from the run then saved in {s['init_from']}" if s.get("init_from") else ""))
 if ckpt.config.lstm.base == "nag":
     st.caption(f"Its update is the LSTM's output plus a Nesterov momentum step (momentum "
                f"{ckpt.config.lstm.base_momentum:g}) at a learned learning rate of "
