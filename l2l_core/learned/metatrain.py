@@ -4,9 +4,9 @@ One *meta-step* (as in the post): draw ``batch`` fresh quadratic tasks, run
 the learned optimizer on them for ``truncations`` x ``truncation_length``
 steps (5 x 20), and after every truncation update phi with Adam (1e-2) on the
 gradient of that truncation's meta-loss (sum over its steps of the mean task
-loss after each update). The whole meta-step, all truncations included, is
-one jitted ``lax.scan``, and meta-steps are scanned in chunks of
-``chunk`` so that Python is visited only between chunks: there the progress
+loss after each update); :mod:`~l2l_core.learned.meta_step` runs meta-steps in
+chunks of ``chunk`` (one jitted ``lax.scan``, or on a multi-core CPU two
+halves of the batch side by side), and Python is visited between chunks: there the progress
 callback runs, a stop request is honoured, and phi is scored on fixed
 validation tasks (loss after ``eval_steps`` steps) to keep the best phi.
 
@@ -29,24 +29,24 @@ import contextlib
 import dataclasses
 import math
 import time
+from concurrent.futures import Future
 from functools import partial
-from typing import Any, Callable, ContextManager, NamedTuple
+from typing import Callable, ContextManager
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 
 from l2l_core.learned import tasks as tasks_mod
 from l2l_core.learned.families import get_family
 from l2l_core.learned.baselines import optimizer_losses
-from l2l_core.learned.lstm import LSTMConfig, init_meta_params, lstm_optimizer, make_module, zero_carry
-from l2l_core.learned.objective import (check_objective, meta_training_tasks, scored_losses, step_weights,
-                                       validation_losses)
+from l2l_core.learned.lstm import LSTMConfig, init_meta_params, lstm_optimizer
+from l2l_core.learned.objective import check_objective, meta_training_tasks, validation_losses
 from l2l_core.learned.run_record import MetaTrainResult, Progress, RunRecord, Snapshot, _curve  # noqa: F401 (re-exported)
+from l2l_core.learned.meta_step import (INNER_UNROLL, TrainState, _meta_optimizer, _meta_step,  # noqa: F401 (re-exported)
+                                        _run_chunk, _run_chunk_split, _truncation_loss, split_ways)
 
 MAX_META_STEPS = 100_000
-INNER_UNROLL = 1  # XLA CPU loop overhead vs compile time; see bench/bench_metatrain.py
 DIGITS_SHORT_STEPS = 100
 DIGITS_FULL_STEPS = 1000
 
@@ -159,102 +159,6 @@ def preset_config(name: str, task: str = "quadratic", **overrides) -> MetaTrainC
     return MetaTrainConfig(**{**presets[name], **overrides}).validate()
 
 
-class TrainState(NamedTuple):
-    params: Any
-    opt_state: Any
-    key: jax.Array
-
-
-def _meta_lr(cfg: MetaTrainConfig):
-    if not cfg.meta_lr_final:
-        return cfg.meta_lr
-    return optax.cosine_decay_schedule(cfg.meta_lr, cfg.meta_steps * cfg.truncations, cfg.meta_lr_final / cfg.meta_lr)
-
-
-def _meta_optimizer(cfg: MetaTrainConfig) -> optax.GradientTransformation:
-    # The NaN guard: a non-finite meta-gradient updates nothing (optax.apply_if_finite
-    # keeps parameters and Adam's moments) and is reported in ``last_finite``; the
-    # meta-step then stops the run (see _meta_step), keeping the best parameters.
-    return optax.apply_if_finite(
-        optax.chain(optax.clip_by_global_norm(cfg.clip_norm), optax.adam(_meta_lr(cfg))),
-        max_consecutive_errors=2**30,
-    )
-
-
-def _truncation_loss(params, theta, carry, tasks, step0, *, cfg: MetaTrainConfig):
-    """Meta-loss of one truncation: sum over its steps of the mean over tasks of
-    ``tasks.meta_transform`` of each task's loss after the update (an MLP's: the log
-    of its loss on the data ``cfg.meta_loss_on`` names), each step weighted by
-    ``cfg.meta_weight_power``; the plain losses come back for the curve."""
-    module = make_module(cfg.lstm)
-
-    def step(c, i):
-        theta, carry = c
-        _, grads = tasks.losses_and_grads(theta, step0 + i, cfg.reduction)
-        upd, carry = module.apply(params, grads.reshape(-1), carry)
-        theta = theta + upd.reshape(theta.shape)
-        return (theta, carry), scored_losses(tasks, theta, step0 + i, cfg.meta_loss_on)
-
-    # Rematerializing each step (keeping only matmul outputs) is ~3x faster than
-    # letting scan stack every residual: XLA CPU handles those stacks poorly.
-    step = jax.checkpoint(step, policy=jax.checkpoint_policies.dots_saveable)
-    (theta, carry), losses = jax.lax.scan(step, (theta, carry), jnp.arange(cfg.truncation_length),
-                                          unroll=INNER_UNROLL)
-    per_step = jnp.mean(tasks.meta_transform(losses), axis=1)
-    if cfg.meta_weight_power:
-        per_step = per_step * step_weights(cfg.meta_weight_power, step0, cfg.truncation_length,
-                                           cfg.truncations * cfg.truncation_length)
-    return jnp.sum(per_step), (theta, carry, losses)
-
-
-def _meta_step(state: TrainState, frozen, cfg: MetaTrainConfig):
-    """One meta-step; returns the new state, (mean loss over steps and tasks,
-    mean final loss, all finite)."""
-    meta_opt = _meta_optimizer(cfg)
-    key, sub = jax.random.split(state.key)
-    t = meta_training_tasks(get_family(cfg.task).sample(sub, cfg.batch, cfg.dim, cfg.dims), cfg.meta_loss_on)
-    grad_fn = jax.value_and_grad(partial(_truncation_loss, cfg=cfg), has_aux=True)
-
-    def truncation(c, k):
-        params, opt_state, theta, carry, ok = c
-        (loss, (theta, carry, losses)), g = grad_fn(params, theta, carry, t, k * cfg.truncation_length)
-        updates, new_opt_state = meta_opt.update(g, opt_state, params)
-        ok = ok & new_opt_state.last_finite & jnp.isfinite(loss)
-        new_params = optax.apply_updates(params, updates)
-        keep = lambda new, old: jax.tree.map(lambda a, b: jnp.where(ok, a, b), new, old)  # noqa: E731
-        return (keep(new_params, params), keep(new_opt_state, opt_state), theta, carry, ok), losses
-
-    carry = zero_carry(t.theta0.size, cfg.lstm.hidden, cfg.lstm.base)
-    init = (state.params, state.opt_state, t.theta0, carry, ~frozen)
-    (params, opt_state, _, _, ok), losses = jax.lax.scan(truncation, init, jnp.arange(cfg.truncations))
-    losses = losses.reshape(-1, cfg.batch)  # (truncations * length, batch)
-    summary = (jnp.mean(losses), jnp.mean(losses[-1]), ok)
-    return TrainState(params, opt_state, key), summary
-
-
-@partial(jax.jit, static_argnames=("cfg", "length"))
-def _run_chunk(state: TrainState, n_active, *, cfg: MetaTrainConfig, length: int):
-    """``length`` meta-steps in one scan; those with index >= n_active are
-    skipped, as is everything after a non-finite meta-step."""
-
-    def body(c, i):
-        state, bad = c
-
-        def do(state):
-            state, (mean_loss, final_loss, ok) = _meta_step(state, bad, cfg)
-            return state, mean_loss, final_loss, ok
-
-        def skip(state):
-            nan = jnp.float32(jnp.nan)
-            return state, nan, nan, jnp.bool_(True)
-
-        state, mean_loss, final_loss, ok = jax.lax.cond((i < n_active) & ~bad, do, skip, state)
-        return (state, bad | ~ok), (mean_loss, final_loss, ok)
-
-    (state, bad), (mean_loss, final_loss, ok) = jax.lax.scan(body, (state, jnp.bool_(False)), jnp.arange(length))
-    return state, bad, mean_loss, final_loss, ok
-
-
 @partial(jax.jit, static_argnames=("lstm", "steps", "reduction"))
 def lstm_losses(params, tasks, *, lstm: LSTMConfig, steps: int, reduction: str = "sum"):
     """Per-task losses (steps + 1, B) of the learned optimizer on ``tasks``."""
@@ -332,7 +236,8 @@ class _Chunk:
         leaves the job slot (idempotent: a later call returns the same)."""
         if self._slot is not None:
             try:
-                new_state, bad, ml, fl, ok = self._out
+                out = self._out.result() if isinstance(self._out, Future) else self._out
+                new_state, bad, ml, fl, ok = out
                 ml, fl, ok = np.asarray(ml)[: self.n], np.asarray(fl)[: self.n], np.asarray(ok)[: self.n]
                 self._out = (jax.block_until_ready(new_state), bad, ml, fl, ok, time.perf_counter() - self.t0)
             finally:
@@ -385,7 +290,8 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
             state = TrainState(rec.best_params, _meta_optimizer(structure).init(rec.best_params), state.key)
         n = min(length, (cfg.meta_steps if finishing or not cfg.finish_after else cfg.finish_after) - rec.done)
         compiles = rec.done == rec.first_done or (finishing and rec.done == cfg.finish_after)
-        return _Chunk(chunk_slot, n, compiles, lambda: _run_chunk(state, n, cfg=structure, length=length))
+        run = _run_chunk_split if split_ways(structure) == 2 else _run_chunk
+        return _Chunk(chunk_slot, n, compiles, lambda: run(state, n, cfg=structure, length=length))
 
     # Pipelined: chunk k + 1 is dispatched before chunk k's parameters are validated, so
     # that the validation runs beside it; the results are those of one chunk after another.

@@ -144,6 +144,10 @@ class MLPTasks:
         test_loss, test_acc = jax.vmap(one)(theta)
         return {"test_loss": test_loss, "test_accuracy": test_acc}
 
+    def take(self, lo: int, hi: int) -> "MLPTasks":
+        """Tasks lo ... hi - 1 of the batch (the data is shared)."""
+        return self.replace(theta0=self.theta0[lo:hi], keys=self.keys[lo:hi])
+
 
 def sample_mlp_tasks(key: jax.Array, batch: int, spec: MLPSpec = MLPSpec()) -> MLPTasks:
     """``batch`` fresh tasks: initializations and minibatch orders from ``key``."""

@@ -61,6 +61,10 @@ class QuadraticTasks(NamedTuple):
     def metrics(self, theta) -> dict:
         return {}
 
+    def take(self, lo: int, hi: int) -> "QuadraticTasks":
+        """Tasks lo ... hi - 1 of the batch."""
+        return QuadraticTasks(*(None if a is None else a[lo:hi] for a in self))
+
 
 def check_task_shape(batch: int, dim: int) -> tuple[int, int]:
     """Validates a batch size and a dimension; returns them as ints."""
