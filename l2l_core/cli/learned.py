@@ -81,8 +81,11 @@ def run_metatrain_cli(args) -> int:
                  if v is not None}
     lstm = {k: v for k, v in dict(preprocess=args.preprocess, base=args.base, base_lr=args.base_lr).items()
             if v is not None}
+    start = None if args.init_from is None or args.resume else load_checkpoint(args.init_from)
     if lstm:
         overrides["lstm"] = LSTMConfig(**lstm).validate()
+    elif start is not None:  # fine-tuning with no LSTM settings given: the checkpoint's own
+        overrides["lstm"] = start.config.lstm
     if args.init_lstm_weight is not None and (args.init_from is None or args.base in (None, "none")):
         raise ValueError("--init-lstm-weight scales an --init-from checkpoint's LSTM when adding --base nag")
     if args.dims:
@@ -93,16 +96,18 @@ def run_metatrain_cli(args) -> int:
         raise ValueError(f"--resume continues the saved run with its own settings; drop {', '.join(given)}")
     cfg = preset_config(args.preset, task=args.task, **overrides)
     init = None
-    if args.init_from is not None:
-        start = load_checkpoint(args.init_from)
+    if start is not None:
         init = start.params
         adds_base = start.config.lstm.base == "none" and cfg.lstm.base != "none"
         if adds_base:  # the base path's learning rate and momentum are this run's; the rest must match
             init = with_base(start.params, cfg.lstm, 1.0 if args.init_lstm_weight is None else args.init_lstm_weight)
         elif args.init_lstm_weight is not None:
             raise ValueError(f"--init-lstm-weight: {args.init_from} already has a base path")
-        same = dataclasses.replace(start.config.lstm, base=cfg.lstm.base, base_lr=cfg.lstm.base_lr,
-                                   base_momentum=cfg.lstm.base_momentum) if adds_base else start.config.lstm
+        # base_lr is only a fresh init's starting rate (a checkpoint's own rate is in its parameters);
+        # adding a base path takes the run's base and momentum; everything else must match
+        same = dataclasses.replace(start.config.lstm, base_lr=cfg.lstm.base_lr)
+        if adds_base:
+            same = dataclasses.replace(same, base=cfg.lstm.base, base_momentum=cfg.lstm.base_momentum)
         if same != cfg.lstm:
             raise ValueError(f"--init-from {args.init_from}: its LSTM ({start.config.lstm}) is not this run's")
 

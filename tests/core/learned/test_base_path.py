@@ -113,6 +113,14 @@ def test_cli_adds_a_base_path_to_a_checkpoint_without_one(tmp_path, capsys):
     assert ck.load_checkpoint(based).config.lstm.base == "nag"
     assert cli.main(["compare", "--checkpoint", str(based), "--seed", "7", "--batch", "8", "--json"]) == 0
     assert set(json.loads(capsys.readouterr().out)["final"]) == {"lstm", "sgd", "adam", "rmsprop", "nag"}
+    # fine-tuning it with no LSTM settings keeps its base path; dropping the path is refused
+    again = tmp_path / "again"
+    assert cli.main(["metatrain", "--preset", "tiny", "--meta-steps", "2", "--init-from", str(based),
+                     "--out", str(again), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["config"]["lstm"]["base"] == "nag"
+    assert cli.main(["metatrain", "--preset", "tiny", "--init-from", str(based), "--base", "none",
+                     "--out", str(tmp_path / "z")]) == 2
+    assert "is not this run's" in capsys.readouterr().err
     # the weight needs a checkpoint to scale and a base path to add
     assert cli.main(["metatrain", "--preset", "tiny", "--init-lstm-weight", "0.5", "--out", str(tmp_path / "x")]) == 2
     assert "--init-lstm-weight" in capsys.readouterr().err
