@@ -33,6 +33,7 @@ import optax
 from l2l_core.learned.families import get_family
 from l2l_core.learned.lstm import make_module, zero_carry
 from l2l_core.learned.objective import meta_training_tasks, scored_losses, step_weights
+from l2l_core.runtime import sharding
 
 if TYPE_CHECKING:
     from l2l_core.learned.metatrain import MetaTrainConfig
@@ -167,10 +168,7 @@ def split_ways(cfg: MetaTrainConfig) -> int:
     even batch, per-task gradients), else 1; ``L2L_META_SPLIT=1`` forces 1."""
     if os.environ.get("L2L_META_SPLIT", "") == "1" or jax.default_backend() != "cpu":
         return 1
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
+    cores = sharding.workers()  # usable cores (1 across several processes)
     return 2 if cores >= 2 and cfg.batch >= 2 and cfg.batch % 2 == 0 and cfg.reduction == "sum" else 1
 
 
