@@ -17,7 +17,7 @@ def test_zoom_path_in_the_url_is_replayed_in_the_browser(page):
     page.get_by_text("Zoom depth 2").first.wait_for()
     caption = page.get_by_text(re.compile("Zoom depth 2: the view is")).first.inner_text()
     assert "2e-11 x 2e-11" in caption and "11.7 decades below the top view" in caption, caption
-    chart = page.locator(".stPlotlyChart").first
+    chart = page.locator(".st-key-fr_chart .stPlotlyChart")  # not the box-count chart below it
     chart.locator(".xtitle").wait_for()
     # deep in, each axis is drawn as an offset from the window's centre in units of 1e-11
     x_title, y_title = chart.locator(".xtitle").text_content(), chart.locator(".ytitle").text_content()
@@ -25,7 +25,7 @@ def test_zoom_path_in_the_url_is_replayed_in_the_browser(page):
     assert re.search(r"log10 lr_out − 0\.(5|49999)\d*\s+\(×1e-11\)", y_title), y_title
     assert "float64" in chart.locator(".gtitle").text_content()  # float32 cannot resolve this window
     # the heatmap spans the zoomed window (offsets from its centre, in 1e-11), not the top view's [-3, 6]
-    ranges = page.evaluate("() => { const l = document.querySelector('.stPlotlyChart .js-plotly-plot')._fullLayout;"
+    ranges = page.evaluate("() => { const l = document.querySelector('.st-key-fr_chart .js-plotly-plot')._fullLayout;"
                            " return [l.xaxis.range, l.yaxis.range]; }")
     for lo, hi in ranges:  # +-1e-11 around the centre, plus half a pixel
         assert lo == pytest.approx(-1.0, abs=0.05) and hi == pytest.approx(1.0, abs=0.05), ranges

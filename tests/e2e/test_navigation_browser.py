@@ -90,7 +90,9 @@ def walk(page):
 def test_a_box_dragged_right_after_the_heatmap_appears_zooms(page):
     page.set_default_timeout(180_000)
     page.goto(f"{page.app_url}/landscape?res=100&methods=grad,es&osteps=300&seeds=0")
-    layer = page.locator(".stPlotlyChart .nsewdrag").first
+    # The heatmap's drag layer: Plotly draws charts lazily, so the first one drawn may be a
+    # chart further down (the runs' loss curves), where a drag zooms nothing.
+    layer = page.locator(".st-key-landscape_chart .nsewdrag")
 
     def drag():
         drag_box(page, layer)
@@ -120,7 +122,11 @@ def test_projector_sizes_show_the_heatmap_without_scrolling(browser, app_url, wi
         page.goto(f"{app_url}/landscape?res=100&methods=grad&osteps=100")
         page.get_by_text("inner runs computed").first.wait_for()
         settled(page)
-        chart = page.locator(".stPlotlyChart").first.bounding_box()
+        # The heatmap itself: Plotly draws charts lazily, so the first chart drawn may be
+        # the local-shift one far down the page.
+        heatmap = page.locator(".st-key-landscape_chart .stPlotlyChart")
+        heatmap.wait_for()
+        chart = heatmap.bounding_box()
         assert chart["y"] >= 0 and chart["y"] + chart["height"] <= height + 1, (chart, height)
         assert chart["width"] >= 0.45 * width, chart  # not a thumbnail beside other charts
         for name in ("Zoom back", "Reset view"):
