@@ -39,7 +39,7 @@ def test_landscape_heatmap_redraws_after_a_widget_change(page):
     box.press("Enter")
     page.get_by_text("inner runs computed").first.wait_for()
     page.wait_for_function(
-        "() => { const p = document.querySelector('.js-plotly-plot');"
+        "() => { const p = document.querySelector('.st-key-landscape_chart .js-plotly-plot');"
         " return p && p.layout && Math.abs(p.layout.xaxis.range[0] + 2) < 1e-9; }"
     )
     assert page.locator("[data-testid='stException']").count() == 0

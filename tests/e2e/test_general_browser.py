@@ -13,7 +13,7 @@ DONE = SCRIPT_DONE_JS
 WATCH = """() => {
   window.__seen = [];
   const look = () => {
-    const p = document.querySelector('.js-plotly-plot');
+    const p = document.querySelector('[class*="st-key-general_chart"] .js-plotly-plot');  // the heatmap
     if (p && p.data && p.data[0] && p.data[0].z && p.layout && p.layout.yaxis && p.layout.yaxis.title) {
       const z = p.data[0].z;  // an array of rows, or plotly's typed-array record {bdata, shape: "rows,cols"}
       const rows = z.length !== undefined ? z.length : parseInt(String(z.shape).split(',')[0]);
