@@ -18,7 +18,7 @@ import streamlit as st
 from l2l_core.learned.checkpoints import checkpoint_file, load_checkpoint
 from l2l_core.learned.families import TRAINABLE, get_family
 from l2l_core.viz.learned import comparison_figure, comparison_rows, curves_csv, meta_loss_figure, update_figure
-from l2l_core.learned.lstm import PREPROCESSORS, LSTMConfig, base_learning_rate
+from l2l_core.learned.lstm import BASES, PREPROCESSORS, LSTMConfig, base_learning_rate
 from l2l_core.learned.metatrain import PRESETS, TASK_PRESETS, preset_config
 from l2l_core.learned.tasks import REDUCTIONS
 from l2l_core.runtime.jobs import default_limiter
@@ -44,6 +44,7 @@ def _family_form(task: str) -> dict[str, Param]:
     return {**{tkey(task, f"lo_steps_{p}"): Param(tkey(task, f"meta_steps_{p}"), pre[p]["meta_steps"], int_in(1, 5000))
                for p in ("short", "full")},
             tkey(task, "lo_batch"): Param(tkey(task, "batch"), pre["short"].get("batch", 128), int_in(1, 512)),
+            tkey(task, "lo_base_lr"): Param(tkey(task, "base_lr"), get_family(task).base_lr, float_in(1e-6, 100.0)),
             **{lr_key(task, p): Param(tkey(task, "meta_lr" if p == "short" else f"meta_lr_{p}"),
                                       pre[p].get("meta_lr", 1e-2), float_in(1e-4, 1.0)) for p in ("short", "full")}}
 
@@ -56,6 +57,7 @@ ps = PageState("learned_optimizer", {
     "lo_seed": Param("train_seed", 0, int_in(0, 2**31 - 1)),
     "lo_reduction": Param("reduction", REDUCTIONS[0], choice_in(REDUCTIONS)),
     "lo_preprocess": Param("preprocess", PREPROCESSORS[0], choice_in(PREPROCESSORS)),
+    "lo_base": Param("base", BASES[0], choice_in(BASES)),
     "lo_run": Param("run", "default (shipped)"),
     "lo_eval_seed": Param("seed", 1, int_in(0, 2**31 - 1)),
     "lo_horizon": Param("horizon", 100, int_in(100, 200, [100, 200])),
@@ -183,6 +185,14 @@ def settings_ui(task: str) -> tuple[str, dict] | None:
                            help="log_sign: the paper's (log|g|/10, sign g); raw: the gradient itself.")
             meta_lr = w(k3.number_input, lr_key(task, preset), "Meta learning rate", 1e-4, 1.0, format="%.4f",
                         help="Adam on the LSTM's weights (the post: 0.01; digits: 0.01 short, 0.005 full).")
+            base = w(k1.selectbox, "lo_base", "Base path", BASES,
+                     help="none: the LSTM alone, as in the paper. nag: the LSTM's output is added to a Nesterov "
+                          "momentum step (momentum 0.9) whose learning rate is learned too; the shipped digits "
+                          "optimizer has one.")
+            base_lr = w(k2.number_input, tkey(task, "lo_base_lr"), "Base learning rate", 1e-6, 100.0,
+                        format="%.4g", disabled=base == "none",
+                        help="The base path's starting learning rate, then meta-learned. Start near tuned "
+                             f"NAG's: this family's default is {get_family(task).base_lr:g}.")
     cap = TASK_PRESETS[task][preset].get("max_seconds", 0.0)
     compile_s, train_s, source = estimate_seconds(int(meta_steps), int(batch), task, cap)
     st.caption(f"Estimated time: about {compile_s + train_s:.0f} s: up to {compile_s:.0f} s compiling the meta-step "
@@ -190,7 +200,8 @@ def settings_ui(task: str) -> tuple[str, dict] | None:
                f"{train_s:.0f} s for {int(meta_steps)} meta-steps (speed measured by {source}); "
                "longer while other runs train.")
     return preset, dict(meta_steps=int(meta_steps), seed=int(seed), batch=int(batch), reduction=reduction,
-                        meta_lr=float(meta_lr), lstm=LSTMConfig(preprocess=preprocess))
+                        meta_lr=float(meta_lr),
+                        lstm=LSTMConfig(preprocess=preprocess, base=base, base_lr=float(base_lr)))
 
 
 def start_job(task: str, preset: str, overrides: dict) -> None:

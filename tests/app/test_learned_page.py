@@ -64,6 +64,31 @@ def test_start_then_stop_keeps_the_best_parameters(tmp_path, monkeypatch):
     assert at.selectbox(key="lo_run").value == job.out_dir.name  # the new run is listed and selected
 
 
+def test_the_form_trains_an_optimizer_with_a_base_path(tmp_path, monkeypatch):
+    at = _app(tmp_path, monkeypatch)
+    at.run()
+    assert at.selectbox(key="lo_base").value == "none"
+    assert at.number_input(key="lo_base_lr").disabled  # no base path: no rate to set
+    at.selectbox(key="lo_base").set_value("nag").run()
+    assert not at.number_input(key="lo_base_lr").disabled
+    assert at.number_input(key="lo_base_lr").value == pytest.approx(0.01)  # quadratics' default
+    at.number_input(key="lo_base_lr").set_value(0.02)
+    at.number_input(key="lo_steps_short").set_value(3)
+    at.number_input(key="lo_batch").set_value(4)
+    at.button(key="lo_start").click().run()
+    assert not at.exception, at.exception
+    job = at.session_state["lo_job"]
+    assert job.join(180)
+    at.run()
+    assert not at.exception, at.exception
+    ck = load_checkpoint(job.out_dir)
+    assert ck.config.lstm.base == "nag" and ck.config.lstm.base_lr == pytest.approx(0.02)
+    assert "base_log_lr" in ck.params["params"]
+    assert at.selectbox(key="lo_run").value == job.out_dir.name
+    assert "Nesterov momentum step" in " ".join(c.value for c in [*at.caption, *at.markdown])  # the run's caption
+    assert at.query_params["base"] == "nag"  # the form's settings are in the link
+
+
 @pytest.mark.browser
 def test_browser_runs_a_tiny_training_to_the_end(page):
     page.goto(page.app_url + "/learned_optimizer")

@@ -129,6 +129,17 @@ def test_cli_adds_a_base_path_to_a_checkpoint_without_one(tmp_path, capsys):
     assert "already has a base path" in capsys.readouterr().err
 
 
+def test_a_fresh_base_path_starts_at_its_familys_rate(tmp_path, capsys):
+    # near tuned NAG's on each family: 0.01 on quadratics (1, the networks' rate, diverges there)
+    assert get_family("quadratic").base_lr == 0.01 and get_family("digits_mlp").base_lr == 1.0
+    out = tmp_path / "q"
+    assert cli.main(["metatrain", "--preset", "tiny", "--meta-steps", "2", "--base", "nag", "--out", str(out),
+                     "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["config"]["lstm"]["base_lr"] == 0.01
+    params = ck.load_checkpoint(out).params["params"]
+    assert float(jnp.exp(params["base_log_lr"])) == pytest.approx(0.01, rel=0.2)  # two meta-steps from its start
+
+
 @pytest.mark.slow
 def test_the_shipped_digits_optimizer_beats_tuned_nag_in_loss_and_accuracy(capsys):
     assert ck.load_checkpoint(get_family("digits_mlp").default_checkpoint).config.lstm.base == "nag"
