@@ -39,11 +39,13 @@ def lr_key(task: str, preset: str) -> str:
 
 
 def _family_form(task: str) -> dict[str, Param]:
-    """A trainable family's own meta-steps, batch and meta learning rate, defaulting to its presets."""
+    """A trainable family's own meta-steps, batch, base path and meta learning rate, defaulting to its presets."""
     pre = TASK_PRESETS[task]
     return {**{tkey(task, f"lo_steps_{p}"): Param(tkey(task, f"meta_steps_{p}"), pre[p]["meta_steps"], int_in(1, 5000))
                for p in ("short", "full")},
             tkey(task, "lo_batch"): Param(tkey(task, "batch"), pre["short"].get("batch", 128), int_in(1, 512)),
+            tkey(task, "lo_base"): Param(tkey(task, "base"), pre["short"].get("lstm", LSTMConfig()).base,
+                                         choice_in(BASES)),
             tkey(task, "lo_base_lr"): Param(tkey(task, "base_lr"), get_family(task).base_lr, float_in(1e-6, 100.0)),
             **{lr_key(task, p): Param(tkey(task, "meta_lr" if p == "short" else f"meta_lr_{p}"),
                                       pre[p].get("meta_lr", 1e-2), float_in(1e-4, 1.0)) for p in ("short", "full")}}
@@ -57,7 +59,6 @@ ps = PageState("learned_optimizer", {
     "lo_seed": Param("train_seed", 0, int_in(0, 2**31 - 1)),
     "lo_reduction": Param("reduction", REDUCTIONS[0], choice_in(REDUCTIONS)),
     "lo_preprocess": Param("preprocess", PREPROCESSORS[0], choice_in(PREPROCESSORS)),
-    "lo_base": Param("base", BASES[0], choice_in(BASES)),
     "lo_run": Param("run", "default (shipped)"),
     "lo_eval_seed": Param("seed", 1, int_in(0, 2**31 - 1)),
     "lo_horizon": Param("horizon", 100, int_in(100, 200, [100, 200])),
@@ -185,10 +186,10 @@ def settings_ui(task: str) -> tuple[str, dict] | None:
                            help="log_sign: the paper's (log|g|/10, sign g); raw: the gradient itself.")
             meta_lr = w(k3.number_input, lr_key(task, preset), "Meta learning rate", 1e-4, 1.0, format="%.4f",
                         help="Adam on the LSTM's weights (the post: 0.01; digits: 0.01 short, 0.005 full).")
-            base = w(k1.selectbox, "lo_base", "Base path", BASES,
-                     help="none: the LSTM alone, as in the paper. nag: the LSTM's output is added to a Nesterov "
-                          "momentum step (momentum 0.9) whose learning rate is learned too; the shipped digits "
-                          "optimizer has one.")
+            base = w(k1.selectbox, tkey(task, "lo_base"), "Base path", BASES,
+                     help="none: the LSTM alone, as in the paper (the quadratics' default). nag: the LSTM's "
+                          "output is added to a Nesterov momentum step (momentum 0.9) whose learning rate is "
+                          "learned too (the digits default, as the shipped digits optimizer has).")
             base_lr = w(k2.number_input, tkey(task, "lo_base_lr"), "Base learning rate", 1e-6, 100.0,
                         format="%.4g", disabled=base == "none",
                         help="The base path's starting learning rate, then meta-learned. Start near tuned "

@@ -15,7 +15,7 @@ from l2l_core.learned.comparison import compare
 from l2l_core.learned.families import TASK_FAMILIES, TRAINABLE, get_family
 from l2l_core.learned.lstm import BASES, PREPROCESSORS, LSTMConfig, with_base
 from l2l_core.io.files import check_output_dir
-from l2l_core.learned.metatrain import PRESETS, preset_config
+from l2l_core.learned.metatrain import PRESETS, TASK_PRESETS, preset_config
 from l2l_core.learned.objective import META_LOSS_ON
 from l2l_core.learned.resume import run_with_checkpoints
 from l2l_core.learned.tasks import REDUCTIONS
@@ -39,7 +39,8 @@ def add_metatrain_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preprocess", default=None, choices=PREPROCESSORS, help="LSTM input (default log_sign)")
     p.add_argument("--base", default=None, choices=BASES,
                    help="nag: the LSTM's output is added to a Nesterov momentum step whose learning rate "
-                        "is learned too (default none: the LSTM alone, as in the paper)")
+                        "is learned too (default: the preset's; none, the LSTM alone as in the paper, on "
+                        "quadratics; nag on digits_mlp)")
     p.add_argument("--base-lr", type=float, default=None,
                    help="the base path's starting learning rate (default: the task family's, near tuned "
                         "NAG's: 0.01 on quadratics, 1 on the networks; then meta-learned)")
@@ -71,6 +72,19 @@ def add_metatrain_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def lstm_settings(task: str, preset: str, **given) -> LSTMConfig | None:
+    """The run's LSTM settings: those given (None: not given) over the preset's own (the digits
+    presets have a base path); a base path given without a rate starts at its family's.
+    None when nothing is given."""
+    given = {k: v for k, v in given.items() if v is not None}
+    if not given:
+        return None
+    if given.get("base", "none") != "none" and "base_lr" not in given:
+        given["base_lr"] = get_family(task).base_lr
+    preset_lstm = TASK_PRESETS.get(task, {}).get(preset, {}).get("lstm", LSTMConfig())
+    return dataclasses.replace(preset_lstm, **given).validate()
+
+
 def run_metatrain_cli(args) -> int:
     check_output_dir(args.out)
     overrides = {k: v for k, v in dict(meta_steps=args.meta_steps, seed=args.seed, reduction=args.reduction,
@@ -80,14 +94,10 @@ def run_metatrain_cli(args) -> int:
                                        meta_weight_power=args.meta_weight_power, finish_after=args.finish_after,
                                        finish_meta_lr=args.finish_meta_lr).items()
                  if v is not None}
-    base_lr = args.base_lr
-    if base_lr is None and args.base not in (None, "none"):
-        base_lr = get_family(args.task).base_lr
-    lstm = {k: v for k, v in dict(preprocess=args.preprocess, base=args.base, base_lr=base_lr).items()
-            if v is not None}
+    lstm = lstm_settings(args.task, args.preset, preprocess=args.preprocess, base=args.base, base_lr=args.base_lr)
     start = None if args.init_from is None or args.resume else load_checkpoint(args.init_from)
-    if lstm:
-        overrides["lstm"] = LSTMConfig(**lstm).validate()
+    if lstm is not None:
+        overrides["lstm"] = lstm
     elif start is not None:  # fine-tuning with no LSTM settings given: the checkpoint's own
         overrides["lstm"] = start.config.lstm
     if args.init_lstm_weight is not None and (args.init_from is None or args.base in (None, "none")):

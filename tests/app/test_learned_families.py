@@ -62,6 +62,8 @@ def test_family_picker_changes_the_race(tmp_path, monkeypatch):
     assert at.number_input(key="lo_batch_digits_mlp").value == 4
     assert at.number_input(key="lo_steps_short_digits_mlp").value == 100
     assert at.number_input(key="lo_meta_lr_digits_mlp").value == pytest.approx(1e-2)
+    assert at.selectbox(key="lo_base_digits_mlp").value == "nag"  # the digits presets' base path
+    assert at.number_input(key="lo_base_lr_digits_mlp").value == pytest.approx(1.0)
     at.radio(key="lo_preset").set_value("full").run()  # each preset keeps its own meta learning rate
     assert at.number_input(key="lo_meta_lr_full_digits_mlp").value == pytest.approx(5e-3)
     assert not [s for s in at.subheader if "What-ifs" in s.value]

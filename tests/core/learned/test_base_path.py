@@ -140,6 +140,20 @@ def test_a_fresh_base_path_starts_at_its_familys_rate(tmp_path, capsys):
     assert float(jnp.exp(params["base_log_lr"])) == pytest.approx(0.01, rel=0.2)  # two meta-steps from its start
 
 
+def test_the_digits_presets_train_with_a_base_path_and_given_settings_go_over_them():
+    from l2l_core.cli.learned import lstm_settings
+
+    for preset in ("short", "full"):
+        assert preset_config(preset, task="digits_mlp").lstm == LSTMConfig(base="nag", base_lr=1.0)
+        assert preset_config(preset).lstm.base == "none"  # quadratics: the paper's optimizer
+    assert lstm_settings("digits_mlp", "short", preprocess=None, base=None, base_lr=None) is None  # the preset's
+    raw = lstm_settings("digits_mlp", "short", preprocess="raw", base=None, base_lr=None)
+    assert raw == LSTMConfig(preprocess="raw", base="nag", base_lr=1.0)  # the preset's base path stays
+    assert lstm_settings("digits_mlp", "full", preprocess=None, base="none", base_lr=None).base == "none"
+    assert lstm_settings("quadratic", "short", preprocess=None, base="nag", base_lr=None).base_lr == 0.01
+    assert lstm_settings("quadratic", "short", preprocess=None, base="nag", base_lr=0.3).base_lr == 0.3
+
+
 @pytest.mark.slow
 def test_the_shipped_digits_optimizer_beats_tuned_nag_in_loss_and_accuracy(capsys):
     assert ck.load_checkpoint(get_family("digits_mlp").default_checkpoint).config.lstm.base == "nag"
