@@ -19,7 +19,7 @@ from l2l_core.learned.checkpoints import checkpoint_file, load_checkpoint
 from l2l_core.learned.families import TRAINABLE, get_family
 from l2l_core.viz.learned import comparison_figure, comparison_rows, curves_csv, meta_loss_figure, update_figure
 from l2l_core.learned.lstm import BASES, PREPROCESSORS, LSTMConfig, base_learning_rate
-from l2l_core.learned.metatrain import PRESETS, TASK_PRESETS, preset_config
+from l2l_core.learned.metatrain import PRESETS, TASK_PRESETS, preset_config, preset_lstm
 from l2l_core.learned.tasks import REDUCTIONS
 from l2l_core.runtime.jobs import default_limiter
 from l2l_core.runtime.training import TrainingJob, compare_file, prune_private, publish, records_file
@@ -202,7 +202,7 @@ def settings_ui(task: str) -> tuple[str, dict] | None:
                "longer while other runs train.")
     return preset, dict(meta_steps=int(meta_steps), seed=int(seed), batch=int(batch), reduction=reduction,
                         meta_lr=float(meta_lr),
-                        lstm=LSTMConfig(preprocess=preprocess, base=base, base_lr=float(base_lr)))
+                        lstm=preset_lstm(task, preset, preprocess=preprocess, base=base, base_lr=float(base_lr)))
 
 
 def start_job(task: str, preset: str, overrides: dict) -> None:

@@ -12,10 +12,10 @@ from pathlib import Path
 from l2l_core.learned.baselines import BASELINES
 from l2l_core.learned.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint
 from l2l_core.learned.comparison import compare
-from l2l_core.learned.families import TASK_FAMILIES, TRAINABLE, get_family
+from l2l_core.learned.families import TASK_FAMILIES, TRAINABLE
 from l2l_core.learned.lstm import BASES, PREPROCESSORS, LSTMConfig, with_base
 from l2l_core.io.files import check_output_dir
-from l2l_core.learned.metatrain import PRESETS, TASK_PRESETS, preset_config
+from l2l_core.learned.metatrain import PRESETS, preset_config, preset_lstm
 from l2l_core.learned.objective import META_LOSS_ON
 from l2l_core.learned.resume import run_with_checkpoints
 from l2l_core.learned.tasks import REDUCTIONS
@@ -72,19 +72,6 @@ def add_metatrain_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def lstm_settings(task: str, preset: str, **given) -> LSTMConfig | None:
-    """The run's LSTM settings: those given (None: not given) over the preset's own (the digits
-    presets have a base path); a base path given without a rate starts at its family's.
-    None when nothing is given."""
-    given = {k: v for k, v in given.items() if v is not None}
-    if not given:
-        return None
-    if given.get("base", "none") != "none" and "base_lr" not in given:
-        given["base_lr"] = get_family(task).base_lr
-    preset_lstm = TASK_PRESETS.get(task, {}).get(preset, {}).get("lstm", LSTMConfig())
-    return dataclasses.replace(preset_lstm, **given).validate()
-
-
 def run_metatrain_cli(args) -> int:
     check_output_dir(args.out)
     overrides = {k: v for k, v in dict(meta_steps=args.meta_steps, seed=args.seed, reduction=args.reduction,
@@ -94,7 +81,7 @@ def run_metatrain_cli(args) -> int:
                                        meta_weight_power=args.meta_weight_power, finish_after=args.finish_after,
                                        finish_meta_lr=args.finish_meta_lr).items()
                  if v is not None}
-    lstm = lstm_settings(args.task, args.preset, preprocess=args.preprocess, base=args.base, base_lr=args.base_lr)
+    lstm = preset_lstm(args.task, args.preset, preprocess=args.preprocess, base=args.base, base_lr=args.base_lr)
     start = None if args.init_from is None or args.resume else load_checkpoint(args.init_from)
     if lstm is not None:
         overrides["lstm"] = lstm

@@ -162,6 +162,19 @@ def preset_config(name: str, task: str = "quadratic", **overrides) -> MetaTrainC
     return MetaTrainConfig(**{**presets[name], **overrides}).validate()
 
 
+def preset_lstm(task: str, preset: str, **given) -> LSTMConfig | None:
+    """A run's LSTM settings: those given (None: not given) over the preset's own (the digits
+    presets have a base path); a base path given without a rate starts at its family's.
+    None when nothing is given (the preset's, or a fine-tuned checkpoint's, then apply)."""
+    given = {k: v for k, v in given.items() if v is not None}
+    if not given:
+        return None
+    if given.get("base", "none") != "none" and "base_lr" not in given:
+        given["base_lr"] = get_family(task).base_lr
+    own = TASK_PRESETS.get(task, {}).get(preset, {}).get("lstm", LSTMConfig())
+    return dataclasses.replace(own, **given).validate()
+
+
 @partial(jax.jit, static_argnames=("lstm", "steps", "reduction"))
 def lstm_losses(params, tasks, *, lstm: LSTMConfig, steps: int, reduction: str = "sum"):
     """Per-task losses (steps + 1, B) of the learned optimizer on ``tasks``."""

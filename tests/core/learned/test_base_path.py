@@ -20,7 +20,7 @@ from l2l_core import cli
 from l2l_core.learned import checkpoints as ck
 from l2l_core.learned.families import get_family
 from l2l_core.learned.lstm import LSTMConfig, init_meta_params, lstm_optimizer, with_base, zero_carry
-from l2l_core.learned.metatrain import _truncation_loss, metatrain, preset_config
+from l2l_core.learned.metatrain import _truncation_loss, metatrain, preset_config, preset_lstm
 from l2l_core.learned.objective import meta_training_tasks
 
 NAG = LSTMConfig(base="nag", base_lr=0.7, base_momentum=0.8)
@@ -141,17 +141,15 @@ def test_a_fresh_base_path_starts_at_its_familys_rate(tmp_path, capsys):
 
 
 def test_the_digits_presets_train_with_a_base_path_and_given_settings_go_over_them():
-    from l2l_core.cli.learned import lstm_settings
-
     for preset in ("short", "full"):
         assert preset_config(preset, task="digits_mlp").lstm == LSTMConfig(base="nag", base_lr=1.0)
         assert preset_config(preset).lstm.base == "none"  # quadratics: the paper's optimizer
-    assert lstm_settings("digits_mlp", "short", preprocess=None, base=None, base_lr=None) is None  # the preset's
-    raw = lstm_settings("digits_mlp", "short", preprocess="raw", base=None, base_lr=None)
+    assert preset_lstm("digits_mlp", "short", preprocess=None, base=None, base_lr=None) is None  # the preset's
+    raw = preset_lstm("digits_mlp", "short", preprocess="raw", base=None, base_lr=None)
     assert raw == LSTMConfig(preprocess="raw", base="nag", base_lr=1.0)  # the preset's base path stays
-    assert lstm_settings("digits_mlp", "full", preprocess=None, base="none", base_lr=None).base == "none"
-    assert lstm_settings("quadratic", "short", preprocess=None, base="nag", base_lr=None).base_lr == 0.01
-    assert lstm_settings("quadratic", "short", preprocess=None, base="nag", base_lr=0.3).base_lr == 0.3
+    assert preset_lstm("digits_mlp", "full", preprocess=None, base="none", base_lr=None).base == "none"
+    assert preset_lstm("quadratic", "short", preprocess=None, base="nag", base_lr=None).base_lr == 0.01
+    assert preset_lstm("quadratic", "short", preprocess=None, base="nag", base_lr=0.3).base_lr == 0.3
 
 
 @pytest.mark.slow
