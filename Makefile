@@ -9,7 +9,7 @@ ADDRESS ?= 127.0.0.1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export JAX_PLATFORMS ?= cpu
 
-.PHONY: run test venv test-deps chromium bench clean reproduce
+.PHONY: run test quick lint venv test-deps chromium bench clean reproduce
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,15 @@ chromium:
 run: venv
 	$(VENV)/bin/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT)
 
-test: test-deps
+test: test-deps lint
 	$(PY) -m pytest -q
+
+# The quick loop while working: no browser, nothing slow (under a minute once warm).
+quick: $(VENV)/.test
+	$(PY) -m pytest -q -m "not slow and not browser"
+
+lint: $(VENV)/.test
+	$(VENV)/bin/ruff check .
 
 # Every figure of both posts as PNG (kaleido renders with Debian's chromium) + repro/headline.json.
 reproduce: venv chromium

@@ -17,7 +17,9 @@ PAGES = {
         st.Page("pages/estimators.py", title="Gradient estimators", icon=":material/scatter_plot:"),
         st.Page("pages/fractal.py", title="Trainability fractal", icon=":material/blur_on:"),
     ],
-    "Learning to learn": [st.Page("pages/learned_optimizer.py", title="Learned optimizer", icon=":material/psychology:")],
+    "Learning to learn": [
+        st.Page("pages/learned_optimizer.py", title="Learned optimizer", icon=":material/psychology:"),
+    ],
 }
 
 mark_routed()

@@ -105,8 +105,7 @@ def warm_up() -> None:
     Every step is a background job of the server's job limit: a visitor's job is
     always served first, waiting at most for the one step already running.
     """
-    from l2l_core import landscape
-    from l2l_core import outer
+    from l2l_core import landscape, outer
     from l2l_core.landscape import zoom
     from l2l_core.runtime import jobs
     from pages._shared import background_jobs, heavy, heavy_grid

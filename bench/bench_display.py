@@ -27,7 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _peers  # noqa: E402
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS as ARGS, SCRIPT_DONE_JS, streamlit_server  # noqa: E402
+
+from tests.conftest import CHROMIUM, SCRIPT_DONE_JS, streamlit_server  # noqa: E402
+from tests.conftest import CHROMIUM_ARGS as ARGS  # noqa: E402
 
 DONE_JS = SCRIPT_DONE_JS
 

@@ -26,7 +26,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, SCRIPT_DONE_JS, streamlit_server  # noqa: E402
 
-
 DONE_JS = SCRIPT_DONE_JS
 PREVIEW_JS = ("() => Array.from(document.querySelectorAll('.stPlotlyChart .gtitle'))"
               ".some(e => /preview/.test(e.textContent))")

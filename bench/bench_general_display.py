@@ -40,7 +40,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS as ARGS, SCRIPT_DONE_JS, streamlit_server  # noqa: E402
+from tests.conftest import CHROMIUM, SCRIPT_DONE_JS, streamlit_server  # noqa: E402
+from tests.conftest import CHROMIUM_ARGS as ARGS  # noqa: E402
 
 DONE_JS = SCRIPT_DONE_JS
 #: The heatmap now on screen: (rows, a token that changes with its data).

@@ -92,7 +92,7 @@ class Monitor(threading.Thread):
 def render_sessions(browser, url: str, sessions: int, res: int, timeout_s: float = 300) -> list[dict]:
     """Opens ``sessions`` pages at once; waits until each has drawn its heatmap."""
     contexts, pages, started = [], [], []
-    for i in range(sessions):
+    for _ in range(sessions):
         ctx = browser.new_context(viewport={"width": 1200, "height": 900})
         pg = ctx.new_page()
         pg.set_default_timeout(timeout_s * 1000)

@@ -34,8 +34,8 @@ def peer_seconds(steps: int) -> float:
 def ours_seconds(steps: int, chunk: int = 10) -> tuple[float, float]:
     import jax
 
-    from l2l_core.learned.lstm import init_meta_params
     from l2l_core.learned import metatrain as mt
+    from l2l_core.learned.lstm import init_meta_params
     from l2l_core.runtime.setup import setup_process
 
     setup_process()  # as app.py and the CLI do

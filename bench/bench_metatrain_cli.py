@@ -47,7 +47,8 @@ def main() -> None:
         print(json.dumps(res))
     else:
         print(f"metatrain --preset {args.preset} --json: {sps:.4f} s per meta-step, validation included "
-              f"({run['meta_steps_done']} meta-steps in {run['seconds']:.1f} s, compile {run['compile_seconds']:.1f} s)")
+              f"({run['meta_steps_done']} meta-steps in {run['seconds']:.1f} s, "
+              f"compile {run['compile_seconds']:.1f} s)")
         print(f"peer: {peer:.4f} s per meta-step (runs: {peer_a:.3f}, {peer_b:.3f})")
         print(f"speedup: {peer / sps:.1f}x  (load average {res['load_average']:.1f})")
 

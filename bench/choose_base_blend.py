@@ -42,9 +42,9 @@ def main() -> None:
 
     import jax.numpy as jnp
 
+    from l2l_core.learned import metatrain as mt
     from l2l_core.learned.checkpoints import load_checkpoint
     from l2l_core.learned.lstm import with_base
-    from l2l_core.learned import metatrain as mt
     from l2l_core.learned.objective import meta_training_tasks, validation_losses
     from l2l_core.runtime.setup import setup_process
 

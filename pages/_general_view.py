@@ -20,19 +20,17 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
-from l2l_core import expr, viz
-from l2l_core import landscape
+from l2l_core import expr, landscape, viz
 from l2l_core.inner.optimizers import OPTIMIZERS
 from l2l_core.inner.tasks import NETWORK_TASKS, TASKS, resolve_task
 from l2l_core.io.files import csv_text, npz_bytes
-from l2l_core.landscape import refine
 from l2l_core.landscape import general as landscape_general
+from l2l_core.landscape import refine, zoom
 from l2l_core.landscape.general import SUMMARIES, hyper_grid, summaries_for, task_axes
 from l2l_core.outer.general import GENERAL_METHODS, run_outer_general
-from l2l_core.landscape import zoom
 from pages._shared import chart_config, heavy, heavy_stoppable, show_error, timed_call, timing_caption
-from pages._state import (CUSTOM_XY, DEFAULT_FXY, MAX_SEED, ONE_D, TASK_CHOICES, Param, choice_in, selection_params,
-                          xy_formula as _xy_formula)
+from pages._state import CUSTOM_XY, DEFAULT_FXY, MAX_SEED, ONE_D, TASK_CHOICES, Param, choice_in, selection_params
+from pages._state import xy_formula as _xy_formula
 
 AXIS_NAMES = sorted({a for o in OPTIMIZERS.values() for a in o.axes}
                     | {a for n in NETWORK_TASKS for a in resolve_task(n).axes})
@@ -259,7 +257,8 @@ def grid(task: str, optimizer: str, x: str, y: str, window: tuple, res: int, ste
          fixed: tuple, x0, seed: int):
     t0 = time.perf_counter()
     xs, ys = np.linspace(window[0], window[1], res), np.linspace(window[2], window[3], res)
-    z = heavy_stoppable(hyper_grid, task, optimizer, x, y, xs, ys, inner_steps=steps, summary=summary, fixed=dict(fixed),
+    z = heavy_stoppable(hyper_grid, task, optimizer, x, y, xs, ys, inner_steps=steps, summary=summary,
+                       fixed=dict(fixed),
               x0=x0, seed=seed)
     return (xs, ys, z), time.perf_counter() - t0
 

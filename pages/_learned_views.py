@@ -122,7 +122,8 @@ def generalization_section(ps: PageState) -> None:
                    f"`python -m l2l_core generalization --out {MAP_FILE.relative_to(CHECKPOINTS_DIR.parent)}`.")
         return
     st.plotly_chart(generalization_figure(res), key="lo_map", config=chart_config("generalization_map"))
-    st.caption(f"From `{MAP_FILE.relative_to(CHECKPOINTS_DIR.parent)}`, made by `{res.get('command', 'python -m l2l_core generalization')}` "
+    st.caption(f"From `{MAP_FILE.relative_to(CHECKPOINTS_DIR.parent)}`, made by "
+               f"`{res.get('command', 'python -m l2l_core generalization')}` "
                f"on {res.get('created', 'an unrecorded date')}: task seed {res.get('seed', 0)}, "
                f"{len(res['rows'])} settings in {res.get('seconds', float('nan')) / 60:.0f} minutes. "
                "Too slow to compute on every visit; recompute any setting below to check it.")
@@ -131,7 +132,8 @@ def generalization_section(ps: PageState) -> None:
         st.download_button("Download the map (CSV)", generalization_csv(res), file_name="generalization_map.csv",
                            mime="text/csv", key="lo_map_csv")
     fails = res.get("failures") or failures(res)
-    st.markdown(f"**Where it fails, plainly, and where it wins** ({len(fails)} of {len(res['rows']) * len(OPTIMIZERS)} runs lose to a "
+    st.markdown(f"**Where it fails, plainly, and where it wins** "
+                f"({len(fails)} of {len(res['rows']) * len(OPTIMIZERS)} runs lose to a "
                 "tuned baseline or diverge):\n\n" + "\n".join(f"- {line}" for line in verdict_lines(res)))
     with st.expander("Every failure, one sentence each"):
         st.markdown("\n".join(f"- {f}" for f in fails) or "None.")

@@ -30,13 +30,12 @@ such links.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import urlencode
 
 import streamlit as st
-
-import math
 
 from l2l_core import expr
 from l2l_core.inner.optimizers import OPTIMIZERS

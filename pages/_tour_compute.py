@@ -6,11 +6,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from l2l_core import landscape
-from l2l_core import outer
-from l2l_core.landscape import zoom
+from l2l_core import landscape, outer
 from l2l_core.inner.problems import PROBLEMS
 from l2l_core.inner.unroll import sgd_momentum_unroll
+from l2l_core.landscape import zoom
 from pages._shared import heavy, heavy_grid
 
 

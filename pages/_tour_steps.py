@@ -14,16 +14,26 @@ import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from l2l_core import viz
-from l2l_core import landscape
-from l2l_core import outer
-from l2l_core.landscape import zoom
+from l2l_core import landscape, outer, viz
 from l2l_core.inner.problems import PROBLEMS
+from l2l_core.landscape import zoom
 from l2l_core.viz import fractal as viz_fractal
 from pages._shared import chart_config, columns_csv, int_in, npz_bytes, plotly_chart, show_error
-from pages._tour_compute import (checkpoint_key, comparison, fractal_image, grid, inner_curve, inner_run, local_shift,
-                                 lstm_before_after, outer_run, shipped_checkpoint, sweep, zoomed_grid)
 from pages._state import Param
+from pages._tour_compute import (
+    checkpoint_key,
+    comparison,
+    fractal_image,
+    grid,
+    inner_curve,
+    inner_run,
+    local_shift,
+    lstm_before_after,
+    outer_run,
+    shipped_checkpoint,
+    sweep,
+    zoomed_grid,
+)
 
 STARTS = {"(-2, -0.5): the post's first start": (-2.0, -0.5), "(0, -1.5): the unstable start": (0.0, -1.5)}
 WINDOWS = {"the post's whole view": (-3.0, 2.0, -3.0, 0.0),
@@ -244,7 +254,8 @@ def step_gd():
                      filename=f"tour_gd_from_{start[0]:g}_{start[1]:g}")
     with right:
         plotly_chart(viz.local_shift_figure(local_shift(end), title="outer loss around the end point")
-                     .update_layout(height=500), key="t_gd_shift", filename=f"tour_gd_local_shift_{start[0]:g}_{start[1]:g}")
+                     .update_layout(height=500), key="t_gd_shift",
+                     filename=f"tour_gd_local_shift_{start[0]:g}_{start[1]:g}")
     m1, m2 = st.columns(2)
     m1.metric("end outer loss", f"{runs[0]['end_loss']:.4f}")
     m2.metric("better than this share of the landscape", f"{outer.landscape_percentile(runs[0]['end_loss'], z):.1f}%")
@@ -353,7 +364,8 @@ def step_adam():
 
 
 
-FRACTAL_TASKS = {"fractal_single": "one data point, width 8 (fast)", "fractal_tanh": "the paper's: 272 points, width 16"}
+FRACTAL_TASKS = {"fractal_single": "one data point, width 8 (fast)",
+                 "fractal_tanh": "the paper's: 272 points, width 16"}
 
 
 def step_fractal():

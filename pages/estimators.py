@@ -9,10 +9,20 @@ import time
 import numpy as np
 import streamlit as st
 
-from l2l_core import viz
-from l2l_core import outer
-from pages._shared import (chart_config, float_in, heavy, int_in, need_problem, npz_bytes, problem_picker,
-                           problem_slug, show_error, timed_call, timing_caption)
+from l2l_core import outer, viz
+from pages._shared import (
+    chart_config,
+    float_in,
+    heavy,
+    int_in,
+    need_problem,
+    npz_bytes,
+    problem_picker,
+    problem_slug,
+    show_error,
+    timed_call,
+    timing_caption,
+)
 from pages._state import PageState, Param, problem_param
 
 # Settings: ?problem=&est_lr=&est_omm=&est_samples=&est_pairs=&est_std=&est_trunc=&est_seed=

@@ -55,7 +55,8 @@ st.markdown(
     "(2024): a one-hidden-layer network of width 16 (mean-field scaling, tanh, no biases) is trained by "
     "full-batch gradient descent on 272 random points, with **one learning rate per layer**. Every pixel is one "
     "complete training run: **blue trained, red diverged**, darker = slower (the paper's colouring, "
-    "rank-equalized per side), so the darkest pixels hug the edge. The edge between them is fractal: drag a box on it to zoom, the view is "
+    "rank-equalized per side), so the darkest pixels hug the edge. The edge between them is fractal: "
+    "drag a box on it to zoom, the view is "
     "recomputed, in float64 once float32 runs out of digits, to more than ten decades below the top view."
 )
 ps.warn_bad_url()

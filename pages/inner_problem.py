@@ -12,12 +12,22 @@ import numpy as np
 import streamlit as st
 
 from l2l_core import viz
-from l2l_core.inner.unroll import resolve_problem, sgd_momentum_unroll
 from l2l_core.inner.tasks import TASKS, resolve_task
+from l2l_core.inner.unroll import resolve_problem, sgd_momentum_unroll
 from l2l_core.landscape import paths
 from pages import _selection_ui as sui
-from pages._shared import (columns_csv, float_in, int_in, need_problem, plotly_chart, problem_picker,
-                           problem_slug, show_error, timed_call, timing_caption)
+from pages._shared import (
+    columns_csv,
+    float_in,
+    int_in,
+    need_problem,
+    plotly_chart,
+    problem_picker,
+    problem_slug,
+    show_error,
+    timed_call,
+    timing_caption,
+)
 from pages._state import PageState, Param, problem_param, selection_params
 
 # Settings: ?problem=&x0=&lr=&momentum=&steps= (a tour link, a shared address), kept across page switches;
@@ -126,7 +136,8 @@ st.markdown(
     "trained by SGD with momentum (`v = momentum·v + f'(x)`, `x = x − lr·v`). "
     "With the defaults (x0 = −4, lr 0.1, momentum 0.9, 50 steps) the run first drops into "
     "the global minimum near x ≈ −0.43, then momentum carries it out again, and it settles "
-    "in the local minimum near x ≈ 1.24 (at x ≈ 1.17 after 50 steps). Change lr or momentum a little and the ending can change "
+    "in the local minimum near x ≈ 1.24 (at x ≈ 1.17 after 50 steps). Change lr or momentum a little "
+    "and the ending can change "
     "completely: that sensitivity is what the next pages map."
 )
 
@@ -171,7 +182,8 @@ if not finite:
 
 csv = "step,x,loss\n" + "".join(
     f"{t},{x:.9g},{loss:.9g}\n" for t, (x, loss) in enumerate(zip(path_x, path_loss)))
-st.download_button("Download the run (CSV)", csv, file_name=f"inner_run_{problem_slug(problem)}_lr{lr:g}_mom{momentum:g}.csv",
+st.download_button("Download the run (CSV)", csv,
+                   file_name=f"inner_run_{problem_slug(problem)}_lr{lr:g}_mom{momentum:g}.csv",
                    mime="text/csv", help="x and f(x) at every step, starting with x0.")
 st.download_button("Download the loss curve f(x) (CSV)", columns_csv(x=xs, loss=curve),
                    file_name=f"inner_loss_curve_{problem_slug(problem)}.csv", mime="text/csv",

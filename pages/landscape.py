@@ -13,15 +13,24 @@ import time
 import numpy as np
 import streamlit as st
 
-from l2l_core import viz
-from l2l_core import landscape
-from l2l_core import outer
-from l2l_core.landscape import zoom
+from l2l_core import landscape, outer, viz
 from l2l_core.io.files import csv_text
+from l2l_core.landscape import zoom
 from pages import _general_view as gv
 from pages import _outer_ui as oui
-from pages._shared import (chart_config, columns_csv, heavy, heavy_grid, need_problem, npz_bytes as _npz,
-                           problem_picker, problem_slug, show_error, timed_call, timing_caption)
+from pages._shared import (
+    chart_config,
+    columns_csv,
+    heavy,
+    heavy_grid,
+    need_problem,
+    problem_picker,
+    problem_slug,
+    show_error,
+    timed_call,
+    timing_caption,
+)
+from pages._shared import npz_bytes as _npz
 
 RESOLUTIONS = oui.RESOLUTIONS
 

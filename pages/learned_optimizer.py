@@ -17,14 +17,14 @@ import streamlit as st
 
 from l2l_core.learned.checkpoints import checkpoint_file, load_checkpoint
 from l2l_core.learned.families import TRAINABLE, get_family
-from l2l_core.viz.learned import comparison_figure, comparison_rows, curves_csv, meta_loss_figure, update_figure
 from l2l_core.learned.lstm import BASES, PREPROCESSORS, LSTMConfig, base_learning_rate
 from l2l_core.learned.metatrain import PRESETS, TASK_PRESETS, preset_config, preset_lstm
 from l2l_core.learned.tasks import REDUCTIONS
 from l2l_core.runtime.jobs import default_limiter
 from l2l_core.runtime.training import TrainingJob, compare_file, prune_private, publish, records_file
-from pages._shared import chart_config, float_in, heavy, int_in, safe_filename, show_error
+from l2l_core.viz.learned import comparison_figure, comparison_rows, curves_csv, meta_loss_figure, update_figure
 from pages._learned_views import family_params, family_picker, generalization_section, test_metrics_table
+from pages._shared import chart_config, float_in, heavy, int_in, safe_filename, show_error
 from pages._state import PageState, Param, choice_in
 
 
@@ -365,7 +365,8 @@ st.caption(f"Computed in {res['seconds']:.1f} s ({elapsed:.1f} s for this view, 
            f"Initial loss {res['initial']:.4g}" + ("." if family.is_quadratic else
                                                    ", each network's loss on its whole training split."))
 st.download_button("Download curves (CSV)", curves_csv(res["losses"]),
-                   file_name=safe_filename(f"curves_{task}_{choice}_seed{eval_seed}.csv"), mime="text/csv", key="lo_csv")
+                   file_name=safe_filename(f"curves_{task}_{choice}_seed{eval_seed}.csv"), mime="text/csv",
+                   key="lo_csv")
 
 if family.is_quadratic:
     st.subheader("What the LSTM learned")
@@ -383,7 +384,8 @@ if family.is_quadratic and get_family(ckpt.config.task).is_quadratic:
     d0 = ckpt.config.dim
     settings = [(100, d0), (200, d0), (100, 2 * d0)]
     with ps:
-        further = ps.widget(st.toggle, "lo_further", "Push further: 1000 steps, dimensions 40 and 80 (compiles for ~30 s the first time)",
+        further = ps.widget(st.toggle, "lo_further",
+                           "Push further: 1000 steps, dimensions 40 and 80 (compiles for ~30 s the first time)",
                             help="Where the shipped optimizer finally breaks down.")
     if further:
         settings += [(1000, d0), (100, 4 * d0), (100, 8 * d0)]

@@ -10,15 +10,24 @@ import time
 import numpy as np
 import streamlit as st
 
-from l2l_core import viz
-from l2l_core import landscape
+from l2l_core import landscape, viz
 from l2l_core.inner.tasks import TASKS, resolve_task
 from l2l_core.io.files import csv_text
 from l2l_core.landscape import paths
 from l2l_core.landscape.general import SUMMARIES, summaries_for
 from pages import _selection_ui as sui
-from pages._shared import (float_in, heavy, int_in, need_problem, plotly_chart, problem_picker, problem_slug,
-                           show_error, timed_call, timing_caption)
+from pages._shared import (
+    float_in,
+    heavy,
+    int_in,
+    need_problem,
+    plotly_chart,
+    problem_picker,
+    problem_slug,
+    show_error,
+    timed_call,
+    timing_caption,
+)
 from pages._state import PageState, Param, choice_in, problem_param, selection_params
 
 POINTS = [500, 1000, 2000, 5000, 10000, 20000]
@@ -136,7 +145,8 @@ def summary_view(log_lrs, loss, slug) -> None:
     c3.metric("diverged runs", f"{int((~finite).sum()):,}")
     st.download_button("Download the sweep (CSV)", lambda: csv_text({"log10_lr": log_lrs, "lr": 10 ** log_lrs,
                                                                       "outer_loss": loss}),
-                       file_name=f"{slug}.csv", mime="text/csv", help="One row per learning rate; NaN marks a diverged run.")
+                       file_name=f"{slug}.csv", mime="text/csv",
+                       help="One row per learning rate; NaN marks a diverged run.")
 
 
 if sel.error:

@@ -15,16 +15,17 @@ from pathlib import Path
 import numpy as np
 
 from l2l_core.cli import grid as grid_cli
-from l2l_core.landscape import grid as landscape
-from l2l_core.landscape.summaries import POST_SUMMARIES, SUMMARIES
+from l2l_core.cli.fractal import HELP as FRACTAL_HELP
+from l2l_core.cli.fractal import add_fractal_args, run_fractal_cli
 from l2l_core.cli.generalization import add_generalization_args, run_generalization_cli
 from l2l_core.cli.learned import add_compare_args, add_metatrain_args, run_compare_cli, run_metatrain_cli
+from l2l_core.cli.reproduce import add_reproduce_args, run_reproduce_cli
 from l2l_core.inner.hyperparams import lr_momentum
 from l2l_core.inner.problems import DEFAULT_PROBLEM, PROBLEMS
-from l2l_core.runtime.setup import setup_process
 from l2l_core.io.files import check_output_file, write_arrays
-from l2l_core.cli.reproduce import add_reproduce_args, run_reproduce_cli
-from l2l_core.cli.fractal import HELP as FRACTAL_HELP, add_fractal_args, run_fractal_cli
+from l2l_core.landscape import grid as landscape
+from l2l_core.landscape.summaries import POST_SUMMARIES, SUMMARIES
+from l2l_core.runtime.setup import setup_process
 
 
 def _add_problem_args(p: argparse.ArgumentParser, reduce_choices=POST_SUMMARIES) -> None:

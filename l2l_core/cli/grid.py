@@ -13,11 +13,9 @@ import time
 import numpy as np
 
 from l2l_core.inner import networks
-from l2l_core.landscape import fractal
-
 from l2l_core.inner.optimizers import DEFAULT_OPTIMIZER, OPTIMIZERS
 from l2l_core.inner.tasks import TASKS, resolve_task
-from l2l_core.landscape import general
+from l2l_core.landscape import fractal, general
 from l2l_core.landscape.grid import best_cell
 
 NEW_FLAGS = ("optimizer", "x", "y", "x_range", "y_range", "dtype", "seed", "set", "init")

@@ -26,21 +26,21 @@ from typing import Callable
 
 import numpy as np
 
-from l2l_core.io import export
-from l2l_core import viz
-from l2l_core.landscape import grid as landscape
-from l2l_core import outer
+from l2l_core import outer, viz
 from l2l_core.inner.hyperparams import lr_momentum
-from l2l_core.io.files import atomic_write, write_arrays
 from l2l_core.inner.problems import PROBLEMS
 from l2l_core.inner.unroll import sgd_momentum_unroll
+from l2l_core.io import export
+from l2l_core.io.files import atomic_write, write_arrays
+from l2l_core.landscape import grid as landscape
 
 #: The post's two starting points for outer training, (log10 lr, log10(1 - momentum)).
 STARTS = {"a": (-2.0, -0.5), "b": (0.0, -1.5)}
 
 #: figure name -> (post, the claim it reproduces).
 FIGURES = {
-    "inner_loss": ("landscapes", "non-convex loss: global minimum near x = -0.5 (value ~0), local one near x = 1.5 (~2)"),
+    "inner_loss": ("landscapes",
+                   "non-convex loss: global minimum near x = -0.5 (value ~0), local one near x = 1.5 (~2)"),
     "inner_loss_vs_step": ("landscapes", "lr 0.1, momentum 0.9 from x0 = -4: drops into the global minimum, "
                            "momentum carries it out, it settles in the local one"),
     "lr_sweep": ("landscapes", "5000 learning rates at momentum 0.9: outer loss looks noisy although deterministic"),
@@ -286,7 +286,7 @@ def write_docs_copies(out_dir, docs_dir, head: dict) -> list[Path]:
     out, docs = Path(out_dir), Path(docs_dir)
     docs.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, entry in head["figures"].items():
+    for entry in head["figures"].values():
         target = docs / entry["file"]
         atomic_write(target, export.shrink_png((out / entry["file"]).read_bytes()))
         written.append(target)
@@ -306,9 +306,7 @@ def _shown_path(path) -> str:
 def _quadratic(out: Path, data: Path, config: ReproConfig, checkpoint, emit) -> dict:
     """The learned optimizer against tuned baselines: ``compare``'s numbers and three viz."""
     try:
-        from l2l_core.learned import baselines
-        from l2l_core.learned import comparison
-        from l2l_core.learned import tasks
+        from l2l_core.learned import baselines, comparison, tasks
         from l2l_core.learned.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint
     except ImportError as e:  # the learned-optimizer engine is not in this tree
         return dict(skipped=f"learned-optimizer engine unavailable: {e}")

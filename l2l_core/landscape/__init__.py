@@ -24,10 +24,11 @@ from l2l_core.landscape.grid import (
     outer_loss_from_hparams,
     sweep_axis,
 )
-from l2l_core.landscape.summaries import POST_SUMMARIES, SUMMARIES
 from l2l_core.landscape.precompile import warmup, warmup_general
+from l2l_core.landscape.summaries import POST_SUMMARIES, SUMMARIES
 
 __all__ = [
     "MAX_CELLS", "MAX_LOG10", "REDUCTIONS", "axes", "best_cell", "lr_sweep", "meta_loss_grid",
-    "outer_loss", "outer_loss_from_hparams", "POST_SUMMARIES", "SUMMARIES", "sweep_axis", "warmup", "warmup_general", "zoom",
+    "outer_loss", "outer_loss_from_hparams", "POST_SUMMARIES", "SUMMARIES", "sweep_axis", "warmup", "warmup_general",
+    "zoom",
 ]

@@ -26,14 +26,14 @@ core and split over devices (``l2l_core.runtime.sharding``).
 
 from __future__ import annotations
 
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from l2l_core.inner.networks import DEFAULT_TASK, NetworkTask, make_task
 from l2l_core.landscape.grid import check_dtype
-from l2l_core.landscape.summaries import SUMMARIES as REGISTRY, check_summary, older_names
+from l2l_core.landscape.summaries import SUMMARIES as REGISTRY
+from l2l_core.landscape.summaries import check_summary, older_names
 from l2l_core.landscape.zoom import _resolved
 from l2l_core.runtime import sharding
 

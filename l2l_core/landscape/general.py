@@ -33,7 +33,6 @@ from l2l_core.inner.unroll import check_finite, check_steps
 from l2l_core.landscape import grid as fast
 from l2l_core.landscape.summaries import POST_SUMMARIES, SUMMARIES, check_summary
 
-
 #: Most cells x inner steps x task parameters one grid may cost (a 4096^2 grid of
 #: a 1-D task at the most steps).
 MAX_WORK = fast.MAX_CELLS * 10_000

@@ -18,13 +18,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from l2l_core.runtime import sharding
-from l2l_core.landscape.fastmath import sincos
 from l2l_core.inner.hyperparams import lr_momentum
 from l2l_core.inner.problems import PROBLEMS, InnerProblem
 from l2l_core.inner.unroll import check_finite, check_steps, resolve_problem, sgd_momentum_step
+from l2l_core.landscape.fastmath import sincos
 from l2l_core.landscape.summaries import POST_SUMMARIES, SUMMARIES, check_summary, older_names
-
+from l2l_core.runtime import sharding
 
 #: The summaries this kernel computes (keys of summaries.SUMMARIES) and what they mean;
 #: the name predates the summaries registry and is kept for callers that use it.

@@ -14,8 +14,8 @@ from typing import Callable, Iterator, NamedTuple
 
 import numpy as np
 
-from l2l_core.landscape.general import hyper_grid, setup
 from l2l_core.inner.unroll import check_finite
+from l2l_core.landscape.general import hyper_grid, setup
 
 #: Resolution of the first pass (about 64^2 cells: on screen well within a second).
 COARSE = 64

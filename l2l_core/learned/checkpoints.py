@@ -27,8 +27,8 @@ import jax
 import numpy as np
 from flax import serialization
 
-from l2l_core.learned.checkpoint_schema import check_payload
 from l2l_core.io.files import atomic_write
+from l2l_core.learned.checkpoint_schema import check_payload
 from l2l_core.learned.metatrain import MetaTrainConfig
 
 FORMAT = "l2l-lstm-optimizer"

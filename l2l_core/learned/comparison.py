@@ -15,11 +15,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from l2l_core.learned.baselines import (BASELINES, check_steps, get_baseline, mean_metrics, optimizer_losses,
-                                       run_optimizer, tune_baseline)
+from l2l_core.learned.baselines import (
+    BASELINES,
+    check_steps,
+    get_baseline,
+    mean_metrics,
+    optimizer_losses,
+    run_optimizer,
+    tune_baseline,
+)
+from l2l_core.learned.checkpoints import Checkpoint, load_checkpoint
 from l2l_core.learned.families import get_family
 from l2l_core.learned.lstm import lstm_optimizer
-from l2l_core.learned.checkpoints import Checkpoint, load_checkpoint
 from l2l_core.learned.tasks import check_task_shape, tasks_for_seed
 
 OPTIMIZERS = ("lstm", *BASELINES)

@@ -38,13 +38,21 @@ import jax.numpy as jnp
 import numpy as np
 
 from l2l_core.learned import tasks as tasks_mod
-from l2l_core.learned.families import get_family
 from l2l_core.learned.baselines import optimizer_losses
+from l2l_core.learned.families import get_family
 from l2l_core.learned.lstm import LSTMConfig, init_meta_params, lstm_optimizer
+from l2l_core.learned.meta_step import (  # noqa: F401 (re-exported)
+    INNER_UNROLL,
+    TrainState,
+    _meta_optimizer,
+    _meta_step,
+    _run_chunk,
+    _run_chunk_split,
+    _truncation_loss,
+    split_ways,
+)
 from l2l_core.learned.objective import check_objective, meta_training_tasks, validation_losses
 from l2l_core.learned.run_record import MetaTrainResult, Progress, RunRecord, Snapshot, _curve  # noqa: F401 (re-exported)
-from l2l_core.learned.meta_step import (INNER_UNROLL, TrainState, _meta_optimizer, _meta_step,  # noqa: F401 (re-exported)
-                                        _run_chunk, _run_chunk_split, _truncation_loss, split_ways)
 
 MAX_META_STEPS = 100_000
 DIGITS_SHORT_STEPS = 100

@@ -23,10 +23,17 @@ import jax
 import numpy as np
 from flax import serialization
 
-from l2l_core.learned.checkpoints import FILENAME, save_checkpoint
 from l2l_core.io.files import atomic_write, locked_dir
+from l2l_core.learned.checkpoints import FILENAME, save_checkpoint
 from l2l_core.learned.lstm import init_meta_params
-from l2l_core.learned.metatrain import MetaTrainConfig, MetaTrainResult, Snapshot, TrainState, _meta_optimizer, metatrain
+from l2l_core.learned.metatrain import (
+    MetaTrainConfig,
+    MetaTrainResult,
+    Snapshot,
+    TrainState,
+    _meta_optimizer,
+    metatrain,
+)
 
 STATE_FILE = "train_state.msgpack"
 FORMAT = "l2l-metatrain-state"

@@ -10,6 +10,11 @@ Pages and the reproduction import the builders from here: ``viz.heatmap_figure(.
 """
 
 from l2l_core.viz import style  # noqa: F401
+from l2l_core.viz.generalization import (  # noqa: F401
+    generalization_csv,
+    generalization_figure,
+    generalization_rows,
+)
 from l2l_core.viz.landscape import (  # noqa: F401
     DIVERGED_COLOR,
     MAX_DISPLAY,
@@ -19,6 +24,16 @@ from l2l_core.viz.landscape import (  # noqa: F401
     inner_problem_figure,
     loss_vs_step_figure,
     lr_sweep_figure,
+)
+from l2l_core.viz.learned import (  # noqa: F401
+    COLORS,
+    LABELS,
+    comparison_figure,
+    comparison_rows,
+    curves_csv,
+    loss_bands,
+    meta_loss_figure,
+    update_figure,
 )
 from l2l_core.viz.outer import (  # noqa: F401
     CURVE_COLORS,
@@ -35,19 +50,4 @@ from l2l_core.viz.story import (  # noqa: F401
     inner_loss_curve_figure,
     meta_training_figure,
     quadratic_losses_figure,
-)
-from l2l_core.viz.learned import (  # noqa: F401
-    COLORS,
-    LABELS,
-    comparison_figure,
-    comparison_rows,
-    curves_csv,
-    loss_bands,
-    meta_loss_figure,
-    update_figure,
-)
-from l2l_core.viz.generalization import (  # noqa: F401
-    generalization_csv,
-    generalization_figure,
-    generalization_rows,
 )

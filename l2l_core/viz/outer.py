@@ -150,7 +150,8 @@ def estimator_figure(result, *, max_points=400):
                                  marker=dict(color=c, size=14, symbol="diamond", line=dict(color="black", width=1))))
     tg, sg = result["true_grad"], result["smoothed_grad"]
     fig.add_trace(go.Scatter(x=[tg[0]], y=[tg[1]], mode="markers", name="true gradient (jax.grad)",
-                             marker=dict(color=style.TRUE_GRADIENT, size=18, symbol="star", line=dict(color="black", width=1))))
+                             marker=dict(color=style.TRUE_GRADIENT, size=18, symbol="star",
+                                         line=dict(color="black", width=1))))
     fig.add_trace(go.Scatter(x=[sg[0]], y=[sg[1]], mode="markers", name="smoothed-loss gradient (ES, 4096 pairs)",
                              marker=dict(color=style.SMOOTHED_GRADIENT, size=16, symbol="star-diamond",
                                          line=dict(color="black", width=1))))

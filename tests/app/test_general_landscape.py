@@ -105,7 +105,8 @@ def test_bad_axes_in_the_url_warn_and_fall_back():
     at = _app(task="rosenbrock", opt="sgd", x="lr", y="b1", **TINY)  # b1 is Adam's, not SGD's
     assert not at.exception, at.exception
     assert any("b1 is not an axis" in w.value for w in at.warning)
-    assert "y" not in at.query_params and at.selectbox(key="g_y").value == "momentum" and len(at.get("plotly_chart")) == 1
+    assert "y" not in at.query_params and at.selectbox(key="g_y").value == "momentum"
+    assert len(at.get("plotly_chart")) == 1
 
 
 def test_core_validation_errors_are_shown_not_raised():

@@ -5,7 +5,6 @@ import os
 import subprocess
 from pathlib import Path
 
-
 from tests.conftest import streamlit_server
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -12,7 +12,6 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from pages._tour_steps import STEP_REGISTRY
-
 from tests.app.test_pages import arr
 
 TIMEOUT = 180

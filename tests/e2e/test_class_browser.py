@@ -3,7 +3,6 @@ on a server nobody has visited yet; every one must draw its chart, none may show
 an exception (before the fix: 6-7 of 8 showed an ImportError from pages._shared,
 or plotly's 'partially initialized module pandas')."""
 
-import threading
 
 import pytest
 

@@ -61,7 +61,7 @@ def walk(page):
     page.goto(f"{page.app_url}/landscape?res=100")
     settled(page)
     for walk in (0, 1):
-        for title, slug, heading, label, first, second in WALK:
+        for title, _slug, heading, label, first, second in WALK:
             visit(page, title, heading)
             no_exception(page, f"walk {walk + 1}, {title}")
             if label is None:  # the tour: its step
@@ -81,7 +81,7 @@ def walk(page):
             no_exception(page, f"walk {walk + 1}, {title}, after the change")
             expect(box).to_have_value(same(second if walk else first))
     # and a last look at each: the second walk's values stand
-    for title, slug, heading, label, first, second in WALK[:-1]:
+    for title, _slug, heading, label, _first, second in WALK[:-1]:
         visit(page, title, heading)
         no_exception(page, f"last look, {title}")
         expect(page.get_by_role("spinbutton", name=label, exact=True)).to_have_value(same(second))

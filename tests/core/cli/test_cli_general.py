@@ -22,7 +22,8 @@ def test_default_grid_is_todays_bit_for_bit(tmp_path, capsys):
         np.testing.assert_array_equal(f["y_values"], omm)
         assert set(json.loads(str(f["meta"]))) == {"problem", "x0", "steps", "reduce", "seconds", "shape"}
     # the aliases still move the axes
-    assert main(["grid", "--res", "4", "--lr-range", "-2", "0", "--mom-range", "-1", "0", "--out", str(out), "--force"]) == 0
+    assert main(["grid", "--res", "4", "--lr-range", "-2", "0", "--mom-range", "-1", "0",
+                 "--out", str(out), "--force"]) == 0
     with np.load(out) as f:
         assert f["x_values"][0] == -2 and f["y_values"][0] == -1
 

@@ -3,8 +3,6 @@ date), any other name the table as CSV; an unwritable --out is refused before an
 
 import json
 
-import pytest
-
 from l2l_core.cli.commands import main
 
 

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
-
 from l2l_core.io import files
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_atomic_write_replaces_and_leaves_nothing_else(tmp_path):

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from l2l_core.landscape import grid as landscape
 from l2l_core.landscape import MAX_CELLS, lr_sweep, meta_loss_grid
+from l2l_core.landscape import grid as landscape
 from tests.reference import numpy_outer_loss
 
 

@@ -1,30 +1,28 @@
-"""Speed-and-scale guarantees of the landscape engine (issue 5).
+"""Guarantees of the landscape engine: accuracy of its fast paths, no recompiles, sharding.
 
 - the float32 fast path (shared-range-reduction sincos) is as accurate as XLA's sin;
 - changing any parameter a widget sets never recompiles the grid kernel;
 - the grid sharded over 4 virtual CPU devices gives the same numbers as one device;
 - the persistent compilation cache and warmup() work and are idempotent;
-- the grid is several times faster than numpy at the same size.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from tests.conftest import run_on_cpu_devices
 
-from l2l_core.runtime import compile_cache
-from l2l_core.landscape import grid as landscape
-from l2l_core.landscape.fastmath import sincos
-from l2l_core.landscape import lr_sweep, meta_loss_grid, warmup
 from l2l_core.inner.problems import PROBLEMS, InnerProblem
+from l2l_core.landscape import grid as landscape
+from l2l_core.landscape import lr_sweep, meta_loss_grid, warmup
+from l2l_core.landscape.fastmath import sincos
+from l2l_core.runtime import compile_cache
+from tests.conftest import run_on_cpu_devices
 from tests.reference import numpy_outer_loss
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -139,11 +137,9 @@ def test_widget_changes_never_recompile(traces):
     assert traces == [], f"{len(traces)} new traces: a widget change recompiled"
 
 
-def test_warmup_is_idempotent_and_cheap_the_second_time():
+def test_warmup_is_idempotent():
     warmup(problems=["double_well"], summaries=["final"])
-    t = time.perf_counter()
-    assert warmup(problems=["double_well"], summaries=["final"]) == 0
-    assert time.perf_counter() - t < 0.05
+    assert warmup(problems=["double_well"], summaries=["final"]) == 0  # nothing left to compile
     thread = warmup(problems=["double_well"], summaries=["final"], background=True)
     thread.join(30)
     assert not thread.is_alive()
@@ -196,33 +192,3 @@ def test_four_devices_give_the_same_numbers_as_one():
     # float64 (the zoom and outer-method path) under x64 on the sharded engine: the reference to ~1e-12.
     assert out["f64_dtype"] == "float64" and out["f64_nan_equal"]
     assert out["f64_max_rel_err_finite"] < 1e-9
-
-
-# -- speed ------------------------------------------------------------------------------
-
-
-def _numpy_grid(lr, mom, steps=50):
-    x = np.full(lr.shape, -4.0, np.float32)
-    v, acc = np.zeros_like(x), np.zeros_like(x)
-    with np.errstate(all="ignore"):
-        for _ in range(steps):
-            s = x * x + 1.0 + np.sin(3 * x)
-            acc += np.log(s) + 1.5
-            v = mom * v + (2 * x + 3 * np.cos(3 * x)) / s
-            x = x - lr * v
-    return acc / steps
-
-
-def test_grid_is_several_times_faster_than_numpy():
-    # Loose bound on a shared, noisy machine (bench/bench_grid.py measures ~4-8x at 2000^2).
-    n = 1000  # big enough that numpy's arrays leave the cache, as at the app's resolutions
-    log_lrs, log_omm = np.linspace(-3, 2, n), np.linspace(-3, 0, n)
-    lr = (10.0 ** log_lrs[None, :] + np.zeros((n, 1))).astype(np.float32)
-    mom = (1 - 10.0 ** log_omm[:, None] + np.zeros((1, n))).astype(np.float32)
-    meta_loss_grid(log_lrs, log_omm)
-    t_proj, t_np = [], []
-    for _ in range(2):
-        t = time.perf_counter(); z = meta_loss_grid(log_lrs, log_omm); t_proj.append(time.perf_counter() - t)
-        t = time.perf_counter(); ref = _numpy_grid(lr, mom); t_np.append(time.perf_counter() - t)
-    assert min(t_np) / min(t_proj) > 1.5, (t_proj, t_np)
-    assert abs(np.nanmean(np.clip(z, None, 10)) - np.nanmean(np.clip(ref, None, 10))) < 1e-3

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from l2l_core.learned import checkpoints
 from l2l_core.cli.commands import main
+from l2l_core.learned import checkpoints
 from l2l_core.learned.lstm import init_meta_params
 from l2l_core.learned.metatrain import MetaTrainConfig
 

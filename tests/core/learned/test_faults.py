@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 from flax import serialization
 
-from l2l_core.learned import checkpoints
-from l2l_core.io import files
 from l2l_core import landscape
+from l2l_core.io import files
+from l2l_core.learned import checkpoints
 from l2l_core.learned.checkpoints import FILENAME, load_checkpoint, save_checkpoint
 from l2l_core.learned.lstm import init_meta_params
 from l2l_core.learned.metatrain import MetaTrainConfig

@@ -15,8 +15,8 @@ import numpy as np
 import optax
 import pytest
 
-from l2l_core.learned import checkpoints as ck
 from l2l_core import cli
+from l2l_core.learned import checkpoints as ck
 from l2l_core.learned.baselines import BASELINES, optimizer_losses, tune_baseline
 from l2l_core.learned.lstm import LSTMConfig, init_meta_params, lstm_optimizer
 from l2l_core.learned.metatrain import MetaTrainConfig, lstm_losses, metatrain, preset_config
@@ -231,7 +231,8 @@ def test_checkpoint_round_trip_and_clear_errors(tmp_path, monkeypatch):
 
 def test_cli_metatrain_then_compare(tmp_path, capsys):
     out = tmp_path / "ck"
-    assert cli.main(["metatrain", "--preset", "tiny", "--meta-steps", "4", "--seed", "1", "--out", str(out), "--json"]) == 0
+    assert cli.main(["metatrain", "--preset", "tiny", "--meta-steps", "4", "--seed", "1",
+                     "--out", str(out), "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
     assert res["meta_steps_done"] == 4 and res["seconds_per_meta_step"] > 0 and "meta_loss_last" in res
     assert cli.main(["compare", "--checkpoint", str(out), "--seed", "7", "--batch", "16", "--json"]) == 0

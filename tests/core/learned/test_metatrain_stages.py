@@ -10,8 +10,15 @@ import jax
 import numpy as np
 import pytest
 
-from l2l_core.learned.metatrain import (MetaTrainConfig, Snapshot, TrainState, _meta_optimizer, _why_stop,
-                                        metatrain, preset_config)
+from l2l_core.learned.metatrain import (
+    MetaTrainConfig,
+    Snapshot,
+    TrainState,
+    _meta_optimizer,
+    _why_stop,
+    metatrain,
+    preset_config,
+)
 
 STAGED = preset_config("tiny", meta_steps=4, finish_after=2, finish_meta_lr=3e-3)
 
@@ -75,8 +82,14 @@ def test_bad_stage_settings_are_refused(kw, match):
 def test_the_pipelined_loop_gives_the_chunks_run_one_after_another():
     # metatrain validates chunk k while chunk k + 1 runs; by hand, one thing at a time:
     from l2l_core.learned.lstm import init_meta_params
-    from l2l_core.learned.metatrain import _run_chunk, _run_chunk_split, _structure, lstm_losses, split_ways, \
-        validation_tasks
+    from l2l_core.learned.metatrain import (
+        _run_chunk,
+        _run_chunk_split,
+        _structure,
+        lstm_losses,
+        split_ways,
+        validation_tasks,
+    )
 
     cfg = preset_config("tiny", meta_steps=6, chunk=2)
     result = metatrain(cfg)

@@ -12,7 +12,6 @@ import json
 import socket
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -97,7 +96,8 @@ def test_mlp_losses_and_gradients_match_numpy_and_finite_differences(spec):
     assert full[0] == pytest.approx(_np_loss(spec, th[0], np.asarray(tasks.x), np.asarray(tasks.y)), rel=1e-4)
     np.testing.assert_allclose(tasks.losses_and_grads(theta, step, "mean")[1], grads / 3, rtol=1e-6)
     m = tasks.metrics(theta)
-    assert m["test_loss"].shape == m["test_accuracy"].shape == (3,) and np.all((0 <= m["test_accuracy"]) & (m["test_accuracy"] <= 1))
+    assert m["test_loss"].shape == m["test_accuracy"].shape == (3,)
+    assert np.all((0 <= m["test_accuracy"]) & (m["test_accuracy"] <= 1))
     # fresh initializations and minibatch orders per task seed, the same for the same seed
     other = sample_mlp_tasks(jax.random.PRNGKey(2), 3, spec)
     assert not np.allclose(other.theta0, tasks.theta0)
@@ -148,7 +148,8 @@ def test_compare_json_has_the_same_shape_for_every_task(task, tmp_path, capsys):
                      "--batch", "4", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) >= {"initial", "final", "best_lr", "seed", "steps", "batch", "checkpoint", "seconds", "task"}
-    assert set(out["final"]) == {"lstm", "sgd", "adam", "rmsprop", "nag"} and set(out["best_lr"]) == {"sgd", "adam", "rmsprop", "nag"}
+    assert set(out["final"]) == {"lstm", "sgd", "adam", "rmsprop", "nag"}
+    assert set(out["best_lr"]) == {"sgd", "adam", "rmsprop", "nag"}
     assert out["task"] == task and out["steps"] == 5 and out["batch"] == 4 and out["seed"] == 3
     if get_family(task).is_quadratic:
         assert out["dim"] == 10 and "test" not in out
@@ -170,7 +171,7 @@ def test_generalization_cells_are_computed(tmp_path):
     adam = tune_baseline("adam", tasks, 100, lrs)
     assert q["baselines"]["adam"] == pytest.approx(adam["final"], rel=1e-5)
     best = min(q["baselines"].values())
-    for name, c in q["learned"].items():
+    for c in q["learned"].values():
         if not c["diverged"]:
             assert c["ratio"] == pytest.approx(c["final"] / best, rel=1e-6)
         assert c["verdict"] == ("diverged" if c["diverged"] else "wins" if c["ratio"] < 1 else "loses")

@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from l2l_core import landscape
-from l2l_core import outer
+from l2l_core import landscape, outer
 from l2l_core.landscape import zoom
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -3,13 +3,11 @@ the same numbers as run_outer one by one, on one device or four virtual ones."""
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
-from tests.conftest import run_on_cpu_devices
 
 from l2l_core import outer
-
+from tests.conftest import run_on_cpu_devices
 
 INITS = [(-2.0, -0.5), (0.0, -1.5), (-1.0, -1.0), (-1.5, -0.3), (-2.5, -2.0)]
 SEEDS = [0, 1, 2, 3, 7]

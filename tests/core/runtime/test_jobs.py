@@ -8,9 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from l2l_core.runtime import jobs
 from l2l_core import landscape
-from l2l_core.runtime.jobs import CancelToken, Cancelled, JobLimiter, ServerBusy
+from l2l_core.runtime import jobs
+from l2l_core.runtime.jobs import Cancelled, CancelToken, JobLimiter, ServerBusy
 
 
 def test_never_more_than_max_jobs_run_at_once():
@@ -40,10 +40,9 @@ def test_queue_timeout_gives_server_busy_and_frees_nothing_it_did_not_take():
     t = threading.Thread(target=lim.run, args=(release.wait,))
     t.start()
     time.sleep(0.05)
-    t0 = time.monotonic()
     with pytest.raises(ServerBusy, match="busy"):
         lim.run(lambda: None)
-    assert 0.15 < time.monotonic() - t0 < 2
+    assert not release.is_set() and lim.running == 1  # refused while the slot was still held
     release.set()
     t.join(5)
     assert lim.run(lambda: 7) == 7  # the slot came back

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from l2l_core.runtime import jobs
 from l2l_core.learned.metatrain import preset_config
+from l2l_core.runtime import jobs
 from l2l_core.runtime.training import TrainingJob
 
 PAGE = str(Path(__file__).resolve().parents[3] / "pages" / "learned_optimizer.py")
