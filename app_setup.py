@@ -40,10 +40,6 @@ log = logging.getLogger("l2l.setup")
 LANDSCAPE_DEFAULT = dict(window=(-3.0, 2.0, -3.0, 0.0), res=500, problem="log_sin", x0=-4.0, inner_steps=50,
                          summary="mean", methods=("grad", "es"), starts=((-2.0, -0.5), (0.0, -1.5)),
                          outer_steps=2000, options=dict(lr=0.01, std=0.1, pairs=1, truncation_length=10))
-#: The tour's landscape (pages/tour.py WINDOWS, TOUR_RES) and its outer runs (steps 7-8).
-TOUR_DEFAULT = dict(window=(-3.0, 2.0, -3.0, 0.0), res=250,
-                    runs=[("grad", s, 100, dict(lr=0.01)) for s in ((-2.0, -0.5), (0.0, -1.5))]
-                    + [("es", s, 2000, dict(lr=0.01, std=0.1)) for s in ((-2.0, -0.5), (0.0, -1.5))])
 
 
 def start_server(warm: bool | None = None) -> threading.Thread | None:
@@ -127,11 +123,7 @@ def warm_up() -> None:
                 heavy(outer.run_outer_batch, method, d["starts"], d["outer_steps"], seeds=(0,) * len(d["starts"]),
                       problem=d["problem"], x0=d["x0"], inner_steps=d["inner_steps"], summary=d["summary"], **opts)
             log.info("warm-up: default views ready after %.1f s", time.perf_counter() - t0)
-            t = TOUR_DEFAULT
-            log_lrs, log_omm = landscape.axes(t["window"][:2], t["window"][2:], t["res"])
-            heavy_grid(log_lrs, log_omm)
-            for method, start, steps, opts in t["runs"]:
-                heavy(outer.run_outer_full, method, start, steps, seed=0, **opts)
+            _warm_tour_landscape_steps()
             _warm_tour_learned_steps()
             _warm_fractal(preview=False)
             landscape.warmup(slot=slot)
@@ -148,6 +140,17 @@ def _warm_fractal(preview: bool) -> None:
     from pages._fractal_compute import warm_default_view
 
     warm_default_view(preview)
+
+
+def _warm_tour_landscape_steps() -> None:
+    """The tour's landscape steps at their defaults: the landscape page's own grid and outer
+    runs, into the caches both the steps and the page read."""
+    from pages import _tour_steps as ts
+
+    for query in ts.default_landscape_queries():
+        ts.landscape_grid(query)
+        if query["methods"]:
+            ts.landscape_runs(query)
 
 
 def _warm_tour_learned_steps() -> None:

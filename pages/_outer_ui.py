@@ -13,6 +13,7 @@ import streamlit as st
 from l2l_core import outer
 from l2l_core.landscape import zoom
 from pages import _general_view as gv
+from pages import _landscape_compute as lc
 from pages._shared import float_in, int_in
 from pages._state import PageState, Param, choice_in, problem_param
 
@@ -150,7 +151,4 @@ def outer_sidebar(ps: PageState) -> None:
 
 
 def method_options(method: str) -> dict:
-    takes = outer.METHODS[method].defaults
-    opts = dict(lr=float(st.session_state["o_lr"]), std=float(st.session_state["o_std"]),
-                pairs=int(st.session_state["o_pairs"]), truncation_length=int(st.session_state["o_trunc"]))
-    return {k: v for k, v in opts.items() if k in takes}
+    return lc.method_options(method, st.session_state)

@@ -1,16 +1,24 @@
 """The tour's cached computations: small, hashable inputs only, so every step
-draws in about a second and repeats come from the cache."""
+draws in about a second and repeats come from the cache. A step that links
+into a full page computes its numbers with that page's own cached call and the
+settings its link carries (:func:`landscape_grid`, :func:`landscape_runs`), so
+the page it opens shows the same numbers."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import numpy as np
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
-from l2l_core import landscape, outer
+from l2l_core import outer
 from l2l_core.inner.problems import PROBLEMS
-from l2l_core.inner.unroll import sgd_momentum_unroll
-from l2l_core.landscape import zoom
-from pages._shared import heavy, heavy_grid
+from pages import _landscape_compute as lc
+from pages._shared import heavy
+
+STARTS = {"(-2, -0.5): the post's first start": (-2.0, -0.5), "(0, -1.5): the unstable start": (0.0, -1.5)}
+TOUR_RES = 250  # landscape cells per axis behind the outer-optimization steps (62,500 runs)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -18,33 +26,6 @@ def inner_curve(problem: str):
     p = PROBLEMS[problem]
     xs = np.linspace(*p.x_range, 400)
     return xs, np.asarray(p.loss(xs.astype(np.float32)), dtype=np.float64)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def inner_run(lr: float, momentum: float):
-    u = sgd_momentum_unroll("log_sin", x0=-4.0, lr=lr, momentum=momentum, steps=50)
-    path_loss = np.asarray(PROBLEMS["log_sin"].loss(u.xs))
-    return u.xs, u.losses, path_loss
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def sweep(momentum: float, points: int):
-    log_lrs = np.linspace(-3.0, 2.0, points)
-    return log_lrs, heavy(landscape.lr_sweep, log_lrs, momentum)
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def grid(window: tuple, res: int):
-    lr_lo, lr_hi, m_lo, m_hi = window
-    log_lrs, log_omm = landscape.axes((lr_lo, lr_hi), (m_lo, m_hi), res)
-    return log_lrs, log_omm, heavy_grid(log_lrs, log_omm)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def outer_run(method: str, start: tuple, steps: int, lr: float, std: float):
-    opts = dict(lr=lr) if method == "grad" else dict(lr=lr, std=std)
-    r = heavy(outer.run_outer_full, method, start, steps, seed=0, **opts)
-    return r.trajectory, r.losses, r.final_loss
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -97,18 +78,84 @@ def comparison(seed: int, tasks: int, ckpt_key: str):
     return {k: np.asarray(v) for k, v in res["losses"].items()}, res["final"], res["best_lr"]
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def zoomed_grid(window: tuple, res: int):
-    """The grid of any window, in float64 where float32 runs out of digits (as the full page)."""
-    log_lrs, log_omm, z, precision = zoom.zoom_grid(window, res, grid_fn=heavy_grid)
-    return log_lrs, log_omm, z, precision
+# -- links into the full pages, and the numbers those pages show for them -------------------------------
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def fractal_image(task: str, width: int, res: int):
-    """The trainability image (convergence measure) of a network task's top view, res x res, 100 steps."""
-    from l2l_core.landscape import fractal
+def link(page: str, label: str, **params) -> None:
+    """A link into the full page with these settings in its URL.
 
-    lo, hi, ylo, yhi = fractal.default_window(task)
-    xs, ys = np.linspace(lo, hi, res), np.linspace(ylo, yhi, res)
-    return xs, ys, heavy(fractal.fractal_grid, xs, ys, task=task, width=width, inner_steps=100, summary="converge")
+    Falls back to a plain link when the page is not in this app's navigation
+    (the tour run on its own, or a page not yet registered).
+    """
+    query = {k: str(v) for k, v in params.items()}
+    try:
+        st.page_link(page, label=label, icon=":material/open_in_new:", query_params=query)
+    except StreamlitAPIException:
+        slug = page.rsplit("/", 1)[-1].removesuffix(".py")
+        st.markdown(f"[{label}](./{slug}{'?' + urlencode(query) if query else ''})")
+
+
+def landscape_query(**params) -> dict:
+    """The landscape page's URL for these settings (the post's view and inner run otherwise)."""
+    base = dict(problem="log_sin", res=500, lr_lo=-3.0, lr_hi=2.0, mom_lo=-3.0, mom_hi=0.0, cap=10.0,
+                methods="", osteps=100)
+    return dict(base, **params)
+
+
+def landscape_link(label: str, query: dict) -> None:
+    link("pages/landscape.py", label, **query)
+
+
+def _landscape_settings(query: dict) -> dict:
+    from pages._outer_ui import PARAMS
+
+    return lc.settings_of_link(PARAMS, query)
+
+
+def landscape_grid(query: dict):
+    """(log_lrs, log_omm, z, precision): the landscape page's own cached grid for the view ``query`` opens."""
+    s = _landscape_settings(query)
+    data, _ = lc.grid(float(s["lr_lo"]), float(s["lr_hi"]), float(s["mom_lo"]), float(s["mom_hi"]), int(s["res"]),
+                      s["problem"], float(s["x0"]), int(s["steps"]), s["reduce"])
+    return data
+
+
+def landscape_runs(query: dict) -> list[dict]:
+    """The outer runs the landscape page draws for ``query``: its own cached call, its settings."""
+    s = _landscape_settings(query)
+    return lc.outer_runs(s, s["problem"], float(s["x0"]), int(s["steps"]), s["reduce"])
+
+
+def starts_text(starts) -> str:
+    return "; ".join(f"{a:g},{b:g}" for a, b in starts)
+
+
+def gd_query(start, olr) -> dict:
+    """Step 5's runs: gradient descent from one start, the post's recipe (100 steps)."""
+    return landscape_query(res=TOUR_RES, methods="grad", starts=starts_text([start]), osteps=100, olr=olr)
+
+
+def es_query(steps, std) -> dict:
+    """Step 6's runs: gradient descent and ES from both starts, the same number of steps."""
+    return landscape_query(res=TOUR_RES, methods="grad,es", starts=starts_text(STARTS.values()), osteps=int(steps),
+                           std=std)
+
+
+def es_verdict(runs) -> str:
+    """What the numbers say, start by start: ES's end against gradient descent's (never a fixed claim)."""
+    ends: dict = {}
+    for r in runs:
+        ends.setdefault(tuple(r["start"]), {})[r["method"]] = r["end_loss"]
+    parts = []
+    for (a, b), e in ends.items():
+        es, gd = e.get("es"), e.get("grad")
+        if es is None or gd is None:
+            continue
+        if not (np.isfinite(es) and np.isfinite(gd)):
+            word = "ES diverged" if not np.isfinite(es) else "gradient descent diverged"
+            parts.append(f"from ({a:g}, {b:g}) {word}")
+            continue
+        rel = "lower than" if es < gd else ("the same as" if es == gd else "**higher** than")
+        parts.append(f"from ({a:g}, {b:g}) ES ends at {es:.4f}, {rel} gradient descent's {gd:.4f}")
+    text = "; ".join(parts) + "."
+    return text[0].upper() + text[1:] if parts else ""

@@ -8,37 +8,40 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from typing import Callable
-from urllib.parse import urlencode
 
 import numpy as np
 import streamlit as st
-from streamlit.errors import StreamlitAPIException
 
 from l2l_core import landscape, outer, viz
 from l2l_core.inner.problems import PROBLEMS
-from l2l_core.landscape import zoom
+from l2l_core.landscape import fractal, zoom
 from l2l_core.viz import fractal as viz_fractal
+from pages import _landscape_compute as lc
+from pages._fractal_compute import compute as fractal_compute
 from pages._shared import chart_config, columns_csv, int_in, npz_bytes, plotly_chart, show_error
 from pages._state import Param
-from pages._tour_compute import (
+from pages._tour_compute import (  # noqa: F401  (STARTS, TOUR_RES: the steps' settings)
+    STARTS,
+    TOUR_RES,
     checkpoint_key,
     comparison,
-    fractal_image,
-    grid,
+    es_query,
+    es_verdict,
+    gd_query,
     inner_curve,
-    inner_run,
+    landscape_grid,
+    landscape_link,
+    landscape_query,
+    landscape_runs,
+    link,
     local_shift,
     lstm_before_after,
-    outer_run,
     shipped_checkpoint,
-    sweep,
-    zoomed_grid,
 )
 
-STARTS = {"(-2, -0.5): the post's first start": (-2.0, -0.5), "(0, -1.5): the unstable start": (0.0, -1.5)}
 WINDOWS = {"the post's whole view": (-3.0, 2.0, -3.0, 0.0),
            "zoom: the chaotic band near lr = 1": (-0.5, 0.5, -2.0, -1.0)}
-TOUR_RES = 250  # landscape cells per axis behind the outer-optimization steps (62,500 runs)
+FRACTAL_RES = 64  # pixels per axis of the last step's image (the trainability page's smallest)
 HEIGHT = 430
 LRS = [0.01, 0.02, 0.05, 0.08, 0.1, 0.12, 0.15, 0.2, 0.3, 0.5, 1.0]
 MOMENTA = [0.0, 0.3, 0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99]
@@ -61,6 +64,12 @@ class Step:
     params: dict[str, Param]
 
 
+def count_words(n: int) -> str:
+    """A count as a word ("nine"), digits past twelve."""
+    words = "zero one two three four five six seven eight nine ten eleven twelve".split()
+    return words[n] if 0 <= n < len(words) else str(n)
+
+
 def _zoom_parse(text: str):
     stack = zoom.decode_stack(text)
     if len(stack) != 1:
@@ -71,33 +80,12 @@ def _zoom_parse(text: str):
 # -- helpers ---------------------------------------------------------------------------------------------
 
 
-def link(page: str, label: str, **params) -> None:
-    """A link into the full page with these settings in its URL.
-
-    Falls back to a plain link when the page is not in this app's navigation
-    (the tour run on its own, or a page not yet registered).
-    """
-    query = {k: str(v) for k, v in params.items()}
-    try:
-        st.page_link(page, label=label, icon=":material/open_in_new:", query_params=query)
-    except StreamlitAPIException:
-        slug = page.rsplit("/", 1)[-1].removesuffix(".py")
-        st.markdown(f"[{label}](./{slug}{'?' + urlencode(query) if query else ''})")
-
-
-def landscape_link(label: str, **params) -> None:
-    base = dict(problem="log_sin", res=500, lr_lo=-3.0, lr_hi=2.0, mom_lo=-3.0, mom_hi=0.0, cap=10.0,
-                methods="", osteps=100)
-    link("pages/landscape.py", label, **dict(base, **params))
-
-
-def run_dicts(specs):
-    runs = []
-    for method, start, steps, lr, std in specs:
-        traj, losses, final = outer_run(method, start, steps, lr, std)
-        runs.append(dict(method=method, method_title=outer.METHODS[method].title, trajectory=traj, losses=losses,
-                         end_loss=final, label=f"{method} from ({start[0]:g}, {start[1]:g})"))
-    return runs
+def default_landscape_queries() -> list[dict]:
+    """What steps 4-6 ask of the landscape page's caches at their defaults (the server's warm-up)."""
+    d = {k: p.default for step in STEP_REGISTRY for k, p in step.params.items()}
+    lo, hi, mlo, mhi = WINDOWS[d["t_ls_window"]]
+    return [landscape_query(res=int(d["t_ls_res"]), lr_lo=lo, lr_hi=hi, mom_lo=mlo, mom_hi=mhi),
+            gd_query(STARTS[d["t_gd_start"]], d["t_gd_lr"]), es_query(d["t_es_steps"], d["t_es_std"])]
 
 
 def step_by(delta: int) -> None:
@@ -139,7 +127,7 @@ def step_momentum():
     c1, c2 = st.columns(2)
     lr = c1.select_slider("Learning rate", LRS, key="t_lr")
     momentum = c2.select_slider("Momentum", MOMENTA, key="t_mom")
-    xs_path, losses, path_loss = inner_run(float(lr), float(momentum))
+    (xs_path, losses, _, _, path_loss), _ = lc.inner_run("log_sin", -4.0, float(lr), float(momentum), 50)
     cx, cy = inner_curve("log_sin")
     left, right = st.columns([3, 2])
     with left:
@@ -166,7 +154,7 @@ def step_sweep():
     momentum = c1.select_slider("Momentum", SWEEP_MOMENTA, key="t_sw_mom")
     points = c2.radio("Learning rates", SWEEP_POINTS, horizontal=True, key="t_sw_points",
                       help="The post uses 5000; the full page does too.")
-    log_lrs, loss = sweep(float(momentum), int(points))
+    (log_lrs, loss), _ = lc.lr_sweep(-3.0, 2.0, int(points), float(momentum), "log_sin", -4.0, 50, "mean")
     plotly_chart(viz.lr_sweep_figure(log_lrs, loss, momentum, y_cap=5.0).update_layout(height=HEIGHT),
                  key="t_sweep_chart", filename=f"tour_lr_sweep_mom{momentum:g}_{points}")
     if np.isfinite(loss).any():
@@ -175,8 +163,8 @@ def step_sweep():
                    f"{int((~np.isfinite(loss)).sum())} runs diverged")
     st.download_button("Data (CSV)", columns_csv(log10_lr=log_lrs, outer_loss=loss),
                        file_name=f"tour_lr_sweep_mom{momentum:g}_{points}.csv", mime="text/csv", key="t_sweep_csv")
-    link("pages/lr_sweep.py", "Open the sweep page with this momentum (5000 points)", problem="log_sin",
-         momentum=momentum, lr_range="-3.0,2.0", points=5000)
+    link("pages/lr_sweep.py", f"Open the sweep page with this momentum ({points} points; the post uses 5000)",
+         problem="log_sin", momentum=momentum, lr_range="-3.0,2.0", points=points)
 
 
 def _on_tour_box() -> None:
@@ -215,9 +203,10 @@ def step_landscape():
     err = st.session_state.pop("_t_zoom_error", None)
     if err:
         st.error(err, icon="⚠️")
-    log_lrs, log_omm, z, precision = zoomed_grid(tuple(window), int(res))
-    best = landscape.best_cell(z, log_lrs, log_omm)
     lo, hi, mlo, mhi = window
+    query = landscape_query(res=int(res), lr_lo=lo, lr_hi=hi, mom_lo=mlo, mom_hi=mhi)
+    log_lrs, log_omm, z, precision = landscape_grid(query)
+    best = landscape.best_cell(z, log_lrs, log_omm)
     fig = viz.landscape_outer_figure(z, log_lrs, log_omm, cap=10.0, frame=zoom.display_frame(window),
                                                best=best, max_display=int(res),
                                                title=f"meta-loss landscape, {res} x {res}"
@@ -229,8 +218,7 @@ def step_landscape():
                   if best is not None else ""))
     st.download_button("Data (NPZ)", npz_bytes(loss=z, log_lrs=log_lrs, log_one_minus_moms=log_omm),
                        file_name=f"tour_landscape_{res}.npz", mime="application/octet-stream", key="t_ls_npz")
-    landscape_link("Open the landscape page on this view", res=max(res, 250), lr_lo=lo, lr_hi=hi, mom_lo=mlo,
-                   mom_hi=mhi)
+    landscape_link("Open the landscape page on this view", query)
 
 
 def step_gd():
@@ -243,8 +231,9 @@ def step_gd():
     sname = c1.radio("Start (log10 lr, log10(1 − momentum))", list(STARTS), key="t_gd_start")
     olr = c2.select_slider("Outer learning rate", OUTER_LRS, key="t_gd_lr")
     start = STARTS[sname]
-    log_lrs, log_omm, z = grid(WINDOWS["the post's whole view"], TOUR_RES)
-    runs = run_dicts([("grad", start, 100, float(olr), 0.1)])
+    query = gd_query(start, olr)
+    log_lrs, log_omm, z, _ = landscape_grid(query)
+    runs = landscape_runs(query)
     end = tuple(float(v) for v in runs[0]["trajectory"][-1])
     left, right = st.columns([3, 2])
     with left:
@@ -263,35 +252,34 @@ def step_gd():
                                                  log10_1m_momentum=runs[0]["trajectory"][:-1, 1],
                                                  outer_loss=runs[0]["losses"]),
                        file_name=f"tour_gd_from_{start[0]:g}_{start[1]:g}.csv", mime="text/csv", key="t_gd_csv")
-    landscape_link("Open the landscape page with this run", methods="grad", starts=f"{start[0]:g},{start[1]:g}",
-                   osteps=100, olr=olr)
+    landscape_link("Open the landscape page with this run", query)
 
 
 def step_es():
     st.markdown(
         "**Evolution Strategies** never differentiate: each step tries `θ + ε` and `θ − ε` (ε ~ N(0, σ²)) and "
         "moves toward the better one. That follows the gradient of a *smoothed* landscape, so the ripples "
-        "that trapped gradient descent no longer hold it. From both starts ES ends far lower than gradient "
-        "descent. **Try:** a smaller σ (less smoothing) or fewer steps.")
+        "that can trap gradient descent hold it less. Both methods run the same number of outer steps, from "
+        "the same starts, with outer lr 0.01. **Try:** a smaller σ (less smoothing) or fewer steps: ES does "
+        "not win every time.")
     c1, c2 = st.columns(2)
-    steps = c1.radio("ES steps", ES_STEPS, horizontal=True, key="t_es_steps",
-                     help="The post: a few thousand.")
+    steps = c1.radio("Outer steps (both methods)", ES_STEPS, horizontal=True, key="t_es_steps",
+                     help="The post: a few thousand for ES.")
     std = c2.select_slider("σ (perturbation std)", ES_STDS, key="t_es_std")
-    log_lrs, log_omm, z = grid(WINDOWS["the post's whole view"], TOUR_RES)
-    specs = [("grad", s, 100, 0.01, 0.1) for s in STARTS.values()]
-    specs += [("es", s, int(steps), 0.01, float(std)) for s in STARTS.values()]
-    runs = run_dicts(specs)
+    query = es_query(steps, std)
+    log_lrs, log_omm, z, _ = landscape_grid(query)
+    runs = landscape_runs(query)
     plotly_chart(viz.landscape_outer_figure(z, log_lrs, log_omm, runs=runs, max_display=TOUR_RES,
-                                                      title="gradient descent (red) and ES (light blue)")
+                                            title="gradient descent (red) and ES (light blue)")
                  .update_layout(height=520, dragmode="zoom"), key="t_es_chart", filename=f"tour_es_{steps}_std{std:g}")
-    cols = st.columns(4)
+    cols = st.columns(len(runs))
     for col, r in zip(cols, runs):
-        col.metric(r["label"], f"{r['end_loss']:.4f}")
+        col.metric(r["label"].removesuffix(" seed 0"), f"{r['end_loss']:.4f}")
+    st.markdown(es_verdict(runs))
     st.download_button("Data (NPZ)", npz_bytes(**{f"{r['method']}_{i % 2}_trajectory": r["trajectory"]
                                                   for i, r in enumerate(runs)}),
                        file_name=f"tour_es_{steps}_std{std:g}.npz", mime="application/octet-stream", key="t_es_npz")
-    landscape_link("Open the landscape page with these runs", methods="grad,es", starts="-2,-0.5; 0,-1.5",
-                   osteps=steps, std=std)
+    landscape_link("Open the landscape page with these runs", query)
 
 
 def step_learn():
@@ -379,20 +367,24 @@ def step_fractal():
     task = st.radio("Network", list(FRACTAL_TASKS), format_func=FRACTAL_TASKS.get, horizontal=True,
                     key="t_fr_task")
     width = 8 if task == "fractal_single" else 16
+    query = dict(task=task, width=width, res=FRACTAL_RES, steps=100, seed=0)
     t0 = time.perf_counter()
     try:
-        xs, ys, z = fractal_image(task, width, 64)
+        (xs, ys, zs, _), seconds = fractal_compute(task, width, 0, 100, tuple(fractal.default_window(task)),
+                                                   FRACTAL_RES, "auto")
     except ValueError as e:
         show_error(e)
         return
-    seconds = time.perf_counter() - t0
-    plotly_chart(viz_fractal.fractal_figure(z, xs, ys, title=f"{FRACTAL_TASKS[task]}, 64 x 64, 100 steps")
-                 .update_layout(height=HEIGHT), key="t_fr_chart", filename=f"tour_fractal_{task}")
-    st.caption(f"4,096 training runs in {seconds:.2f} s; {100 * (z < 0).mean():.0f}% of them trained.")
+    wall = time.perf_counter() - t0
+    z = zs["converge"]
+    plotly_chart(viz_fractal.fractal_figure(z, xs, ys, title=f"{FRACTAL_TASKS[task]}, {FRACTAL_RES} x {FRACTAL_RES}, "
+                                            "100 steps").update_layout(height=HEIGHT),
+                 key="t_fr_chart", filename=f"tour_fractal_{task}")
+    when = (f"computed in {seconds:.2f} s, served from cache" if wall < 0.5 * seconds else f"in {seconds:.2f} s")
+    st.caption(f"{z.size:,} training runs {when}; {100 * (z < 0).mean():.1f}% of them trained.")
     st.download_button("Data (NPZ)", npz_bytes(loss=z, x_values=xs, y_values=ys),
                        file_name=f"tour_fractal_{task}_64x64.npz", mime="application/octet-stream", key="t_fr_npz")
-    link("pages/fractal.py", "Open the trainability-fractal page (deep zoom, fractal dimension)", task=task,
-         width=width, res=128)
+    link("pages/fractal.py", "Open the trainability-fractal page (deep zoom, fractal dimension)", **query)
 
 
 def _choice(options):
@@ -420,7 +412,7 @@ STEP_REGISTRY = [
         ZOOM_KEY: Param("t_zoom", None, _zoom_parse, lambda w: None if w is None else zoom.encode_stack([w]))}),
     Step("Gradient descent gets stuck", step_gd, {"t_gd_start": _p("t_gd_start", list(STARTS)[0], list(STARTS)),
                                                   "t_gd_lr": _p("t_gd_lr", 0.01, OUTER_LRS)}),
-    Step("Evolution Strategies", step_es, {"t_es_steps": _p("t_es_steps", 2000, ES_STEPS),
+    Step("Evolution Strategies", step_es, {"t_es_steps": _p("t_es_steps", 1000, ES_STEPS),
                                            "t_es_std": _p("t_es_std", 0.1, ES_STDS)}),
     Step("Learning an optimizer", step_learn, {"t_learn_seed": _p("t_learn_seed", 1, parse=int_in(0, 10_000))}),
     Step("Does it beat Adam?", step_adam, {"t_adam_seed": _p("t_adam_seed", 0, parse=int_in(0, 10_000)),

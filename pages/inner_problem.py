@@ -7,14 +7,13 @@ through_router(__file__)
 
 import time
 
-import jax.numpy as jnp
 import numpy as np
 import streamlit as st
 
 from l2l_core import viz
 from l2l_core.inner.tasks import TASKS, resolve_task
-from l2l_core.inner.unroll import resolve_problem, sgd_momentum_unroll
 from l2l_core.landscape import paths
+from pages import _landscape_compute as lc
 from pages import _selection_ui as sui
 from pages._shared import (
     columns_csv,
@@ -142,22 +141,11 @@ st.markdown(
 )
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def run(problem: str, x0: float, lr: float, momentum: float, steps: int):
-    t0 = time.perf_counter()
-    u = sgd_momentum_unroll(problem, x0=x0, lr=lr, momentum=momentum, steps=steps)
-    p = resolve_problem(problem)
-    xs = np.linspace(*p.x_range, 600)
-    curve = np.asarray(p.loss(jnp.asarray(xs, jnp.float32)))
-    path_loss = np.asarray(p.loss(jnp.asarray(u.xs)))
-    return (u.xs, u.losses, xs, curve, path_loss), time.perf_counter() - t0
-
-
 ps.warn_bad_url()
 problem = need_problem(problem)
 try:
     (path_x, losses, xs, curve, path_loss), seconds, wall = timed_call(
-        run, problem, float(x0), float(lr), float(momentum), int(steps))
+        lc.inner_run, problem, float(x0), float(lr), float(momentum), int(steps))
 except ValueError as e:
     show_error(e)
     st.stop()

@@ -8,7 +8,6 @@ from pages._adapter import through_router
 
 through_router(__file__)
 
-import time
 
 import numpy as np
 import streamlit as st
@@ -17,12 +16,11 @@ from l2l_core import landscape, outer, viz
 from l2l_core.io.files import csv_text
 from l2l_core.landscape import zoom
 from pages import _general_view as gv
+from pages import _landscape_compute as lc
 from pages import _outer_ui as oui
 from pages._shared import (
     chart_config,
     columns_csv,
-    heavy,
-    heavy_grid,
     need_problem,
     problem_picker,
     problem_slug,
@@ -39,25 +37,6 @@ ps.apply_view()
 
 #: Heatmap height: the whole chart fits a 1280x720 or 1024x768 projector below the title.
 CHART_HEIGHT = 420
-
-
-@st.cache_data(max_entries=12, show_spinner=False)  # a 2000² grid is 16 MB
-def grid(lr_lo: float, lr_hi: float, mom_lo: float, mom_hi: float, res: int, problem: str, x0: float,
-         inner_steps: int, summary: str):
-    t0 = time.perf_counter()
-    # float64 only where float32 runs out of digits (deep zoom); see l2l_core/zoom.py.
-    log_lrs, log_omm, z, precision = zoom.zoom_grid((lr_lo, lr_hi, mom_lo, mom_hi), res, grid_fn=heavy_grid,
-                                                    problem=problem, x0=x0, inner_steps=inner_steps,
-                                                    summary=summary)
-    return (log_lrs, log_omm, z, precision), time.perf_counter() - t0
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def outer_batch(method: str, starts: tuple, seeds: tuple, outer_steps: int, options: tuple, problem: str,
-                x0: float, inner_steps: int, summary: str):
-    """Every (start, seed) run of one method, as one batched computation."""
-    return heavy(outer.run_outer_batch, method, starts, outer_steps, seeds=seeds, problem=problem, x0=x0,
-                 inner_steps=inner_steps, summary=summary, **dict(options))
 
 
 def header(general: bool) -> None:
@@ -132,25 +111,11 @@ def sidebar_view() -> dict:
 
 def outer_runs_view(cfg: dict) -> list[dict]:
     """Every (method, start, seed) run, one batch per method; errors are shown, the heatmap still draws."""
-    runs = []
-    s = st.session_state
     try:
-        starts = outer.parse_points(s["o_starts"])
-        seeds = outer.parse_seeds(s["o_seeds"])
-        for method in s["o_methods"]:
-            m = outer.METHODS[method]
-            pairs = [(start, seed) for start in starts for seed in (seeds if m.stochastic else seeds[:1])]
-            b = outer_batch(method, tuple(p[0] for p in pairs), tuple(p[1] for p in pairs), int(s["o_steps"]),
-                            tuple(sorted(oui.method_options(method).items())), cfg["problem"], cfg["x0"],
-                            cfg["inner_steps"], cfg["summary"])
-            for i, (start, seed) in enumerate(pairs):
-                runs.append(dict(method=method, method_title=m.title, start=start, seed=seed,
-                                 label=f"{method} from ({start[0]:g}, {start[1]:g}) seed {seed}",
-                                 trajectory=b.trajectories[i], losses=b.losses[i],
-                                 end_loss=float(b.final_losses[i])))
+        return lc.outer_runs(st.session_state, cfg["problem"], cfg["x0"], cfg["inner_steps"], cfg["summary"])
     except ValueError as e:
         show_error(e)
-    return runs
+        return []
 
 
 def heatmap_view(cfg, window, frame, data, seconds, wall, runs, best) -> None:
@@ -236,7 +201,7 @@ if cfg["general"]:
     st.stop()
 window = oui.current_window(oui.home_window())
 try:
-    data, seconds, wall = timed_call(grid, *map(float, window), cfg["res"], cfg["problem"], cfg["x0"],
+    data, seconds, wall = timed_call(lc.grid, *map(float, window), cfg["res"], cfg["problem"], cfg["x0"],
                                      cfg["inner_steps"], cfg["summary"])
     frame = zoom.display_frame(window)
 except ValueError as e:

@@ -15,6 +15,7 @@ from l2l_core.inner.tasks import TASKS, resolve_task
 from l2l_core.io.files import csv_text
 from l2l_core.landscape import paths
 from l2l_core.landscape.general import SUMMARIES, summaries_for
+from pages import _landscape_compute as lc
 from pages import _selection_ui as sui
 from pages._shared import (
     float_in,
@@ -65,16 +66,6 @@ def general_sweep(lo: float, hi: float, points: int, task: str, optimizer: str, 
     loss = heavy(paths.lr_sweep_general, task, optimizer, log_lrs, inner_steps=steps, summary=summary,
                  fixed=dict(fixed), x0=x0, seed=seed)
     return (log_lrs, loss), time.perf_counter() - t0
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def sweep(lo: float, hi: float, points: int, momentum: float, problem: str, x0: float, steps: int,
-          reduce: str):
-    t0 = time.perf_counter()
-    log_lrs = landscape.sweep_axis((lo, hi), points)
-    loss = heavy(landscape.lr_sweep, log_lrs, momentum, problem=problem, x0=x0, steps=steps,
-                 reduce=reduce)
-    return (log_lrs, loss), time.perf_counter() - t0
-
 
 with st.sidebar, ps:
     st.header("Sweep")
@@ -170,7 +161,7 @@ ps.warn_bad_url()
 problem = need_problem(problem)
 try:
     (log_lrs, loss), seconds, wall = timed_call(
-        sweep, float(lo), float(hi), int(points), float(momentum), problem, float(x0), int(steps), reduce)
+        lc.lr_sweep, float(lo), float(hi), int(points), float(momentum), problem, float(x0), int(steps), reduce)
 except ValueError as e:
     show_error(e)
     st.stop()

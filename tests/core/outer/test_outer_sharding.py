@@ -1,5 +1,12 @@
 """run_outer_batch: many outer runs as one vmapped, device-sharded computation,
-the same numbers as run_outer one by one, on one device or four virtual ones."""
+the same numbers as run_outer one by one, on one device or four virtual ones.
+
+The batched, the single and the sharded runs are differently compiled programs, so they
+may round differently in the last bit. On the post's chaotic problem an outer run
+amplifies one ulp into a different trajectory within a few steps (seen on one CPU and not
+another), so these comparisons run on the convex quadratic, where the outer landscape is
+smooth and the programs agree to float32 rounding: a wrong seed, start or padding still
+moves every number far beyond the tolerance."""
 
 from __future__ import annotations
 
@@ -11,11 +18,10 @@ from tests.conftest import run_on_cpu_devices
 
 INITS = [(-2.0, -0.5), (0.0, -1.5), (-1.0, -1.0), (-1.5, -0.3), (-2.5, -2.0)]
 SEEDS = [0, 1, 2, 3, 7]
-CASES = {"grad": dict(problem="quadratic"),  # log_sin's ripples amplify 1-ulp differences
-         "es": dict(pairs=2, std_final=0.05), "pes": dict(pairs=2, truncation_length=5),
+CASES = {"grad": {}, "es": dict(pairs=2, std_final=0.05), "pes": dict(pairs=2, truncation_length=5),
          "tbptt": dict(truncation_length=5), "random": {}}
 STEPS = 12
-COMMON = dict(inner_steps=20)
+COMMON = dict(inner_steps=20, problem="quadratic")  # well-conditioned: see the module's note
 
 
 def _close(a, b):
@@ -23,7 +29,7 @@ def _close(a, b):
     np.testing.assert_allclose(a, b, rtol=2e-4, atol=1e-5, equal_nan=True)
 
 
-@pytest.mark.parametrize("method", ["grad", "es", "random"])
+@pytest.mark.parametrize("method", ["grad", "es", "pes", "random"])
 def test_batch_equals_a_loop_of_single_runs(method):
     b = outer.run_outer_batch(method, INITS, STEPS, seeds=SEEDS, **CASES[method], **COMMON)
     assert b.trajectories.shape == (5, STEPS + 1, 2) and b.losses.shape == (5, STEPS)
@@ -71,7 +77,7 @@ from l2l_core import outer
 from tests.core.outer.test_outer_sharding import INITS, SEEDS, CASES, STEPS, COMMON
 assert len(jax.devices()) == 4, jax.devices()
 out = {}
-for m in ("pes",):
+for m in ("es", "pes"):
     b = outer.run_outer_batch(m, INITS, STEPS, seeds=SEEDS, **CASES[m], **COMMON)  # 5 runs, padded to 8
     out[m] = [a.tolist() for a in b]
 print(json.dumps(out))
@@ -87,3 +93,8 @@ def test_four_devices_give_the_same_numbers_as_one():
         for i, (p, s) in enumerate(zip(INITS, SEEDS)):
             traj, losses = outer.run_outer(m, p, STEPS, seed=s, **CASES[m], **COMMON)
             _close(np.array(sharded[0][i], np.float32), traj)
+            _close(np.array(sharded[1][i], np.float32), losses)
+        # Every run moved, each its own way: a mixed-up seed or start cannot pass as equal.
+        traj = np.array(sharded[0], np.float32)
+        assert (np.abs(traj[:, -1] - traj[:, 0]).max(axis=1) > 1e-3).all()
+        assert len({tuple(np.round(t[-1], 4)) for t in traj}) == len(INITS)
