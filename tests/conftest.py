@@ -57,6 +57,20 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
 
 
+def app_pages() -> list[tuple[str, str, bool]]:
+    """Every page of the app as (path, sidebar title, is the default page), read from
+    app.py's navigation, so a test over "every page" cannot miss one added later."""
+    import ast
+
+    pages = []
+    for node in ast.walk(ast.parse((ROOT / "app.py").read_text())):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "Page":
+            kw = {k.arg: k.value.value for k in node.keywords}
+            pages.append((node.args[0].value, kw["title"], bool(kw.get("default", False))))
+    assert pages, "no st.Page found in app.py"
+    return pages
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -7,15 +7,19 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import app_pages
+
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ["inner_problem", "lr_sweep", "landscape", "estimators", "learned_optimizer", "tour"]
+PAGES = [Path(path).stem for path, _, _ in app_pages()]
+#: Small settings where a page's default is heavy; the export wiring is what is tested.
+QUICK = {"estimators": {"est_samples": 16}, "fractal": {"fr_res": 64, "fr_steps": 50}}
 
 
 @pytest.mark.parametrize("name", PAGES)
 def test_every_chart_exports_a_named_png_and_the_page_offers_its_data(name):
     at = AppTest.from_file(str(ROOT / f"pages/{name}.py"), default_timeout=180)
-    if name == "estimators":
-        at.session_state["est_samples"] = 16  # keep it quick; the export wiring is what is tested
+    for key, value in QUICK.get(name, {}).items():
+        at.session_state[key] = value
     at.run()
     assert not at.exception, at.exception
     charts = at.get("plotly_chart")

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import SCRIPT_DONE_JS, drag_box
+from tests.conftest import SCRIPT_DONE_JS, app_pages, drag_box
 
 pytestmark = pytest.mark.browser
 
@@ -17,12 +17,17 @@ WALK = [
     ("Learning-rate sweep", "lr_sweep", "Learning-rate sweep", "Momentum", "0.5", "0.7"),
     ("Meta-loss landscape", "landscape", "Meta-loss landscape", "log10 lr from", "-2", "-1.5"),
     ("Gradient estimators", "estimators", "Gradient estimators", "log10 lr", "-1", "-0.8"),
+    ("Trainability fractal", "fractal", "Trainability fractal", "Seed (data and initial weights)", "1", "2"),
     ("Learned optimizer", "learned_optimizer", "Learned optimizer", "Task seed", "9", "11"),
     ("Tour", "", "Start here", None, "2", "3"),
 ]
 
 
 TOUR_STEPS = ["The inner problem", "Momentum's path", "The learning-rate sweep"]
+
+
+def test_the_walk_visits_every_page_of_the_app():
+    assert sorted(title for title, *_ in WALK) == sorted(title for _, title, _ in app_pages())
 
 
 def settled(page):
