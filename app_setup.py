@@ -166,4 +166,4 @@ def _warm_tour_learned_steps() -> None:
     defaults = {k: p.default for step in STEP_REGISTRY for k, p in step.params.items()}
     key = tc.checkpoint_key(ckpt)
     tc.lstm_before_after(int(defaults["t_learn_seed"]), 32, key)
-    tc.comparison(int(defaults["t_adam_seed"]), int(defaults["t_adam_tasks"]), key)
+    tc.adam_race(int(defaults["t_adam_seed"]))

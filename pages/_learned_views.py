@@ -24,6 +24,19 @@ MAP_FILE = CHECKPOINTS_DIR / "generalization.json"
 CELL_KEYS = [c.key for c in CELLS]
 
 
+def mtime(path: Path) -> float:
+    f = checkpoint_file(path)
+    return f.stat().st_mtime if f.is_file() else 0.0
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_compare(path: str, mtime: float, task: str, seed: int, steps: int, dim: int | None) -> dict:
+    """The page's race on fresh tasks (the tour's "Does it beat Adam?" reads the same)."""
+    from l2l_core.runtime.training import compare_file
+
+    return heavy(compare_file, path, mtime, task=task, seed=seed, steps=steps, dim=dim)
+
+
 def family_params() -> dict[str, Param]:
     """The page-state keys of this module: the task family and the map's cell."""
     return {"lo_task": Param("task", "quadratic", choice_in(TASK_FAMILIES)),

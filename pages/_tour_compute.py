@@ -68,14 +68,15 @@ def lstm_before_after(seed: int, tasks: int, ckpt_key: str):
             "lstm": np.asarray(heavy(lstm_losses, ckpt.params, t, **kw))}
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def comparison(seed: int, tasks: int, ckpt_key: str):
-    from l2l_core.learned import baselines
-    from l2l_core.learned.comparison import compare
+def adam_race(seed: int):
+    """(result, family): the learned page's own race on fresh quadratics (its cached call, its defaults:
+    the shipped optimizer, horizon 100, dimension 10, the family's batch and learning-rate grid)."""
+    from l2l_core.learned.families import get_family
+    from pages._learned_views import cached_compare, mtime
 
-    ckpt, _ = shipped_checkpoint()
-    res = heavy(compare, ckpt, seed=seed, steps=100, batch=tasks, log_lrs=baselines.lr_grid(points=21))
-    return {k: np.asarray(v) for k, v in res["losses"].items()}, res["final"], res["best_lr"]
+    family = get_family("quadratic")
+    path = family.default_checkpoint
+    return cached_compare(str(path), mtime(path), "quadratic", int(seed), 100, 10), family
 
 
 # -- links into the full pages, and the numbers those pages show for them -------------------------------

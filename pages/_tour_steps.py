@@ -23,8 +23,8 @@ from pages._state import Param
 from pages._tour_compute import (  # noqa: F401  (STARTS, TOUR_RES: the steps' settings)
     STARTS,
     TOUR_RES,
+    adam_race,
     checkpoint_key,
-    comparison,
     es_query,
     es_verdict,
     gd_query,
@@ -51,7 +51,6 @@ RESOLUTIONS = [100, 250, 500]
 OUTER_LRS = [0.001, 0.003, 0.01, 0.03, 0.1]
 ES_STEPS = [500, 1000, 2000]
 ES_STDS = [0.01, 0.03, 0.1, 0.3]
-ADAM_TASKS = [32, 128]
 ZOOM_KEY = "t_ls_zoom"  # the box-selected window of step 4 (None: the chosen view)
 
 
@@ -323,20 +322,19 @@ def step_adam():
     if ckpt is None:
         st.info(f"The shipped learned optimizer is not available here ({why}).")
         return
-    c1, c2 = st.columns(2)
+    c1, _ = st.columns(2)
     seed = c1.number_input("Task seed", 0, 10_000, key="t_adam_seed")
-    tasks = c2.radio("Tasks", ADAM_TASKS, horizontal=True, key="t_adam_tasks",
-                     help="The post and `python -m l2l_core compare` use 128.")
     try:
-        losses, final, best_lr = comparison(int(seed), int(tasks), checkpoint_key(ckpt))
+        res, family = adam_race(int(seed))
     except ValueError as e:
         show_error(e)
         return
-    plotly_chart(viz.quadratic_losses_figure(losses, best_lr=best_lr,
-                                                       title=f"{tasks} fresh tasks, seed {seed}")
+    losses, final, best_lr, tasks = res["losses"], res["final"], res["best_lr"], res["batch"]
+    plotly_chart(viz.quadratic_losses_figure(losses, best_lr=best_lr, title=f"{tasks} fresh tasks, seed {seed}")
                  .update_layout(height=HEIGHT), key="t_adam_chart", filename=f"tour_compare_seed{seed}_{tasks}")
-    st.caption("Each baseline's learning rate is the best of 21 log-spaced values from 1e-4 to 10 (the full page "
-               "and `python -m l2l_core compare` use 51).")
+    lo, hi = family.log_lr_range
+    st.caption(f"Each baseline's learning rate is the best of {family.lr_points} log-spaced values from "
+               f"{10 ** lo:g} to {10 ** hi:g}, as on the full page and in `python -m l2l_core compare`.")
     cols = st.columns(len(final))
     for col, (name, v) in zip(cols, sorted(final.items(), key=lambda kv: kv[1])):
         col.metric(viz.OPTIMIZER_LABELS.get(name, name), f"{v:.4g}")
@@ -344,11 +342,12 @@ def step_adam():
     if base:
         best = min(base, key=base.get)
         verdict = "beats" if final["lstm"] < base[best] else "does not beat"
-        st.markdown(f"After 100 steps the LSTM **{verdict}** the best tuned baseline "
+        st.markdown(f"After {res['steps']} steps the LSTM **{verdict}** the best tuned baseline "
                     f"({viz.OPTIMIZER_LABELS[best]}): {final['lstm']:.4g} vs {base[best]:.4g}.")
-    st.download_button("Data (NPZ)", npz_bytes(**losses), file_name=f"tour_compare_seed{seed}_{tasks}.npz",
-                       mime="application/octet-stream", key="t_adam_npz")
-    link("pages/learned_optimizer.py", "Open the learned-optimizer page: 128 tasks from this seed", seed=seed)
+    st.download_button("Data (NPZ)", npz_bytes(**{k: np.asarray(v) for k, v in losses.items()}),
+                       file_name=f"tour_compare_seed{seed}_{tasks}.npz", mime="application/octet-stream",
+                       key="t_adam_npz")
+    link("pages/learned_optimizer.py", f"Open the learned-optimizer page: these {tasks} tasks", seed=seed)
 
 
 
@@ -415,8 +414,7 @@ STEP_REGISTRY = [
     Step("Evolution Strategies", step_es, {"t_es_steps": _p("t_es_steps", 1000, ES_STEPS),
                                            "t_es_std": _p("t_es_std", 0.1, ES_STDS)}),
     Step("Learning an optimizer", step_learn, {"t_learn_seed": _p("t_learn_seed", 1, parse=int_in(0, 10_000))}),
-    Step("Does it beat Adam?", step_adam, {"t_adam_seed": _p("t_adam_seed", 0, parse=int_in(0, 10_000)),
-                                           "t_adam_tasks": _p("t_adam_tasks", 128, ADAM_TASKS)}),
+    Step("Does it beat Adam?", step_adam, {"t_adam_seed": _p("t_adam_seed", 0, parse=int_in(0, 10_000))}),
     Step("From one number to a network", step_fractal,
          {"t_fr_task": _p("t_fr_task", "fractal_single", list(FRACTAL_TASKS))}),
 ]

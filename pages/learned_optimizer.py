@@ -21,9 +21,16 @@ from l2l_core.learned.lstm import BASES, PREPROCESSORS, LSTMConfig, base_learnin
 from l2l_core.learned.metatrain import PRESETS, TASK_PRESETS, preset_config, preset_lstm
 from l2l_core.learned.tasks import REDUCTIONS
 from l2l_core.runtime.jobs import default_limiter
-from l2l_core.runtime.training import TrainingJob, compare_file, prune_private, publish, records_file
+from l2l_core.runtime.training import TrainingJob, prune_private, publish, records_file
 from l2l_core.viz.learned import comparison_figure, comparison_rows, curves_csv, meta_loss_figure, update_figure
-from pages._learned_views import family_params, family_picker, generalization_section, test_metrics_table
+from pages._learned_views import (
+    cached_compare,
+    family_params,
+    family_picker,
+    generalization_section,
+    mtime,
+    test_metrics_table,
+)
 from pages._shared import chart_config, float_in, heavy, int_in, safe_filename, show_error
 from pages._state import PageState, Param, choice_in
 
@@ -84,11 +91,6 @@ def cached_checkpoint(path: str, mtime: float):
     return load_checkpoint(path)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def cached_compare(path: str, mtime: float, task: str, seed: int, steps: int, dim: int | None) -> dict:
-    return heavy(compare_file, path, mtime, task=task, seed=seed, steps=steps, dim=dim)
-
-
 @st.cache_data(max_entries=16, show_spinner=False)
 def cached_records(path: str, mtime: float, seed: int, best_lr: tuple) -> dict:
     return heavy(records_file, path, mtime, best_lr, seed=seed)
@@ -113,11 +115,6 @@ def list_runs(task: str) -> dict[str, Path]:
     for d in _runs_in(private_dir()) + _runs_in(RUNS_DIR):
         runs.setdefault(d.name, d)
     return runs
-
-
-def mtime(path: Path) -> float:
-    f = checkpoint_file(path)
-    return f.stat().st_mtime if f.is_file() else 0.0
 
 
 def measured_speed(task: str) -> tuple[float, float, int, str]:
