@@ -47,10 +47,30 @@ def _kind(mode: int) -> str:
     return "a special file"
 
 
-def _is_special_tree(path: Path) -> bool:
+def resolved(path: str | os.PathLike, what: str = "--out") -> Path:
+    """``Path.resolve`` with its failures as one-line ValueErrors (a symbolic-link loop is a
+    RuntimeError there, a name too long an OSError)."""
+    path = Path(path)
+    try:
+        return path.resolve()
+    except RuntimeError:
+        raise ValueError(f"{what} {path}: a symbolic link in it points back to itself (a loop); "
+                         "remove the loop or give another path") from None
+    except OSError as e:
+        raise ValueError(f"{what} {path}: cannot be used ({e.strerror}); give another path") from None
+
+
+def _is_special_tree(path: Path, what: str) -> bool:
     """/proc and /sys hold files that look regular but are kernel interfaces."""
-    resolved = path.resolve()
-    return any(resolved.is_relative_to(root) for root in (Path("/proc"), Path("/sys"), Path("/dev")))
+    real = resolved(path, what)
+    return any(real.is_relative_to(root) for root in (Path("/proc"), Path("/sys"), Path("/dev")))
+
+
+def _refuse_link(path: Path, what: str) -> None:
+    """A file of ours is never reached through a symbolic link: a write would land wherever it points."""
+    if path.is_symlink():
+        raise ValueError(f"{what} {path} is a symbolic link (to {os.readlink(path)}); "
+                         "give the real path, or remove the link")
 
 
 def check_output_file(path: str | os.PathLike, *, force: bool = False, what: str = "--out") -> Path:
@@ -66,8 +86,9 @@ def check_output_file(path: str | os.PathLike, *, force: bool = False, what: str
     path = Path(path)
     if str(path) in ("", "."):
         raise ValueError(f"{what}: give a file name")
-    if _is_special_tree(path):
+    if _is_special_tree(path, what):
         raise ValueError(f"{what} {path}: /proc, /sys and /dev are not places to write results")
+    _refuse_link(path, what)
     try:
         st = path.stat()
     except (FileNotFoundError, NotADirectoryError):  # the parent check says which
@@ -92,7 +113,7 @@ def check_output_dir(path: str | os.PathLike, *, what: str = "--out") -> Path:
     path = Path(path)
     if str(path) == "":
         raise ValueError(f"{what}: give a folder name")
-    if _is_special_tree(path):
+    if _is_special_tree(path, what):
         raise ValueError(f"{what} {path}: /proc, /sys and /dev are not places to write results")
     try:
         st = path.stat()
@@ -116,15 +137,22 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, *, mode: int = 0o64
     """Writes ``data`` to ``path`` atomically: temp file in the same folder, fsync, rename.
 
     The parent folder is created if missing. A target that exists but is not a
-    regular file (a folder, a device) is refused with ValueError rather than
-    replaced, so a rename can never turn a device node into a file.
+    regular file (a folder, a device, a symbolic link) is refused with ValueError
+    rather than replaced, so a rename can never turn a device node into a file
+    nor a write land where a link points. On any failure (a full disk, a
+    read-only folder) the temp file is removed and the old target is untouched.
     """
     path = Path(path)
-    if path.exists() and not path.is_file():
-        raise ValueError(f"{path} exists and is not a regular file; not replacing it")
+    try:
+        st = path.lstat()
+    except (FileNotFoundError, NotADirectoryError):
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        kind = "a symbolic link" if stat.S_ISLNK(st.st_mode) else _kind(st.st_mode)
+        raise ValueError(f"{path} is {kind}, not a regular file; not replacing it")
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode() if isinstance(data, str) else bytes(data)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(raw)
@@ -133,7 +161,7 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, *, mode: int = 0o64
         os.chmod(tmp, mode)  # mkstemp makes 0600; results are meant to be shared
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     return path
@@ -192,19 +220,52 @@ def write_arrays(path: str | os.PathLike, arrays: dict, meta: dict | None = None
 # -- the run lock -------------------------------------------------------------------------------
 
 
+def _open_lock(file: Path) -> int:
+    """Opens the lock file without following a link; refuses anything but a regular file."""
+    try:
+        fd = os.open(file, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise ValueError(f"{file} is a symbolic link; a run's lock is never followed out of its folder: "
+                             "remove the link") from None
+        if e.errno == errno.EISDIR:
+            raise ValueError(f"{file} is a folder, where the run's lock file belongs: remove it or pick "
+                             "another --out") from None
+        raise
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise ValueError(f"{file} is {_kind(st.st_mode)}, where the run's lock file belongs: remove it or "
+                         "pick another --out")
+    return fd
+
+
 @contextlib.contextmanager
 def locked_dir(directory: str | os.PathLike) -> Iterator[Path]:
     """Holds an exclusive lock on ``DIR/.lock`` for the block.
 
     A second process (or thread) asking for the same folder gets a ValueError at
     once instead of waiting. The lock is the kernel's (``fcntl.flock``), so it is
-    released when the process dies, however it dies; the file itself stays.
+    released when the process dies, however it dies. The lock file is opened
+    with ``O_NOFOLLOW`` and must be a regular file: a link planted as ``.lock``
+    is refused, never followed. The holder removes the file when the block
+    ends (and a folder it created that is still empty), so nothing is left
+    behind; a holder that finds its file already replaced by another gives up.
     """
     import fcntl
 
     directory = Path(directory)
+    created = not directory.exists()
     directory.mkdir(parents=True, exist_ok=True)
-    fd = os.open(directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    file = directory / LOCK_NAME
+    try:
+        fd = _open_lock(file)
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
+    held = False
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -215,11 +276,24 @@ def locked_dir(directory: str | os.PathLike) -> Iterator[Path]:
                 holder = os.pread(fd, 64, 0).decode(errors="replace").strip()
             except OSError:
                 holder = ""
-            who = f" (process {holder})" if holder else ""
+            who = f" (process {holder})" if holder.isdigit() else ""
             raise ValueError(f"another run is writing to {directory}{who}; wait for it or pick another --out") \
                 from None
+        try:  # the file we locked must still be the one at the path (its last holder removes it)
+            same = os.path.samestat(os.fstat(fd), os.lstat(file))
+        except FileNotFoundError:
+            same = False
+        if not same:
+            raise ValueError(f"another run is writing to {directory}; wait for it or pick another --out")
+        held = True
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield directory
     finally:
+        if held:  # removed while still held: a process waiting on the old file sees it gone
+            with contextlib.suppress(OSError):
+                os.unlink(file)
         os.close(fd)  # closing the descriptor releases the lock
+        if created:
+            with contextlib.suppress(OSError):
+                directory.rmdir()  # only if empty: a run that wrote nothing leaves nothing

@@ -55,7 +55,11 @@ def checkpoint_file(path: str | os.PathLike) -> Path:
 
 def save_checkpoint(directory: str | os.PathLike, params: Any, config: MetaTrainConfig,
                     curve: dict | None = None, summary: dict | None = None) -> Path:
-    """Saves ``params`` with ``config``, ``curve`` and ``summary`` atomically; returns the file."""
+    """Saves ``params`` with ``config``, ``curve`` and ``summary`` atomically; returns the file.
+
+    The payload is checked by the loader's own rules first (:func:`check_payload`):
+    parameters that are not finite, say, raise ValueError and the old file stays.
+    """
     config.validate()
     summary = dict(summary or {})
     curve = {k: np.asarray(v) for k, v in (curve or {}).items()}
@@ -65,6 +69,11 @@ def save_checkpoint(directory: str | os.PathLike, params: Any, config: MetaTrain
         "curve": curve,
         "params": serialization.to_state_dict(jax.tree.map(np.asarray, params)),
     })
+    try:  # a checkpoint is replaced only by one that would load
+        check_payload(serialization.msgpack_restore(payload))
+    except ValueError as e:
+        raise ValueError(f"not saving a checkpoint to {directory} that could not be loaded ({e}); "
+                         "the previous one is kept") from None
     blob = serialization.msgpack_serialize({
         "format": FORMAT, "version": VERSION,
         "sha256": hashlib.sha256(payload).hexdigest(), "payload": payload,
@@ -80,6 +89,8 @@ def save_checkpoint(directory: str | os.PathLike, params: Any, config: MetaTrain
 def load_checkpoint(path: str | os.PathLike = DEFAULT_CHECKPOINT) -> Checkpoint:
     """Loads and checks a checkpoint; raises ValueError saying what is wrong."""
     file = checkpoint_file(path)
+    if file.exists() and not file.is_file():
+        raise ValueError(f"{file} is not a regular file, so not a checkpoint")
     if not file.is_file():
         raise ValueError(f"no checkpoint at {file}")
     size = file.stat().st_size
