@@ -24,20 +24,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fractal_main(argv: list[str]) -> int:
-    import argparse
-
+    from l2l_core.cli.args import Parser, parse, run_guarded
     from l2l_core.cli.fractal import HELP, add_fractal_args, run_fractal_cli
     from l2l_core.runtime.setup import setup_process
 
-    parser = argparse.ArgumentParser(prog="python -m l2l_core fractal", description=HELP)
+    parser = Parser(prog="python -m l2l_core fractal", description=HELP)
     add_fractal_args(parser)
-    args = parser.parse_args(argv)
+    args = parse(parser, argv)
+    if isinstance(args, int):
+        return args
     setup_process()
-    try:
-        return run_fractal_cli(args)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    return run_guarded(run_fractal_cli, args)
 
 
 def __getattr__(name: str):

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+import math
 import time
 from pathlib import Path
 
 import numpy as np
 
+from l2l_core.cli import args as vocab
 from l2l_core.cli import grid as grid_cli
+from l2l_core.cli.args import Parser, Range, integer, path, positive, real, refuse, run_guarded
 from l2l_core.cli.fractal import HELP as FRACTAL_HELP
 from l2l_core.cli.fractal import add_fractal_args, run_fractal_cli
 from l2l_core.cli.generalization import add_generalization_args, run_generalization_cli
@@ -22,10 +24,13 @@ from l2l_core.cli.learned import add_compare_args, add_metatrain_args, run_compa
 from l2l_core.cli.reproduce import add_reproduce_args, run_reproduce_cli
 from l2l_core.inner.hyperparams import lr_momentum
 from l2l_core.inner.problems import DEFAULT_PROBLEM, PROBLEMS
+from l2l_core.inner.unroll import MAX_STEPS
 from l2l_core.io.files import check_output_file, write_arrays
 from l2l_core.landscape import grid as landscape
 from l2l_core.landscape.summaries import POST_SUMMARIES, SUMMARIES
 from l2l_core.runtime.setup import setup_process
+
+MAX_RES = math.isqrt(landscape.MAX_CELLS)  # points per axis of a grid
 
 
 def _add_problem_args(p: argparse.ArgumentParser, reduce_choices=POST_SUMMARIES) -> None:
@@ -36,23 +41,30 @@ def _add_problem_args(p: argparse.ArgumentParser, reduce_choices=POST_SUMMARIES)
         help=f"inner loss: a preset ({', '.join(PROBLEMS)}; default {DEFAULT_PROBLEM}) "
         "or a formula in x, e.g. \"log(x**2 + 1 + sin(3*x)) + 1.5\"",
     )
-    p.add_argument("--x0", type=float, default=-4.0, help="initial inner parameter (default -4)")
-    p.add_argument("--steps", type=int, default=50, help="inner steps in the unroll (default 50)")
+    p.add_argument("--x0", type=real, default=None, help="initial inner parameter of a 1-D problem (default -4)")
+    p.add_argument("--steps", type=integer(1, MAX_STEPS), default=50, help="inner steps in the unroll (default 50)")
     p.add_argument("--reduce", default="mean", choices=list(reduce_choices) if reduce_choices else None,
                    help="outer-loss summary: " + ", ".join(reduce_choices or SUMMARIES))
 
 
+DEFAULT_X0 = -4.0
+
+
 def _problem_kwargs(args) -> dict:
-    return dict(problem=args.problem, x0=args.x0, inner_steps=args.steps, summary=args.reduce)
+    return dict(problem=args.problem, x0=_x0(args), inner_steps=args.steps, summary=args.reduce)
+
+
+def _x0(args) -> float:
+    return DEFAULT_X0 if args.x0 is None else args.x0
 
 
 def _problem_meta(args) -> dict:
     """The problem as the files' ``meta`` records it, under the flags' names."""
-    return dict(problem=args.problem, x0=args.x0, steps=args.steps, reduce=args.reduce)
+    return dict(problem=args.problem, x0=_x0(args), steps=args.steps, reduce=args.reduce)
 
 
 def _add_out_arg(p: argparse.ArgumentParser, default: str) -> None:
-    p.add_argument("--out", type=Path, default=Path(default), help=".npz or .csv output")
+    p.add_argument("--out", type=path, default=Path(default), help=".npz or .csv output")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
 
 
@@ -60,10 +72,11 @@ def _add_out_arg(p: argparse.ArgumentParser, default: str) -> None:
 
 
 def _grid_args(p):
-    p.add_argument("--res", type=int, default=500, help="points per axis (default 500, max 4096)")
-    p.add_argument("--lr-range", type=float, nargs=2, default=None, metavar=("LO", "HI"),
+    p.add_argument("--res", type=integer(2, MAX_RES), default=500,
+                   help=f"points per axis (default 500, max {MAX_RES})")
+    p.add_argument("--lr-range", action=Range, default=None, metavar=("LO", "HI"),
                    help="log10 learning-rate range (default -3 2); the lr axis' range")
-    p.add_argument("--mom-range", type=float, nargs=2, default=None, metavar=("LO", "HI"),
+    p.add_argument("--mom-range", action=Range, default=None, metavar=("LO", "HI"),
                    help="log10(1 - momentum) range (default -3 0); the momentum axis' range")
     _add_problem_args(p, reduce_choices=None)
     _add_out_arg(p, "grid.npz")
@@ -95,18 +108,17 @@ def _grid_run(args) -> int:
 
 
 def _sweep_args(p):
-    p.add_argument("--points", type=int, default=5000, help="learning rates (default 5000, as the post)")
-    p.add_argument("--lr-range", type=float, nargs=2, default=(-3.0, 2.0), metavar=("LO", "HI"),
+    p.add_argument("--points", type=integer(2, landscape.MAX_CELLS), default=5000,
+                   help="learning rates (default 5000, as the post)")
+    p.add_argument("--lr-range", action=Range, default=(-3.0, 2.0), metavar=("LO", "HI"),
                    help="log10 learning-rate range (default -3 2)")
-    p.add_argument("--momentum", type=float, default=0.9, help="fixed momentum (default 0.9)")
+    p.add_argument("--momentum", type=real, default=0.9, help="fixed momentum (default 0.9)")
     _add_problem_args(p)
     _add_out_arg(p, "sweep.npz")
 
 
 def _sweep_run(args) -> int:
     check_output_file(args.out, force=args.force)
-    if not 2 <= args.points <= landscape.MAX_CELLS:
-        raise ValueError(f"--points must be between 2 and {landscape.MAX_CELLS:,}")
     log_lrs = np.linspace(*args.lr_range, args.points)
     t0 = time.perf_counter()
     loss = landscape.lr_sweep(log_lrs, args.momentum, **_problem_kwargs(args))
@@ -123,25 +135,31 @@ def _sweep_run(args) -> int:
 # -- outer ----------------------------------------------------------------------
 
 
+MAX_SEEDS = 64  # seeds of one outer command: each is a whole outer run
+
+
 def _outer_args(p):
     from l2l_core import outer
 
     p.add_argument("--method", default="grad", choices=list(outer.METHODS), help="outer method (default grad)")
-    p.add_argument("--init", type=float, nargs=2, default=(-2.0, -0.5), metavar=("LOG_LR", "LOG_1M_MOM"),
+    p.add_argument("--init", type=real, nargs=2, default=(-2.0, -0.5), metavar=("LOG_LR", "LOG_1M_MOM"),
                    help="start (log10 lr, log10(1-momentum)); the post: -2 -0.5 and 0 -1.5")
-    p.add_argument("--steps", type=int, default=100, help="outer steps (default 100)")
-    p.add_argument("--seeds", type=int, nargs="+", default=None, metavar="SEED",
-                   help="several seeds: one summary per seed (overrides --seed)")
-    p.add_argument("--seed", type=int, default=0, help="PRNG seed (default 0)")
-    p.add_argument("--lr", type=float, default=None, help="outer learning rate (default 0.01)")
-    p.add_argument("--clip", type=float, default=None, help="clip each gradient entry to +-CLIP (default 10)")
-    p.add_argument("--std", type=float, default=None, help="ES/PES/random perturbation std (default 0.1)")
-    p.add_argument("--std-final", type=float, default=None, help="ES: anneal std geometrically to this")
-    p.add_argument("--pairs", type=int, default=None, help="ES/PES antithetic pairs per step (default 1)")
-    p.add_argument("--truncation-length", type=int, default=None, help="PES/TBPTT truncation (default 10)")
+    p.add_argument("--steps", type=integer(1, outer.MAX_OUTER_STEPS), default=100, help="outer steps (default 100)")
+    p.add_argument("--seeds", type=vocab.seed, nargs="+", default=None, metavar="SEED",
+                   help=f"several seeds (at most {MAX_SEEDS}): one summary per seed, instead of --seed")
+    p.add_argument("--seed", type=vocab.seed, default=None, help="PRNG seed (default 0)")
+    p.add_argument("--lr", type=positive, default=None, help="outer learning rate (default 0.01)")
+    p.add_argument("--clip", type=positive, default=None, help="clip each gradient entry to +-CLIP (default 10)")
+    p.add_argument("--std", type=positive, default=None, help="ES/PES/random perturbation std (default 0.1)")
+    p.add_argument("--std-final", type=positive, default=None, help="ES: anneal std geometrically to this")
+    p.add_argument("--pairs", type=integer(1, outer.MAX_PAIRS), default=None,
+                   help="ES/PES antithetic pairs per step (default 1)")
+    p.add_argument("--truncation-length", type=integer(1, MAX_STEPS), default=None,
+                   help="PES/TBPTT truncation (default 10)")
     p.add_argument("--problem", default="log_sin", help="inner loss (registry name)")
-    p.add_argument("--x0", type=float, default=-4.0, help="initial inner parameter (default -4)")
-    p.add_argument("--inner-steps", type=int, default=50, help="inner steps in the unroll (default 50)")
+    p.add_argument("--x0", type=real, default=-4.0, help="initial inner parameter (default -4)")
+    p.add_argument("--inner-steps", type=integer(1, MAX_STEPS), default=50,
+                   help="inner steps in the unroll (default 50)")
     p.add_argument("--json", action="store_true", help="print one JSON object (with the trajectory)")
 
 
@@ -152,7 +170,11 @@ def _outer_run(args) -> int:
                                   pairs=args.pairs, truncation_length=args.truncation_length).items()
             if v is not None}
     opts.update(problem=args.problem, x0=args.x0, inner_steps=args.inner_steps)
-    seeds = args.seeds if args.seeds else [args.seed]
+    if args.seeds is not None and args.seed is not None:
+        refuse("--seed", "--seeds gives every seed of the run; give one or the other")
+    if args.seeds is not None and len(args.seeds) > MAX_SEEDS:
+        raise ValueError(f"--seeds: at most {MAX_SEEDS} seeds, got {len(args.seeds)}")
+    seeds = args.seeds if args.seeds else [0 if args.seed is None else args.seed]
     results = []
     for seed in seeds:
         t0 = time.perf_counter()
@@ -195,7 +217,7 @@ COMMANDS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m l2l_core", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m l2l_core", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (help_text, add_arguments, _) in COMMANDS.items():
         add_arguments(sub.add_parser(name, help=help_text, description=help_text))
@@ -203,14 +225,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = vocab.parse(build_parser(), argv)
+    if isinstance(args, int):
+        return args
     setup_process()
-    try:
-        return COMMANDS[args.command][2](args)
-    except ValueError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    return run_guarded(COMMANDS[args.command][2], args)
 
 
 def _end_hparams(point) -> dict:

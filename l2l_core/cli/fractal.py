@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from pathlib import Path
 
@@ -22,25 +23,28 @@ HELP = "the trainability fractal of a small network (lr_in x lr_out)"
 
 
 def add_fractal_args(p: argparse.ArgumentParser) -> None:
-    from l2l_core.inner.networks import DEFAULT_TASK, SPECS
-    from l2l_core.landscape.fractal import SUMMARIES
+    from l2l_core.cli.args import Range, integer, path, seed
+    from l2l_core.inner.networks import DEFAULT_TASK, MAX_WIDTH, SPECS
+    from l2l_core.landscape.fractal import MAX_CELLS, MAX_STEPS, SUMMARIES
 
     p.add_argument("--task", default=DEFAULT_TASK, choices=list(SPECS),
                    help=f"network task (default {DEFAULT_TASK}, the paper's)")
-    p.add_argument("--width", type=int, default=16, help="hidden width (default 16, the paper's)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the data and initial weights (default 0)")
-    p.add_argument("--res", type=int, default=256, help="pixels per axis (default 256, max 2048)")
-    p.add_argument("--steps", type=int, default=100, help="gradient-descent steps per run (default 100)")
+    p.add_argument("--width", type=integer(1, MAX_WIDTH), default=16, help="hidden width (default 16, the paper's)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the data and initial weights (default 0)")
+    p.add_argument("--res", type=integer(2, math.isqrt(MAX_CELLS)), default=256,
+                   help=f"pixels per axis (default 256, max {math.isqrt(MAX_CELLS)})")
+    p.add_argument("--steps", type=integer(1, MAX_STEPS), default=100,
+                   help="gradient-descent steps per run (default 100)")
     p.add_argument("--reduce", default="converge", choices=list(SUMMARIES),
                    help="pixel value: converge (the paper's measure) or a loss summary")
-    p.add_argument("--x-range", type=float, nargs=2, default=None, metavar=("LO", "HI"),
+    p.add_argument("--x-range", action=Range, default=None, metavar=("LO", "HI"),
                    help="log10 lr_in range (offset range for fractal_offset); default -3 6")
-    p.add_argument("--y-range", type=float, nargs=2, default=None, metavar=("LO", "HI"),
+    p.add_argument("--y-range", action=Range, default=None, metavar=("LO", "HI"),
                    help="log10 lr_out range (log10 lr for fractal_offset); default -3 6")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"],
                    help="float32 (default) or float64 (the paper's; about 2-3x slower)")
     p.add_argument("--dimension", action="store_true", help="also report the boundary's box-counting dimension")
-    p.add_argument("--out", type=Path, default=Path("fractal.npz"), help=".npz output")
+    p.add_argument("--out", type=path, default=Path("fractal.npz"), help=".npz output")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
 
 
@@ -55,8 +59,6 @@ def run_fractal_cli(args) -> int:
     task = make_task(args.task, width=args.width, seed=args.seed)
     lo, hi, ylo, yhi = fractal.default_window(task)
     window = fractal.check_window((*(args.x_range or (lo, hi)), *(args.y_range or (ylo, yhi))))
-    if not 2 <= args.res <= 2048:
-        raise ValueError(f"--res must be between 2 and 2048, got {args.res}")
     xs, ys = np.linspace(*window[:2], args.res), np.linspace(*window[2:], args.res)
     t0 = time.perf_counter()
     if args.dtype == "float64":

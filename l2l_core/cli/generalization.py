@@ -8,16 +8,20 @@ import sys
 import time
 from pathlib import Path
 
+from l2l_core.cli.args import integer, path, seed
+from l2l_core.learned.baselines import MAX_LR_POINTS
 from l2l_core.learned.generalization import CELLS, failures, generalization_map
+from l2l_core.learned.tasks import MAX_BATCH
 
 
 def add_generalization_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, default=0, help="task seed of every cell (default 0)")
+    p.add_argument("--seed", type=seed, default=0, help="task seed of every cell (default 0)")
     p.add_argument("--cells", nargs="+", default=None, choices=[c.key for c in CELLS], metavar="CELL",
                    help=f"cells to compute (default all: {' '.join(c.key for c in CELLS)})")
-    p.add_argument("--batch", type=int, default=None, help="tasks per cell (default: the family's)")
-    p.add_argument("--lr-points", type=int, default=None, help="learning rates per baseline (default: the family's)")
-    p.add_argument("--out", type=Path, default=None,
+    p.add_argument("--batch", type=integer(1, MAX_BATCH), default=None, help="tasks per cell (default: the family's)")
+    p.add_argument("--lr-points", type=integer(2, MAX_LR_POINTS), default=None,
+                   help=f"learning rates per baseline (default: the family's; at most {MAX_LR_POINTS})")
+    p.add_argument("--out", type=path, default=None,
                    help="also write the map: .json the whole record (what the page shows), else the table as CSV")
     p.add_argument("--force", action="store_true", help="replace --out if it exists")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -25,8 +29,10 @@ def add_generalization_args(p: argparse.ArgumentParser) -> None:
 
 def _relative(path: str) -> str:
     """A checkpoint's path relative to the working folder when it lies inside it (a portable record)."""
-    p = Path(path).resolve()
-    return str(p.relative_to(Path.cwd().resolve())) if p.is_relative_to(Path.cwd().resolve()) else str(p)
+    from l2l_core.io.files import resolved
+
+    p, here = resolved(path, "checkpoint"), resolved(Path.cwd(), "the working folder")
+    return str(p.relative_to(here)) if p.is_relative_to(here) else str(p)
 
 
 def command_line(args) -> str:

@@ -7,11 +7,14 @@ lr x momentum landscape, computed and saved as before.
 
 from __future__ import annotations
 
+import argparse
 import json
+import math
 import time
 
 import numpy as np
 
+from l2l_core.cli.args import Range, real, refuse, seed
 from l2l_core.inner import networks
 from l2l_core.inner.optimizers import DEFAULT_OPTIMIZER, OPTIMIZERS
 from l2l_core.inner.tasks import TASKS, resolve_task
@@ -28,15 +31,15 @@ def add_general_args(p) -> None:
                    "or lr_in for a network)")
     p.add_argument("--y", default=None, metavar="AXIS", help="hyperparameter on the y axis (default the "
                    "optimizer's second: momentum, b1, decay; lr_out for a network)")
-    p.add_argument("--x-range", type=float, nargs=2, default=None, metavar=("LO", "HI"),
+    p.add_argument("--x-range", action=Range, default=None, metavar=("LO", "HI"),
                    help="x range in its display unit (default the axis' own)")
-    p.add_argument("--y-range", type=float, nargs=2, default=None, metavar=("LO", "HI"),
+    p.add_argument("--y-range", action=Range, default=None, metavar=("LO", "HI"),
                    help="y range in its display unit (default the axis' own)")
-    p.add_argument("--dtype", default=None, metavar="float32|float64", help="float32 (default) or float64")
-    p.add_argument("--seed", type=int, default=None, help="draws a network task's data and weights (default 0)")
+    p.add_argument("--dtype", default=None, choices=["float32", "float64"], help="float32 (default) or float64")
+    p.add_argument("--seed", type=seed, default=None, help="draws a network task's data and weights (default 0)")
     p.add_argument("--set", action="append", default=None, metavar="NAME=VALUE",
                    help="a hyperparameter off the axes, e.g. --set eps=1e-6 (repeatable)")
-    p.add_argument("--init", type=float, nargs=2, default=None, metavar=("X", "Y"),
+    p.add_argument("--init", type=real, nargs=2, default=None, metavar=("X", "Y"),
                    help="start of a 2-D task (default its own, e.g. (-1.2, 1) for rosenbrock)")
 
 
@@ -64,10 +67,23 @@ def _parse_set(items) -> dict:
         if not sep or not name.strip():
             raise ValueError(f"--set takes NAME=VALUE, e.g. eps=1e-6; got {item!r}")
         try:
-            out[name.strip()] = float(value)
-        except ValueError:
-            raise ValueError(f"--set {name.strip()}: {value!r} is not a number") from None
+            out[name.strip()] = real(value)
+        except argparse.ArgumentTypeError as e:
+            raise ValueError(f"--set {name.strip()}: {value!r} is not a finite number") from e
     return out
+
+
+def _check_aliases(args, x: str, y: str) -> None:
+    """--lr-range and --mom-range name an axis; refused when no axis is it, or when --x-range or
+    --y-range already gives that axis' range."""
+    for flag, given, axis in (("--lr-range", args.lr_range, "lr"), ("--mom-range", args.mom_range, "momentum")):
+        if given is None:
+            continue
+        if axis not in (x, y):
+            refuse(flag, f"no axis is {axis} (the axes are {x} and {y}); give --x-range or --y-range")
+        own = "--x-range" if axis == x else "--y-range"
+        if (args.x_range if axis == x else args.y_range) is not None:
+            refuse(flag, f"{own} already gives the {axis} axis' range")
 
 
 def _range(args, axis, given):
@@ -92,17 +108,21 @@ def run_general(args, save_arrays) -> int:
     y = args.y or (own[1] if own else [n for n in axes if n != x][0])
     if task.labels is not None:
         x0 = None
+        for flag, given in (("--x0", args.x0), ("--init", args.init)):
+            if given is not None:
+                refuse(flag, f"{args.problem!r} starts from its own network weights (see --seed)")
     elif task.dim == 2:
         x0 = args.init
+        if args.x0 is not None:
+            refuse("--x0", f"{args.problem!r} is a 2-D task; give its start as --init X Y")
     elif args.init is not None:
-        raise ValueError(f"--init is for 2-D tasks; {args.problem!r} is 1-D, use --x0")
+        refuse("--init", f"it is the start of 2-D tasks and {args.problem!r} is 1-D; give --x0")
     else:
-        x0 = args.x0
+        x0 = -4.0 if args.x0 is None else args.x0
+    _check_aliases(args, x, y)
     fixed = _parse_set(args.set)
     s = general.setup(task, optimizer, x, y, inner_steps=args.steps, summary=args.reduce, fixed=fixed, x0=x0,
                       dtype=args.dtype or "float32", seed=seed)
-    if not 2 <= args.res <= 4096:
-        raise ValueError(f"--res must be between 2 and 4096, got {args.res}")
     xr, yr = _range(args, s.x_axis, args.x_range), _range(args, s.y_axis, args.y_range)
     if not (xr[0] < xr[1] and yr[0] < yr[1]):
         raise ValueError("each range needs its lower end below its upper end")
@@ -135,8 +155,13 @@ def _run_network(args, save_arrays) -> int:
                          "--optimizer and --set do not apply")
     if (args.x or own[0], args.y or own[1]) != own:
         raise ValueError(f"{args.problem}'s axes are --x {own[0]} --y {own[1]}")
-    if not 2 <= args.res <= 4096:
-        raise ValueError(f"--res must be between 2 and 4096, got {args.res}")
+    for flag in ("x0", "init", "lr_range", "mom_range"):
+        if getattr(args, flag) is not None:
+            refuse("--" + flag.replace("_", "-"), f"{args.problem} starts from its own weights and its axes' "
+                   "ranges are --x-range and --y-range")
+    cap = math.isqrt(fractal.MAX_CELLS)
+    if args.res > cap:
+        raise ValueError(f"--res: {args.problem} takes at most {cap} points per axis, got {args.res}")
     seed = 0 if args.seed is None else args.seed
     window = fractal.default_window(args.problem)
     xr = tuple(args.x_range) if args.x_range is not None else window[:2]

@@ -7,18 +7,20 @@ import dataclasses
 import json
 import math
 import sys
-from pathlib import Path
 
+from l2l_core.cli.args import integer, path, positive, real, refuse, seed
 from l2l_core.io.files import check_output_dir
-from l2l_core.learned.baselines import BASELINES
+from l2l_core.learned.baselines import BASELINES, MAX_STEPS
 from l2l_core.learned.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint
 from l2l_core.learned.comparison import compare
 from l2l_core.learned.families import TASK_FAMILIES, TRAINABLE
 from l2l_core.learned.lstm import BASES, PREPROCESSORS, with_base
-from l2l_core.learned.metatrain import PRESETS, preset_config, preset_lstm
+from l2l_core.learned.metatrain import COUNT_LIMITS, MAX_META_STEPS, PRESETS, preset_config, preset_lstm
 from l2l_core.learned.objective import META_LOSS_ON
 from l2l_core.learned.resume import run_with_checkpoints
-from l2l_core.learned.tasks import REDUCTIONS
+from l2l_core.learned.tasks import MAX_BATCH, MAX_DIM, REDUCTIONS
+
+_count = lambda name: integer(*COUNT_LIMITS[name])  # noqa: E731
 
 
 def add_metatrain_args(p: argparse.ArgumentParser) -> None:
@@ -27,9 +29,9 @@ def add_metatrain_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--preset", default="full", choices=sorted(PRESETS),
                    help="full: the post's 1000 meta-steps (digits_mlp: under 10 min); short: a run of "
                         "under a minute (digits_mlp: 90 s)")
-    p.add_argument("--meta-steps", type=int, default=None, help="override the preset's meta-steps")
-    p.add_argument("--seed", type=int, default=None, help="seed of the init and the training tasks (default 0)")
-    p.add_argument("--out", type=Path, required=True,
+    p.add_argument("--meta-steps", type=_count("meta_steps"), default=None, help="override the preset's meta-steps")
+    p.add_argument("--seed", type=seed, default=None, help="seed of the init and the training tasks (default 0)")
+    p.add_argument("--out", type=path, required=True,
                    help="checkpoint directory to write (saved after every chunk; locked while training)")
     p.add_argument("--force", action="store_true", help="start over in --out even if it holds a checkpoint")
     p.add_argument("--resume", action="store_true",
@@ -41,33 +43,34 @@ def add_metatrain_args(p: argparse.ArgumentParser) -> None:
                    help="nag: the LSTM's output is added to a Nesterov momentum step whose learning rate "
                         "is learned too (default: the preset's; none, the LSTM alone as in the paper, on "
                         "quadratics; nag on digits_mlp)")
-    p.add_argument("--base-lr", type=float, default=None,
+    p.add_argument("--base-lr", type=positive, default=None,
                    help="the base path's starting learning rate (default: the task family's, near tuned "
                         "NAG's: 0.01 on quadratics, 1 on the networks; then meta-learned)")
-    p.add_argument("--init-lstm-weight", type=float, default=None,
+    p.add_argument("--init-lstm-weight", type=real, default=None,
                    help="with --init-from a checkpoint without a base path: scale its LSTM's output by this "
                         "when adding the base path (default 1)")
-    p.add_argument("--meta-lr", type=float, default=None, help="Adam meta learning rate (default 1e-2)")
-    p.add_argument("--batch", type=int, default=None, help="tasks per meta-step (default 128)")
-    p.add_argument("--chunk", type=int, default=None, help="meta-steps per jitted chunk (default 10)")
-    p.add_argument("--val-tasks", type=int, default=None,
+    p.add_argument("--meta-lr", type=positive, default=None, help="Adam meta learning rate (default 1e-2)")
+    p.add_argument("--batch", type=integer(1, MAX_BATCH), default=None, help="tasks per meta-step (default 128)")
+    p.add_argument("--chunk", type=_count("chunk"), default=None, help="meta-steps per jitted chunk (default 10)")
+    p.add_argument("--val-tasks", type=_count("val_tasks"), default=None,
                    help="fixed validation tasks that pick the best parameters (default 256; digits_mlp 16)")
-    p.add_argument("--dims", type=int, nargs="+", default=None,
+    p.add_argument("--dims", type=integer(1, MAX_DIM), nargs="+", default=None,
                    help="quadratics: train on these dimensions mixed, e.g. 10 20 40 80 (default: --preset's)")
-    p.add_argument("--truncations", type=int, default=None, help="truncations per meta-step (default 5)")
-    p.add_argument("--truncation-length", type=int, default=None,
+    p.add_argument("--truncations", type=_count("truncations"), default=None,
+                   help="truncations per meta-step (default 5)")
+    p.add_argument("--truncation-length", type=_count("truncation_length"), default=None,
                    help="inner steps per truncation, one meta-update each (default 20)")
     p.add_argument("--meta-loss-on", default=None, choices=META_LOSS_ON,
                    help="networks: score each step on the minibatch it stepped on (same), the next one, "
                         "the whole training split (train), a quarter of it the minibatches never draw from "
                         "(heldout), or both (train+heldout; train+heldout_error: a smooth held-out error rate)")
-    p.add_argument("--meta-weight-power", type=float, default=None,
+    p.add_argument("--meta-weight-power", type=real, default=None,
                    help="step t of T weighs (p+1)(t/T)^p in the meta-loss (default 0: every step alike)")
-    p.add_argument("--finish-after", type=int, default=None,
+    p.add_argument("--finish-after", type=integer(0, MAX_META_STEPS), default=None,
                    help="after this many meta-steps, one whole-run truncation per meta-step, scored on the "
                         "training split (the digits short preset's second stage; 0: never)")
-    p.add_argument("--finish-meta-lr", type=float, default=None, help="meta learning rate of that stage")
-    p.add_argument("--init-from", type=Path, default=None,
+    p.add_argument("--finish-meta-lr", type=positive, default=None, help="meta learning rate of that stage")
+    p.add_argument("--init-from", type=path, default=None,
                    help="start from this checkpoint's parameters (fine-tuning) instead of a fresh init")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -96,6 +99,7 @@ def run_metatrain_cli(args) -> int:
                  + (["init-from"] if args.init_from is not None else []))
         raise ValueError(f"--resume continues the saved run with its own settings; drop {', '.join(given)}")
     cfg = preset_config(args.preset, task=args.task, **overrides)
+    _refuse_what_does_not_apply(args, cfg, start)
     init = None
     if start is not None:
         init = start.params
@@ -129,15 +133,33 @@ def run_metatrain_cli(args) -> int:
     return 0
 
 
+def _refuse_what_does_not_apply(args, cfg, start) -> None:
+    """Flags the chosen task family or LSTM would silently ignore are refused, with the reason."""
+    quadratic = TASK_FAMILIES[cfg.task].is_quadratic
+    if args.meta_loss_on is not None and quadratic:
+        refuse("--meta-loss-on", f"{cfg.task} has no minibatches nor data splits to score on (networks only)")
+    if args.dims and not quadratic:
+        refuse("--dims", f"{cfg.task} is a network task; its size is its own (quadratics only)")
+    if args.base_lr is not None and cfg.lstm.base == "none":
+        refuse("--base-lr", "this run's LSTM has no base path (--base none); give --base nag with it")
+    if args.base_lr is not None and start is not None and start.config.lstm.base != "none":
+        refuse("--base-lr", f"{args.init_from} already has a base path whose learning rate is in its "
+               "parameters")
+    if args.finish_meta_lr is not None and cfg.finish_after == 0:
+        refuse("--finish-meta-lr", "this run has no finishing stage; give --finish-after N with it")
+
+
 def add_compare_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--task", default=None, choices=sorted(TASK_FAMILIES),
                    help="task family (default: the checkpoint's, or quadratic)")
-    p.add_argument("--checkpoint", type=Path, default=None,
+    p.add_argument("--checkpoint", type=path, default=None,
                    help="learned-optimizer checkpoint directory (default: the one shipped for the task)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the evaluation tasks")
-    p.add_argument("--steps", type=int, default=None, help="optimization steps (default 100)")
-    p.add_argument("--dim", type=int, default=None, help="task dimension (default: the trained one)")
-    p.add_argument("--batch", type=int, default=None, help="number of tasks (default 128; MLP tasks 32)")
+    p.add_argument("--seed", type=seed, default=0, help="seed of the evaluation tasks")
+    p.add_argument("--steps", type=integer(1, MAX_STEPS), default=None, help="optimization steps (default 100)")
+    p.add_argument("--dim", type=integer(1, MAX_DIM), default=None,
+                   help="quadratics: task dimension (default: the trained one)")
+    p.add_argument("--batch", type=integer(1, MAX_BATCH), default=None,
+                   help="number of tasks (default 128; MLP tasks 32)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -145,6 +167,9 @@ def run_compare_cli(args) -> int:
     ckpt = None if args.checkpoint is None else load_checkpoint(args.checkpoint)
     if ckpt is None and args.task is None:
         ckpt = load_checkpoint(DEFAULT_CHECKPOINT)
+    task = args.task or (ckpt.config.task if ckpt is not None else "quadratic")
+    if args.dim is not None and not TASK_FAMILIES[task].is_quadratic:
+        refuse("--dim", f"{task} is a network task; its size is its own (quadratics only)")
     res = compare(ckpt, task=args.task, seed=args.seed, steps=args.steps, dim=args.dim, batch=args.batch)
     clean = lambda v: v if math.isfinite(v) else None  # noqa: E731
     out = dict(initial=res["initial"], final={k: clean(v) for k, v in res["final"].items()},

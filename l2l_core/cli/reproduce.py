@@ -6,17 +6,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
+
+from l2l_core.cli.args import path, positive
 
 
 def add_reproduce_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", type=Path, required=True, help="folder for the PNGs, data/*.npz and headline.json")
+    p.add_argument("--out", type=path, required=True, help="folder for the PNGs, data/*.npz and headline.json")
     p.add_argument("--small", action="store_true",
                    help="shrink every experiment (400-point sweep, 160x160 grid, 300 ES steps, 16 tasks): for tests")
-    p.add_argument("--checkpoint", type=Path, default=None,
+    p.add_argument("--checkpoint", type=path, default=None,
                    help="learned-optimizer checkpoint (default: the shipped checkpoints/default)")
-    p.add_argument("--scale", type=float, default=None, help="PNG scale factor (default 2; 1 with --small)")
-    p.add_argument("--docs", type=Path, default=None, metavar="DIR",
+    p.add_argument("--scale", type=positive, default=None, help="PNG scale factor (default 2; 1 with --small)")
+    p.add_argument("--docs", type=path, default=None, metavar="DIR",
                    help="also write shrunk copies (0.6x, 256 colours) of every PNG and headline.json to DIR, "
                         "e.g. docs/figures")
     p.add_argument("--json", action="store_true", help="print headline.json to stdout when done")

@@ -55,6 +55,10 @@ from l2l_core.learned.objective import check_objective, meta_training_tasks, val
 from l2l_core.learned.run_record import MetaTrainResult, Progress, RunRecord, Snapshot, _curve  # noqa: F401 (re-exported)
 
 MAX_META_STEPS = 100_000
+#: the count settings' ranges, checked by ``validate`` and by the command line's flags alike
+COUNT_LIMITS = {"meta_steps": (1, MAX_META_STEPS), "truncations": (1, 100), "truncation_length": (1, 1000),
+                "chunk": (1, 10_000), "val_tasks": (1, tasks_mod.MAX_BATCH), "eval_steps": (1, 10_000),
+                "seed": (0, 2**31 - 1)}
 DIGITS_SHORT_STEPS = 100
 DIGITS_FULL_STEPS = 1000
 
@@ -91,13 +95,8 @@ class MetaTrainConfig:
             if isinstance(v, bool) or int(v) != v or not lo <= v <= hi:
                 raise ValueError(f"{name} must be an integer between {lo} and {hi}, got {v}")
 
-        integer("meta_steps", 1, MAX_META_STEPS)
-        integer("truncations", 1, 100)
-        integer("truncation_length", 1, 1000)
-        integer("chunk", 1, 10_000)
-        integer("val_tasks", 1, tasks_mod.MAX_BATCH)
-        integer("eval_steps", 1, 10_000)
-        integer("seed", 0, 2**31 - 1)
+        for name, (lo, hi) in COUNT_LIMITS.items():
+            integer(name, lo, hi)
         tasks_mod.check_task_shape(self.batch, self.dim)
         tasks_mod.check_reduction(self.reduction)
         if not (math.isfinite(self.meta_lr) and 0 < self.meta_lr <= 1):

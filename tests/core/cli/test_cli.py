@@ -37,7 +37,7 @@ def test_sweep_cli(tmp_path, capsys):
 
 def test_bad_arguments_give_one_line_error(tmp_path, capsys):
     assert main(["grid", "--res", "1", "--out", str(tmp_path / "g.npz")]) == 2
-    assert "resolution" in capsys.readouterr().err
+    assert "argument --res: must be an integer from 2 to 4096" in capsys.readouterr().err
     assert main(["sweep", "--momentum", "nan", "--out", str(tmp_path / "s.npz")]) == 2
     assert not (tmp_path / "s.npz").exists()
 
