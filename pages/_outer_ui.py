@@ -137,16 +137,16 @@ def outer_sidebar(ps: PageState) -> None:
         ps.widget(st.text_input, "o_starts", "Starts (log10 lr, log10(1-mom); ...)",
                   help="The post's two: -2,-0.5 (stops in a local minimum) and 0,-1.5 (stuck far worse).")
         ps.widget(st.text_input, "o_seeds", "Seeds", help='"0", "0,1,2" or a range "0-4": one run per seed.')
-        ps.widget(st.number_input, "o_steps", "Outer steps", min_value=1, max_value=outer.MAX_OUTER_STEPS,
+        ps.number(st, "o_steps", "Outer steps",
                   step=100, help="The post: 100 for gradient descent, a few thousand for ES.")
         c1, c2 = st.columns(2)
-        ps.widget(c1.number_input, "o_lr", "Outer lr", min_value=1e-5, max_value=10.0, step=0.005, format="%.4f",
+        ps.number(c1, "o_lr", "Outer lr", step=0.005, format="%.4f",
                   help="SGD step on the clipped (+-10) estimate; the post: 0.01.")
-        ps.widget(c2.number_input, "o_std", "ES/PES std", min_value=1e-4, max_value=5.0, step=0.01, format="%.3f",
+        ps.number(c2, "o_std", "ES/PES std", step=0.01, format="%.3f",
                   help="Perturbation scale; the post: 0.1. Also random search's step.")
-        ps.widget(c1.number_input, "o_pairs", "Pairs / step", min_value=1, max_value=outer.MAX_PAIRS, step=1,
+        ps.number(c1, "o_pairs", "Pairs / step",
                   help="Antithetic pairs per ES/PES step; the post: 1.")
-        ps.widget(c2.number_input, "o_trunc", "Truncation", min_value=1, max_value=500, step=1,
+        ps.number(c2, "o_trunc", "Truncation",
                   help="PES / TBPTT truncation length; must divide the inner steps.")
 
 

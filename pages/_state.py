@@ -67,6 +67,7 @@ def float_in(lo: float, hi: float):
             raise OutOfRange(f"[{lo:g}, {hi:g}]", min(max(v, lo), hi) if v == v else None)
         return v
 
+    parse.lo, parse.hi, parse.integer = lo, hi, False  # what a typed box allows (PageState.number)
     return parse
 
 
@@ -79,7 +80,25 @@ def int_in(lo: int, hi: int, choices=None):
             raise OutOfRange(f"{lo}-{hi}", min(max(v, lo), hi))
         return v
 
+    parse.lo, parse.hi, parse.integer = lo, hi, True
     return parse
+
+
+_REFUSED = "_l2l_refused"  # session key: widget key -> why its typed value was not used
+
+
+def refusal(value: float, lo: float, hi: float, integer: bool, fallback):
+    """(the value to use, why) for a typed ``value`` against [lo, hi] (None: it is used as typed)."""
+    if value != value:
+        return fallback, f"{value} is not a number; using {fallback:g} instead."
+    if integer and math.isfinite(value) and value != int(value) and lo <= value <= hi:
+        used = int(round(value))
+        return used, f"{value:g} is not a whole number; using {used} instead."
+    if not lo <= value <= hi:
+        used = min(max(value, lo), hi)
+        used = int(used) if integer else float(used)
+        return used, f"{value:g} is outside {lo:g} to {hi:g}; using {used:g} instead."
+    return None
 
 _STORE = "_l2l_settings"  # session key: page -> {widget key: value, ...}
 _SHARED = "_shared"  # in it: URL name -> value of the settings all pages share (the selection)
@@ -163,6 +182,8 @@ class PageState:
         """The value the page's widget holds now (a problem: its name or its formula text)."""
         p = self.params[key]
         v = st.session_state.get(key, self.store.get(key, p.default))
+        if getattr(p.parse, "integer", False) and isinstance(v, float) and v.is_integer():
+            v = int(v)  # a typed whole number (PageState.number's boxes hold floats)
         if p.problem and v == CUSTOM:
             return st.session_state.get(f"{key}_formula", PROBLEMS[DEFAULT_PROBLEM].formula)
         return v
@@ -279,6 +300,14 @@ class PageState:
             return st.session_state[key]
         return fn(*args, key=key, **kwargs)
 
+    def number(self, where, key: str, label: str, **kwargs):
+        """A typed number under the app's one input rule (:func:`typed_number`); returns the value used."""
+        p = self.params[key]
+        if not self.shown(key):
+            v = st.session_state[key]
+            return int(v) if p.parse.integer else float(v)
+        return typed_number(where, key, label, p, **kwargs)
+
     def apply_view(self) -> None:
         """The page's frame: room for the chart on a projector (1280x720, 1024x768), and teacher mode."""
         css = PROJECTOR_CSS
@@ -302,6 +331,38 @@ class PageState:
                 hide = hide + [SIDEBAR]
             if hide:
                 st.code(f"{base}?{urlencode(self.query(hide=hide))}", language=None, wrap_lines=True)
+
+
+def typed_number(where, key: str, label: str, param: Param, **kwargs):
+    """A number box under the app's one input rule; returns the value used.
+
+    The allowed range is the parameter's (its ``float_in`` / ``int_in``). The box
+    takes any number (no browser-side limits, which would keep the old value
+    silently, and whole numbers are read as numbers, so "1e300" is 1e300, not 1);
+    a value outside the range, or not whole where a whole number is needed, is
+    replaced by the nearest allowed one, and a visible error beside the box says
+    what was typed and what is used instead.
+    """
+    lo, hi, integer = param.parse.lo, param.parse.hi, param.parse.integer
+    st.session_state[key] = float(st.session_state[key])
+    outer_change = kwargs.pop("on_change", None)
+
+    def check() -> None:
+        got = refusal(float(st.session_state[key]), lo, hi, integer, param.default)
+        if got is not None:
+            st.session_state[key] = float(got[0])
+            st.session_state.setdefault(_REFUSED, {})[key] = f"{label}: {got[1]}"
+        if outer_change is not None:
+            outer_change()
+
+    kwargs.setdefault("format", "%.0f" if integer else "%g")
+    step = kwargs.pop("step", 1.0 if integer else None)
+    kwargs["step"] = None if step is None else float(step)  # a float box throughout (never mixed types)
+    value = where.number_input(label, key=key, on_change=check, **kwargs)
+    why = st.session_state.get(_REFUSED, {}).pop(key, None)
+    if why:
+        where.error(why, icon=":material/block:")
+    return int(value) if integer else float(value)
 
 
 def choice_in(options) -> Callable[[str], str]:

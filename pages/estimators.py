@@ -52,16 +52,16 @@ with st.sidebar, ps:
     st.header("Point and estimators")
     problem = problem_picker("est_problem", show=ps.shown("est_problem"))
     c1, c2 = st.columns(2)
-    w(c1.number_input, "est_lr", "log10 lr", step=0.05, format="%.4f",
+    ps.number(c1, "est_lr", "log10 lr", step=0.05, format="%.4f",
       help="Default: near where clipped GD from (-2, -0.5) gets stuck.")
-    w(c2.number_input, "est_omm", "log10(1-mom)", step=0.05, format="%.4f")
-    w(st.number_input, "est_samples", "Estimates per method", min_value=2, max_value=outer.MAX_SAMPLES, step=64)
+    ps.number(c2, "est_omm", "log10(1-mom)", step=0.05, format="%.4f")
+    ps.number(st, "est_samples", "Estimates per method", step=64)
     c1, c2 = st.columns(2)
-    w(c1.number_input, "est_pairs", "ES/PES pairs", min_value=1, max_value=64, step=1)
-    w(c2.number_input, "est_std", "std", min_value=1e-4, max_value=5.0, step=0.01, format="%.3f")
-    w(c1.number_input, "est_trunc", "Truncation", min_value=1, max_value=50, step=1,
+    ps.number(c1, "est_pairs", "ES/PES pairs")
+    ps.number(c2, "est_std", "std", step=0.01, format="%.3f")
+    ps.number(c1, "est_trunc", "Truncation",
       help="PES / TBPTT truncation length; must divide the 50 inner steps.")
-    w(c2.number_input, "est_seed", "Seed", min_value=0, step=1)
+    ps.number(c2, "est_seed", "Seed")
     ps.link_panel()
 
 ps.warn_bad_url()

@@ -78,7 +78,7 @@ with st.sidebar, ps:
     precision = w(st.radio, "fr_precision", "Precision", ["auto", "float64"], horizontal=True,
                   help="auto: float32 while it tells adjacent pixels apart, float64 deeper (about 2-3x "
                        "slower). float64 everywhere is the paper's choice.")
-    seed = w(st.number_input, "fr_seed", "Seed (data and initial weights)", 0, 10_000, step=1)
+    seed = ps.number(st, "fr_seed", "Seed (data and initial weights)")
     ps.link_panel()
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import streamlit as st
 
 from l2l_core import viz
+from l2l_core.inner.diverge import divergence_cause
 from l2l_core.inner.tasks import TASKS, resolve_task
 from l2l_core.landscape import paths
 from pages import _landscape_compute as lc
@@ -112,12 +113,12 @@ with st.sidebar, ps:
     sel = sui.current("ip_")
     problem = problem_picker("ip_problem", show=ps.shown("ip_problem")) if sel.task is None else None
     if sel.task is None or resolve_task(sel.task).dim == 1:
-        x0 = ps.widget(st.number_input, "ip_x0", "Initial x0", step=0.5, format="%.3f",
+        x0 = ps.number(st, "ip_x0", "Initial x0", step=0.5, format="%.3f",
                        help="Where training starts. The post starts at x0 = -4.")
     if sel.post:
-        lr = ps.widget(st.number_input, "ip_lr", "Learning rate", min_value=0.0, step=0.01, format="%.5f",
+        lr = ps.number(st, "ip_lr", "Learning rate", step=0.01, format="%.5f",
                        help="Step size lr in x = x - lr·v. The post uses 0.1.")
-        momentum = ps.widget(st.number_input, "ip_momentum", "Momentum", step=0.01, format="%.5f",
+        momentum = ps.number(st, "ip_momentum", "Momentum", step=0.01, format="%.5f",
                              help="Momentum coefficient in v = momentum·v + f'(x). The post uses 0.9; "
                                   "values at or above 1 make the velocity grow without bound.")
     else:
@@ -166,7 +167,8 @@ c1.metric("final x", f"{path_x[-1]:.4f}" if finite else "diverged")
 c2.metric("final loss", f"{path_loss[-1]:.4f}" if np.isfinite(path_loss[-1]) else "diverged")
 c3.metric("outer loss (mean over the unroll)", f"{np.mean(losses):.4f}" if np.isfinite(losses).all() else "NaN")
 if not finite:
-    st.warning("This run diverged: x became non-finite. Lower the learning rate or the momentum.")
+    st.warning(f"This run diverged (x became non-finite): {divergence_cause(problem, x0, lr, momentum)}.",
+               icon=":material/warning:")
 
 csv = "step,x,loss\n" + "".join(
     f"{t},{x:.9g},{loss:.9g}\n" for t, (x, loss) in enumerate(zip(path_x, path_loss)))

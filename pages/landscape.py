@@ -13,6 +13,7 @@ import numpy as np
 import streamlit as st
 
 from l2l_core import landscape, outer, viz
+from l2l_core.inner.diverge import divergence_cause
 from l2l_core.io.files import csv_text
 from l2l_core.landscape import zoom
 from pages import _general_view as gv
@@ -79,10 +80,10 @@ def sidebar_view() -> dict:
         if not general:
             c1, c2 = st.columns(2)
             typed = dict(step=0.5, on_change=oui.leave_zoom)
-            w(c1.number_input, "lr_lo", "log10 lr from", help="The post: -3 (lr = 0.001).", **typed)
-            w(c2.number_input, "lr_hi", "log10 lr to", help="The post: 2 (lr = 100).", **typed)
-            w(c1.number_input, "mom_lo", "log10(1-mom) from", help="The post: -3 (momentum 0.999).", **typed)
-            w(c2.number_input, "mom_hi", "log10(1-mom) to", help="The post: 0 (momentum 0).", **typed)
+            ps.number(c1, "lr_lo", "log10 lr from", help="The post: -3 (lr = 0.001).", **typed)
+            ps.number(c2, "lr_hi", "log10 lr to", help="The post: 2 (lr = 100).", **typed)
+            ps.number(c1, "mom_lo", "log10(1-mom) from", help="The post: -3 (momentum 0.999).", **typed)
+            ps.number(c2, "mom_hi", "log10(1-mom) to", help="The post: 0 (momentum 0).", **typed)
         stack = st.session_state.get(oui.ZOOM_KEY) or []
         if stack and not general:
             lo, hi, mlo, mhi = stack[-1]
@@ -90,11 +91,11 @@ def sidebar_view() -> dict:
             st.caption(f"Zoomed in ({deep}): the heatmap shows log10 lr {lo:.6g} to {hi:.6g}, "
                        f"log10(1-mom) {mlo:.6g} to {mhi:.6g}. "
                        "The ranges above are the whole view; typing one leaves the zoom.")
-        w(st.number_input, "cap", "Colour cap", min_value=0.01, step=1.0,
+        ps.number(st, "cap", "Colour cap", step=1.0,
           help="Outer losses above this saturate the colour scale (the post uses 10).")
         with st.expander("Inner run"):
             if st.session_state["g_task"] == gv.ONE_D:  # 2-D tasks and networks start where they are defined to
-                w(st.number_input, "x0", "Initial x0", step=0.5, help="The post starts at -4.")
+                ps.number(st, "x0", "Initial x0", step=0.5, help="The post starts at -4.")
             w(st.slider, "steps", "Inner steps", 1, 500, help="Length of each unroll. The post uses 50.")
             if st.session_state["reduce"] not in gv.summary_choices(problem):
                 ps["reduce"] = "mean"
@@ -141,6 +142,9 @@ def heatmap_view(cfg, window, frame, data, seconds, wall, runs, best) -> None:
 def summary_view(cfg, data, best) -> None:
     log_lrs, log_omm, z, _ = data
     n_nan = int(np.isnan(z).sum())
+    if n_nan == z.size:
+        st.warning(f"Every run in this view diverged: {divergence_cause(cfg['problem'], cfg['x0'])}.",
+                   icon=":material/warning:")
     c1, c2, c3, c4 = st.columns(4)
     if best is not None:
         c1.metric("best learning rate", f"{10 ** best[0]:.5g}")

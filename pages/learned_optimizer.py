@@ -168,10 +168,10 @@ def settings_ui(task: str) -> tuple[str, dict] | None:
     with ps:
         c1, c2, c3, c4 = st.columns(4)
         preset = w(c1.radio, "lo_preset", "Preset", ["short", "full"], horizontal=True, help=preset_help(task))
-        meta_steps = w(c2.number_input, tkey(task, f"lo_steps_{preset}"), "Meta-steps", 1, 5000,
+        meta_steps = ps.number(c2, tkey(task, f"lo_steps_{preset}"), "Meta-steps",
                        help="Each meta-step draws fresh tasks and unrolls 5 x 20 optimizer steps.")
-        seed = w(c3.number_input, "lo_seed", "Seed", 0, 2**31 - 1, help="Seeds the LSTM's init and the training tasks.")
-        batch = w(c4.number_input, tkey(task, "lo_batch"), "Tasks per meta-step", 1, 512,
+        seed = ps.number(c3, "lo_seed", "Seed", help="Seeds the LSTM's init and the training tasks.")
+        batch = ps.number(c4, tkey(task, "lo_batch"), "Tasks per meta-step",
                   help="The post uses 128 quadratics per meta-step." if quad else
                        "4 networks per meta-step by default: 6040 coordinates through the LSTM.")
         with st.expander("More knobs"):
@@ -181,13 +181,13 @@ def settings_ui(task: str) -> tuple[str, dict] | None:
                                "which divides each gradient by the batch size.")
             preprocess = w(k2.selectbox, "lo_preprocess", "Gradient preprocessing", PREPROCESSORS,
                            help="log_sign: the paper's (log|g|/10, sign g); raw: the gradient itself.")
-            meta_lr = w(k3.number_input, lr_key(task, preset), "Meta learning rate", 1e-4, 1.0, format="%.4f",
+            meta_lr = ps.number(k3, lr_key(task, preset), "Meta learning rate", format="%.4f",
                         help="Adam on the LSTM's weights (the post: 0.01; digits: 0.01 short, 0.005 full).")
             base = w(k1.selectbox, tkey(task, "lo_base"), "Base path", BASES,
                      help="none: the LSTM alone, as in the paper (the quadratics' default). nag: the LSTM's "
                           "output is added to a Nesterov momentum step (momentum 0.9) whose learning rate is "
                           "learned too (the digits default, as the shipped digits optimizer has).")
-            base_lr = w(k2.number_input, tkey(task, "lo_base_lr"), "Base learning rate", 1e-6, 100.0,
+            base_lr = ps.number(k2, tkey(task, "lo_base_lr"), "Base learning rate",
                         format="%.4g", disabled=base == "none",
                         help="The base path's starting learning rate, then meta-learned. Start near tuned "
                              f"NAG's: this family's default is {get_family(task).base_lr:g}.")
@@ -335,7 +335,7 @@ if len(ckpt.curve.get("meta_loss", [])):
 st.subheader("Race on fresh tasks")
 with ps:
     c1, c2, c3 = st.columns(3)
-    eval_seed = ps.widget(c1.number_input, "lo_eval_seed", "Task seed", 0, 2**31 - 1,
+    eval_seed = ps.number(c1, "lo_eval_seed", "Task seed",
                           help=f"{family.eval_batch} fresh tasks ({family.label}) drawn from this seed "
                                "(training never sees them).")
     steps = ps.widget(c2.selectbox, "lo_horizon", "Horizon (steps)", [100, 200],

@@ -11,6 +11,7 @@ import numpy as np
 import streamlit as st
 
 from l2l_core import landscape, viz
+from l2l_core.inner.diverge import divergence_cause
 from l2l_core.inner.tasks import TASKS, resolve_task
 from l2l_core.io.files import csv_text
 from l2l_core.landscape import paths
@@ -73,7 +74,7 @@ with st.sidebar, ps:
     problem = problem_picker("sw_problem", show=ps.shown("sw_problem")) if sel.task is None else None
     task = sel.task or problem
     if sel.post:
-        momentum = ps.widget(st.number_input, "sw_momentum", "Momentum", step=0.01, format="%.5f",
+        momentum = ps.number(st, "sw_momentum", "Momentum", step=0.01, format="%.5f",
                              help="Held fixed across the sweep. The post uses 0.9.")
     else:
         t = resolve_task(task or "log_sin", sel.seed)
@@ -87,14 +88,14 @@ with st.sidebar, ps:
         ps["sw_reduce"] = "mean"
     with st.expander("Inner run"):
         if sel.task is None or resolve_task(sel.task).dim == 1:
-            x0 = ps.widget(st.number_input, "sw_x0", "Initial x0", step=0.5, help="The post starts at -4.")
+            x0 = ps.number(st, "sw_x0", "Initial x0", step=0.5, help="The post starts at -4.")
         steps = ps.widget(st.slider, "sw_steps", "Inner steps", 1, 500, help="Length of each unroll. The post uses 50.")
         reduce = ps.widget(st.selectbox, "sw_reduce", "Outer loss", choices,
                            format_func=lambda r: f"{r}: {SUMMARIES[r].description}",
                            help="How a run's inner losses are summarised into one number (converge: the "
                                 "trainability-fractal paper's measure, on tasks whose loss stays positive).")
     cap_on = ps.widget(st.checkbox, "sw_cap_on", "Cap the y axis", help="The post shows y up to 5.")
-    y_cap = ps.widget(st.number_input, "sw_cap", "y cap", step=0.5, disabled=not cap_on,
+    y_cap = ps.number(st, "sw_cap", "y cap", step=0.5, disabled=not cap_on,
                       help="Upper end of the y axis; higher outer losses run off the top.")
     sui.pickers(ps, "sw_", sel)
     ps.link_panel()
@@ -126,8 +127,12 @@ def general_view() -> None:
     summary_view(log_lrs, loss, slug)
 
 
-def summary_view(log_lrs, loss, slug) -> None:
+def summary_view(log_lrs, loss, slug, cause=None) -> None:
+    """The best point and the diverged count; ``cause()``: why every run diverged, when they all did."""
     finite = np.isfinite(loss)
+    if not finite.any():
+        st.warning("Every run of this sweep diverged" + (f": {cause()}." if cause else "."),
+                   icon=":material/warning:")
     c1, c2, c3 = st.columns(3)
     if finite.any():
         i = int(np.nanargmin(loss))
@@ -170,4 +175,4 @@ fig = viz.lr_sweep_figure(log_lrs, loss, momentum, y_cap=y_cap if cap_on else No
 slug = f"lr_sweep_{problem_slug(problem)}_mom{momentum:g}_{points}"
 plotly_chart(fig, key="sweep_chart", filename=slug)
 timing_caption(seconds, wall, what=f"{points:,} inner runs computed")
-summary_view(log_lrs, loss, slug)
+summary_view(log_lrs, loss, slug, cause=lambda: divergence_cause(problem, x0, momentum=momentum))
