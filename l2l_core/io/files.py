@@ -160,9 +160,11 @@ def atomic_write(path: str | os.PathLike, data: bytes | str, *, mode: int = 0o64
             os.fsync(f.fileno())
         os.chmod(tmp, mode)  # mkstemp makes 0600; results are meant to be shared
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as e:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(e, OSError) and e.filename is None:  # fsync and write name no file: name the target
+            raise OSError(e.errno, e.strerror, str(path)) from e
         raise
     return path
 
