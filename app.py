@@ -22,5 +22,25 @@ PAGES = {
     ],
 }
 
+
+
+def page_not_found(nav) -> None:
+    """An address that names no page opens the tour (Streamlit's default page): say so, once."""
+    from urllib.parse import urlparse
+
+    path = urlparse(st.context.url or "").path.strip("/")
+    base = (st.get_option("server.baseUrlPath") or "").strip("/")
+    if base and path.startswith(base):
+        path = path[len(base):].strip("/")
+    asked = path.rsplit("/", 1)[-1]
+    known = {p.url_path for group in PAGES.values() for p in group}
+    if asked and asked not in known and nav.url_path == "" and not st.session_state.get("_not_found_said"):
+        st.session_state["_not_found_said"] = True
+        st.warning(f"Page not found: there is no page \"/{asked}\" here; this is the tour. The pages are in the "
+                   "sidebar.", icon=":material/travel_explore:")
+
+
 mark_routed()
-st.navigation(PAGES).run()
+nav = st.navigation(PAGES)
+page_not_found(nav)
+nav.run()

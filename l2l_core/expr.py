@@ -131,7 +131,7 @@ def _fail(message: str, node: ast.AST | None = None) -> ValueError:
     return ValueError(f"{message}{where}")
 
 
-def _check_text(text) -> str:
+def _check_text(text, variables: tuple[str, ...] = ("x",)) -> str:
     if not isinstance(text, str):
         raise ValueError(f"a formula must be text, got {type(text).__name__}")
     if len(text) > MAX_LENGTH:
@@ -145,7 +145,10 @@ def _check_text(text) -> str:
                 "e.g. log(x**2 + 1 + sin(3*x)) + 1.5"
             )
     if not text.strip():
-        raise ValueError("the formula is empty; type an expression in x, e.g. 0.5*x**2")
+        if len(variables) > 1:
+            raise ValueError(f"the formula is empty; type an expression in {' and '.join(variables)}, "
+                             "e.g. x**2 + 3*y**2")
+        raise ValueError(f"the formula is empty; type an expression in {variables[0]}, e.g. 0.5*x**2")
     return text.strip()
 
 
@@ -170,6 +173,16 @@ class _Compiler:
         self.variables = variables
         self.used: set[str] = set()
 
+    def _no_underscore(self, name: str, node: ast.AST) -> None:
+        """No allowed name holds an underscore: say so plainly (``__import__`` is not a
+        misspelt function, and no Python name, attribute or builtin is reachable)."""
+        if "_" in name:
+            raise _fail(
+                f"names with underscores, such as {name!r}, are not allowed: a formula uses only "
+                f"{' and '.join(self.variables)}, the constants {', '.join(CONSTANTS)} and the functions "
+                f"{', '.join(sorted(FUNCTIONS))}", node
+            )
+
     def build(self, node: ast.AST, depth: int = 0):
         """Returns (closure env -> value, constant float or None when it depends on a
         variable); ``env`` is the tuple of the variables' arrays, in order."""
@@ -192,6 +205,7 @@ class _Compiler:
             return (lambda env, v=v: jnp.asarray(v, env[0].dtype)), v
 
         if isinstance(node, ast.Name):
+            self._no_underscore(node.id, node)
             if node.id in self.variables:
                 i = self.variables.index(node.id)
                 self.used.add(node.id)
@@ -242,6 +256,7 @@ class _Compiler:
             if not isinstance(node.func, ast.Name):
                 raise _fail("only calls of plain function names are allowed, e.g. sin(x)", node)
             name = node.func.id
+            self._no_underscore(name, node)
             if name not in FUNCTIONS:
                 raise _fail(
                     f"unknown function {name!r}; allowed: {', '.join(sorted(FUNCTIONS))}", node
@@ -272,7 +287,7 @@ def _fold(op, *consts):
 
 
 def _validate(text, variables: tuple[str, ...] = ("x",)) -> tuple[str, Callable]:
-    text = _check_text(text)
+    text = _check_text(text, variables)
     tree = _parse(text)
     body, _ = _Compiler(variables).build(tree.body)
     return ast.unparse(tree), body
@@ -281,7 +296,7 @@ def _validate(text, variables: tuple[str, ...] = ("x",)) -> tuple[str, Callable]
 def formula_variables(text: str) -> tuple[str, ...]:
     """The variables among (x, y) a valid formula uses, in order; ValueError if invalid."""
     c = _Compiler(("x", "y"))
-    c.build(_parse(_check_text(text)).body)
+    c.build(_parse(_check_text(text, ("x", "y"))).body)
     return tuple(v for v in ("x", "y") if v in c.used)
 
 

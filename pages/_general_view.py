@@ -28,7 +28,7 @@ from l2l_core.landscape import general as landscape_general
 from l2l_core.landscape import refine, zoom
 from l2l_core.landscape.general import SUMMARIES, hyper_grid, summaries_for, task_axes
 from l2l_core.outer.general import GENERAL_METHODS, run_outer_general
-from pages._shared import chart_config, heavy, heavy_stoppable, show_error, timed_call, timing_caption
+from pages._shared import chart_config, heavy, heavy_stoppable, plain, show_error, timed_call, timing_caption
 from pages._state import CUSTOM_XY, DEFAULT_FXY, MAX_SEED, ONE_D, TASK_CHOICES, Param, choice_in, selection_params
 from pages._state import xy_formula as _xy_formula
 
@@ -149,7 +149,7 @@ def pickers(ps, problem_picker) -> str | None:
         try:
             task = _xy_formula(s["g_fxy"])
         except ValueError as e:
-            st.error(f"Formula not accepted: {e}", icon=":material/error:")
+            st.error(f"Formula not accepted: {plain(e)}", icon=":material/error:")
             return None
     elif s["g_task"] != ONE_D:
         task = s["g_task"]

@@ -17,6 +17,7 @@ import streamlit as st
 from l2l_core import expr
 from l2l_core.inner.optimizers import OPTIMIZERS
 from l2l_core.inner.tasks import NETWORK_TASKS, TASKS, resolve_task
+from pages._shared import plain
 from pages._state import CUSTOM_XY, MAX_SEED, ONE_D, TASK_CHOICES, PageState, xy_formula
 
 
@@ -50,7 +51,7 @@ def current(prefix: str) -> Choice:
         try:
             task = xy_formula(s[f"{prefix}fxy"])
         except ValueError as e:
-            error = f"Formula not accepted: {e}"
+            error = f"Formula not accepted: {plain(e)}"
     elif name != ONE_D:
         task = name
     shown = task_title(name, "the 1-D loss") if task is None else resolve_task(task).title

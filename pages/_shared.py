@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import re
 import time
 from contextlib import contextmanager
 
@@ -14,7 +15,7 @@ from l2l_core.io.files import columns_csv, npz_bytes  # noqa: F401  (pages' down
 from l2l_core.runtime import jobs
 from l2l_core.runtime.shared_work import default_shared_work, work_key
 from pages._adapter import script_run, stop_requested
-from pages._state import CUSTOM, OutOfRange, float_in, int_in  # noqa: F401  (the URL-value parsers)
+from pages._state import CUSTOM, CUSTOM_XY, OutOfRange, float_in, int_in  # noqa: F401  (the URL-value parsers)
 
 
 def problem_picker(key: str = "problem", show: bool = True) -> str:
@@ -59,17 +60,24 @@ def problem_picker(key: str = "problem", show: bool = True) -> str:
     try:
         formula = expr.normalize(text)
     except ValueError as e:
-        st.error(f"Formula not accepted: {e}", icon=":material/error:")
+        st.error(f"Formula not accepted: {plain(e)}", icon=":material/error:")
         return None
     if show:
         st.caption(f"f(x) = {formula}, drawn on x in {expr.FORMULA_X_RANGE}")
     return formula
 
 
+def plain(text: str) -> str:
+    """``text`` shown as typed in a Streamlit message (no markdown: ``__import__`` stays as it is)."""
+    return re.sub(r"([\\`*_~$\[\]<>])", r"\\\1", str(text))
+
+
 def need_problem(problem: str | None) -> str:
-    """Stops the page, with a message in the main area, when the formula was rejected."""
+    """Stops the page, with a message in the main area, when the formula was rejected
+    (the 1-D inner loss's f(x), or the task's f(x, y))."""
     if problem is None:
-        st.error("The inner loss's formula is not accepted; the reason is under f(x) = ... in the sidebar.",
+        box = "f(x, y) = ..." if st.session_state.get("g_task") == CUSTOM_XY else "f(x) = ..."
+        st.error(f"The formula is not accepted; the reason is under {box} in the sidebar.",
                  icon=":material/error:")
         st.stop()
     return problem

@@ -82,6 +82,16 @@ with st.sidebar, ps:
     ps.link_panel()
 
 
+def zoom_depth_text(stack, window, top, names) -> str:
+    """The view's size in its axes' own units and how far below the top view it is (by width)."""
+    units = "log10 units" if all(n.startswith("log10") for n in names) else f"units of {names[0]} x {names[1]}"
+    size = f"{(window[1] - window[0]):.3g} x {(window[3] - window[2]):.3g} ({units})"
+    if not stack:
+        return f"Zoom depth 0: the top view, {size}."
+    decades = np.log10((top[1] - top[0]) / (window[1] - window[0]))
+    return f"Zoom depth {len(stack)}: the view is {size}, {decades:.1f} decades narrower than the top view."
+
+
 def on_box_select() -> None:
     event = st.session_state.get("fr_chart") or {}
     boxes = event.get("selection", {}).get("box", []) if event else []
@@ -119,9 +129,8 @@ c1, c2, c3, c4 = st.columns(4)
 c1.button("Zoom back", disabled=not stack, key="fr_back",
           on_click=lambda: st.session_state.__setitem__(ZOOM_KEY, st.session_state[ZOOM_KEY][:-1]))
 c2.button("Top view", disabled=not stack, key="fr_reset", on_click=lambda: st.session_state.__setitem__(ZOOM_KEY, []))
-st.caption(f"Zoom depth {len(stack)}: the view is {(window[1] - window[0]):.3g} x {(window[3] - window[2]):.3g} "
-           f"(log10 units), {np.log10(9.0 / (window[1] - window[0])):.1f} decades below the top view. "
-           "The address bar holds the zoom path: copy it to replay this view.")
+st.caption(zoom_depth_text(stack, window, fractal.default_window(task), fractal.AXIS_NAMES[task.spec.phase_space])
+           + " The address bar holds the zoom path: copy it to replay this view.")
 if msg := st.session_state.pop("_fr_zoom_error", None):
     st.warning(msg)
 
