@@ -34,8 +34,9 @@ chromium:
 run: venv
 	$(VENV)/bin/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT)
 
+# Two workers (one per core here; `auto` follows the machine), the browser tests together on one.
 test: test-deps lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadgroup
 
 # The quick loop while working: no browser, nothing slow (under a minute once warm).
 quick: $(VENV)/.test

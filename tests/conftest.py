@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-settings.register_profile("ci", max_examples=3000, deadline=None, derandomize=True, database=None,
+settings.register_profile("ci", max_examples=1000, deadline=None, derandomize=True, database=None,
                           suppress_health_check=list(HealthCheck))
 settings.register_profile("dev", max_examples=200, deadline=None, derandomize=True, database=None,
                           suppress_health_check=list(HealthCheck))
@@ -51,10 +51,18 @@ def pytest_configure(config):
     setup_process()
 
 
+#: Fixtures of the one shared server and browser: a test that uses any of them runs in the
+#: browser group, which pytest-xdist keeps on one worker (``--dist loadgroup``), so the
+#: whole suite still starts one server and one browser.
+BROWSER_FIXTURES = {"page", "browser", "app_url"}
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if "e2e" in Path(str(item.fspath)).parts:
             item.add_marker(pytest.mark.browser)
+        if item.get_closest_marker("browser") or BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 def app_pages() -> list[tuple[str, str, bool]]:

@@ -16,7 +16,7 @@ def test_zoom_path_in_the_url_is_replayed_in_the_browser(page):
     page.goto(f"{page.app_url}/fractal?task=fractal_single&width=4&steps=10&res=64&fzoom={ZOOM}")
     page.get_by_text("Zoom depth 2").first.wait_for()
     caption = page.get_by_text(re.compile("Zoom depth 2: the view is")).first.inner_text()
-    assert "2e-11 x 2e-11" in caption and "11.7 decades below the top view" in caption, caption
+    assert "2e-11 x 2e-11" in caption and "11.7 decades narrower than the top view" in caption, caption
     chart = page.locator(".st-key-fr_chart .stPlotlyChart")  # not the box-count chart below it
     chart.locator(".xtitle").wait_for()
     # deep in, each axis is drawn as an offset from the window's centre in units of 1e-11

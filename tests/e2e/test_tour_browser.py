@@ -53,5 +53,5 @@ def test_a_tour_link_opens_the_full_page_with_the_same_settings(page):
     wait_for_app(page)
     assert "lr_lo=-0.5" in page.url, page.url
     expect(page.get_by_role("spinbutton", name="log10 lr from")).to_have_value(re.compile(r"^-0\.50*$"))
-    expect(page.get_by_role("spinbutton", name="log10(1-mom) to")).to_have_value(re.compile(r"^-1\.0*$"))
+    expect(page.get_by_role("spinbutton", name="log10(1-mom) to")).to_have_value(re.compile(r"^-1(\.0*)?$"))
     no_exception(page)
