@@ -124,7 +124,7 @@ def test_random_flags_of_every_command_never_end_in_a_traceback(folder, data):
 
 
 @pytest.mark.slow
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(data=st.data())
 def test_random_flags_of_the_cheap_commands_run_for_real(folder, data):
     _check(data.draw(argvs(folder, small=True, commands=("grid", "sweep", "outer", "fractal"))), folder)
