@@ -49,6 +49,29 @@ def pytest_configure(config):
     from l2l_core.runtime.setup import setup_process
 
     setup_process()
+    if not hasattr(config, "workerinput"):  # the controlling process (xdist) or the only one
+        config._stray_before = stray_files()
+
+
+#: What a run writes: a test that leaves one of these in the working tree wrote outside its tmp_path.
+OUTPUT_SUFFIXES = {".npz", ".csv", ".json", ".png", ".msgpack", ".lock", ".tmp"}
+
+
+def stray_files() -> set[str]:
+    """Untracked, unignored output files in the working tree (empty outside a git checkout)."""
+    res = subprocess.run(["git", "ls-files", "--others", "--exclude-standard"], cwd=ROOT,
+                         capture_output=True, text=True)
+    return {p for p in res.stdout.splitlines() if Path(p).suffix in OUTPUT_SUFFIXES} if res.returncode == 0 else set()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    before = getattr(session.config, "_stray_before", None)
+    if before is None:
+        return
+    new = sorted(stray_files() - before)
+    if new:  # the suite fails: a test wrote into the project instead of its own folder
+        session.config.get_terminal_writer().line(f"files written outside a test's folder: {new}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 #: Fixtures of the one shared server and browser: a test that uses any of them runs in the
