@@ -23,6 +23,14 @@ from l2l_core.learned.tasks import REDUCTIONS
 from l2l_core.runtime.jobs import default_limiter
 from l2l_core.runtime.training import TrainingJob, prune_private, publish, records_file
 from l2l_core.viz.learned import comparison_figure, comparison_rows, curves_csv, meta_loss_figure, update_figure
+from pages._learned_training import (
+    IDLE_STOP_SECONDS,
+    budget_sentence,
+    estimate_caption,
+    job_panel,
+    preset_estimate,
+    run_estimate,
+)
 from pages._learned_views import (
     cached_compare,
     family_params,
@@ -79,11 +87,6 @@ MAX_USER_RUNS = 50
 #: Unshared runs kept per session (the oldest go when a new one starts), and how long
 #: an idle session's runs stay on disk.
 PRIVATE_RUNS_KEPT, PRIVATE_MAX_AGE_S = 10, 7 * 24 * 3600
-#: Measured on this server's 2 CPU cores (see README, "Timings"); the preset's help text.
-SHORT_PRESET_TIME = ("about 20 s on an idle 2-core server, 90 s or more while it is busy "
-                     "(then some 20 s of it compiling the meta-step)")
-#: A training whose page has not redrawn for this long (tab closed) stops, keeping its best parameters.
-IDLE_STOP_SECONDS = 120.0
 
 
 @st.cache_resource(max_entries=16)
@@ -117,48 +120,11 @@ def list_runs(task: str) -> dict[str, Path]:
     return runs
 
 
-def measured_speed(task: str) -> tuple[float, float, int, str]:
-    """(compile s, s per meta-step, batch, where measured): the newest finished run of this family
-    on this server, else the family's shipped optimizer's own training."""
-    default = get_family(task).default_checkpoint
-    for name, path in list_runs(task).items():
-        if name == DEFAULT_LABEL:
-            continue
-        try:
-            ckpt = cached_checkpoint(str(path), mtime(path))
-        except ValueError:
-            continue
-        s = ckpt.summary
-        if ckpt.config.task != task:
-            continue
-        if s.get("seconds_per_meta_step") and s.get("compile_seconds") is not None:
-            return float(s["compile_seconds"]), float(s["seconds_per_meta_step"]), ckpt.config.batch, f"run {name}"
-    try:
-        ckpt = cached_checkpoint(str(default), mtime(default))
-        s = ckpt.summary
-        return (float(s.get("compile_seconds", 20.0)), float(s.get("seconds_per_meta_step", 0.5)),
-                ckpt.config.batch, "the shipped optimizer's training")
-    except (ValueError, OSError):
-        return 20.0, 0.5, 128, "a typical 2-core machine"
-
-
-def estimate_seconds(meta_steps: int, batch: int, task: str = "quadratic",
-                     cap: float = 0.0) -> tuple[float, float, str]:
-    """(compile s, training s, where measured) for a run of this size, before it starts; ``cap``:
-    the preset's wall-clock limit (0: none)."""
-    compile_s, per_step, ref_batch, source = measured_speed(task)
-    train_s = meta_steps * per_step * max(batch, 8) / max(ref_batch, 8)
-    return compile_s, (min(train_s, max(cap - compile_s, 0.0)) if cap else train_s), source
-
-
 def preset_help(task: str) -> str:
-    pre = TASK_PRESETS[task]
-    if task == "quadratic":
-        return (f"short: {pre['short']['meta_steps']} meta-steps, {SHORT_PRESET_TIME}; "
-                f"full: the post's {pre['full']['meta_steps']}.")
-    return (f"short: up to {pre['short']['meta_steps']} meta-steps, stopped after {pre['short']['max_seconds']:.0f} s "
-            f"(compiling included); full: up to {pre['full']['meta_steps']}, stopped after "
-            f"{pre['full']['max_seconds'] / 60:.1f} min. Either keeps its best parameters when the clock stops it.")
+    """Each preset's length, budget and estimated time (the core's measured speeds)."""
+    ests = {p: preset_estimate(task, p) for p in ("short", "full")}
+    return " ".join(f"{p}: {est.requested} meta-steps, about {est.total_s:.0f} s here now "
+                    f"({est.compile_s:.0f} s of it compiling). " + budget_sentence(est) for p, est in ests.items())
 
 
 def settings_ui(task: str) -> tuple[str, dict] | None:
@@ -191,15 +157,16 @@ def settings_ui(task: str) -> tuple[str, dict] | None:
                         format="%.4g", disabled=base == "none",
                         help="The base path's starting learning rate, then meta-learned. Start near tuned "
                              f"NAG's: this family's default is {get_family(task).base_lr:g}.")
-    cap = TASK_PRESETS[task][preset].get("max_seconds", 0.0)
-    compile_s, train_s, source = estimate_seconds(int(meta_steps), int(batch), task, cap)
-    st.caption(f"Estimated time: about {compile_s + train_s:.0f} s: up to {compile_s:.0f} s compiling the meta-step "
-               f"(the bar waits at 0 % meanwhile; skipped when this server compiled it already) and "
-               f"{train_s:.0f} s for {int(meta_steps)} meta-steps (speed measured by {source}); "
-               "longer while other runs train.")
-    return preset, dict(meta_steps=int(meta_steps), seed=int(seed), batch=int(batch), reduction=reduction,
-                        meta_lr=float(meta_lr),
-                        lstm=preset_lstm(task, preset, preprocess=preprocess, base=base, base_lr=float(base_lr)))
+    overrides = dict(meta_steps=int(meta_steps), seed=int(seed), batch=int(batch), reduction=reduction,
+                     meta_lr=float(meta_lr),
+                     lstm=preset_lstm(task, preset, preprocess=preprocess, base=base, base_lr=float(base_lr)))
+    try:
+        st.caption(estimate_caption(run_estimate(preset_config(preset, task=task, **overrides), preset)),
+                   help="From speeds measured per preset on this project's 2-core server "
+                        "(l2l_core/learned/estimates.py), scaled to the tasks per meta-step.")
+    except ValueError as e:
+        show_error(e)
+    return preset, overrides
 
 
 def start_job(task: str, preset: str, overrides: dict) -> None:
@@ -207,50 +174,10 @@ def start_job(task: str, preset: str, overrides: dict) -> None:
     name = ("" if task == "quadratic" else f"{task}-") + f"{preset}-seed{cfg.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
     # Private runs stay bounded on disk: this session's newest few, nobody's older than a week.
     prune_private(private_dir().parent, keep=PRIVATE_RUNS_KEPT - 1, max_age_s=PRIVATE_MAX_AGE_S)
+    est = run_estimate(cfg, preset)  # before it starts: the cache's state is the one it will meet
     st.session_state.lo_job = TrainingJob(cfg, private_dir() / name, limiter=default_limiter(),
                                           idle_timeout=IDLE_STOP_SECONDS).start()
-
-
-def stop_job() -> None:
-    job = st.session_state.get("lo_job")
-    if job is not None:
-        job.stop()
-
-
-def job_panel() -> None:
-    """Progress bar, live meta-loss curve, status; reruns itself while training."""
-    job: TrainingJob | None = st.session_state.get("lo_job")
-    if job is None:
-        return
-    job.touch()
-    state, message, progress, _ = job.snapshot()
-    if state == "running":
-        frac = 0.0 if progress is None else progress.done / progress.total
-        elapsed = time.time() - job.started
-        if progress is None:  # the first chunk: XLA compiles the meta-step, nothing trained yet
-            compile_s, _, _ = estimate_seconds(1, 1, job.cfg.task)
-            text = (f"Compiling the meta-step ({elapsed:.0f} s; about {compile_s:.0f} s the first time on this "
-                    "server); training starts right after.")
-        else:
-            text = f"Meta-training: {message} ({elapsed:.0f} s)"
-        st.progress(frac, text=text)
-        st.button("Stop", key="lo_stop", on_click=stop_job, type="secondary",
-                  help="Stops after the current chunk and keeps the best parameters so far.")
-        st.caption(f"It shares the server's job slots chunk by chunk, and stops (keeping its best "
-                   f"parameters) if this page stays closed for {IDLE_STOP_SECONDS:.0f} s.")
-    elif state == "failed":
-        st.error(f"Meta-training failed: {message}")
-    else:
-        (st.success if state == "done" else st.info)(f"Run {job.out_dir.name}: {message}")
-    if progress is not None and len(progress.meta_loss):
-        st.plotly_chart(meta_loss_figure(progress.meta_loss, progress.final_loss, progress.val_steps,
-                                         progress.val_loss, title="Meta-loss, live"), key="lo_live",
-                        config=chart_config("meta_loss_live"))
-    if state != "running" and not st.session_state.get("lo_job_seen_end"):
-        st.session_state.lo_job_seen_end = True
-        if state != "failed":
-            st.session_state.lo_run = job.out_dir.name  # select the new run below
-        st.rerun()  # refresh the run list with the new checkpoint
+    st.session_state.lo_job_estimate = est
 
 
 ps.load()

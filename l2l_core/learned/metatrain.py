@@ -39,6 +39,7 @@ import numpy as np
 
 from l2l_core.learned import tasks as tasks_mod
 from l2l_core.learned.baselines import optimizer_losses
+from l2l_core.learned.compiled import mark_compiled
 from l2l_core.learned.families import get_family
 from l2l_core.learned.lstm import LSTMConfig, init_meta_params, lstm_optimizer
 from l2l_core.learned.meta_step import (  # noqa: F401 (re-exported)
@@ -314,7 +315,9 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
         n = min(length, (cfg.meta_steps if finishing or not cfg.finish_after else cfg.finish_after) - rec.done)
         compiles = rec.done == rec.first_done or (finishing and rec.done == cfg.finish_after)
         run = _run_chunk_split if split_ways(structure) == 2 else _run_chunk
-        return _Chunk(chunk_slot, n, compiles, lambda: run(state, n, cfg=structure, length=length))
+        chunk = _Chunk(chunk_slot, n, compiles, lambda: run(state, n, cfg=structure, length=length))
+        chunk.structure = structure
+        return chunk
 
     # Pipelined: chunk k + 1 is dispatched before chunk k's parameters are validated, so
     # that the validation runs beside it; the results are those of one chunk after another.
@@ -324,6 +327,8 @@ def metatrain(cfg: MetaTrainConfig, *, init_params=None,
             new_state, bad, ml, fl, ok, seconds = chunk.wait()
             first = rec.done == rec.first_done
             rec.chunk_time(seconds, chunk.n, length, chunk.compiles)
+            if chunk.compiles:  # what the page's time estimate asks (learned/estimates.py)
+                mark_compiled(chunk.structure)
             if not first:  # the next one's estimate (after the next stage's compiling one: on the safe side)
                 last_chunk[0] = seconds
             state = new_state
