@@ -98,8 +98,8 @@ def _snapshot(folder: Path) -> dict:
 def _check(argv: list[str], folder: Path) -> None:
     err, out = io.StringIO(), io.StringIO()
     before = _snapshot(folder)
-    try:
-        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
+    try:  # in the test's folder: a command's default output (grid.npz, ...) lands there
+        with contextlib.chdir(folder), contextlib.redirect_stderr(err), contextlib.redirect_stdout(out):
             code = main(argv)
     except Reached:
         code = 0
