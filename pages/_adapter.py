@@ -15,7 +15,7 @@ itself sets to False) and reruns, which resolves the same page through app.py.
 Safe under concurrency: nothing happens at import; a session whose run
 started in the old mode before another session switched also reruns.
 ``tests/test_adapter.py`` fails if a Streamlit upgrade changes what this
-relies on; ``tests/test_direct_links.py`` checks the behaviour in a browser.
+relies on; ``tests/e2e/test_class_browser.py`` checks the behaviour in a browser.
 """
 
 from __future__ import annotations

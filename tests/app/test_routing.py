@@ -40,7 +40,7 @@ def test_the_adapter_does_nothing_outside_a_script_run():
 
 def test_streamlit_version_is_one_the_adapter_was_checked_against():
     major, minor = (int(v) for v in streamlit.__version__.split(".")[:2])
-    assert (major, minor) <= (1, 67), "re-check pages/_adapter.py (and test_direct_links) on this Streamlit"
+    assert (major, minor) <= (1, 67), "re-check pages/_adapter.py (and tests/e2e/test_class_browser.py)"
 
 
 def test_every_page_goes_through_the_router_first():
