@@ -10,6 +10,7 @@ import numpy as np
 import streamlit as st
 
 from l2l_core import outer, viz
+from pages import _landscape_compute as lc
 from pages._shared import (
     chart_config,
     float_in,
@@ -54,18 +55,49 @@ with st.sidebar, ps:
     c1, c2 = st.columns(2)
     ps.number(c1, "est_lr", "log10 lr", step=0.05, format="%.4f",
       help="Default: near where clipped GD from (-2, -0.5) gets stuck.")
-    ps.number(c2, "est_omm", "log10(1-mom)", step=0.05, format="%.4f")
-    ps.number(st, "est_samples", "Estimates per method", step=64)
+    ps.number(c2, "est_omm", "log10(1-mom)", step=0.05, format="%.4f",
+      help="log10(1 - momentum): 0 is no momentum, -1 is momentum 0.9, -2 is 0.99. Default: beside "
+           "the lr's default, on the ripples.")
+    ps.number(st, "est_samples", "Estimates per method", step=64,
+      help="How many independent estimates of each method are drawn at the point: more give a surer "
+           "mean, bias and variance.")
     c1, c2 = st.columns(2)
-    ps.number(c1, "est_pairs", "ES/PES pairs")
-    ps.number(c2, "est_std", "std", step=0.01, format="%.3f")
+    ps.number(c1, "est_pairs", "ES/PES pairs",
+      help="Antithetic perturbation pairs averaged in one ES or PES estimate; more pairs, less variance.")
+    ps.number(c2, "est_std", "std", step=0.01, format="%.3f",
+      help="ES/PES perturbation scale in log10 units: the width of the Gaussian smoothing they estimate "
+           "the gradient of (the post: 0.1).")
     ps.number(c1, "est_trunc", "Truncation",
       help="PES / TBPTT truncation length; must divide the 50 inner steps.")
-    ps.number(c2, "est_seed", "Seed")
+    ps.number(c2, "est_seed", "Seed", help="Seeds the perturbations of every estimate: the same seed, the "
+                                            "same estimates.")
     ps.link_panel()
 
 ps.warn_bad_url()
 problem = need_problem(problem)
+#: The thumbnail: the landscape page's default window, widened to hold the point; its inner run.
+THUMB_WINDOW, THUMB_RES, THUMB_X0, THUMB_STEPS = (-3.0, 2.0, -3.0, 0.0), 60, -4.0, 50
+
+
+def thumbnail(point, problem) -> None:
+    """Where the point lies on the landscape, in the sidebar."""
+    lo, hi, mlo, mhi = THUMB_WINDOW
+    lo, hi = min(lo, point[0] - 0.5), max(hi, point[0] + 0.5)
+    mlo, mhi = min(mlo, point[1] - 0.25), max(mhi, min(point[1] + 0.25, 0.5))
+    try:
+        (xs, ys, z, _), _ = lc.grid(lo, hi, mlo, mhi, THUMB_RES, problem, THUMB_X0, THUMB_STEPS, "mean")
+    except ValueError as e:
+        show_error(e)
+        return
+    with st.sidebar:
+        st.markdown("**Where this point lies**", help=f"The meta-loss landscape of this problem ({THUMB_RES}² "
+                    "cells, mean loss over 50 inner steps from x0 = -4), the point marked x. Magenta: training "
+                    "diverges. The y axis is log10(1 - momentum), 0 (no momentum) at the bottom.")
+        st.plotly_chart(viz.point_thumbnail(z, xs, ys, point), key="est_thumbnail",
+                        config=dict(chart_config("estimators_point"), displayModeBar=False))
+
+
+thumbnail((float(st.session_state.est_lr), float(st.session_state.est_omm)), problem)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -24,6 +24,7 @@ from l2l_core.viz.landscape import (  # noqa: F401
     inner_problem_figure,
     loss_vs_step_figure,
     lr_sweep_figure,
+    point_thumbnail,
 )
 from l2l_core.viz.learned import (  # noqa: F401
     COLORS,

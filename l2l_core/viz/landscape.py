@@ -139,3 +139,17 @@ def heatmap_figure(grid, log_lrs, log_omm, *, cap=10.0, best=None, max_display=M
     fig.update_layout(title=title, height=650, legend=dict(style.LEGEND, y=-0.12),
                       margin=dict(t=40, b=10))
     return fig
+
+
+def point_thumbnail(grid, log_lrs, log_omm, point, *, cap=10.0, height=230):
+    """A small lr x momentum landscape (colour: outer loss capped at ``cap``, diverged cells
+    magenta) with ``point`` = (log10 lr, log10(1 - momentum)) marked: where a page's point lies."""
+    fig = heatmap_figure(grid, log_lrs, log_omm, cap=cap, max_display=120, title=None)
+    fig.update_traces(showscale=False, selector=dict(type="heatmap"))
+    fig.add_trace(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", name="this point",
+                             marker=dict(symbol="x", size=13, color="white", line=dict(color="black", width=2)),
+                             hovertemplate="this point: log10 lr=%{x:.4f}<br>log10(1-mom)=%{y:.4f}<extra></extra>"))
+    fig.update_xaxes(title=dict(text="log10 lr", standoff=2))
+    fig.update_yaxes(title=dict(text="log10(1 - mom), 0 at the bottom", standoff=2))
+    fig.update_layout(height=height, showlegend=False, margin=dict(l=10, r=10, t=10, b=10))
+    return fig
