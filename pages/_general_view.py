@@ -27,8 +27,8 @@ from l2l_core.io.files import csv_text, npz_bytes
 from l2l_core.landscape import general as landscape_general
 from l2l_core.landscape import refine, zoom
 from l2l_core.landscape.general import SUMMARIES, hyper_grid, summaries_for, task_axes
-from l2l_core.outer.general import GENERAL_METHODS, run_outer_general
-from pages._shared import chart_config, heavy, heavy_stoppable, plain, show_error, timed_call, timing_caption
+from pages._general_runs import general_runs, key_args_tail, runs_table
+from pages._shared import chart_config, heavy_stoppable, plain, show_error, timed_call, timing_caption
 from pages._state import CUSTOM_XY, DEFAULT_FXY, MAX_SEED, ONE_D, TASK_CHOICES, Param, choice_in, selection_params
 from pages._state import xy_formula as _xy_formula
 
@@ -263,13 +263,6 @@ def grid(task: str, optimizer: str, x: str, y: str, window: tuple, res: int, ste
     return (xs, ys, z), time.perf_counter() - t0
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def outer_run(method: str, task: str, optimizer: str, x: str, y: str, start: tuple, seed: int, steps: int,
-              options: tuple, inner_steps: int, summary: str, fixed: tuple, x0, task_seed: int):
-    return heavy(run_outer_general, method, task, optimizer, x, y, start, steps, seed=seed, inner_steps=inner_steps,
-                 summary=summary, fixed=dict(fixed), x0=x0, task_seed=task_seed, **dict(options))
-
-
 def home_window(task, optimizer, x, y) -> tuple:
     """The typed ranges (else the axes' defaults), checked by the core: ValueError says what to type."""
     axes, s = task_axes(task, optimizer), st.session_state
@@ -333,39 +326,6 @@ def _figure(z, xs, ys, axes, x, y, cap, runs=(), best=None):
     return fig
 
 
-def _runs(cfg, task, key_args, summary) -> list[dict]:
-    from l2l_core import outer
-    from pages import _outer_ui as oui
-
-    s, runs = st.session_state, []
-    try:
-        starts = outer.parse_points(s["o_starts"])
-        seeds = outer.parse_seeds(s["o_seeds"])
-    except ValueError as e:
-        show_error(e)
-        return runs
-    for method in (m for m in s["o_methods"] if m in GENERAL_METHODS):
-        opts = tuple(sorted(oui.method_options(method).items()))
-        try:
-            for start in starts:
-                for seed in (seeds if outer.METHODS[method].stochastic else seeds[:1]):
-                    r = outer_run(method, *key_args, start, seed, int(s["o_steps"]), opts, cfg["inner_steps"], summary,
-                                  *key_args_tail(cfg, task))
-                    runs.append(dict(method=method, method_title=outer.METHODS[method].title, start=start,
-                                     seed=seed, label=f"{method} from ({start[0]:g}, {start[1]:g}) seed {seed}",
-                                     trajectory=r.trajectory, losses=r.losses, end_loss=r.final_loss))
-        except ValueError as e:  # this method cannot run here (e.g. a gradient of converge): say why, go on
-            show_error(e)
-    return runs
-
-
-def key_args_tail(cfg, task) -> tuple:
-    """(fixed, x0, network seed): the hashable rest of a cached call."""
-    t = resolve_task(task)
-    x0 = cfg["x0"] if (t.dim == 1 and t.labels is None) else None
-    return fixed_values(task), x0, int(st.session_state["g_seed"]) if task in NETWORK_TASKS else 0
-
-
 def view(cfg, task) -> None:
     """The general heatmap: coarse first, then the chosen resolution; overlays, summary, downloads."""
     s = st.session_state
@@ -403,7 +363,7 @@ def view(cfg, task) -> None:
         placeholder.empty()
         show_error(e)
         return
-    runs = _runs(cfg, task, (task, opt, x, y), summary)
+    runs = general_runs(cfg, task, (task, opt, x, y), summary)
     best = landscape.best_cell(z, xs, ys)
     slug = f"{opt}_{x}_{y}_{task if task in TASKS or task in NETWORK_TASKS else 'formula'}"
     placeholder.plotly_chart(_figure(z, xs, ys, axes, x, y, cfg["cap"], runs, best), key="general_chart",
@@ -434,6 +394,4 @@ def _summary(z, xs, ys, axes, x, y, best, slug, cfg, runs) -> None:
                        mime="text/csv", key="g_csv",
                        help=f"First row: {axes[x].title}; first column: {axes[y].title}; NaN = diverged.")
     if runs:
-        st.dataframe([{"run": r["label"], f"end {x}": float(r["trajectory"][-1][0]),
-                       f"end {y}": float(r["trajectory"][-1][1]), "end outer loss": r["end_loss"]} for r in runs],
-                     hide_index=True)
+        runs_table(runs, x, y)
