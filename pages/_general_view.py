@@ -319,8 +319,9 @@ def _figure(z, xs, ys, axes, x, y, cap, runs=(), best=None):
                       hovertemplate=f"{xt}=%{{customdata[0]:.6g}}<br>{yt}=%{{customdata[1]:.6g}}"
                                     "<br>outer loss=%{z:.6g}<extra></extra>")
     fig.update_xaxes(title=f"{x}: {xt}")
-    yr = [ys[-1], ys[0]] if axes[y].unit != "log10" else [ys[0], ys[-1]]
-    fig.update_yaxes(title=f"{y}: {yt}", range=yr)
+    flipped = axes[y].unit != "log10"
+    yr = [ys[-1], ys[0]] if flipped else [ys[0], ys[-1]]
+    fig.update_yaxes(title=f"{y}: {yt}" + (": larger values at the bottom" if flipped else ""), range=yr)
     fig.update_layout(height=420, title=None, margin=dict(t=10, b=10),
                       legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
     return fig

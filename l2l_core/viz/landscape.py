@@ -135,7 +135,7 @@ def heatmap_figure(grid, log_lrs, log_omm, *, cap=10.0, best=None, max_display=M
             hovertemplate="best: log10 lr=%{x:.4f}<br>log10(1-mom)=%{y:.4f}<extra></extra>",
         ))
     fig.update_xaxes(title="log10 learning rate", range=[log_lrs[0], log_lrs[-1]])
-    fig.update_yaxes(title="log10(1 - momentum)", range=[log_omm[-1], log_omm[0]])
+    fig.update_yaxes(title=style.MOMENTUM_AXIS_TITLE, range=[log_omm[-1], log_omm[0]])
     fig.update_layout(title=title, height=650, legend=dict(style.LEGEND, y=-0.12),
                       margin=dict(t=40, b=10))
     return fig
@@ -150,6 +150,6 @@ def point_thumbnail(grid, log_lrs, log_omm, point, *, cap=10.0, height=230):
                              marker=dict(symbol="x", size=13, color="white", line=dict(color="black", width=2)),
                              hovertemplate="this point: log10 lr=%{x:.4f}<br>log10(1-mom)=%{y:.4f}<extra></extra>"))
     fig.update_xaxes(title=dict(text="log10 lr", standoff=2))
-    fig.update_yaxes(title=dict(text="log10(1 - mom), 0 at the bottom", standoff=2))
+    fig.update_yaxes(title=dict(text="log10(1 − mom): 0 at the bottom", standoff=2))
     fig.update_layout(height=height, showlegend=False, margin=dict(l=10, r=10, t=10, b=10))
     return fig

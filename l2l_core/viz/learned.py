@@ -19,20 +19,31 @@ def _rgba(hex_color: str, alpha: float) -> str:
 
 
 def meta_loss_figure(meta_loss, final_loss=None, val_steps=None, val_loss=None, title="Meta-training") -> go.Figure:
-    """Per meta-step training losses and the validation loss, log scale."""
+    """Per meta-step training losses and the validation loss, log scale, on two axes: the
+    meta-loss (the mean over the unrolled steps, large early losses included) on the left,
+    the losses after the last step (training tasks, validation) on the right."""
     fig = go.Figure()
     x = np.arange(1, len(meta_loss) + 1)
-    fig.add_scatter(x=x, y=np.asarray(meta_loss), mode="lines", name="mean loss over the 100 unrolled steps",
-                    line=dict(color="#ff7f0e", width=1))
+    fig.add_scatter(x=x, y=np.asarray(meta_loss), mode="lines", name="meta-loss: mean over the 100 unrolled steps "
+                    "(left axis)", line=dict(color="#ff7f0e", width=1))
     if final_loss is not None and len(final_loss):
-        fig.add_scatter(x=x, y=np.asarray(final_loss), mode="lines", name="loss after the last unrolled step",
-                        line=dict(color="#1f77b4", width=1))
+        fig.add_scatter(x=x, y=np.asarray(final_loss), mode="lines", name="loss after the last unrolled step "
+                        "(right axis)", line=dict(color="#1f77b4", width=1), yaxis="y2")
     if val_steps is not None and len(val_steps):
         fig.add_scatter(x=np.asarray(val_steps), y=np.asarray(val_loss), mode="lines+markers",
-                        name="validation: loss after 100 steps", line=dict(color="#d62728", width=2))
-    fig.update_layout(title=title, xaxis_title="meta-step", yaxis_title="loss (mean over tasks)",
-                      yaxis=style.LOG_AXIS, height=340, margin=dict(l=60, r=20, t=50, b=40),
-                      legend=dict(style.LEGEND, y=-0.25))
+                        name="validation: loss after 100 steps (right axis)", line=dict(color="#d62728", width=2),
+                        yaxis="y2")
+    two_axes(fig, "meta-loss (mean over the unrolled steps)", "loss after the last step", "#ff7f0e", "#d62728")
+    fig.update_layout(title=title, xaxis_title="meta-step", height=340, margin=dict(l=60, r=60, t=50, b=40),
+                      legend=dict(style.LEGEND, y=-0.3))
+    return fig
+
+
+def two_axes(fig: go.Figure, left: str, right: str, left_color: str, right_color: str) -> go.Figure:
+    """Log y axes on both sides, each titled in the colour of its curves."""
+    fig.update_layout(yaxis=dict(style.LOG_AXIS, title=dict(text=left, font=dict(color=left_color))),
+                      yaxis2=dict(style.LOG_AXIS, title=dict(text=right, font=dict(color=right_color)),
+                                  overlaying="y", side="right", showgrid=False))
     return fig
 
 

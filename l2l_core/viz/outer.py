@@ -100,7 +100,8 @@ def landscape_outer_figure(grid, log_lrs, log_omm, *, cap=10.0, frame=(0.0, 1.0,
         return f"({name} − {c:.15g}) / {s:.0e}"
 
     fig.update_xaxes(title=label("log10 learning rate", cx, sx), range=[u[0], u[-1]])
-    fig.update_yaxes(title=label("log10(1 − momentum)", cy, sy), range=[w[-1], w[0]])
+    fig.update_yaxes(title=(style.MOMENTUM_AXIS_TITLE if (cy, sy) == (0.0, 1.0) else
+                            label("log10(1 − momentum)", cy, sy) + ": more momentum up"), range=[w[-1], w[0]])
     fig.update_layout(title=title, height=620, dragmode="select", legend=dict(style.LEGEND, y=-0.14),
                       margin=dict(t=40, b=10), uirevision=None)
     return fig

@@ -9,6 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from l2l_core.viz import style
+from l2l_core.viz.learned import two_axes
 
 #: Colours and labels per optimizer: the one palette of l2l_core.viz.style.
 OPTIMIZER_COLORS = style.OPTIMIZER_COLORS
@@ -55,13 +56,14 @@ def meta_training_figure(curve: dict, *, title="meta-training of the shipped LST
     fig = go.Figure()
     ml = np.asarray(curve.get("meta_loss", []), dtype=np.float64)
     if ml.size:
-        fig.add_trace(go.Scatter(x=np.arange(1, ml.size + 1), y=ml, mode="lines", name="meta-loss (training tasks)",
-                                 line=dict(color="#999", width=1)))
+        fig.add_trace(go.Scatter(x=np.arange(1, ml.size + 1), y=ml, mode="lines",
+                                 name="meta-loss, training tasks (left axis)", line=dict(color="#999", width=1)))
     vs, vl = curve.get("val_steps"), curve.get("val_loss")
     if vs is not None and vl is not None and len(vs):
         fig.add_trace(go.Scatter(x=np.asarray(vs), y=np.asarray(vl, dtype=np.float64), mode="lines+markers",
-                                 name="loss on held-out tasks", line=dict(color="#111", width=2)))
+                                 name="loss on held-out tasks (right axis)", line=dict(color="#111", width=2),
+                                 yaxis="y2"))
     fig.update_xaxes(title="meta-step")
-    fig.update_yaxes(title="mean task loss", type="log")
+    two_axes(fig, "meta-loss (mean over the unrolled steps)", "held-out loss after 100 steps", "#777", "#111")
     fig.update_layout(title=title, height=420, legend=dict(style.LEGEND, y=-0.2), margin=dict(t=40, b=10))
     return fig

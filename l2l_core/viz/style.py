@@ -57,3 +57,7 @@ def seed_dash(i: int) -> str:
 def rgba(hex_color: str, alpha: float) -> str:
     r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
     return f"rgba({r},{g},{b},{alpha})"
+
+
+#: The post's y axis, reversed (0, no momentum, at the bottom; more momentum upward), said on the axis.
+MOMENTUM_AXIS_TITLE = "log10(1 − momentum): 0 at the bottom, more momentum up"
