@@ -73,9 +73,18 @@ def lr_sweep_figure(log_lrs, loss, momentum, y_cap=None, reduce_label="mean inne
     """Outer loss against learning rate on a log axis; diverged runs marked on top."""
     lrs = 10.0 ** np.asarray(log_lrs)
     loss = np.asarray(loss, dtype=float)
-    fig = go.Figure(go.Scattergl(x=lrs, y=loss, mode="lines", name=f"outer loss ({reduce_label})",
-                                 line=dict(width=1),
-                                 hovertemplate="lr=%{x:.5g}<br>outer loss=%{y:.4f}<extra></extra>"))
+    with np.errstate(invalid="ignore"):
+        above = np.isfinite(loss) & (loss > y_cap) if y_cap is not None else np.zeros(loss.shape, bool)
+    shown = np.where(above, y_cap if y_cap is not None else 0.0, loss)  # drawn at the cap, not off the chart
+    fig = go.Figure(go.Scattergl(x=lrs, y=shown, mode="lines", name=f"outer loss ({reduce_label})",
+                                 line=dict(width=1), customdata=loss,
+                                 hovertemplate="lr=%{x:.5g}<br>outer loss=%{customdata:.4f}<extra></extra>"))
+    if above.any():
+        fig.add_trace(go.Scattergl(x=lrs[above], y=np.full(above.sum(), y_cap), mode="markers", customdata=loss[above],
+                                   name=f"above the cap of {y_cap:g} ({above.sum()}): drawn at the cap",
+                                   marker=dict(color="#555", size=5, symbol="triangle-up"),
+                                   hovertemplate="lr=%{x:.5g}<br>outer loss=%{customdata:.4g} (above the cap)"
+                                                 "<extra></extra>"))
     bad = ~np.isfinite(loss)
     if bad.any():
         top = y_cap if y_cap is not None else float(np.nanmax(loss)) if np.isfinite(loss).any() else 1.0
