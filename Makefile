@@ -40,7 +40,7 @@ test: test-deps lint
 
 # The quick loop while working: no browser, nothing slow (under a minute once warm).
 quick: $(VENV)/.test
-	$(PY) -m pytest -q -m "not slow and not browser"
+	$(PY) -m pytest -q -n auto -m "not slow and not browser"
 
 lint: $(VENV)/.test
 	$(VENV)/bin/ruff check .

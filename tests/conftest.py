@@ -4,9 +4,10 @@ Layout: ``tests/core/<role>/`` mirrors ``l2l_core/``, ``tests/app/`` drives the
 pages with streamlit.testing, ``tests/e2e/`` drives the real server in headless
 Chromium (Debian's, through Playwright; one server and one browser for all).
 Markers: ``browser`` (everything under e2e/, and the few browser cases beside
-the AppTests) and ``slow``; ``pytest -m "not slow and not browser"`` is the
-quick developer loop. Hypothesis profiles: ``ci`` (default, what ``make test``
-runs) and ``dev`` (``HYPOTHESIS_PROFILE=dev``, fewer examples).
+the AppTests) and ``slow`` (long cases, and every AppTest); ``make quick``
+(``pytest -n auto -m "not slow and not browser"``) is the quick developer loop.
+Hypothesis profiles: ``ci`` (default, what ``make test`` runs) and ``dev``
+(``HYPOTHESIS_PROFILE=dev``, fewer examples).
 """
 
 from __future__ import annotations
@@ -82,8 +83,11 @@ BROWSER_FIXTURES = {"page", "browser", "app_url"}
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if "e2e" in Path(str(item.fspath)).parts:
+        folder = Path(str(item.fspath)).resolve().relative_to(ROOT).parts[:2]
+        if folder == ("tests", "e2e"):
             item.add_marker(pytest.mark.browser)
+        if folder == ("tests", "app"):  # each AppTest runs whole page scripts: not for the quick loop
+            item.add_marker(pytest.mark.slow)
         if item.get_closest_marker("browser") or BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.xdist_group("browser"))
 

@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from l2l_core.cli.commands import main
 
@@ -42,6 +43,7 @@ def test_bad_arguments_give_one_line_error(tmp_path, capsys):
     assert not (tmp_path / "s.npz").exists()
 
 
+@pytest.mark.slow
 def test_module_entry_point(tmp_path):
     r = subprocess.run([sys.executable, "-m", "l2l_core", "grid", "--res", "8", "--out",
                         str(tmp_path / "g.npz")], capture_output=True, text=True, timeout=120)

@@ -113,6 +113,7 @@ def _check(argv: list[str], folder: Path) -> None:
     assert _snapshot(folder) == before, argv
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())
 def test_random_flags_of_every_command_never_end_in_a_traceback(folder, data):

@@ -154,6 +154,7 @@ def jax_leaves(tree):
     return [np.asarray(x) for x in jax.tree.leaves(tree)]
 
 
+@pytest.mark.slow
 def test_sigkill_midway_then_resume_finishes_the_run(tmp_path):
     out = tmp_path / "run"
     cmd = [sys.executable, "-m", "l2l_core", "metatrain", "--preset", "tiny", "--meta-steps", "400", "--out", str(out)]

@@ -236,6 +236,7 @@ def _only_value_error(text):
     return f
 
 
+@pytest.mark.slow
 @FUZZ
 @given(st.text(max_size=300))
 def test_fuzz_random_unicode_text(text):
@@ -248,6 +249,7 @@ def test_fuzz_random_printable_ascii(text):
     _only_value_error(text)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(_grammar(4))
 def test_fuzz_grammar_shaped_formulas(text):
@@ -257,6 +259,7 @@ def test_fuzz_grammar_shaped_formulas(text):
         assert y.shape == () and y.dtype == np.float32  # a value or NaN/inf, as data
 
 
+@pytest.mark.slow
 @FUZZ
 @given(_grammar(3), st.data())
 def test_fuzz_near_misses_of_valid_formulas(text, data):

@@ -13,6 +13,8 @@ import pytest
 
 from l2l_core.io import reproduce
 
+pytestmark = pytest.mark.slow  # one run of the whole command, shared by the module
+
 ROOT = Path(__file__).resolve().parents[3]
 
 

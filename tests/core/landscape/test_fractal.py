@@ -146,6 +146,7 @@ def test_every_kernel_of_the_registry_gives_the_same_image(name, width):
         fractal.fractal_summaries(xs, xs, task=task, kernel="fast")
 
 
+@pytest.mark.slow
 def test_the_fractal_command_imports_no_more_than_it_needs(tmp_path):
     import subprocess
     import sys

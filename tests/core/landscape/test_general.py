@@ -150,6 +150,7 @@ def test_every_pair_matches_optax_in_float64_where_smooth(task, opt):
     assert compared >= 2, f"only {compared} smooth cells to compare"
 
 
+@pytest.mark.slow
 def test_float64_grid_matches_the_reference_to_float_rounding():
     with jax.enable_x64(True):
         z = hyper_grid("rosenbrock", "adam", "lr", "b2", [-3.0, -1.5], [-3.0, -1.0], inner_steps=40,
@@ -161,6 +162,7 @@ def test_float64_grid_matches_the_reference_to_float_rounding():
             assert z[i, j] == pytest.approx(reference("rosenbrock", "adam", hp, 40), rel=1e-9)
 
 
+@pytest.mark.slow
 def test_every_axis_of_adamw_spans_a_grid():
     for a, b in (("b1", "lr"), ("lr", "b2"), ("eps", "weight_decay"), ("weight_decay", "b1")):
         va, vb = OPTIMIZERS["adamw"].axes[a], OPTIMIZERS["adamw"].axes[b]
@@ -178,6 +180,7 @@ def test_the_posts_case_is_todays_fast_kernel_bit_for_bit():
                                   meta_loss_grid(xs, ys, problem="rippled_bowl", reduce="min"))
 
 
+@pytest.mark.slow
 def test_summaries_final_min_converge():
     xs, ys = np.array([-3.0, -2.0]), np.array([-1.0])
     mean, final, low, conv = (hyper_grid("quadratic", "adam", "lr", "b1", xs, ys, inner_steps=50, summary=s)
@@ -234,6 +237,7 @@ def test_cancel_skips_chunks():
     assert np.isnan(z).all()
 
 
+@pytest.mark.slow
 def test_one_compiled_kernel_serves_every_pair_of_axes():
     """Which hyperparameters are on the axes is data for small grids (a page's coarse
     passes): a new pair of axes, or a new value off the axes, reuses the (task,

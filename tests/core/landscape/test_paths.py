@@ -53,6 +53,7 @@ def test_surfaces():
         paths.loss_surface("tanh_net")
 
 
+@pytest.mark.slow
 def test_sweeps_agree_with_the_grids():
     lrs = np.linspace(-3, 1, 9)
     np.testing.assert_array_equal(paths.lr_sweep_general("log_sin", "sgd", lrs, fixed=dict(momentum=0.9)),

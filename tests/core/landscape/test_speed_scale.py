@@ -189,6 +189,7 @@ def _agree_where_smooth(got, want, lr, mom, problem="log_sin", **kw):
     np.testing.assert_allclose(np.asarray(got, np.float32)[ok], want[ok], rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_four_devices_give_the_same_numbers_as_one():
     out = run_on_cpu_devices(_SHARDED_CHILD)
     lrs, omm = np.linspace(-3, 2, 300), np.linspace(-3, 0, 222)

@@ -59,6 +59,7 @@ def test_fractal_takes_the_same_names():
         fractal.fractal_summaries(xs, xs, task="fractal_single", width=4, reduce="final")
 
 
+@pytest.mark.slow
 def test_general_warmup_compiles_what_a_first_pick_draws(monkeypatch):
     from l2l_core.landscape import general, precompile
 

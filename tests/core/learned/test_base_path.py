@@ -30,6 +30,7 @@ def _grads(rng):
     return {"a": jnp.asarray(rng.normal(size=(3, 4)), jnp.float32), "b": jnp.asarray(rng.normal(size=5), jnp.float32)}
 
 
+@pytest.mark.slow
 def test_the_base_path_adds_optax_nesterov_to_the_lstm_step():
     plain = LSTMConfig()
     meta = init_meta_params(jax.random.PRNGKey(3), plain)
@@ -71,6 +72,7 @@ def test_bad_base_settings_are_refused():
         with_base(meta, NAG, lstm_weight=0.0)
 
 
+@pytest.mark.slow
 def test_the_meta_gradient_reaches_the_base_learning_rate():
     # One step: the meta-gradient drops the optimizee gradient's dependence on phi (the
     # paper's stop-gradient), which a finite difference over a longer run would keep
@@ -91,6 +93,7 @@ def test_the_meta_gradient_reaches_the_base_learning_rate():
     assert float(g) == pytest.approx(float(fd), rel=5e-2)
 
 
+@pytest.mark.slow
 def test_meta_training_with_a_base_path_runs_and_saves_it(tmp_path):
     cfg = dataclasses.replace(preset_config("tiny"), meta_steps=20, chunk=10, lstm=LSTMConfig(base="nag", base_lr=0.01))
     r = metatrain(cfg)
@@ -102,6 +105,7 @@ def test_meta_training_with_a_base_path_runs_and_saves_it(tmp_path):
     np.testing.assert_array_equal(back.params["params"]["base_log_lr"], r.params["params"]["base_log_lr"])
 
 
+@pytest.mark.slow
 def test_cli_adds_a_base_path_to_a_checkpoint_without_one(tmp_path, capsys):
     plain, based = tmp_path / "plain", tmp_path / "based"
     assert cli.main(["metatrain", "--preset", "tiny", "--meta-steps", "2", "--out", str(plain), "--json"]) == 0

@@ -126,6 +126,7 @@ def _check_usable(ck) -> None:
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
+@pytest.mark.slow
 @given(field=st.sampled_from(FIELDS), value=st.one_of(JSON_VALUES, ARRAYS, BIG), drop=st.booleans())
 def test_fuzz_every_field_of_a_checkpoint(tmp_path, field, value, drop):
     payload = valid_payload()

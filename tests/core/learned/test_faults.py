@@ -162,6 +162,7 @@ while True:
 """
 
 
+@pytest.mark.slow
 def test_saver_killed_midway_loses_no_finished_checkpoint(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", KILLED_SAVER, str(tmp_path)], cwd=ROOT,
                             env=dict(os.environ, JAX_PLATFORMS="cpu"), stdout=subprocess.PIPE, text=True)

@@ -49,6 +49,7 @@ def _np_lstm_step(p, g, carry, hidden, preprocess):
     return 0.1 * np.exp(p["log_scale"]) * out, ((c1, h1), (c2, h2))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preprocess", ["log_sign", "raw"])
 def test_lstm_optax_interface_matches_hand_written_steps(preprocess):
     cfg = LSTMConfig(preprocess=preprocess)
@@ -71,6 +72,7 @@ def test_lstm_optax_interface_matches_hand_written_steps(preprocess):
             np.testing.assert_allclose(np.asarray(updates[k]).reshape(-1), want, rtol=2e-4, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_closed_form_gradients_match_autodiff():
     t = sample_tasks(jax.random.PRNGKey(0), 6, 4)
     for reduction in ("sum", "mean"):
@@ -80,6 +82,7 @@ def test_closed_form_gradients_match_autodiff():
         np.testing.assert_allclose(g, auto, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("preprocess", ["log_sign", "raw"])
 def test_custom_vjp_meta_gradient_matches_autodiff(preprocess, monkeypatch):
     """The hand-written LSTM backward gives the meta-gradient that plain jax
@@ -116,6 +119,7 @@ EXPECTED = {  # written independently of the registry
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(BASELINES))
 def test_baselines_match_optax_run_by_hand(name):
     assert set(BASELINES) == set(EXPECTED)
@@ -148,6 +152,7 @@ def test_tuning_picks_the_best_learning_rate():
         tune_baseline("lbfgs", t, 3)
 
 
+@pytest.mark.slow
 def test_tiny_metatraining_lowers_the_meta_loss():
     cfg = dataclasses.replace(TINY, meta_steps=40, chunk=10)
     seen = []

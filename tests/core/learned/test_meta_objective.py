@@ -93,6 +93,7 @@ def setup():
 @pytest.mark.parametrize("on,power", [("same", 0.0), ("next", 0.0), ("next", 2.0), ("same", 1.0),
                                       ("train", 1.0), ("heldout", 1.0), ("train+heldout", 0.0),
                                       ("train+heldout_error", 1.0)])
+@pytest.mark.slow
 def test_truncation_loss_matches_a_step_by_step_reference(setup, on, power):
     cfg, tasks, params = setup
     cfg = dataclasses.replace(cfg, meta_loss_on=on, meta_weight_power=power).validate()
@@ -131,6 +132,7 @@ def test_the_heldout_slice_is_out_of_reach_of_the_minibatches(setup):
     assert not np.array_equal(np.asarray(t.x_test[:5]), np.asarray(tasks.x_test[:5]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("on", ["train", "heldout", "train+heldout", "train+heldout_error"])
 def test_validation_scores_what_the_objective_scores(setup, on):
     cfg, tasks, params = setup

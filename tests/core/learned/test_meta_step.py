@@ -15,6 +15,7 @@ from l2l_core.learned.meta_step import _run_chunk, _run_chunk_split, split_ways
 @pytest.mark.parametrize("task,kw", [("quadratic", {}), ("quadratic", dict(dims=(10, 20))),
                                      ("quadratic", dict(lstm=LSTMConfig(base="nag", base_lr=0.005))),
                                      ("digits_mlp", dict(meta_loss_on="train+heldout", meta_weight_power=1.0))])
+@pytest.mark.slow
 def test_the_split_chunk_gives_the_scanned_chunk(task, kw):
     cfg = mt._structure(mt.preset_config("tiny", task=task, **kw))
     p = init_meta_params(jax.random.PRNGKey(0), cfg.lstm)

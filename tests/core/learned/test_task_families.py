@@ -74,6 +74,7 @@ def _np_loss(spec: MLPSpec, theta: np.ndarray, x: np.ndarray, y: np.ndarray) -> 
     return float(-logp[np.arange(len(y)), y].mean())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", [MLPSpec(), MLPSpec(hidden=(7, 5), activation="relu"), MLPSpec(dataset="wine")])
 def test_mlp_losses_and_gradients_match_numpy_and_finite_differences(spec):
     tasks = sample_mlp_tasks(jax.random.PRNGKey(1), 3, dataclasses.replace(spec, batch=16))

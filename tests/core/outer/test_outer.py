@@ -155,6 +155,7 @@ def test_deep_zoom_float64_resolves_and_leaves_float32_untouched():
     np.testing.assert_array_equal(landscape.meta_loss_grid(log_lrs, log_omm), before)
 
 
+@pytest.mark.slow
 def test_cli_outer_json():
     out = subprocess.run([sys.executable, "-m", "l2l_core", "outer", "--method", "es", "--init", "-2", "-0.5",
                           "--steps", "300", "--seed", "0", "--json"], cwd=ROOT, capture_output=True, text=True,

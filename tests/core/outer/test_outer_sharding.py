@@ -84,6 +84,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.slow
 def test_four_devices_give_the_same_numbers_as_one():
     out = run_on_cpu_devices(_CHILD)
     for m, sharded in out.items():

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from tests.conftest import free_port
 
@@ -40,6 +41,7 @@ def _result(text: str) -> dict:
     return json.loads(text.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_two_processes_compute_the_same_grid_as_one(tmp_path):
     port = str(free_port())
     # Files, not pipes: each process waits for the other at exit (the runtime's

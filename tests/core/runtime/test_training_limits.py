@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from l2l_core.learned.metatrain import preset_config
@@ -47,6 +48,7 @@ def _session(tmp_path, monkeypatch) -> AppTest:
     return at
 
 
+@pytest.mark.slow
 def test_runs_are_private_to_their_session_until_shared(tmp_path, monkeypatch):
     alice = _session(tmp_path, monkeypatch)
     alice.number_input(key="lo_steps_short").set_value(2)
