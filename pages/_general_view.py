@@ -327,6 +327,12 @@ def _figure(z, xs, ys, axes, x, y, cap, runs=(), best=None):
     return fig
 
 
+def refining_text(shown: int, finer: int, final: int) -> str:
+    """What the status line says while a finer pass runs over a coarse image."""
+    last = "" if finer == final else f", then {final}²"
+    return f"Refining to {finer}² cells{last} ... (the image shows the {shown}² pass meanwhile)"
+
+
 def view(cfg, task) -> None:
     """The general heatmap: coarse first, then the chosen resolution; overlays, summary, downloads."""
     s = st.session_state
@@ -346,21 +352,24 @@ def view(cfg, task) -> None:
     window = current_window(home)
     _zoom_controls(window)
     args = (task, opt, x, y, window)
-    placeholder = st.empty()
+    status, placeholder = st.empty(), st.empty()  # status: "refining to N² ..." while a finer pass runs
     done = s.setdefault("_g_done", set())  # views whose final pass is cached: no coarse pass again
     if len(done) > 256:
         done.clear()
     try:
         passes = refine.resolutions(cfg["res"])
-        for r in passes[:-1]:
+        for r, finer in zip(passes[:-1], passes[1:]):
             if (args, cfg["res"], cfg["inner_steps"], summary, fixed, x0, seed) in done:
                 break
             (xs, ys, z), _, _ = timed_call(grid, *args, r, cfg["inner_steps"], summary, fixed, x0, seed)
             placeholder.plotly_chart(_figure(z, xs, ys, axes, x, y, cfg["cap"]), key=f"general_chart_{r}",
                                      config=chart_config("meta_loss_coarse"))
+            status.info(refining_text(r, finer, cfg["res"]), icon=":material/hourglass_top:")
         (xs, ys, z), seconds, wall = timed_call(grid, *args, cfg["res"], cfg["inner_steps"], summary, fixed, x0, seed)
         done.add((args, cfg["res"], cfg["inner_steps"], summary, fixed, x0, seed))
+        status.empty()
     except ValueError as e:
+        status.empty()
         placeholder.empty()
         show_error(e)
         return
