@@ -28,7 +28,7 @@ from l2l_core.landscape import general as landscape_general
 from l2l_core.landscape import refine, zoom
 from l2l_core.landscape.general import SUMMARIES, hyper_grid, summaries_for, task_axes
 from pages._general_runs import general_runs, key_args_tail, runs_table
-from pages._shared import chart_config, heavy_stoppable, plain, show_error, timed_call, timing_caption
+from pages._shared import chart_config, heavy_stoppable, optimizer_label, plain, show_error, timed_call, timing_caption
 from pages._state import CUSTOM_XY, DEFAULT_FXY, MAX_SEED, ONE_D, TASK_CHOICES, Param, choice_in, selection_params
 from pages._state import xy_formula as _xy_formula
 
@@ -160,7 +160,7 @@ def pickers(ps, problem_picker) -> str | None:
               on_change=_reset_view, help="Draws the network's data and initial weights (the CLI's --seed).")
     if task is None:
         return None
-    w(st.selectbox, "g_opt", "Optimizer", list(OPTIMIZERS), format_func=lambda o: OPTIMIZERS[o].title,
+    w(st.selectbox, "g_opt", "Optimizer", list(OPTIMIZERS), format_func=optimizer_label,
       on_change=_new_choice, help=" ".join(f"{o.title}: {o.description}" for o in OPTIMIZERS.values()))
     axes = task_axes(task, s["g_opt"])
     names = [a for a in axes if not (task in NETWORK_TASKS and a == "lr")]
@@ -174,10 +174,9 @@ def pickers(ps, problem_picker) -> str | None:
             st.warning(f"{s[key]} is not an axis of {OPTIMIZERS[s['g_opt']].title} on this task; using {d}.",
                        icon=":material/link_off:")
             ps[key] = d
-    c1, c2 = st.columns(2)
-    w(c1.selectbox, "g_x", "x axis", names, format_func=lambda a: axes[a].title, on_change=_new_axis,
+    w(st.selectbox, "g_x", "x axis", names, format_func=lambda a: axes[a].title, on_change=_new_axis,
       args=("g_xr",), help="The hyperparameter along the horizontal axis, in its display unit.")
-    w(c2.selectbox, "g_y", "y axis", names, format_func=lambda a: axes[a].title, on_change=_new_axis,
+    w(st.selectbox, "g_y", "y axis", names, format_func=lambda a: axes[a].title, on_change=_new_axis,
       args=("g_yr",), help="The hyperparameter along the vertical axis, in its display unit.")
     if not is_post_plane():
         _range_inputs(ps, axes)
@@ -240,13 +239,6 @@ def _fixed_inputs(ps, task, names) -> None:
                             args=(ps, n, key, float(defaults[n])),
                             help=f"Value of {n} (not its display unit) while it is on no axis; "
                                  f"{opt.title}'s default: {defaults[n]:g}.")
-
-
-def fixed_values(task) -> tuple:
-    """The typed values that apply to this choice, as a small hashable tuple."""
-    s = st.session_state
-    allowed = set(OPTIMIZERS[s["g_opt"]].defaults) | set(task_axes(task, s["g_opt"]))
-    return tuple(sorted((k, v) for k, v in s["g_fixed"].items() if k in allowed and k not in (s["g_x"], s["g_y"])))
 
 
 # -- the view --------------------------------------------------------------------------------------
@@ -385,10 +377,10 @@ def view(cfg, task) -> None:
 
 def _summary(z, xs, ys, axes, x, y, best, slug, cfg, runs) -> None:
     n_nan = int(np.isnan(z).sum())
-    c1, c2, c3, c4 = st.columns(4)
+    (c1, c2), (c3, c4) = st.columns(2), st.columns(2)  # two a row: long values stay whole at 1024 px
     if best is not None:
-        c1.metric(f"best {x}", f"{float(axes[x].to_value(best[0])):.6g}", help=f"{axes[x].title} = {best[0]:.6g}")
-        c2.metric(f"best {y}", f"{float(axes[y].to_value(best[1])):.6g}", help=f"{axes[y].title} = {best[1]:.6g}")
+        c1.metric(f"best {x}", f"{float(axes[x].to_value(best[0])):.4g}", help=f"{axes[x].title} = {best[0]:.6g}")
+        c2.metric(f"best {y}", f"{float(axes[y].to_value(best[1])):.4g}", help=f"{axes[y].title} = {best[1]:.6g}")
         c3.metric("best outer loss", f"{best[2]:.4f}")
     else:
         c1.metric("best cell", "none", help="Every run diverged.")

@@ -17,7 +17,7 @@ import streamlit as st
 from l2l_core import expr
 from l2l_core.inner.optimizers import OPTIMIZERS
 from l2l_core.inner.tasks import NETWORK_TASKS, TASKS, resolve_task
-from pages._shared import plain
+from pages._shared import optimizer_label, plain
 from pages._state import CUSTOM_XY, MAX_SEED, ONE_D, TASK_CHOICES, PageState, xy_formula
 
 
@@ -74,7 +74,7 @@ def pickers(ps: PageState, prefix: str, sel: Choice) -> None:
         if sel.task in NETWORK_TASKS:
             w(st.number_input, f"{prefix}seed", "Network seed", min_value=0, max_value=MAX_SEED, step=1,
               help="Draws the network's data and initial weights.")
-        w(st.selectbox, f"{prefix}opt", "Optimizer", list(OPTIMIZERS), format_func=lambda o: OPTIMIZERS[o].title,
+        w(st.selectbox, f"{prefix}opt", "Optimizer", list(OPTIMIZERS), format_func=optimizer_label,
           help=" ".join(f"{o.title}: {o.description}" for o in OPTIMIZERS.values()))
 
 

@@ -191,10 +191,11 @@ def step_landscape():
         "smooth in places but full of ripples, local minima and chaotic, fractal-looking bands, periodic in the "
         "learning rate, with a low-loss valley at lower learning rates. **Try:** drag a box over a chaotic band: "
         "the box is recomputed at full resolution, and it stays rough at every scale.")
-    c1, c2, c3 = st.columns([2, 3, 1], vertical_alignment="bottom")
+    c1, c2, c3 = st.columns([2, 2.5, 1.5], vertical_alignment="bottom")
     res = c1.radio("Cells per axis", RESOLUTIONS, horizontal=True, key="t_ls_res",
                    help="The post uses 2000; the full page and `python -m l2l_core reproduce` do too.")
-    c2.radio("View", list(WINDOWS), key="t_ls_window", on_change=_leave_tour_zoom)
+    c2.radio("View", list(WINDOWS), key="t_ls_window", on_change=_leave_tour_zoom,
+             help="The post's whole plane, or a zoom into the band where the landscape turns chaotic.")
     boxed = st.session_state.get(ZOOM_KEY)
     c3.button("Reset view", icon=":material/fit_screen:", on_click=_leave_tour_zoom, disabled=boxed is None,
               key="t_ls_reset")

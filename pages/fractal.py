@@ -13,6 +13,8 @@ import streamlit as st
 from l2l_core.inner.networks import SPECS, make_task
 from l2l_core.landscape import fractal
 from l2l_core.landscape.dimension import box_counting_dimension
+from l2l_core.landscape.summaries import SUMMARIES as SUMMARY_REGISTRY
+from l2l_core.landscape.summaries import summaries_help
 from l2l_core.viz.fractal import axis_frame, box_count_figure, fractal_figure
 from pages._fractal_compute import DEFAULTS, PREVIEW_RES, compute
 from pages._shared import chart_config, int_in, npz_bytes, plotly_chart, show_error, timing_caption
@@ -74,7 +76,8 @@ with st.sidebar, ps:
     res = w(st.select_slider, "fr_res", "Resolution (pixels per axis)", RESOLUTIONS,
             help="A 32² preview is drawn first; downloads keep full resolution.")
     summary = w(st.selectbox, "fr_summary", "Pixel value", list(fractal.SUMMARIES),
-                format_func=lambda s: f"{s}: {fractal.SUMMARIES[s]}")
+                format_func=lambda s: SUMMARY_REGISTRY[s].label,
+                help=summaries_help(fractal.SUMMARIES, "What each pixel's colour shows."))
     precision = w(st.radio, "fr_precision", "Precision", ["auto", "float64"], horizontal=True,
                   help="auto: float32 while it tells adjacent pixels apart, float64 deeper (about 2-3x "
                        "slower). float64 everywhere is the paper's choice.")
@@ -125,7 +128,7 @@ if work > MAX_WORK:
 
 ps.save()  # the zoom path too (box-select and the zoom buttons change it before the run)
 
-c1, c2, c3, c4 = st.columns(4)
+c1, c2, c3, c4 = st.columns([1, 1, 1.6, 1])
 c1.button("Zoom back", disabled=not stack, key="fr_back",
           on_click=lambda: st.session_state.__setitem__(ZOOM_KEY, st.session_state[ZOOM_KEY][:-1]))
 c2.button("Top view", disabled=not stack, key="fr_reset", on_click=lambda: st.session_state.__setitem__(ZOOM_KEY, []))

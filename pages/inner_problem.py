@@ -30,6 +30,9 @@ from pages._shared import (
 )
 from pages._state import PageState, Param, problem_param, selection_params
 
+#: What the "outer loss" metric is (the label stays short enough for a narrow screen).
+OUTER_LOSS_HELP = "The mean of the inner losses over the unroll: the number the landscape page colours."
+
 # Settings: ?problem=&x0=&lr=&momentum=&steps= (a tour link, a shared address), kept across page switches;
 # the selection (task=&opt=&set=&nseed=) is shared with the landscape and sweep pages.
 ps = PageState("inner_problem", {
@@ -97,7 +100,7 @@ def general_view() -> None:
                   ", ".join(f"{v:.4f}" for v in end) if np.isfinite(end).all() else "diverged")
     c2.metric("final loss", f"{r.losses[-1]:.4g}" if np.isfinite(r.losses[-1]) else "diverged")
     mean = np.mean(r.losses[:-1])
-    c3.metric("outer loss (mean over the unroll)", f"{mean:.4g}" if np.isfinite(mean) else "NaN")
+    c3.metric("outer loss", f"{mean:.4g}" if np.isfinite(mean) else "NaN", help=OUTER_LOSS_HELP)
     if not np.isfinite(r.losses).all():
         st.warning("This run diverged: the loss became non-finite. Lower the learning rate.")
     cols = {"step": np.arange(len(r.losses))}
@@ -165,7 +168,7 @@ timing_caption(seconds, wall)
 c1, c2, c3 = st.columns(3)
 c1.metric("final x", f"{path_x[-1]:.4f}" if finite else "diverged")
 c2.metric("final loss", f"{path_loss[-1]:.4f}" if np.isfinite(path_loss[-1]) else "diverged")
-c3.metric("outer loss (mean over the unroll)", f"{np.mean(losses):.4f}" if np.isfinite(losses).all() else "NaN")
+c3.metric("outer loss", f"{np.mean(losses):.4f}" if np.isfinite(losses).all() else "NaN", help=OUTER_LOSS_HELP)
 if not finite:
     st.warning(f"This run diverged (x became non-finite): {divergence_cause(problem, x0, lr, momentum)}.",
                icon=":material/warning:")

@@ -16,6 +16,8 @@ from l2l_core import landscape, outer, viz
 from l2l_core.inner.diverge import divergence_cause
 from l2l_core.io.files import csv_text
 from l2l_core.landscape import zoom
+from l2l_core.landscape.summaries import SUMMARIES as SUMMARY_REGISTRY
+from l2l_core.landscape.summaries import summaries_help
 from pages import _general_view as gv
 from pages import _landscape_compute as lc
 from pages import _outer_ui as oui
@@ -100,9 +102,9 @@ def sidebar_view() -> dict:
             if st.session_state["reduce"] not in gv.summary_choices(problem):
                 ps["reduce"] = "mean"
             w(st.selectbox, "reduce", "Outer loss", gv.summary_choices(problem),
-              format_func=lambda r: f"{r}: {landscape.SUMMARIES[r].description}",
-              help="How a run's inner losses are summarised into one number (converge: the trainability-fractal "
-                   "paper's measure, on tasks whose loss stays positive).")
+              format_func=lambda r: SUMMARY_REGISTRY[r].label,
+              help=summaries_help(gv.summary_choices(problem), "How a run's inner losses are summarised into one "
+                                  "number (the convergence measure only on tasks whose loss stays positive)."))
         oui.outer_sidebar(ps)
         ps.link_panel()
     s = st.session_state
@@ -145,10 +147,10 @@ def summary_view(cfg, data, best) -> None:
     if n_nan == z.size:
         st.warning(f"Every run in this view diverged: {divergence_cause(cfg['problem'], cfg['x0'])}.",
                    icon=":material/warning:")
-    c1, c2, c3, c4 = st.columns(4)
+    (c1, c2), (c3, c4) = st.columns(2), st.columns(2)  # two a row: long values stay whole at 1024 px
     if best is not None:
-        c1.metric("best learning rate", f"{10 ** best[0]:.5g}")
-        c2.metric("best momentum", f"{1 - 10 ** best[1]:.6g}")
+        c1.metric("best learning rate", f"{10 ** best[0]:.4g}", help=f"log10 learning rate = {best[0]:.6g}")
+        c2.metric("best momentum", f"{1 - 10 ** best[1]:.4g}", help=f"log10(1 - momentum) = {best[1]:.6g}")
         c3.metric("best outer loss", f"{best[2]:.4f}")
     c4.metric("diverged cells", f"{n_nan:,} ({100 * n_nan / z.size:.1f}%)",
               help=f"Runs that became non-finite, drawn in magenta ({viz.DIVERGED_COLOR}).")

@@ -16,6 +16,7 @@ from l2l_core.inner.tasks import TASKS, resolve_task
 from l2l_core.io.files import csv_text
 from l2l_core.landscape import paths
 from l2l_core.landscape.general import SUMMARIES, summaries_for
+from l2l_core.landscape.summaries import summaries_help
 from pages import _landscape_compute as lc
 from pages import _selection_ui as sui
 from pages._shared import (
@@ -91,9 +92,9 @@ with st.sidebar, ps:
             x0 = ps.number(st, "sw_x0", "Initial x0", step=0.5, help="The post starts at -4.")
         steps = ps.widget(st.slider, "sw_steps", "Inner steps", 1, 500, help="Length of each unroll. The post uses 50.")
         reduce = ps.widget(st.selectbox, "sw_reduce", "Outer loss", choices,
-                           format_func=lambda r: f"{r}: {SUMMARIES[r].description}",
-                           help="How a run's inner losses are summarised into one number (converge: the "
-                                "trainability-fractal paper's measure, on tasks whose loss stays positive).")
+                           format_func=lambda r: SUMMARIES[r].label,
+                           help=summaries_help(choices, "How a run's inner losses are summarised into one number "
+                                               "(the convergence measure only on tasks whose loss stays positive)."))
     cap_on = ps.widget(st.checkbox, "sw_cap_on", "Cap the y axis", help="The post shows y up to 5.")
     y_cap = ps.number(st, "sw_cap", "y cap", step=0.5, disabled=not cap_on,
                       help="Upper end of the y axis; higher outer losses run off the top.")

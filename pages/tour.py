@@ -51,7 +51,7 @@ with ps:
 if not ps.shown("tour_step"):  # teacher mode: the link fixes the step
     st.stop()
 st.divider()
-b1, b2, b3 = st.columns([1, 1, 4])
+b1, b2, b3 = st.columns([1.5, 1, 3.5])
 b1.button("Previous", icon=":material/arrow_back:", on_click=step_by, args=(-1,), disabled=i == 0,
           key="tour_prev")
 b2.button("Next", icon=":material/arrow_forward:", on_click=step_by, args=(1,), disabled=i == len(STEP_REGISTRY) - 1,

@@ -22,18 +22,26 @@ class Summary(NamedTuple):
     #: Computed by the fast SGD-with-momentum kernel of the post's landscape
     #: (:mod:`l2l_core.landscape.grid`); the others only by the general engine.
     post_kernel: bool
+    #: A few words for a dropdown (the description goes into its help text).
+    label: str = ""
 
 
 SUMMARIES: dict[str, Summary] = {
-    "mean": Summary("mean inner loss at the iterates before each update (the post's)", True, True),
-    "final": Summary("inner loss after the last update", True, True),
-    "min": Summary("lowest inner loss seen during the unroll", True, True),
+    "mean": Summary("mean inner loss at the iterates before each update (the post's)", True, True,
+                    "mean loss (the post's)"),
+    "final": Summary("inner loss after the last update", True, True, "final loss"),
+    "min": Summary("lowest inner loss seen during the unroll", True, True, "lowest loss"),
     "converge": Summary("the trainability-fractal paper's convergence measure: -sum(v) if the run "
-                        "converged, sum(1/v) if not, v = losses / first loss", False, False),
+                        "converged, sum(1/v) if not, v = losses / first loss", False, False, "convergence measure"),
 }
 
 #: The summaries of the post's landscape kernel, in registry order.
 POST_SUMMARIES: tuple[str, ...] = tuple(k for k, s in SUMMARIES.items() if s.post_kernel)
+
+
+def summaries_help(choices, intro: str = "How a run's inner losses are summarised into one number.") -> str:
+    """Help text for a dropdown of ``choices`` (keys of SUMMARIES): each label and what it means."""
+    return intro + " " + " ".join(f"{SUMMARIES[k].label}: {SUMMARIES[k].description}." for k in choices)
 
 
 def check_summary(summary, allowed=None) -> str:

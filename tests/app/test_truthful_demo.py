@@ -44,7 +44,7 @@ def close(a: float, b: float, digits: int = 4) -> bool:
 
 def compare_inner(step_at, page_at) -> int:
     t, p = metrics(step_at), metrics(page_at)
-    pairs = [("final x", "final x"), ("outer loss (mean inner loss)", "outer loss (mean over the unroll)")]
+    pairs = [("final x", "final x"), ("outer loss (mean inner loss)", "outer loss")]
     n = 0
     for tk, pk in pairs:
         if tk in t:
