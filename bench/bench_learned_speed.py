@@ -28,7 +28,8 @@ CHILD = r"""
 import json, sys, time
 from l2l_core.runtime import compile_cache
 compile_cache.enable(sys.argv[1])
-from l2l_core.learned.metatrain import preset_config, metatrain
+from l2l_core.learned.config import preset_config
+from l2l_core.learned.metatrain import metatrain
 task, preset, steps = sys.argv[2], sys.argv[3], int(sys.argv[4])
 cfg = preset_config(preset, task=task, meta_steps=steps, max_seconds=0.0)
 marks = []

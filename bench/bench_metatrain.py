@@ -32,25 +32,28 @@ def peer_seconds(steps: int) -> float:
 
 
 def ours_seconds(steps: int, chunk: int = 10) -> tuple[float, float]:
+    import dataclasses
+
     import jax
 
-    from l2l_core.learned import metatrain as mt
+    from l2l_core.learned.config import preset_config
     from l2l_core.learned.lstm import init_meta_params
+    from l2l_core.learned.meta_step import TrainState, meta_optimizer, run_chunk, run_chunk_split, split_ways
     from l2l_core.runtime.setup import setup_process
 
     setup_process()  # as app.py and the CLI do
 
-    cfg = mt.preset_config("full", chunk=chunk)
-    structure = mt.dataclasses.replace(cfg, meta_steps=1, seed=0, chunk=1, val_tasks=1, eval_steps=1)
+    cfg = preset_config("full", chunk=chunk)
+    structure = dataclasses.replace(cfg, meta_steps=1, seed=0, chunk=1, val_tasks=1, eval_steps=1)
     key = jax.random.PRNGKey(0)
     params = init_meta_params(key, cfg.lstm)
-    state = mt.TrainState(params, mt._meta_optimizer(cfg).init(params), key)
-    if mt.split_ways(structure) == 2:  # as metatrain runs it on a multi-core CPU
+    state = TrainState(params, meta_optimizer(cfg).init(params), key)
+    if split_ways(structure) == 2:  # as metatrain runs it on a multi-core CPU
         def run(state):
-            return mt._run_chunk_split(state, chunk, cfg=structure, length=chunk).result()
+            return run_chunk_split(state, chunk, cfg=structure, length=chunk).result()
     else:
         def run(state):
-            return jax.block_until_ready(mt._run_chunk(state, chunk, cfg=structure, length=chunk))
+            return jax.block_until_ready(run_chunk(state, chunk, cfg=structure, length=chunk))
     t0 = time.perf_counter()
     state = run(state)[0]
     first = time.perf_counter() - t0

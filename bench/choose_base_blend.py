@@ -42,9 +42,10 @@ def main() -> None:
 
     import jax.numpy as jnp
 
-    from l2l_core.learned import metatrain as mt
     from l2l_core.learned.checkpoints import load_checkpoint
+    from l2l_core.learned.config import preset_config
     from l2l_core.learned.lstm import with_base
+    from l2l_core.learned.metatrain import validation_tasks
     from l2l_core.learned.objective import meta_training_tasks, validation_losses
     from l2l_core.runtime.setup import setup_process
 
@@ -52,9 +53,9 @@ def main() -> None:
     start = load_checkpoint(args.checkpoint)
     if start.config.lstm.base != "none":
         raise SystemExit(f"{args.checkpoint} already has a base path")
-    cfg = mt.preset_config("full", task=start.config.task, val_tasks=args.val_tasks, meta_loss_on=args.on,
+    cfg = preset_config("full", task=start.config.task, val_tasks=args.val_tasks, meta_loss_on=args.on,
                            seed=args.seed)
-    val = meta_training_tasks(mt.validation_tasks(cfg), cfg.meta_loss_on)
+    val = meta_training_tasks(validation_tasks(cfg), cfg.meta_loss_on)
     t0 = time.perf_counter()
     rows = []
     for w, lr in itertools.product(args.weights, args.lrs):

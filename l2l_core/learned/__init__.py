@@ -4,6 +4,7 @@
 - :mod:`~l2l_core.learned.tasks`: the quadratic task family f(θ) = ||Wθ - y||².
 - :mod:`~l2l_core.learned.mlp_tasks`, :mod:`~l2l_core.learned.datasets`: MLPs on bundled datasets.
 - :mod:`~l2l_core.learned.lstm`: the coordinatewise LSTM optimizer (flax) with the optax interface.
+- :mod:`~l2l_core.learned.config`: a meta-training run's settings and the presets.
 - :mod:`~l2l_core.learned.metatrain`: truncated-BPTT meta-training in chunks.
 - :mod:`~l2l_core.learned.baselines`: the registry of hand-designed optax baselines, tuned over lr.
 - :mod:`~l2l_core.learned.checkpoints`: msgpack checkpoints with checks (never pickle).

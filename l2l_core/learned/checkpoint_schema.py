@@ -32,8 +32,8 @@ import jax
 import numpy as np
 from flax import serialization
 
+from l2l_core.learned.config import MAX_META_STEPS, MetaTrainConfig
 from l2l_core.learned.lstm import LSTMConfig, init_meta_params
-from l2l_core.learned.metatrain import MAX_META_STEPS, MetaTrainConfig
 
 MAX_CURVE = 2**21  # entries per curve; the 16 MiB file cap bounds them anyway
 _NUMBER = "a number"

@@ -29,13 +29,13 @@ from flax import serialization
 
 from l2l_core.io.files import atomic_write
 from l2l_core.learned.checkpoint_schema import check_payload
-from l2l_core.learned.metatrain import MetaTrainConfig
+from l2l_core.learned.config import MetaTrainConfig
+from l2l_core.learned.families import DEFAULT_CHECKPOINT
 
 FORMAT = "l2l-lstm-optimizer"
 VERSION = 1
 FILENAME = "checkpoint.msgpack"
 MAX_BYTES = 16 * 2**20
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parents[2] / "checkpoints" / "default"
 
 
 @dataclasses.dataclass

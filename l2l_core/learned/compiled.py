@@ -4,7 +4,7 @@ cache: no compiling at all) or on disk (the persistent compilation cache of
 
 :func:`~l2l_core.learned.metatrain.metatrain` marks a chunk's program after it
 compiled; :mod:`~l2l_core.learned.estimates` asks before a run starts. A program is
-named by its static settings (``metatrain._structure``), the JAX version, the backend
+named by its static settings (``config.chunk_structure``), the JAX version, the backend
 and the CPU count; the disk mark is an empty file beside JAX's own entries, so that
 clearing the cache clears the marks with it.
 """

@@ -17,7 +17,7 @@ import math
 import os
 
 from l2l_core.learned.compiled import compiled_state
-from l2l_core.learned.metatrain import MetaTrainConfig, _structure
+from l2l_core.learned.config import MetaTrainConfig, chunk_structure
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,7 +129,7 @@ def _coords(cfg: MetaTrainConfig) -> float:
 def stage_seconds(stage: StageSpeed, cfg: MetaTrainConfig, finishing: bool = False) -> float:
     """Seconds per meta-step of ``cfg``: linear in the tasks per meta-step, the unrolled
     steps and (quadratics) the coordinates per task, as measured (docs/meta_training_speed.md)."""
-    s = _structure(cfg, finishing)
+    s = chunk_structure(cfg, finishing)
     scale = (max(s.batch, 1) / stage.batch) * (s.truncations * s.truncation_length / stage.unroll)
     if cfg.task == "quadratic":
         scale *= _coords(cfg) / stage.coords
@@ -153,7 +153,7 @@ def estimate(cfg: MetaTrainConfig, preset: str, cache: str | None = None, load: 
     profile = [_mix(i, b, load) for i, b in zip(m.idle, m.busy)]
     stages = [(profile[0], False)] + ([(profile[-1], True)] if fa else [])
     speed = [stage_seconds(st, cfg, fin) for st, fin in stages]
-    states = [cache or compiled_state(_structure(cfg, fin)) for _, fin in stages]
+    states = [cache or compiled_state(chunk_structure(cfg, fin)) for _, fin in stages]
     comp = [compile_seconds(st, state) for (st, _), state in zip(stages, states)]
     length = min(cfg.chunk, cfg.meta_steps)
     t = compile_total = train = 0.0

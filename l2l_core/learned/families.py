@@ -21,9 +21,12 @@ from pathlib import Path
 import jax
 
 from l2l_core.learned import tasks as quad
+from l2l_core.learned.baselines import lr_grid
 from l2l_core.learned.mlp_tasks import MLPSpec, sample_mlp_tasks
 
 CHECKPOINTS_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
+#: the shipped optimizer the app and its tests load by default (the quadratic family's)
+DEFAULT_CHECKPOINT = CHECKPOINTS_DIR / "default"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,16 +60,10 @@ class TaskFamily:
         return self.sample(jax.random.PRNGKey(int(seed)), batch, dim)
 
     def log_lrs(self):
-        from l2l_core.learned.baselines import lr_grid
-
         return lr_grid(self.log_lr_range, self.lr_points)
 
     @property
     def default_checkpoint(self) -> Path:
-        if self.checkpoint == "default":  # the one name the app and its tests already use
-            from l2l_core.learned import checkpoints  # noqa: PLC0415 (checkpoints imports this module)
-
-            return checkpoints.DEFAULT_CHECKPOINT
         return CHECKPOINTS_DIR / self.checkpoint
 
 

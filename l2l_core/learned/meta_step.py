@@ -6,9 +6,9 @@ updates phi with Adam on the gradient of that truncation's meta-loss.
 
 Two ways to run a chunk of meta-steps, with the same results:
 
-* :func:`_run_chunk`: the whole chunk is one jitted ``lax.scan`` (one host
+* :func:`run_chunk`: the whole chunk is one jitted ``lax.scan`` (one host
   sync per chunk). On an accelerator, and on one CPU core, this is it.
-* :func:`_run_chunk_split`: each truncation's batch is split in two halves
+* :func:`run_chunk_split`: each truncation's batch is split in two halves
   whose meta-gradients are computed at once on two threads, then averaged
   (the meta-loss is a mean over tasks, so that is the whole batch's
   gradient) for one meta-update. XLA's CPU kernels keep one core busy but
@@ -23,20 +23,18 @@ import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
+from l2l_core.learned.config import MetaTrainConfig
 from l2l_core.learned.families import get_family
 from l2l_core.learned.lstm import make_module, zero_carry
 from l2l_core.learned.objective import meta_training_tasks, scored_losses, step_weights
 from l2l_core.runtime import sharding
-
-if TYPE_CHECKING:
-    from l2l_core.learned.metatrain import MetaTrainConfig
 
 INNER_UNROLL = 1  # XLA CPU loop overhead vs compile time; see bench/bench_metatrain.py
 
@@ -53,7 +51,7 @@ def _meta_lr(cfg: MetaTrainConfig):
     return optax.cosine_decay_schedule(cfg.meta_lr, cfg.meta_steps * cfg.truncations, cfg.meta_lr_final / cfg.meta_lr)
 
 
-def _meta_optimizer(cfg: MetaTrainConfig) -> optax.GradientTransformation:
+def meta_optimizer(cfg: MetaTrainConfig) -> optax.GradientTransformation:
     # The NaN guard: a non-finite meta-gradient updates nothing (optax.apply_if_finite
     # keeps parameters and Adam's moments) and is reported in ``last_finite``; the
     # meta-step then stops the run (see _meta_step), keeping the best parameters.
@@ -69,7 +67,7 @@ def _draw_tasks(key, cfg: MetaTrainConfig):
     return key, meta_training_tasks(get_family(cfg.task).sample(sub, cfg.batch, cfg.dim, cfg.dims), cfg.meta_loss_on)
 
 
-def _truncation_loss(params, theta, carry, tasks, step0, *, cfg: MetaTrainConfig):
+def truncation_loss(params, theta, carry, tasks, step0, *, cfg: MetaTrainConfig):
     """Meta-loss of one truncation: sum over its steps of the mean over tasks of
     ``tasks.meta_transform`` of each task's loss after the update (an MLP's: the log
     of its loss on the data ``cfg.meta_loss_on`` names), each step weighted by
@@ -108,9 +106,9 @@ def _apply_meta_gradient(meta_opt, params, opt_state, ok, loss, g):
 def _meta_step(state: TrainState, frozen, cfg: MetaTrainConfig):
     """One meta-step; returns the new state, (mean loss over steps and tasks,
     mean final loss, all finite)."""
-    meta_opt = _meta_optimizer(cfg)
+    meta_opt = meta_optimizer(cfg)
     key, t = _draw_tasks(state.key, cfg)
-    grad_fn = jax.value_and_grad(partial(_truncation_loss, cfg=cfg), has_aux=True)
+    grad_fn = jax.value_and_grad(partial(truncation_loss, cfg=cfg), has_aux=True)
 
     def truncation(c, k):
         params, opt_state, theta, carry, ok = c
@@ -127,7 +125,7 @@ def _meta_step(state: TrainState, frozen, cfg: MetaTrainConfig):
 
 
 @partial(jax.jit, static_argnames=("cfg", "length"))
-def _run_chunk(state: TrainState, n_active, *, cfg: MetaTrainConfig, length: int):
+def run_chunk(state: TrainState, n_active, *, cfg: MetaTrainConfig, length: int):
     """``length`` meta-steps in one scan; those with index >= n_active are
     skipped, as is everything after a non-finite meta-step."""
 
@@ -164,7 +162,7 @@ def _pool(name: str) -> ThreadPoolExecutor:
 
 
 def split_ways(cfg: MetaTrainConfig) -> int:
-    """2 where :func:`_run_chunk_split` applies (a CPU with two usable cores or more, an
+    """2 where :func:`run_chunk_split` applies (a CPU with two usable cores or more, an
     even batch, per-task gradients), else 1; ``L2L_META_SPLIT=1`` forces 1."""
     if os.environ.get("L2L_META_SPLIT", "") == "1" or jax.default_backend() != "cpu":
         return 1
@@ -182,7 +180,7 @@ def _draw_halves(key, *, cfg: MetaTrainConfig):
 
 @partial(jax.jit, static_argnames=("cfg",))
 def _half_truncation(params, theta, carry, tasks, step0, *, cfg: MetaTrainConfig):
-    (loss, (theta, carry, losses)), g = jax.value_and_grad(partial(_truncation_loss, cfg=cfg), has_aux=True)(
+    (loss, (theta, carry, losses)), g = jax.value_and_grad(partial(truncation_loss, cfg=cfg), has_aux=True)(
         params, theta, carry, tasks, step0)
     return loss, g, theta, carry, losses
 
@@ -191,7 +189,7 @@ def _half_truncation(params, theta, carry, tasks, step0, *, cfg: MetaTrainConfig
 def _halves_update(params, opt_state, ok, losses, grads, *, cfg: MetaTrainConfig):
     loss = (losses[0] + losses[1]) / 2  # each half's meta-loss is a mean over its tasks
     g = jax.tree.map(lambda a, b: (a + b) / 2, *grads)
-    return _apply_meta_gradient(_meta_optimizer(cfg), params, opt_state, ok, loss, g)
+    return _apply_meta_gradient(meta_optimizer(cfg), params, opt_state, ok, loss, g)
 
 
 def _meta_step_split(state: TrainState, cfg: MetaTrainConfig):
@@ -218,8 +216,8 @@ def _meta_step_split(state: TrainState, cfg: MetaTrainConfig):
     return TrainState(params, opt_state, key), (all_losses.mean(), all_losses[-1].mean(), bool(ok))
 
 
-def _run_chunk_split(state: TrainState, n_active, *, cfg: MetaTrainConfig, length: int) -> Future:
-    """:func:`_run_chunk`'s results (as numpy), computed by :func:`_meta_step_split` on a
+def run_chunk_split(state: TrainState, n_active, *, cfg: MetaTrainConfig, length: int) -> Future:
+    """:func:`run_chunk`'s results (as numpy), computed by :func:`_meta_step_split` on a
     driver thread; returns at once with a Future, as a jitted chunk is dispatched."""
 
     def drive():

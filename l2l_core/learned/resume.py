@@ -26,15 +26,11 @@ from flax import serialization
 from l2l_core.io.files import atomic_write, locked_dir
 from l2l_core.learned.checkpoint_schema import check_config, check_curve
 from l2l_core.learned.checkpoints import FILENAME, MAX_BYTES, save_checkpoint
+from l2l_core.learned.config import MetaTrainConfig
 from l2l_core.learned.lstm import init_meta_params
-from l2l_core.learned.metatrain import (
-    MetaTrainConfig,
-    MetaTrainResult,
-    Snapshot,
-    TrainState,
-    _meta_optimizer,
-    metatrain,
-)
+from l2l_core.learned.meta_step import TrainState, meta_optimizer
+from l2l_core.learned.metatrain import metatrain
+from l2l_core.learned.run_record import MetaTrainResult, Snapshot
 
 STATE_FILE = "train_state.msgpack"
 FORMAT = "l2l-metatrain-state"
@@ -53,7 +49,7 @@ def check_run_files(out: Path) -> None:
 
 def _template(cfg: MetaTrainConfig) -> tuple[TrainState, dict]:
     params = init_meta_params(jax.random.PRNGKey(0), cfg.lstm)
-    return TrainState(params, _meta_optimizer(cfg).init(params), jax.random.PRNGKey(0)), params
+    return TrainState(params, meta_optimizer(cfg).init(params), jax.random.PRNGKey(0)), params
 
 
 def save_snapshot(directory: str | os.PathLike, snap: Snapshot, cfg: MetaTrainConfig) -> Path:

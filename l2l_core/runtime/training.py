@@ -28,7 +28,9 @@ from pathlib import Path
 
 from l2l_core.io.files import locked_dir
 from l2l_core.learned.checkpoints import load_checkpoint, save_checkpoint
-from l2l_core.learned.metatrain import MetaTrainConfig, Progress, metatrain
+from l2l_core.learned.config import MetaTrainConfig
+from l2l_core.learned.metatrain import metatrain
+from l2l_core.learned.run_record import Progress
 from l2l_core.runtime import jobs
 
 #: Trainings that may be alive at once on a server (each holds its tasks and

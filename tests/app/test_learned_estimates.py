@@ -10,8 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from l2l_core.learned import estimates
+from l2l_core.learned.config import preset_config
 from l2l_core.learned.estimates import estimate
-from l2l_core.learned.metatrain import preset_config
 from l2l_core.runtime.training import TrainingJob
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "learned_optimizer.py")

@@ -44,8 +44,8 @@ def tiny_checkpoint(tmp_path, monkeypatch):
     import jax
 
     import l2l_core.learned.checkpoints as ckpts
+    from l2l_core.learned.config import preset_config
     from l2l_core.learned.lstm import init_meta_params
-    from l2l_core.learned.metatrain import preset_config
 
     cfg = preset_config("short", meta_steps=1)
     params = init_meta_params(jax.random.PRNGKey(0), cfg.lstm)

@@ -120,7 +120,8 @@ def test_metatrain_keeps_an_existing_checkpoint_without_force(tmp_path, capsys):
 
 def test_resume_after_an_interruption_is_bit_for_bit(tmp_path):
     from l2l_core.learned.checkpoints import load_checkpoint
-    from l2l_core.learned.metatrain import metatrain, preset_config
+    from l2l_core.learned.config import preset_config
+    from l2l_core.learned.metatrain import metatrain
     from l2l_core.learned.resume import STATE_FILE, run_with_checkpoints
 
     cfg = preset_config("tiny", meta_steps=8, chunk=2)

@@ -48,8 +48,8 @@ def small_run(tmp_path_factory):
     import jax
 
     from l2l_core.learned.checkpoints import save_checkpoint
+    from l2l_core.learned.config import preset_config
     from l2l_core.learned.lstm import init_meta_params
-    from l2l_core.learned.metatrain import preset_config
 
     base = tmp_path_factory.mktemp("repro")
     cfg = preset_config("short", meta_steps=1)

@@ -18,9 +18,11 @@ import pytest
 
 from l2l_core import cli
 from l2l_core.learned import checkpoints as ck
+from l2l_core.learned.config import preset_config, preset_lstm
 from l2l_core.learned.families import get_family
 from l2l_core.learned.lstm import LSTMConfig, init_meta_params, lstm_optimizer, with_base, zero_carry
-from l2l_core.learned.metatrain import _truncation_loss, metatrain, preset_config, preset_lstm
+from l2l_core.learned.meta_step import truncation_loss
+from l2l_core.learned.metatrain import metatrain
 from l2l_core.learned.objective import meta_training_tasks
 
 NAG = LSTMConfig(base="nag", base_lr=0.7, base_momentum=0.8)
@@ -83,7 +85,7 @@ def test_the_meta_gradient_reaches_the_base_learning_rate():
     carry = zero_carry(tasks.theta0.size, nag.hidden, nag.base)
 
     def loss(p):
-        return _truncation_loss(p, tasks.theta0, carry, tasks, 0, cfg=cfg)[0]
+        return truncation_loss(p, tasks.theta0, carry, tasks, 0, cfg=cfg)[0]
 
     g = jax.grad(loss)(params)["params"]["base_log_lr"]
     shift = lambda d: {**params, "params": {**params["params"],  # noqa: E731

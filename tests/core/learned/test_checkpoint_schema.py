@@ -18,8 +18,8 @@ from hypothesis.extra import numpy as hnp
 
 from l2l_core.cli.commands import main
 from l2l_core.learned import checkpoints
+from l2l_core.learned.config import MetaTrainConfig
 from l2l_core.learned.lstm import init_meta_params
-from l2l_core.learned.metatrain import MetaTrainConfig
 
 PAGE = str(Path(__file__).resolve().parents[3] / "pages" / "learned_optimizer.py")
 CFG = MetaTrainConfig()

@@ -9,8 +9,8 @@ import dataclasses
 import pytest
 
 from l2l_core.learned import compiled
+from l2l_core.learned.config import TASK_PRESETS, chunk_structure, preset_config
 from l2l_core.learned.estimates import BUSY_LOAD, IDLE_LOAD, MEASURED, WHOLE_RUNS, estimate, progress_fraction
-from l2l_core.learned.metatrain import TASK_PRESETS, _structure, preset_config
 
 FACTOR = 2.0  # a sane estimate: within a factor of two of a measured whole run
 
@@ -64,7 +64,7 @@ def test_the_bar_reaches_its_end_when_the_budget_stops_the_run():
 
 
 def test_a_compiled_program_is_marked_in_memory_and_on_disk(tmp_path, monkeypatch):
-    structure = _structure(dataclasses.replace(preset_config("tiny"), seed=12345))
+    structure = chunk_structure(dataclasses.replace(preset_config("tiny"), seed=12345))
     monkeypatch.setattr(compiled, "_IN_MEMORY", set())
     monkeypatch.setattr(compiled, "_cache_dir", lambda: tmp_path)
     assert compiled.compiled_state(structure) == "cold"

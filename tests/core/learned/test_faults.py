@@ -20,8 +20,8 @@ from l2l_core import landscape
 from l2l_core.io import files
 from l2l_core.learned import checkpoints
 from l2l_core.learned.checkpoints import FILENAME, load_checkpoint, save_checkpoint
+from l2l_core.learned.config import MetaTrainConfig
 from l2l_core.learned.lstm import init_meta_params
-from l2l_core.learned.metatrain import MetaTrainConfig
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -149,7 +149,7 @@ KILLED_SAVER = """
 import sys, jax, numpy as np
 from l2l_core.learned.checkpoints import save_checkpoint
 from l2l_core.learned.lstm import init_meta_params
-from l2l_core.learned.metatrain import MetaTrainConfig
+from l2l_core.learned.config import MetaTrainConfig
 cfg = MetaTrainConfig()
 p = init_meta_params(jax.random.PRNGKey(0), cfg.lstm)
 big = {"loss": np.random.default_rng(0).normal(size=400_000)}

@@ -18,8 +18,9 @@ import pytest
 from l2l_core import cli
 from l2l_core.learned import checkpoints as ck
 from l2l_core.learned.baselines import BASELINES, optimizer_losses, tune_baseline
+from l2l_core.learned.config import MetaTrainConfig, preset_config
 from l2l_core.learned.lstm import LSTMConfig, init_meta_params, lstm_optimizer
-from l2l_core.learned.metatrain import MetaTrainConfig, lstm_losses, metatrain, preset_config
+from l2l_core.learned.metatrain import lstm_losses, metatrain
 from l2l_core.learned.tasks import batch_loss, losses_and_grads, sample_tasks, task_losses
 
 TINY = preset_config("tiny")
@@ -90,7 +91,7 @@ def test_custom_vjp_meta_gradient_matches_autodiff(preprocess, monkeypatch):
     from functools import partial
 
     from l2l_core.learned import lstm as learned
-    from l2l_core.learned.metatrain import _truncation_loss
+    from l2l_core.learned.meta_step import truncation_loss
 
     cfg = dataclasses.replace(TINY, lstm=LSTMConfig(hidden=5, preprocess=preprocess), truncation_length=6)
     params = init_meta_params(jax.random.PRNGKey(1), cfg.lstm)
@@ -100,7 +101,7 @@ def test_custom_vjp_meta_gradient_matches_autodiff(preprocess, monkeypatch):
     out = {}
     for custom in (False, True):
         monkeypatch.setattr(learned, "CUSTOM_VJP", custom)
-        f = jax.jit(lambda *a: jax.value_and_grad(partial(_truncation_loss, cfg=cfg), has_aux=True)(*a))
+        f = jax.jit(lambda *a: jax.value_and_grad(partial(truncation_loss, cfg=cfg), has_aux=True)(*a))
         (_, (theta, c, _)), _ = f(params, t.theta0, carry, t, 0)
         (loss, _), g = f(params, theta, c, t, cfg.truncation_length)
         out[custom] = (loss, g)

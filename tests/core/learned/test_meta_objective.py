@@ -13,9 +13,10 @@ import pytest
 
 from l2l_core.learned.checkpoints import load_checkpoint
 from l2l_core.learned.comparison import lstm_run
+from l2l_core.learned.config import preset_config
 from l2l_core.learned.families import get_family
 from l2l_core.learned.lstm import make_module, zero_carry
-from l2l_core.learned.metatrain import _truncation_loss, preset_config
+from l2l_core.learned.meta_step import truncation_loss
 from l2l_core.learned.mlp_tasks import MLPSpec, sample_mlp_tasks
 from l2l_core.learned.objective import ERROR_SHARPNESS, HELDOUT_FRACTION, meta_training_tasks, validation_losses
 
@@ -99,7 +100,7 @@ def test_truncation_loss_matches_a_step_by_step_reference(setup, on, power):
     cfg = dataclasses.replace(cfg, meta_loss_on=on, meta_weight_power=power).validate()
     carry = zero_carry(tasks.theta0.size, cfg.lstm.hidden, cfg.lstm.base)
     step0 = 4  # the second truncation: weights depend on the global step
-    loss, _ = _truncation_loss(params, tasks.theta0, carry, meta_training_tasks(tasks, on), step0, cfg=cfg)
+    loss, _ = truncation_loss(params, tasks.theta0, carry, meta_training_tasks(tasks, on), step0, cfg=cfg)
     np.testing.assert_allclose(float(loss), _reference(params, cfg, tasks, step0), rtol=1e-4)
 
 
@@ -109,7 +110,7 @@ def test_the_options_change_the_objective(setup):
 
     def loss(**kw):
         c = dataclasses.replace(cfg, **kw).validate()
-        return float(_truncation_loss(params, tasks.theta0, carry, tasks, 0, cfg=c)[0])
+        return float(truncation_loss(params, tasks.theta0, carry, tasks, 0, cfg=c)[0])
 
     same, nxt, ramp = loss(meta_loss_on="same"), loss(meta_loss_on="next"), loss(meta_weight_power=1.0)
     train = loss(meta_loss_on="train")

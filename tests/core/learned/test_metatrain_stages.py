@@ -10,15 +10,10 @@ import jax
 import numpy as np
 import pytest
 
-from l2l_core.learned.metatrain import (
-    MetaTrainConfig,
-    Snapshot,
-    TrainState,
-    _meta_optimizer,
-    _why_stop,
-    metatrain,
-    preset_config,
-)
+from l2l_core.learned.config import MetaTrainConfig, chunk_structure, preset_config
+from l2l_core.learned.meta_step import TrainState, meta_optimizer, run_chunk, run_chunk_split, split_ways
+from l2l_core.learned.metatrain import _why_stop, lstm_losses, metatrain, validation_tasks
+from l2l_core.learned.run_record import Snapshot
 
 STAGED = preset_config("tiny", meta_steps=4, finish_after=2, finish_meta_lr=3e-3)
 
@@ -44,7 +39,7 @@ def test_the_finishing_stage_is_a_whole_run_fine_tuning_from_the_best_parameters
     fine = dataclasses.replace(STAGED, finish_after=0, truncations=1,
                                truncation_length=STAGED.truncations * STAGED.truncation_length,
                                meta_loss_on="train", meta_weight_power=1.0, meta_lr=STAGED.finish_meta_lr)
-    fresh = TrainState(s.best_params, _meta_optimizer(fine).init(s.best_params), s.state.key)
+    fresh = TrainState(s.best_params, meta_optimizer(fine).init(s.best_params), s.state.key)
     ref = metatrain(fine, resume=Snapshot(2, fresh, s.best_params, s.best_val, s.best_step, s.curve))
     np.testing.assert_array_equal(result.curve["meta_loss"], ref.curve["meta_loss"])
     np.testing.assert_array_equal(result.curve["val_loss"], ref.curve["val_loss"])
@@ -82,30 +77,22 @@ def test_bad_stage_settings_are_refused(kw, match):
 def test_the_pipelined_loop_gives_the_chunks_run_one_after_another():
     # metatrain validates chunk k while chunk k + 1 runs; by hand, one thing at a time:
     from l2l_core.learned.lstm import init_meta_params
-    from l2l_core.learned.metatrain import (
-        _run_chunk,
-        _run_chunk_split,
-        _structure,
-        lstm_losses,
-        split_ways,
-        validation_tasks,
-    )
 
     cfg = preset_config("tiny", meta_steps=6, chunk=2)
     result = metatrain(cfg)
     k_init, k_train = jax.random.split(jax.random.PRNGKey(cfg.seed))
     params = init_meta_params(k_init, cfg.lstm)
-    state = TrainState(params, _meta_optimizer(cfg).init(params), k_train)
+    state = TrainState(params, meta_optimizer(cfg).init(params), k_train)
     val = validation_tasks(cfg)
     score = lambda p: float(np.mean(lstm_losses(p, val, lstm=cfg.lstm, steps=cfg.eval_steps)[-1]))  # noqa: E731
     meta_loss, val_loss = [], [score(params)]
-    structure = _structure(cfg)
+    structure = chunk_structure(cfg)
     if split_ways(structure) == 2:  # the way metatrain runs it on this machine
         def run(state):
-            return _run_chunk_split(state, 2, cfg=structure, length=2).result()
+            return run_chunk_split(state, 2, cfg=structure, length=2).result()
     else:
         def run(state):
-            return _run_chunk(state, 2, cfg=structure, length=2)
+            return run_chunk(state, 2, cfg=structure, length=2)
     for _ in range(3):
         state, bad, ml, _, _ = run(state)
         meta_loss += list(np.asarray(ml))

@@ -12,7 +12,7 @@ from flax import serialization
 
 from l2l_core.cli.commands import main
 from l2l_core.learned.checkpoints import FILENAME, load_checkpoint, save_checkpoint
-from l2l_core.learned.metatrain import preset_config
+from l2l_core.learned.config import preset_config
 from l2l_core.learned.resume import STATE_FILE, load_snapshot, run_with_checkpoints
 
 

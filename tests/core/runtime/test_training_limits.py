@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from l2l_core.learned.metatrain import preset_config
+from l2l_core.learned.config import preset_config
 from l2l_core.runtime import jobs
 from l2l_core.runtime.training import TrainingJob
 
