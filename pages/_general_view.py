@@ -27,6 +27,7 @@ from l2l_core.io.files import csv_text, npz_bytes
 from l2l_core.landscape import general as landscape_general
 from l2l_core.landscape import refine, zoom
 from l2l_core.landscape.general import SUMMARIES, hyper_grid, summaries_for, task_axes
+from l2l_core.viz.style import legend_below
 from pages._general_runs import general_runs, key_args_tail, runs_table
 from pages._shared import chart_config, heavy_stoppable, optimizer_label, plain, show_error, timed_call, timing_caption
 from pages._state import CUSTOM_XY, DEFAULT_FXY, MAX_SEED, ONE_D, TASK_CHOICES, Param, choice_in, selection_params
@@ -314,9 +315,8 @@ def _figure(z, xs, ys, axes, x, y, cap, runs=(), best=None):
     flipped = axes[y].unit != "log10"
     yr = [ys[-1], ys[0]] if flipped else [ys[0], ys[-1]]
     fig.update_yaxes(title=f"{y}: {yt}" + (": larger values at the bottom" if flipped else ""), range=yr)
-    fig.update_layout(height=420, title=None, margin=dict(t=10, b=10),
-                      legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
-    return fig
+    fig.update_layout(height=420, title=None, margin=dict(t=10, b=10))
+    return legend_below(fig)  # the modebar (top right) would cover a legend above the plot
 
 
 def refining_text(shown: int, finer: int, final: int) -> str:

@@ -18,6 +18,7 @@ from l2l_core.io.files import csv_text
 from l2l_core.landscape import zoom
 from l2l_core.landscape.summaries import SUMMARIES as SUMMARY_REGISTRY
 from l2l_core.landscape.summaries import summaries_help
+from l2l_core.viz.style import legend_below
 from pages import _general_view as gv
 from pages import _landscape_compute as lc
 from pages import _outer_ui as oui
@@ -127,8 +128,8 @@ def heatmap_view(cfg, window, frame, data, seconds, wall, runs, best) -> None:
     slug = problem_slug(cfg["problem"])
     fig = viz.landscape_outer_figure(z, log_lrs, log_omm, cap=cfg["cap"], frame=frame, runs=runs,
                                                best=best, max_display=viz.MAX_DISPLAY)
-    fig.update_layout(height=CHART_HEIGHT, title=None, margin=dict(t=10, b=10),
-                      legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
+    fig.update_layout(height=CHART_HEIGHT, title=None, margin=dict(t=10, b=10))
+    legend_below(fig)  # the modebar (top right) would cover a legend above the plot
     st.plotly_chart(fig, key="landscape_chart", on_select=oui.on_box_select, selection_mode="box",
                     config=chart_config(f"meta_loss_{slug}_{cfg['res']}x{cfg['res']}"))
     timing_caption(seconds, wall, what=f"{z.size:,} inner runs computed in {precision}")

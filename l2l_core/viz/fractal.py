@@ -13,6 +13,8 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from l2l_core.viz import style
+
 #: Diverging map, trained (negative) blue to diverged (positive) red.
 COLORSCALE = "RdBu_r"
 #: Largest pixels per axis sent to the browser (finer images are subsampled).
@@ -100,7 +102,8 @@ def box_count_figure(sizes, counts, dimension: float, intercept: float, paper: f
     fig.add_trace(go.Scatter(x=sizes, y=fit, mode="lines", name=f"fit: dimension {dimension:.3f}",
                              line=dict(color="#d62728")))
     note = f" (paper: {paper:.2f})" if paper is not None else ""
-    fig.update_layout(title=f"box counting: D = {dimension:.3f}{note}", xaxis_title="box side s (pixels)",
-                      yaxis_title="boxes holding boundary", xaxis_type="log", yaxis_type="log",
+    fig.update_layout(title=f"box counting: D = {dimension:.3f}{note}",
+                      xaxis=dict(style.log_ticks(sizes), title="box side s (pixels)"),
+                      yaxis=dict(style.log_ticks(counts, fit), title="boxes holding boundary"),
                       legend=dict(orientation="h", y=-0.25), margin=dict(t=40, b=10), height=360)
     return fig

@@ -8,6 +8,10 @@ import numpy as np
 import plotly.graph_objects as go
 
 DIVERGED_RATIO = 100.0  # where a diverged bar is drawn (log axis); it is labelled, not measured
+#: Longest bar drawn: a larger ratio ends here, labelled with its true value and hatched.
+CAPPED_RATIO = 30.0
+#: The x axis' range (log10): room right of the diverged bars for their labels.
+X_RANGE = (math.log10(0.1), math.log10(DIVERGED_RATIO * 10))
 OPTIMIZER_COLORS = {"quadratic": "#d62728", "digits_mlp": "#ff7f0e"}
 OPTIMIZER_LABELS = {"quadratic": "LSTM trained on quadratics", "digits_mlp": "LSTM trained on the digits MLP"}
 
@@ -16,7 +20,8 @@ def generalization_figure(result: dict, title: str = "Where the learned optimize
     """Ratio of each learned optimizer's final loss to the best tuned baseline's, one bar per cell.
 
     Log axis; the line at 1 separates wins (left) from losses (right); a
-    diverged run is a hatched bar at the right edge labelled "diverged".
+    diverged run is a hatched bar at the right edge labelled "diverged"; a ratio above
+    CAPPED_RATIO is drawn at it, hatched, with its true value as the label.
     """
     rows = result["rows"]
     labels = [r["label"] + (" (trained here)" if r.get("trained_on") else "") for r in rows][::-1]
@@ -24,17 +29,24 @@ def generalization_figure(result: dict, title: str = "Where the learned optimize
     fig = go.Figure()
     for name in names:
         cells = [r["learned"][name] for r in rows][::-1]
-        x = [DIVERGED_RATIO if c["diverged"] or c["ratio"] is None else c["ratio"] for c in cells]
-        text = ["diverged" if c["diverged"] else f"{c['ratio']:.2f}x" for c in cells]
+        x, text, shape = [], [], []
+        for c in cells:
+            r = c["ratio"]
+            if c["diverged"] or r is None:
+                x.append(DIVERGED_RATIO), text.append("diverged"), shape.append("x")
+            elif r > CAPPED_RATIO:  # off the axis otherwise: drawn at the cap, its value said
+                x.append(CAPPED_RATIO), text.append(f"{r:.3g}x (bar cut)"), shape.append("/")
+            else:
+                x.append(r), text.append(f"{r:.2f}x"), shape.append("")
         fig.add_bar(y=labels, x=x, orientation="h", name=OPTIMIZER_LABELS.get(name, name), text=text,
-                    textposition="outside", marker=dict(
-                        color=OPTIMIZER_COLORS.get(name, "#333333"),
-                        pattern=dict(shape=["x" if c["diverged"] else "" for c in cells])),
+                    textposition="outside", cliponaxis=False, marker=dict(
+                        color=OPTIMIZER_COLORS.get(name, "#333333"), pattern=dict(shape=shape)),
                     hovertemplate="%{y}: %{text} the best tuned baseline<extra>" + name + "</extra>")
     fig.add_vline(x=1.0, line=dict(color="black", dash="dash"))
     fig.update_layout(title=title, barmode="group", height=120 + 46 * max(1, len(rows)),
                       xaxis=dict(type="log", title="final loss / best tuned baseline's (below 1: learned wins)",
-                                 range=[math.log10(0.1), math.log10(DIVERGED_RATIO * 4)]),
+                                 range=list(X_RANGE), tickmode="array", tickvals=[0.1, 0.3, 1, 3, 10, 30, 100],
+                                 ticktext=["0.1", "0.3", "1", "3", "10", "30", "100"]),
                       margin=dict(l=260, r=30, t=60, b=50), legend=dict(orientation="h", y=-0.12))
     return fig
 

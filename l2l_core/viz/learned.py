@@ -40,9 +40,14 @@ def meta_loss_figure(meta_loss, final_loss=None, val_steps=None, val_loss=None, 
 
 
 def two_axes(fig: go.Figure, left: str, right: str, left_color: str, right_color: str) -> go.Figure:
-    """Log y axes on both sides, each titled in the colour of its curves."""
-    fig.update_layout(yaxis=dict(style.LOG_AXIS, title=dict(text=left, font=dict(color=left_color))),
-                      yaxis2=dict(style.LOG_AXIS, title=dict(text=right, font=dict(color=right_color)),
+    """Log y axes on both sides, each titled in the colour of its curves, with explicit ticks
+    for the values of its own traces (call it after adding them)."""
+    ys = {"y": [], "y2": []}
+    for t in fig.data:
+        if t.y is not None:
+            ys["y2" if t.yaxis == "y2" else "y"].append(np.asarray(t.y, np.float64))
+    fig.update_layout(yaxis=dict(style.log_ticks(*ys["y"]), title=dict(text=left, font=dict(color=left_color))),
+                      yaxis2=dict(style.log_ticks(*ys["y2"]), title=dict(text=right, font=dict(color=right_color)),
                                   overlaying="y", side="right", showgrid=False))
     return fig
 

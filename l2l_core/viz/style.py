@@ -7,6 +7,10 @@ Legends sit on a light panel, so every entry reads on white.
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 #: Diverged (non-finite) cells and runs.
 DIVERGED = "#ff2bd6"
 #: Reference curves: a loss function, a neutral line.
@@ -42,14 +46,6 @@ def method_color(method: str) -> str:
     return METHOD_COLORS.get(method, NEUTRAL)
 
 
-def optimizer_color(name: str) -> str:
-    return OPTIMIZER_COLORS.get(name, NEUTRAL)
-
-
-def optimizer_label(name: str) -> str:
-    return OPTIMIZER_LABELS.get(name, name)
-
-
 def seed_dash(i: int) -> str:
     return SEED_DASHES[i % len(SEED_DASHES)]
 
@@ -61,3 +57,43 @@ def rgba(hex_color: str, alpha: float) -> str:
 
 #: The post's y axis, reversed (0, no momentum, at the bottom; more momentum upward), said on the axis.
 MOMENTUM_AXIS_TITLE = "log10(1 − momentum): 0 at the bottom, more momentum up"
+
+
+def log_ticks(*arrays, max_ticks: int = 8) -> dict:
+    """A log axis with explicit ticks for ``arrays``' positive values, each labelled in full.
+
+    1-2-5 per decade when they fit, else every decade (or every k-th); a range inside one
+    decade gets evenly spaced round values. Labels are the values themselves ("0.18", "20",
+    "1e-05"), never a bare leading digit, so close ticks cannot read as another number.
+    """
+    v = np.concatenate([np.ravel(np.asarray(a, np.float64)) for a in arrays] or [np.zeros(0)])
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size == 0:
+        return dict(LOG_AXIS)
+    lo, hi = float(v.min()), float(v.max())
+    a, b = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
+    ticks: list[float] = []
+    for mults in ((1, 2, 5), (1, 3), (1,)):
+        ticks = [m * 10.0 ** e for e in range(a, b + 1) for m in mults if lo <= m * 10.0 ** e <= hi]
+        if len(ticks) <= max_ticks:
+            break
+    if len(ticks) > max_ticks:
+        k = -(-len(ticks) // max_ticks)
+        ticks = ticks[::k]
+    if len(ticks) < 2:  # a narrow range: round values spaced evenly
+        step = 10.0 ** math.floor(math.log10(max(hi - lo, hi * 1e-9)))
+        for div in (1, 2, 5, 10):
+            s = step / div
+            ticks = [k * s for k in range(math.ceil(lo / s), math.floor(hi / s) + 1)]
+            if len(ticks) >= 3:
+                break
+        ticks = ticks[:: max(1, -(-len(ticks) // max_ticks))] or [lo, hi]
+    vals = sorted({float(f"{t:.6g}") for t in ticks})
+    return dict(type="log", tickmode="array", tickvals=vals, ticktext=[f"{t:g}" for t in vals],
+                minor=dict(ticks="outside"))
+
+
+def legend_below(fig, y: float = -0.14):
+    """The legend under the plot, clear of the modebar (top right) and of the title."""
+    fig.update_layout(legend=dict(LEGEND, y=y, yanchor="top", x=0, xanchor="left"))
+    return fig
