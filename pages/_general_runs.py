@@ -9,11 +9,17 @@ import math
 import numpy as np
 import streamlit as st
 
+from l2l_core import outer
 from l2l_core.inner.optimizers import OPTIMIZERS
 from l2l_core.inner.tasks import NETWORK_TASKS, TASKS, resolve_task
+from l2l_core.landscape.general import task_axes
 from l2l_core.outer.general import GENERAL_METHODS, run_outer_general
 from l2l_core.outer.starts import default_starts
+from pages import _landscape_compute as lc
 from pages._shared import heavy, show_error
+
+#: the post's starts: the outer runs' default (the landscape page's ``starts`` in the URL)
+POST_STARTS = "-2,-0.5; 0,-1.5"
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -30,10 +36,15 @@ def plane_starts(task: str, optimizer: str, x: str, y: str, inner_steps: int, su
                  x0=x0, seed=task_seed)
 
 
+def fixed_values(task) -> tuple:
+    """The typed values that apply to this choice, as a small hashable tuple."""
+    s = st.session_state
+    allowed = set(OPTIMIZERS[s["g_opt"]].defaults) | set(task_axes(task, s["g_opt"]))
+    return tuple(sorted((k, v) for k, v in s["g_fixed"].items() if k in allowed and k not in (s["g_x"], s["g_y"])))
+
+
 def key_args_tail(cfg, task) -> tuple:
     """(fixed, x0, network seed): the hashable rest of a cached call."""
-    from pages._general_view import fixed_values
-
     t = resolve_task(task)
     x0 = cfg["x0"] if (t.dim == 1 and t.labels is None) else None
     return fixed_values(task), x0, int(st.session_state["g_seed"]) if task in NETWORK_TASKS else 0
@@ -46,16 +57,13 @@ def _points(starts) -> str:
 def run_starts(cfg, task, key_args, summary) -> list | None:
     """The typed starts; left at the post's (the box's default), this plane's own default starts,
     said in a caption. None when the typed text is refused (said beside the chart)."""
-    from l2l_core import outer
-    from pages import _outer_ui as oui
-
     text = st.session_state["o_starts"]
     try:
         typed = outer.parse_points(text)
     except ValueError as e:
         show_error(e)
         return None
-    if text != oui.PARAMS["o_starts"].default:
+    if text != POST_STARTS:
         return typed
     try:
         own = plane_starts(*key_args, cfg["inner_steps"], summary, *key_args_tail(cfg, task))
@@ -75,9 +83,6 @@ def run_starts(cfg, task, key_args, summary) -> list | None:
 
 
 def general_runs(cfg, task, key_args, summary) -> list[dict]:
-    from l2l_core import outer
-    from pages import _outer_ui as oui
-
     s, runs = st.session_state, []
     starts = run_starts(cfg, task, key_args, summary)
     try:
@@ -88,7 +93,7 @@ def general_runs(cfg, task, key_args, summary) -> list[dict]:
     if starts is None:
         return runs
     for method in (m for m in s["o_methods"] if m in GENERAL_METHODS):
-        opts = tuple(sorted(oui.method_options(method).items()))
+        opts = tuple(sorted(lc.method_options(method, st.session_state).items()))
         try:
             for start in starts:
                 for seed in (seeds if outer.METHODS[method].stochastic else seeds[:1]):

@@ -14,6 +14,7 @@ from l2l_core import outer
 from l2l_core.landscape import zoom
 from pages import _general_view as gv
 from pages import _landscape_compute as lc
+from pages._general_runs import POST_STARTS
 from pages._shared import float_in, int_in
 from pages._state import PageState, Param, choice_in, problem_param
 
@@ -41,7 +42,7 @@ PARAMS = {
     "steps": Param("steps", 50, int_in(1, 500)),
     "reduce": Param("reduce", "mean", choice_in(gv.SUMMARIES)),
     "o_methods": Param("methods", ["grad", "es"], _methods, ",".join),
-    "o_starts": Param("starts", "-2,-0.5; 0,-1.5"),
+    "o_starts": Param("starts", POST_STARTS),
     "o_seeds": Param("seeds", "0"),
     "o_steps": Param("osteps", 2000, int_in(1, outer.MAX_OUTER_STEPS)),
     "o_lr": Param("olr", 0.01, float_in(1e-5, 10.0)),
