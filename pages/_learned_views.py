@@ -14,6 +14,7 @@ import streamlit as st
 from l2l_core.learned.checkpoints import checkpoint_file, load_checkpoint
 from l2l_core.learned.families import CHECKPOINTS_DIR, TASK_FAMILIES, TRAINABLE
 from l2l_core.learned.generalization import CELLS, OPTIMIZERS, evaluate_cell, failures
+from l2l_core.viz import train_test
 from l2l_core.viz.generalization import OPTIMIZER_LABELS, generalization_csv, generalization_figure, generalization_rows
 from l2l_core.viz.learned import LABELS
 from pages._shared import chart_config, heavy, show_error
@@ -68,6 +69,8 @@ def test_metrics_table(res: dict) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, key="lo_test_table",
                  column_config={c: st.column_config.NumberColumn(format="%.4g")
                                 for c in ("training loss", "test loss", "test accuracy")})
+    st.markdown("**Training loss against test loss:**\n\n" + "\n".join(
+        f"- {line}" for line in train_test.comparison_lines(res, labels=LABELS)))
 
 
 # -- the generalization map --------------------------------------------------------------------
@@ -126,8 +129,9 @@ def generalization_section(ps: PageState) -> None:
     st.subheader("Where it generalizes")
     st.markdown("Both shipped optimizers, weights frozen, on every setting of the map (Andrychowicz et al., "
                 "section 3.2), against SGD, Adam, RMSprop and NAG each tuned over its learning rate on the very "
-                "same tasks. A bar is the learned optimizer's final loss divided by the best tuned baseline's: "
-                "left of the dashed line it wins, right of it it loses.")
+                "same tasks. A bar is the learned optimizer's final training loss divided by the best tuned "
+                "baseline's: left of the dashed line it wins, right of it it loses. On the networks the test "
+                "loss can disagree; the table has both, and the sentences below say where.")
     try:
         res = load_map(str(MAP_FILE), MAP_FILE.stat().st_mtime)
     except (OSError, ValueError) as e:
@@ -148,6 +152,10 @@ def generalization_section(ps: PageState) -> None:
     st.markdown(f"**Where it fails, plainly, and where it wins** "
                 f"({len(fails)} of {len(res['rows']) * len(OPTIMIZERS)} runs lose to a "
                 "tuned baseline or diverge):\n\n" + "\n".join(f"- {line}" for line in verdict_lines(res)))
+    flips = train_test.map_lines(res, OPTIMIZER_LABELS)
+    if flips:
+        st.markdown("**Where training loss and test loss disagree** (networks, against the best tuned baseline "
+                    "on training loss):\n\n" + "\n".join(f"- {line}" for line in flips))
     with st.expander("Every failure, one sentence each"):
         st.markdown("\n".join(f"- {f}" for f in fails) or "None.")
     recompute_cell(ps, res)

@@ -60,9 +60,14 @@ def generalization_rows(result: dict) -> list[dict]:
         for name, c in r["learned"].items():
             row[f"{name} LSTM"] = "diverged" if c["diverged"] else (
                 f"{c['ratio']:.2f}x ({'wins' if c['ratio'] < 1 else 'loses'})")
+            if "test_loss" in c:
+                row[f"{name} LSTM training loss"] = c.get("final")
+                row[f"{name} LSTM test loss"] = c["test_loss"]
             if "test_accuracy" in c:
                 row[f"{name} LSTM test acc."] = c["test_accuracy"]
         if r.get("baseline_test"):
+            if "test_loss" in r["baseline_test"]:
+                row["baseline test loss"] = r["baseline_test"]["test_loss"]
             row["baseline test acc."] = r["baseline_test"]["test_accuracy"]
         out.append(row)
     return out
