@@ -124,16 +124,6 @@ def _new_choice() -> None:
     _reset_view()
 
 
-def task_spec(s=None):
-    """The task as the core takes it (name or formula) from the pickers; None while the choice is 1-D."""
-    s = st.session_state if s is None else s
-    if s["g_task"] == ONE_D:
-        return None
-    if s["g_task"] == CUSTOM_XY:
-        return _xy_formula(s["g_fxy"])
-    return s["g_task"]
-
-
 def pickers(ps, problem_picker) -> str | None:
     """Task, inner loss (1-D), optimizer, axes and the values off the axes.
 

@@ -8,18 +8,9 @@ converts through these functions, with ``xp`` = ``numpy`` for host arrays or
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 
 def lr_momentum(log_lr, log_one_minus_momentum, xp=np):
     """(log10 lr, log10(1 - momentum)) -> (lr, momentum), elementwise."""
     return xp.power(10.0, log_lr), 1.0 - xp.power(10.0, log_one_minus_momentum)
-
-
-def axes_point(lr: float, momentum: float) -> tuple[float, float]:
-    """(lr, momentum) -> (log10 lr, log10(1 - momentum)); lr > 0 and momentum < 1."""
-    if not lr > 0 or not momentum < 1:
-        raise ValueError(f"need lr > 0 and momentum < 1, got lr={lr}, momentum={momentum}")
-    return math.log10(lr), math.log10(1.0 - momentum)

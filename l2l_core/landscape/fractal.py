@@ -386,13 +386,6 @@ def fractal_zoom(window, resolution: int, *, precision: str = "auto", grid_fn=No
     return xs, ys, z, precision
 
 
-def progressive(window, resolutions=(32, 128, 512), **kwargs):
-    """Yields :func:`fractal_zoom`'s result at each resolution, coarse first, so a
-    first picture is on screen within a second or two."""
-    for res in resolutions:
-        yield fractal_zoom(window, res, **kwargs)
-
-
 def boundary_window(z: np.ndarray, window, zoom: float = 2.0):
     """A window ``zoom`` times narrower, centred on the boundary pixel nearest the
     view's centre (the paper's key-frame step); None if the view has no boundary."""

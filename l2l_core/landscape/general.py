@@ -350,9 +350,3 @@ def cell_kernel(s: Setup, any_axes: bool = True):
     values = np.array([s.fixed.get(n, 0.0) for n in names], dt)
     ia, ib = (np.int32(names.index(a.name)) for a in (s.x_axis, s.y_axis))
     return partial(_chunk_kernel_any_axes, values=values, ia=ia, ib=ib, names=names, **common)
-
-
-def default_values(task, optimizer, axis: str, resolution: int) -> np.ndarray:
-    """Evenly spaced display values over ``axis``' default range."""
-    a = _check_axis_name(axis, task_axes(task, optimizer), "axis")
-    return np.linspace(*a.default_range, resolution)

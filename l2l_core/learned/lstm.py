@@ -275,7 +275,3 @@ def base_learning_rate(meta_params: Any) -> float | None:
     """The learned learning rate of the base path (None without one)."""
     log_lr = meta_params["params"].get("base_log_lr")
     return None if log_lr is None else float(jnp.exp(log_lr))
-
-
-def count_params(meta_params: Any) -> int:
-    return int(sum(x.size for x in jax.tree.leaves(meta_params)))
