@@ -197,6 +197,12 @@ st.markdown(
 )
 task = family_picker(ps)
 family = get_family(task)
+busy = st.empty()  # a sign up here while a newly picked family's race computes further down
+if st.session_state.get("lo_ready_family") != task:
+    busy.info(f"Computing for {family.label}: the race below runs the learned optimizer and tunes four baselines "
+              f"over {family.lr_points} learning rates ("
+              + ("seconds" if family.is_quadratic else "up to a minute for a network") + " the first time).",
+              icon=":material/hourglass_top:")
 
 with st.container(border=True):
     st.subheader("Meta-train a new optimizer")
@@ -238,6 +244,7 @@ if path.parent == private_dir():
 try:
     ckpt = cached_checkpoint(str(path), mtime(path))
 except ValueError as e:
+    busy.empty()
     st.error(f"Cannot load {choice}: {e}")
     st.stop()
 s = ckpt.summary
@@ -276,9 +283,12 @@ with st.spinner(f"Running the LSTM and tuning four baselines over {family.lr_poi
     try:
         res = cached_compare(str(path), mtime(path), task, int(eval_seed), int(steps), dim)
     except ValueError as e:  # the server is busy, or the person stopped it
+        busy.empty()
         show_error(e)
         st.stop()
 elapsed = time.perf_counter() - t0
+st.session_state["lo_ready_family"] = task
+busy.empty()
 where = f"dim {res['dim']}" if family.is_quadratic else family.label
 st.plotly_chart(comparison_figure(res["losses"], title=f"{res['batch']} tasks, {where}, seed {res['seed']}"),
                 key="lo_compare", config=chart_config(f"comparison_{task}_{choice}_seed{eval_seed}_h{steps}_d{dim}"))
