@@ -93,7 +93,17 @@ def log_ticks(*arrays, max_ticks: int = 8) -> dict:
                 minor=dict(ticks="outside"))
 
 
-def legend_below(fig, y: float = -0.14):
-    """The legend under the plot, clear of the modebar (top right) and of the title."""
-    fig.update_layout(legend=dict(LEGEND, y=y, yanchor="top", x=0, xanchor="left"))
+#: Room under the plot for the x axis' ticks and title, and for one row of legend entries (px).
+AXIS_ROOM, LEGEND_ROW = 62, 28
+
+
+def legend_below(fig, per_row: int = 2):
+    """The legend at the bottom of the figure, under the x axis' title, clear of the modebar (top
+    right) and of the plot: the bottom margin holds a row for every ``per_row`` entries (the
+    narrowest screen's count), so the legend needs no fraction of the plot's height."""
+    shown = [t for t in fig.data if t.name and t.showlegend is not False]
+    rows = max(1, -(-len(shown) // per_row))
+    margin = fig.layout.margin
+    fig.update_layout(legend=dict(LEGEND, yref="container", y=0, yanchor="bottom", x=0, xanchor="left"),
+                      margin=dict(l=margin.l, r=margin.r, t=margin.t, b=AXIS_ROOM + LEGEND_ROW * rows))
     return fig

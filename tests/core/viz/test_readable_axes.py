@@ -58,7 +58,8 @@ def test_log_ticks_lie_in_the_range_and_stay_few(lo, hi):
 
 def test_the_legend_sits_below_the_plot_clear_of_the_modebar():
     fig = style.legend_below(go.Figure(go.Scatter(x=[0], y=[0], name="best cell (0.1234)")))
-    assert fig.layout.legend.y < 0 and fig.layout.legend.yanchor == "top"
+    assert fig.layout.legend.yref == "container" and fig.layout.legend.y == 0
+    assert fig.layout.legend.yanchor == "bottom" and fig.layout.margin.b >= style.AXIS_ROOM + style.LEGEND_ROW
 
 
 def test_a_huge_ratio_is_drawn_at_the_cap_with_its_value():
