@@ -105,5 +105,5 @@ def box_count_figure(sizes, counts, dimension: float, intercept: float, paper: f
     fig.update_layout(title=f"box counting: D = {dimension:.3f}{note}",
                       xaxis=dict(style.log_ticks(sizes), title="box side s (pixels)"),
                       yaxis=dict(style.log_ticks(counts, fit), title="boxes holding boundary"),
-                      legend=dict(orientation="h", y=-0.25), margin=dict(t=40, b=10), height=360)
+                      legend=dict(orientation="h", y=-0.25), margin=dict(t=70, b=10), height=380)
     return fig

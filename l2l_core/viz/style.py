@@ -59,7 +59,7 @@ def rgba(hex_color: str, alpha: float) -> str:
 MOMENTUM_AXIS_TITLE = "log10(1 − momentum): 0 at the bottom, more momentum up"
 
 
-def log_ticks(*arrays, max_ticks: int = 8) -> dict:
+def log_ticks(*arrays, max_ticks: int = 6) -> dict:
     """A log axis with explicit ticks for ``arrays``' positive values, each labelled in full.
 
     1-2-5 per decade when they fit, else every decade (or every k-th); a range inside one
@@ -90,7 +90,7 @@ def log_ticks(*arrays, max_ticks: int = 8) -> dict:
         ticks = ticks[:: max(1, -(-len(ticks) // max_ticks))] or [lo, hi]
     vals = sorted({float(f"{t:.6g}") for t in ticks})
     return dict(type="log", tickmode="array", tickvals=vals, ticktext=[f"{t:g}" for t in vals],
-                minor=dict(ticks="outside"))
+                minor=dict(ticks=""))  # minor ticks drawn outside would run over the labels
 
 
 #: Room under the plot for the x axis' ticks and title, and for one row of legend entries (px).
