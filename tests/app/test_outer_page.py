@@ -115,7 +115,8 @@ def test_estimator_page_shows_estimates_and_errors():
     at.query_params["est_samples"] = "64"
     at.run()
     assert not at.exception, at.exception
-    assert len(at.get("plotly_chart")) == 1
+    # the estimates' chart, beside the sidebar's thumbnail of where the point lies
+    assert sorted(c.key for c in at.get("plotly_chart")) == ["est_thumbnail", "estimator_chart"]
     assert len(at.dataframe[0].value) == 3
     at.number_input(key="est_trunc").set_value(7).run()
     assert not at.exception
