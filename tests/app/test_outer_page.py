@@ -79,7 +79,8 @@ def test_browser_box_zoom_three_levels_back_and_url_reload(page):
 
     def drag():
         page.wait_for_timeout(500)
-        layer = page.locator(".st-key-landscape_chart .nsewdrag")  # the heatmap, not a chart below it
+        # the heatmap, not a chart below it; while a rerun redraws it, its old drag layer can linger
+        layer = page.locator(".st-key-landscape_chart .nsewdrag").first
         layer.wait_for()
         drag_box(page, layer, start=0.35, end=0.65, mid=(0.15, 0.1), steps=8)
 
