@@ -9,7 +9,7 @@ ADDRESS ?= 127.0.0.1
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export JAX_PLATFORMS ?= cpu
 
-.PHONY: run test quick lint venv test-deps chromium bench clean reproduce
+.PHONY: run test quick lint venv test-deps chromium bench clean reproduce screenshots
 
 $(VENV)/.runtime: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ lint: $(VENV)/.test
 # Every figure of both posts as PNG (kaleido renders with Debian's chromium) + repro/headline.json.
 reproduce: venv chromium
 	$(PY) -m l2l_core reproduce --out repro
+
+# Every page at 1280x720 and 1024x768 into docs/screenshots/ (a server and Chromium of its own).
+screenshots: test-deps
+	$(PY) docs/screenshots/take.py
 
 bench: test-deps
 	$(PY) bench/run_all.py

@@ -1,10 +1,12 @@
 """Screenshots of every page at a projector's size, taken with Chromium.
 
-    .venv/bin/python docs/screenshots/take.py [--size 1280x720] [--out docs/screenshots]
+    make screenshots    # = .venv/bin/python docs/screenshots/take.py
+    .venv/bin/python docs/screenshots/take.py [--sizes 1280x720,1024x768] [--pages tour,...]
 
-Starts its own server (as the browser tests do), opens each page in a fresh
-tab, waits until it has finished running, and saves the visible window (what
-a class sees without scrolling) as PNG.
+Starts its own server (as the browser tests do), opens every page of app.py's
+navigation in a fresh tab at each size, waits until it has finished running,
+and saves the visible window (what a class sees without scrolling) as PNG:
+NAME.png at 1280x720, NAME_WxH.png at the other sizes.
 """
 
 from __future__ import annotations
@@ -18,17 +20,13 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, SCRIPT_DONE_JS, streamlit_server  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS, SCRIPT_DONE_JS, app_pages, streamlit_server  # noqa: E402
 
-#: (file name, path and query): the pages with the settings a class starts from.
-PAGES = [
-    ("tour", "/?step=4"),
-    ("inner_problem", "/inner_problem"),
-    ("lr_sweep", "/lr_sweep"),
-    ("landscape", "/landscape?res=250"),
-    ("estimators", "/estimators"),
-    ("learned_optimizer", "/learned_optimizer"),
-]
+#: The settings a class starts from, where they differ from the page's defaults.
+QUERY = {"tour": "?step=4", "landscape": "?res=250"}
+#: (file name, path and query): every page of the app, the default page at the root.
+PAGES = [(Path(path).stem, ("/" if default else "/" + Path(path).stem) + QUERY.get(Path(path).stem, ""))
+         for path, _, default in app_pages()]
 DONE = SCRIPT_DONE_JS
 
 
@@ -41,11 +39,11 @@ def settle(page) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--size", default="1280x720")
+    ap.add_argument("--sizes", default="1280x720,1024x768", help="comma-separated WxH")
     ap.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     ap.add_argument("--pages", default=",".join(n for n, _ in PAGES))
     args = ap.parse_args()
-    w, h = (int(v) for v in args.size.split("x"))
+    sizes = [tuple(int(v) for v in size.split("x")) for size in args.sizes.split(",")]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     from playwright.sync_api import sync_playwright
@@ -53,7 +51,7 @@ def main() -> None:
     wanted = args.pages.split(",")
     with streamlit_server(out / "server.log") as (url, _), sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        for name, path in PAGES:
+        for (name, path), (w, h) in ((p, size) for p in PAGES for size in sizes):
             if name not in wanted:
                 continue
             ctx = browser.new_context(viewport={"width": w, "height": h})
