@@ -30,7 +30,18 @@ from l2l_core.landscape.general import SUMMARIES, hyper_grid, summaries_for, tas
 from l2l_core.viz.style import legend_below
 from pages._general_runs import general_runs, key_args_tail, runs_table
 from pages._shared import chart_config, heavy_stoppable, optimizer_label, plain, show_error, timed_call, timing_caption
-from pages._state import CUSTOM_XY, DEFAULT_FXY, MAX_SEED, ONE_D, TASK_CHOICES, Param, choice_in, selection_params
+from pages._state import (
+    CUSTOM_XY,
+    DEFAULT_FXY,
+    MAX_SEED,
+    ONE_D,
+    TASK_CHOICES,
+    Param,
+    bounded_number,
+    choice_in,
+    refuse,
+    selection_params,
+)
 from pages._state import xy_formula as _xy_formula
 
 AXIS_NAMES = sorted({a for o in OPTIMIZERS.values() for a in o.axes}
@@ -147,8 +158,8 @@ def pickers(ps, problem_picker) -> str | None:
         if ps.shown("g_task"):
             st.caption(TASKS[task].description if task in TASKS else "")
         if task in NETWORK_TASKS:
-            w(st.number_input, "g_seed", "Network seed", min_value=0, max_value=MAX_SEED, step=1,
-              on_change=_reset_view, help="Draws the network's data and initial weights (the CLI's --seed).")
+            ps.number(st, "g_seed", "Network seed", on_change=_reset_view,
+                      help=f"Draws the network's data and initial weights (the CLI's --seed); 0 to {MAX_SEED}.")
     if task is None:
         return None
     w(st.selectbox, "g_opt", "Optimizer", list(OPTIMIZERS), format_func=optimizer_label,
@@ -175,9 +186,15 @@ def pickers(ps, problem_picker) -> str | None:
     return task
 
 
-def _set_range(ps, range_key: str, default: tuple) -> None:
-    s = st.session_state
-    typed = (float(s[f"{range_key}_lo"]), float(s[f"{range_key}_hi"]))
+def _set_range(ps, range_key: str, default: tuple, end: str, label: str) -> None:
+    s, i = st.session_state, 0 if end == "lo" else 1
+    typed = [float(s[f"{range_key}_lo"]), float(s[f"{range_key}_hi"])]
+    if not typed[0] < typed[1]:  # the other end is as it was: the end typed last is refused
+        old = float((s[range_key] or default)[i])
+        refuse(f"{range_key}_{end}", f"{label}: {typed[i]:g} is not {('below', 'above')[i]} the other end "
+                                     f"{typed[1 - i]:g}; using {old:g} instead.")
+        s[f"{range_key}_{end}"] = typed[i] = old
+    typed = tuple(typed)
     ps[range_key] = None if typed == tuple(default) else typed
     _reset_view()
 
@@ -190,14 +207,16 @@ def _range_inputs(ps, axes) -> None:
             continue
         a = axes[s[axis_key]]
         lo, hi = s[range_key] or a.default_range
+        bottom, top = landscape_general.display_limits(a)
         c1, c2 = st.columns(2)
         for c, end, v in ((c1, "lo", lo), (c2, "hi", hi)):
-            key = f"{range_key}_{end}"
+            key, label = f"{range_key}_{end}", f"{a.title} {'from' if end == 'lo' else 'to'}"
             s[key] = float(v)
-            c.number_input(f"{a.title} {'from' if end == 'lo' else 'to'}", key=key, step=0.5, format="%.6g",
-                           on_change=_set_range, args=(ps, range_key, a.default_range),
-                           help=f"The {s[axis_key]} axis' range in its display unit ({a.title}); default "
-                                f"{a.default_range[0]:g} to {a.default_range[1]:g}. Typing one leaves the zoom.")
+            bounded_number(c, key, label, bottom, top, step=0.5, format="%.6g",
+                           on_change=partial(_set_range, ps, range_key, a.default_range, end, label),
+                           help=f"The {s[axis_key]} axis' range in its display unit ({a.title}), from {bottom:g} "
+                                f"to {top:g}; default {a.default_range[0]:g} to {a.default_range[1]:g}. "
+                                "Typing one leaves the zoom.")
 
 
 def _set_fixed(ps, name: str, key: str, default: float) -> None:
@@ -221,15 +240,16 @@ def _fixed_inputs(ps, task, names) -> None:
     off = [n for n in defaults if n not in on_axes]
     if not off or not ps.shown("g_fixed"):
         return
-    fixed = st.session_state["g_fixed"]
+    fixed, axes = st.session_state["g_fixed"], task_axes(task, opt.name)
     with st.expander("Hyperparameters off the axes"):
         for n in off:
             key = f"g_fx_{n}"
+            lo, hi = landscape_general.value_limits(axes[n])
             st.session_state[key] = float(fixed.get(n, defaults[n]))
-            st.number_input(n, key=key, format="%.6g", step=None, on_change=_set_fixed,
-                            args=(ps, n, key, float(defaults[n])),
-                            help=f"Value of {n} (not its display unit) while it is on no axis; "
-                                 f"{opt.title}'s default: {defaults[n]:g}.")
+            bounded_number(st, key, n, lo, hi, fallback=float(defaults[n]), format="%.6g",
+                           on_change=partial(_set_fixed, ps, n, key, float(defaults[n])),
+                           help=f"Value of {n} (not its display unit) while it is on no axis, from {lo:.12g} "
+                                f"to {hi:.12g}; {opt.title}'s default: {defaults[n]:g}.")
 
 
 # -- the view --------------------------------------------------------------------------------------

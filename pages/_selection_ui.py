@@ -10,6 +10,7 @@ loss, SGD with momentum) the page is what it always was, widgets in the same ord
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import streamlit as st
@@ -17,8 +18,9 @@ import streamlit as st
 from l2l_core import expr
 from l2l_core.inner.optimizers import OPTIMIZERS
 from l2l_core.inner.tasks import NETWORK_TASKS, TASKS, resolve_task
+from l2l_core.landscape.general import task_axes, value_limits
 from pages._shared import optimizer_label, plain
-from pages._state import CUSTOM_XY, MAX_SEED, ONE_D, TASK_CHOICES, PageState, xy_formula
+from pages._state import CUSTOM_XY, MAX_SEED, ONE_D, TASK_CHOICES, PageState, bounded_number, xy_formula
 
 
 class Choice(NamedTuple):
@@ -72,8 +74,8 @@ def pickers(ps: PageState, prefix: str, sel: Choice) -> None:
             if sel.error:
                 st.error(sel.error, icon=":material/error:")
         if sel.task in NETWORK_TASKS:
-            w(st.number_input, f"{prefix}seed", "Network seed", min_value=0, max_value=MAX_SEED, step=1,
-              help="Draws the network's data and initial weights.")
+            ps.number(st, f"{prefix}seed", "Network seed",
+                      help=f"Draws the network's data and initial weights; 0 to {MAX_SEED}.")
         w(st.selectbox, f"{prefix}opt", "Optimizer", list(OPTIMIZERS), format_func=optimizer_label,
           help=" ".join(f"{o.title}: {o.description}" for o in OPTIMIZERS.values()))
 
@@ -92,6 +94,7 @@ def hyper_names(task, optimizer: str, skip=()) -> dict[str, float]:
 
 
 def _set(ps: PageState, prefix: str, name: str, default: float) -> None:
+    """The typed value of ``name`` into the shared values (its default: left out)."""
     d = dict(st.session_state[f"{prefix}fixed"])
     v = float(st.session_state[f"{prefix}hp_{name}"])
     if v == default:
@@ -110,10 +113,14 @@ def hyper_inputs(ps: PageState, prefix: str, task, optimizer: str, skip=()) -> d
     if not ps.shown(f"{prefix}fixed"):
         return values
     st.markdown("**Hyperparameters**")
+    axes = task_axes(task if task is not None else "log_sin", optimizer)
     for n, d in names.items():
         key = f"{prefix}hp_{n}"
+        lo, hi = value_limits(axes[n])
         st.session_state[key] = values[n]
-        st.number_input(n, key=key, format="%.6g", step=None, on_change=_set, args=(ps, prefix, n, float(d)),
-                        help=f"Value of {n} for this run; {OPTIMIZERS[optimizer].title}'s default: {d:g}. "
-                             "Shared with the landscape page's values off its axes.")
+        bounded_number(st, key, n, lo, hi, fallback=float(d), format="%.6g",
+                       on_change=partial(_set, ps, prefix, n, float(d)),
+                       help=f"Value of {n} for this run, from {lo:.12g} to {hi:.12g}; "
+                            f"{OPTIMIZERS[optimizer].title}'s default: {d:g}. "
+                            "Shared with the landscape page's values off its axes.")
     return values

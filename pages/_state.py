@@ -7,7 +7,7 @@ that no widget owns, one per page, and widgets are re-seeded from it. A page:
     ps = PageState("inner_problem", {"ip_lr": Param("lr", 0.1, float_in(0, 1e6)), ...})
     ps.load()                      # before any widget
     with st.sidebar, ps:           # leaving the block stores the values and writes the URL
-        lr = ps.widget(st.number_input, "ip_lr", "Learning rate", ...)
+        lr = ps.number(st, "ip_lr", "Learning rate", help=...)
 
 ``load`` applies a link (URL parameters the page did not write itself: a
 shared address, a tour link), otherwise keeps what was there; every widget
@@ -87,6 +87,11 @@ def int_in(lo: int, hi: int, choices=None):
 _REFUSED = "_l2l_refused"  # session key: widget key -> why its typed value was not used
 
 
+def _num(v: float) -> str:
+    """A number as short as it can be written without changing it (at most 12 digits)."""
+    return f"{v:g}" if float(f"{v:g}") == v else f"{v:.12g}"
+
+
 def refusal(value: float, lo: float, hi: float, integer: bool, fallback):
     """(the value to use, why) for a typed ``value`` against [lo, hi] (None: it is used as typed)."""
     if value != value:
@@ -97,7 +102,7 @@ def refusal(value: float, lo: float, hi: float, integer: bool, fallback):
     if not lo <= value <= hi:
         used = min(max(value, lo), hi)
         used = int(used) if integer else float(used)
-        return used, f"{value:g} is outside {lo:g} to {hi:g}; using {used:g} instead."
+        return used, f"{value:g} is outside {_num(lo)} to {_num(hi)}; using {_num(used)} instead."
     return None
 
 _STORE = "_l2l_settings"  # session key: page -> {widget key: value, ...}
@@ -336,22 +341,36 @@ class PageState:
 def typed_number(where, key: str, label: str, param: Param, **kwargs):
     """A number box under the app's one input rule; returns the value used.
 
-    The allowed range is the parameter's (its ``float_in`` / ``int_in``). The box
-    takes any number (no browser-side limits, which would keep the old value
+    The allowed range is the parameter's (its ``float_in`` / ``int_in``); see :func:`bounded_number`.
+    """
+    return bounded_number(where, key, label, param.parse.lo, param.parse.hi, param.parse.integer, param.default,
+                          **kwargs)
+
+
+def refuse(key: str, why: str) -> None:
+    """Says beside the box ``key`` (drawn by :func:`bounded_number`) why its typed value was not used."""
+    st.session_state.setdefault(_REFUSED, {})[key] = why
+
+
+def bounded_number(where, key: str, label: str, lo: float, hi: float, integer: bool = False, fallback=None,
+                   **kwargs):
+    """A number box that takes values in [lo, hi]; returns the value used.
+
+    The box takes any number (no browser-side limits, which would keep the old value
     silently, and whole numbers are read as numbers, so "1e300" is 1e300, not 1);
     a value outside the range, or not whole where a whole number is needed, is
     replaced by the nearest allowed one, and a visible error beside the box says
-    what was typed and what is used instead.
+    what was typed and what is used instead. ``on_change`` runs after the check.
     """
-    lo, hi, integer = param.parse.lo, param.parse.hi, param.parse.integer
     st.session_state[key] = float(st.session_state[key])
     outer_change = kwargs.pop("on_change", None)
+    fallback = lo if fallback is None else fallback
 
     def check() -> None:
-        got = refusal(float(st.session_state[key]), lo, hi, integer, param.default)
+        got = refusal(float(st.session_state[key]), lo, hi, integer, fallback)
         if got is not None:
             st.session_state[key] = float(got[0])
-            st.session_state.setdefault(_REFUSED, {})[key] = f"{label}: {got[1]}"
+            refuse(key, f"{label}: {got[1]}")
         if outer_change is not None:
             outer_change()
 

@@ -19,7 +19,7 @@ from l2l_core.viz import fractal as viz_fractal
 from pages import _landscape_compute as lc
 from pages._fractal_compute import compute as fractal_compute
 from pages._shared import chart_config, columns_csv, int_in, npz_bytes, plotly_chart, show_error
-from pages._state import Param
+from pages._state import Param, typed_number
 from pages._tour_compute import (  # noqa: F401  (STARTS, TOUR_RES: the steps' settings)
     STARTS,
     TOUR_RES,
@@ -295,7 +295,8 @@ def step_learn():
                 "page or with `python -m l2l_core metatrain --preset short --out checkpoints/default`.")
         return
     c1, c2 = st.columns([1, 3])
-    seed = c1.number_input("Task seed", 0, 10_000, key="t_learn_seed")
+    seed = typed_number(c1, "t_learn_seed", "Task seed", SEED_PARAMS["t_learn_seed"],
+                        help="Draws the 32 fresh quadratic tasks (0 to 10000).")
     try:
         losses = lstm_before_after(int(seed), 32, checkpoint_key(ckpt))
     except ValueError as e:
@@ -324,7 +325,8 @@ def step_adam():
         st.info(f"The shipped learned optimizer is not available here ({why}).")
         return
     c1, _ = st.columns(2)
-    seed = c1.number_input("Task seed", 0, 10_000, key="t_adam_seed")
+    seed = typed_number(c1, "t_adam_seed", "Task seed", SEED_PARAMS["t_adam_seed"],
+                        help="Draws the fresh quadratic tasks of the race (0 to 10000).")
     try:
         res, family = adam_race(int(seed))
     except ValueError as e:
@@ -401,6 +403,10 @@ def _p(url, default, options=None, parse=None):
     return Param(url, default, parse or _choice(options))
 
 
+#: The two task seeds' settings (typed numbers under the app's input rule).
+SEED_PARAMS = {"t_learn_seed": _p("t_learn_seed", 1, parse=int_in(0, 10_000)),
+               "t_adam_seed": _p("t_adam_seed", 0, parse=int_in(0, 10_000))}
+
 #: The tour: one record per step (title, what it draws, its controls with their URL names and defaults).
 STEP_REGISTRY = [
     Step("The inner problem", step_inner, {"t_problem": _p("t_problem", "log_sin", list(PROBLEMS))}),
@@ -414,8 +420,8 @@ STEP_REGISTRY = [
                                                   "t_gd_lr": _p("t_gd_lr", 0.01, OUTER_LRS)}),
     Step("Evolution Strategies", step_es, {"t_es_steps": _p("t_es_steps", 1000, ES_STEPS),
                                            "t_es_std": _p("t_es_std", 0.1, ES_STDS)}),
-    Step("Learning an optimizer", step_learn, {"t_learn_seed": _p("t_learn_seed", 1, parse=int_in(0, 10_000))}),
-    Step("Does it beat Adam?", step_adam, {"t_adam_seed": _p("t_adam_seed", 0, parse=int_in(0, 10_000))}),
+    Step("Learning an optimizer", step_learn, {"t_learn_seed": SEED_PARAMS["t_learn_seed"]}),
+    Step("Does it beat Adam?", step_adam, {"t_adam_seed": SEED_PARAMS["t_adam_seed"]}),
     Step("From one number to a network", step_fractal,
          {"t_fr_task": _p("t_fr_task", "fractal_single", list(FRACTAL_TASKS))}),
 ]

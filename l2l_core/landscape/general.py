@@ -207,6 +207,19 @@ def hyperparameter_values(task: Task, optimizer: InnerOptimizer, fixed: dict | N
     return values
 
 
+def display_limits(axis: Axis) -> tuple[float, float]:
+    """The lowest and highest display value a typed range of ``axis`` may reach."""
+    return -fast.MAX_LOG10, fast.MAX_LOG10 if axis.unit == LOG10 else MAX_ONE_MINUS
+
+
+def value_limits(axis: Axis) -> tuple[float, float]:
+    """The smallest and largest value of ``axis``' hyperparameter when it is on no axis
+    (:func:`l2l_core.inner.optimizers.check_fixed` takes them; 1 - 1e-12 for a momentum-like one)."""
+    if axis.unit == LOG10:
+        return 10.0 ** -fast.MAX_LOG10, 10.0 ** fast.MAX_LOG10
+    return 0.0, 1.0 - 1e-12
+
+
 def check_range(axis: Axis, lo, hi) -> tuple[float, float]:
     """A typed range (display units) of ``axis``; ValueError says what to type instead."""
     try:
@@ -217,8 +230,8 @@ def check_range(axis: Axis, lo, hi) -> tuple[float, float]:
         raise ValueError(f"the {axis.name} range must be finite, got {lo} to {hi}")
     if not lo < hi:
         raise ValueError(f"the {axis.name} range needs its lower end below its upper end, got {lo:g} to {hi:g}")
-    top = fast.MAX_LOG10 if axis.unit == LOG10 else MAX_ONE_MINUS
-    if lo < -fast.MAX_LOG10 or hi > top:
+    bottom, top = display_limits(axis)
+    if lo < bottom or hi > top:
         what = "log10 values" if axis.unit == LOG10 else f"log10(1 - {axis.name}) values"
         raise ValueError(f"the {axis.name} range ({axis.title}) takes {what} from {-fast.MAX_LOG10:g} to {top:g}, "
                          f"got {lo:g} to {hi:g}; its default is {axis.default_range[0]:g} to "

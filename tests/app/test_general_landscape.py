@@ -171,9 +171,10 @@ def test_typed_ranges_the_convergence_measure_and_the_network_seed():
     at.number_input(key="g_seed").set_value(2).run()  # another network: another image
     assert not at.exception, at.exception
     assert at.query_params["nseed"] == "2" and not np.allclose(z1, _heatmap_z(at))
-    at.number_input(key="g_xr_hi").set_value(-3.0).run()  # below its lower end: the core says so
+    at.number_input(key="g_xr_hi").set_value(-3.0).run()  # below its lower end: refused beside the box
     assert not at.exception, at.exception
-    assert any("lower end below its upper end" in e.value for e in at.error)
+    assert any("-3 is not above the other end -2; using 0.5 instead" in e.value for e in at.error)
+    assert at.number_input(key="g_xr_hi").value == pytest.approx(0.5)
 
 
 def test_converge_is_not_offered_for_a_typed_formula():
