@@ -23,6 +23,7 @@ from pages._state import PageState, Param, choice_in
 #: The map as ``python -m l2l_core generalization --out checkpoints/generalization.json`` wrote it.
 MAP_FILE = CHECKPOINTS_DIR / "generalization.json"
 CELL_KEYS = [c.key for c in CELLS]
+OWN = "your run "  # the name of one of this session's runs on a recomputed cell starts with it
 
 
 def mtime(path: Path) -> float:
@@ -125,7 +126,8 @@ def verdict_lines(res: dict) -> list[str]:
     return out
 
 
-def generalization_section(ps: PageState) -> None:
+def generalization_section(ps: PageState, own: dict[str, Path] | None = None) -> None:
+    """The map; ``own``: this session's finished runs (name -> folder), which a recomputed cell can run too."""
     st.subheader("Where it generalizes")
     st.markdown("Both shipped optimizers, weights frozen, on every setting of the map (Andrychowicz et al., "
                 "section 3.2), against SGD, Adam, RMSprop and NAG each tuned over its learning rate on the very "
@@ -158,11 +160,12 @@ def generalization_section(ps: PageState) -> None:
                     "on training loss):\n\n" + "\n".join(f"- {line}" for line in flips))
     with st.expander("Every failure, one sentence each"):
         st.markdown("\n".join(f"- {f}" for f in fails) or "None.")
-    recompute_cell(ps, res)
+    recompute_cell(ps, res, own or {})
 
 
-def recompute_cell(ps: PageState, res: dict) -> None:
-    """Recomputes one chosen cell now, through the job limit, beside the file's numbers."""
+def recompute_cell(ps: PageState, res: dict, own: dict[str, Path]) -> None:
+    """Recomputes one chosen cell now, through the job limit, beside the file's numbers; with up to
+    two of this session's own runs (``own``) beside the shipped optimizers."""
     by_key = {r["key"]: r for r in res["rows"]}
     with ps:
         key = ps.widget(st.selectbox, "lo_cell", "Recompute one setting live", CELL_KEYS,
@@ -171,6 +174,13 @@ def recompute_cell(ps: PageState, res: dict) -> None:
                              "now, with the file's seed and sizes: the numbers are computed, not stored. "
                              "Quadratics take seconds, networks about a minute (1000 steps: several).")
     old = by_key.get(key)
+    picked = []
+    if own:
+        picked = st.multiselect("Beside them: your own runs", list(own), key="lo_cell_own", max_selections=2,
+                                help="Optimizers trained on this page in this session (finished runs), run on "
+                                     "this setting's tasks with the shipped ones; newest first.")
+    else:
+        st.caption("An optimizer you train above can be run here too, beside the shipped ones, once it finishes.")
     shown = st.session_state.setdefault("lo_cells_recomputed", set())  # cells this session asked for
     if st.button("Recompute it", key="lo_recompute",
                  help="Waits for a free slot of the server's job limit like every heavy computation."):
@@ -178,8 +188,9 @@ def recompute_cell(ps: PageState, res: dict) -> None:
     if key not in shown:
         return
     paths = tuple((name, str(TASK_FAMILIES[name].default_checkpoint)) for name in OPTIMIZERS)
+    paths += tuple((f"{OWN}{n}", str(own[n])) for n in picked if n in own)
     t0 = time.perf_counter()
-    with st.spinner("Tuning four baselines and running both learned optimizers..."):
+    with st.spinner(f"Tuning four baselines and running {len(paths)} learned optimizers..."):
         try:
             new = cached_cell(key, int(res.get("seed", 0)), old.get("batch") if old else None, None, paths,
                               tuple(_mtime(Path(p)) for _, p in paths))

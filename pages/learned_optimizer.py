@@ -345,4 +345,6 @@ if family.is_quadratic and get_family(ckpt.config.task).is_quadratic:
                     "gradients and curvatures than any it was trained on, and its learned step sizes no longer fit, "
                     "while the baselines are re-tuned for every setting. Pick dimension 20 above to see the curves.")
 
-generalization_section(ps)
+job = st.session_state.get("lo_job")
+generalization_section(ps, {d.name: d for d in _runs_in(private_dir())
+                            if not (job is not None and job.running and d == job.out_dir)})
