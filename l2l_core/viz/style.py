@@ -56,7 +56,7 @@ def rgba(hex_color: str, alpha: float) -> str:
 
 
 #: The post's y axis, reversed (0, no momentum, at the bottom; more momentum upward), said on the axis.
-MOMENTUM_AXIS_TITLE = "log10(1 − momentum): 0 at the bottom, more momentum up"
+MOMENTUM_AXIS_TITLE = "log10(1 − momentum)<br>0 at the bottom, more momentum up"  # two lines: fits a short plot
 
 
 def log_ticks(*arrays, max_ticks: int = 6) -> dict:
