@@ -210,15 +210,25 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser, app_url):
-    """A fresh browser page; fails the test if the app shows an exception."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+@contextmanager
+def browser_page(browser, app_url, width=1400, height=1000):
+    """A page in a context of its own at ``width`` x ``height``, with ``app_url`` and
+    the JavaScript errors it raised (``js_errors``) attached."""
+    context = browser.new_context(viewport={"width": width, "height": height})
     pg = context.new_page()
     pg.set_default_timeout(60_000)
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
     pg.app_url = app_url
     pg.js_errors = errors
-    yield pg
-    context.close()
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    """A fresh browser page; fails the test if the app shows an exception."""
+    with browser_page(browser, app_url) as pg:
+        yield pg

@@ -8,19 +8,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from l2l_core.outer.starts import POST_STARTS, default_starts, pick_starts
+from tests.conftest import open_page
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "landscape.py")
 SMALL = dict(res="100", methods="grad", osteps="20", seeds="0")
 
 
 def _app(**params):
-    at = AppTest.from_file(PAGE, default_timeout=300)
-    for k, v in params.items():
-        at.query_params[k] = v
-    return at.run()
+    return open_page(PAGE, timeout=300, **params)
 
 
 def _runs_table(at):

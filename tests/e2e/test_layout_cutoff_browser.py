@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import SCRIPT_DONE_JS, app_pages
+from tests.conftest import SCRIPT_DONE_JS, app_pages, browser_page
 
 #: Texts that need more width than they are given.
 CUT_JS = """() => {
@@ -33,14 +33,8 @@ ADDRESSES = [("" if d else p.removeprefix("pages/").removesuffix(".py")) for p, 
 
 @pytest.fixture(scope="module")
 def small_page(browser, app_url):
-    context = browser.new_context(viewport={"width": 1024, "height": 768})
-    pg = context.new_page()
-    pg.set_default_timeout(60_000)
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.app_url, pg.js_errors = app_url, errors
-    yield pg
-    context.close()
+    with browser_page(browser, app_url, 1024, 768) as pg:
+        yield pg
 
 
 @pytest.mark.slow
