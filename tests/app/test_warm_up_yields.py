@@ -9,6 +9,14 @@ from l2l_core.runtime import jobs
 from l2l_core.runtime.shared_work import SharedWork
 
 
+def _until(condition, timeout=30.0):
+    """Waits for another thread to reach a state (no fixed sleeps: a busy machine is slow)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the other thread never got there"
+        time.sleep(0.01)
+
+
 def test_heavy_calls_in_background_jobs_wait_for_visitors(monkeypatch):
     from pages import _shared
 
@@ -19,7 +27,7 @@ def test_heavy_calls_in_background_jobs_wait_for_visitors(monkeypatch):
     visitor = threading.Thread(target=lambda: _shared.heavy(lambda tag: release.wait(10) and order.append(tag),
                                                             "visitor"))
     visitor.start()
-    time.sleep(0.1)
+    _until(lambda: lim.running == 1)
 
     def warm():
         with _shared.background_jobs():
@@ -27,7 +35,8 @@ def test_heavy_calls_in_background_jobs_wait_for_visitors(monkeypatch):
 
     warming = threading.Thread(target=warm)
     warming.start()
-    time.sleep(0.3)
+    _until(lambda: lim.waiting == 1)
+    time.sleep(0.2)  # had it not waited, it would have taken the free slot by now
     assert order == [] and lim.running == 1 and lim.waiting == 1  # a slot is free, yet the warm-up waits
     _shared.heavy(order.append, "second visitor")  # takes the free slot at once
     assert order == ["second visitor"]
