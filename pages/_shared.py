@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import logging
 import re
 import time
 from contextlib import contextmanager
@@ -17,6 +18,11 @@ from l2l_core.runtime import jobs
 from l2l_core.runtime.shared_work import default_shared_work, work_key
 from pages._adapter import script_run, stop_requested
 from pages._state import CUSTOM, CUSTOM_XY, OutOfRange, float_in, int_in  # noqa: F401  (the URL-value parsers)
+
+log = logging.getLogger("l2l.jobs")
+#: A job that waited or held its slot longer than this is logged (the server log then says
+#: what a slow page waited for).
+SLOW_JOB_SECONDS = 20.0
 
 
 def optimizer_label(name: str) -> str:
@@ -110,13 +116,16 @@ def background_jobs():
 
 
 @contextmanager
-def _job_slot():
+def _job_slot(name: str = "job"):
     """A slot of the server-wide job limit, and the session's cancel token.
 
     While the job waits in line the page says so ("2 jobs ahead of you"),
-    apart from the compute time the caption reports afterwards.
+    apart from the compute time the caption reports afterwards. A wait or a
+    hold longer than :data:`SLOW_JOB_SECONDS` goes to the server log.
     """
     session, check = script_run()
+    background = _BACKGROUND.get()
+    t0 = time.monotonic()
     token = jobs.CancelToken(check)
     note = st.empty() if session is not None else None
 
@@ -126,10 +135,18 @@ def _job_slot():
                       f"({waited:.0f} s in line).", icon=":material/hourglass_top:")
 
     try:
-        with jobs.default_limiter().slot(token, session=session, on_wait=on_wait, background=_BACKGROUND.get()):
+        with jobs.default_limiter().slot(token, session=session, on_wait=on_wait, background=background):
+            started = time.monotonic()
+            if started - t0 > SLOW_JOB_SECONDS:
+                log.info("%s%s waited %.1f s for a slot", name, " (background)" * background, started - t0)
             if note is not None:
                 note.empty()
-            yield token
+            try:
+                yield token
+            finally:
+                held = time.monotonic() - started
+                if held > SLOW_JOB_SECONDS:
+                    log.info("%s%s held a slot for %.1f s", name, " (background)" * background, held)
     finally:
         if note is not None:
             note.empty()
@@ -143,12 +160,13 @@ def _shared(fn, args: tuple, kwargs: dict, work):
     no visitor ever follows a job still waiting behind other visitors' jobs.
     """
     key = work_key(fn, args, kwargs)
+    name = getattr(fn, "__qualname__", "job")
     if _BACKGROUND.get():
-        with _job_slot() as token:
+        with _job_slot(name) as token:
             return default_shared_work().run(key, lambda: work(token), follow=False)
 
     def compute():
-        with _job_slot() as token:
+        with _job_slot(name) as token:
             return work(token)
 
     return default_shared_work().run(key, compute, check=script_run()[1])

@@ -190,10 +190,27 @@ def streamlit_server(log_path, **env):
             proc.kill()
 
 
+#: The session server's log, whose tail a failing browser test's report shows.
+_SERVER_LOG: list[Path] = []
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.failed and _SERVER_LOG and "app_url" in getattr(item, "fixturenames", ()):
+        try:
+            tail = _SERVER_LOG[0].read_text(errors="replace").splitlines()[-60:]
+        except OSError as e:
+            tail = [f"(the server log could not be read: {e})"]
+        report.sections.append(("the test server's log (last 60 lines)", "\n".join(tail)))
+    return report
+
+
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
     """One server for the whole session."""
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    _SERVER_LOG[:] = [log]
     with streamlit_server(log, L2L_RUNS_DIR=str(tmp_path_factory.mktemp("runs"))) as (url, _):
         yield url
 
