@@ -20,10 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from l2l_core.inner.networks import SPECS  # noqa: E402
 from l2l_core.landscape import fractal  # noqa: E402
 from l2l_core.landscape.dimension import box_counting_dimension  # noqa: E402
 from l2l_core.runtime.setup import setup_process  # noqa: E402
+from l2l_core.tasks.fractal_networks import SPECS  # noqa: E402
 
 
 def deep_frame(task: str, res: int, key: int, depth: int, steps: int) -> dict:

@@ -31,7 +31,7 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 
-from l2l_core.inner.problems import InnerProblem
+from l2l_core.tasks.problems import InnerProblem
 
 MAX_LENGTH = 200
 MAX_DEPTH = 24

@@ -8,8 +8,8 @@ import time
 
 import streamlit as st
 
-from l2l_core.inner.networks import DEFAULT_TASK, make_task
 from l2l_core.landscape import fractal
+from l2l_core.tasks.fractal_networks import DEFAULT_TASK, make_task
 from pages._shared import heavy
 
 #: The page's default settings (its URL parameters task, width, seed, steps, res, precision).

@@ -12,8 +12,8 @@ import pandas as pd
 import streamlit as st
 
 from l2l_core.learned.checkpoints import checkpoint_file, load_checkpoint
-from l2l_core.learned.families import CHECKPOINTS_DIR, TASK_FAMILIES, TRAINABLE
 from l2l_core.learned.generalization import CELLS, OPTIMIZERS, evaluate_cell, failures
+from l2l_core.tasks.families import CHECKPOINTS_DIR, TASK_FAMILIES, TRAINABLE
 from l2l_core.viz import train_test
 from l2l_core.viz.generalization import OPTIMIZER_LABELS, generalization_csv, generalization_figure, generalization_rows
 from l2l_core.viz.learned import LABELS

@@ -12,10 +12,10 @@ import streamlit as st
 
 from l2l_core import expr
 from l2l_core.inner.optimizers import OPTIMIZERS
-from l2l_core.inner.problems import PROBLEMS
 from l2l_core.io.files import columns_csv, npz_bytes  # noqa: F401  (pages' downloads: the one CSV/NPZ writer)
 from l2l_core.runtime import jobs
 from l2l_core.runtime.shared_work import default_shared_work, work_key
+from l2l_core.tasks.problems import PROBLEMS
 from pages._adapter import script_run, stop_requested
 from pages._state import CUSTOM, CUSTOM_XY, OutOfRange, float_in, int_in  # noqa: F401  (the URL-value parsers)
 

@@ -13,7 +13,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from l2l_core import outer
-from l2l_core.inner.problems import PROBLEMS
+from l2l_core.tasks.problems import PROBLEMS
 from pages import _landscape_compute as lc
 from pages._shared import heavy
 
@@ -58,7 +58,7 @@ def lstm_before_after(seed: int, tasks: int, ckpt_key: str):
 
     from l2l_core.learned.lstm import init_meta_params
     from l2l_core.learned.metatrain import lstm_losses
-    from l2l_core.learned.tasks import tasks_for_seed
+    from l2l_core.tasks.quadratics import tasks_for_seed
 
     ckpt, _ = shipped_checkpoint()
     t = tasks_for_seed(seed, tasks, ckpt.config.dim)
@@ -71,7 +71,7 @@ def lstm_before_after(seed: int, tasks: int, ckpt_key: str):
 def adam_race(seed: int):
     """(result, family): the learned page's own race on fresh quadratics (its cached call, its defaults:
     the shipped optimizer, horizon 100, dimension 10, the family's batch and learning-rate grid)."""
-    from l2l_core.learned.families import get_family
+    from l2l_core.tasks.families import get_family
     from pages._learned_views import cached_compare, mtime
 
     family = get_family("quadratic")

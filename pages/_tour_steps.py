@@ -13,8 +13,8 @@ import numpy as np
 import streamlit as st
 
 from l2l_core import landscape, outer, viz
-from l2l_core.inner.problems import PROBLEMS
 from l2l_core.landscape import fractal, zoom
+from l2l_core.tasks.problems import PROBLEMS
 from l2l_core.viz import fractal as viz_fractal
 from pages import _landscape_compute as lc
 from pages._fractal_compute import compute as fractal_compute

@@ -10,11 +10,11 @@ import time
 import numpy as np
 import streamlit as st
 
-from l2l_core.inner.networks import SPECS, make_task
 from l2l_core.landscape import fractal
 from l2l_core.landscape.dimension import box_counting_dimension
 from l2l_core.landscape.summaries import SUMMARIES as SUMMARY_REGISTRY
 from l2l_core.landscape.summaries import summaries_help
+from l2l_core.tasks.fractal_networks import SPECS, make_task
 from l2l_core.viz.fractal import axis_frame, box_count_figure, fractal_figure
 from pages._fractal_compute import DEFAULTS, PREVIEW_RES, compute
 from pages._shared import chart_config, int_in, npz_bytes, plotly_chart, show_error, timing_caption

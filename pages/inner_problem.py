@@ -12,8 +12,8 @@ import streamlit as st
 
 from l2l_core import viz
 from l2l_core.inner.diverge import divergence_cause
-from l2l_core.inner.tasks import TASKS, resolve_task
 from l2l_core.landscape import paths
+from l2l_core.tasks.registry import TASKS, resolve_task
 from pages import _landscape_compute as lc
 from pages import _selection_ui as sui
 from pages._shared import (

@@ -12,11 +12,11 @@ import streamlit as st
 
 from l2l_core import landscape, viz
 from l2l_core.inner.diverge import divergence_cause
-from l2l_core.inner.tasks import TASKS, resolve_task
 from l2l_core.io.files import csv_text
 from l2l_core.landscape import paths
 from l2l_core.landscape.general import SUMMARIES, summaries_for
 from l2l_core.landscape.summaries import summaries_help
+from l2l_core.tasks.registry import TASKS, resolve_task
 from pages import _landscape_compute as lc
 from pages import _selection_ui as sui
 from pages._shared import (

@@ -23,12 +23,12 @@ from l2l_core.cli.generalization import add_generalization_args, run_generalizat
 from l2l_core.cli.learned import add_compare_args, add_metatrain_args, run_compare_cli, run_metatrain_cli
 from l2l_core.cli.reproduce import add_reproduce_args, run_reproduce_cli
 from l2l_core.inner.hyperparams import lr_momentum
-from l2l_core.inner.problems import DEFAULT_PROBLEM, PROBLEMS
 from l2l_core.inner.unroll import MAX_STEPS
 from l2l_core.io.files import check_output_file, write_arrays
 from l2l_core.landscape import grid as landscape
 from l2l_core.landscape.summaries import POST_SUMMARIES, SUMMARIES
 from l2l_core.runtime.setup import setup_process
+from l2l_core.tasks.problems import DEFAULT_PROBLEM, PROBLEMS
 
 MAX_RES = math.isqrt(landscape.MAX_CELLS)  # points per axis of a grid
 

@@ -24,8 +24,8 @@ HELP = "the trainability fractal of a small network (lr_in x lr_out)"
 
 def add_fractal_args(p: argparse.ArgumentParser) -> None:
     from l2l_core.cli.args import Range, integer, path, seed
-    from l2l_core.inner.networks import DEFAULT_TASK, MAX_WIDTH, SPECS
     from l2l_core.landscape.fractal import MAX_CELLS, MAX_STEPS, SUMMARIES
+    from l2l_core.tasks.fractal_networks import DEFAULT_TASK, MAX_WIDTH, SPECS
 
     p.add_argument("--task", default=DEFAULT_TASK, choices=list(SPECS),
                    help=f"network task (default {DEFAULT_TASK}, the paper's)")
@@ -51,9 +51,9 @@ def add_fractal_args(p: argparse.ArgumentParser) -> None:
 def run_fractal_cli(args) -> int:
     import jax
 
-    from l2l_core.inner.networks import make_task
     from l2l_core.landscape import fractal
     from l2l_core.landscape.dimension import box_counting_dimension
+    from l2l_core.tasks.fractal_networks import make_task
 
     check_output_file(args.out, force=args.force)
     task = make_task(args.task, width=args.width, seed=args.seed)

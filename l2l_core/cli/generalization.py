@@ -11,7 +11,7 @@ from pathlib import Path
 from l2l_core.cli.args import integer, path, seed
 from l2l_core.learned.baselines import MAX_LR_POINTS
 from l2l_core.learned.generalization import CELLS, failures, generalization_map
-from l2l_core.learned.tasks import MAX_BATCH
+from l2l_core.tasks.quadratics import MAX_BATCH
 
 
 def add_generalization_args(p: argparse.ArgumentParser) -> None:

@@ -15,11 +15,11 @@ import time
 import numpy as np
 
 from l2l_core.cli.args import Range, real, refuse, seed
-from l2l_core.inner import networks
 from l2l_core.inner.optimizers import DEFAULT_OPTIMIZER, OPTIMIZERS
-from l2l_core.inner.tasks import TASKS, resolve_task
 from l2l_core.landscape import fractal, general
 from l2l_core.landscape.grid import best_cell
+from l2l_core.tasks import fractal_networks as networks
+from l2l_core.tasks.registry import TASKS, resolve_task
 
 NEW_FLAGS = ("optimizer", "x", "y", "x_range", "y_range", "dtype", "seed", "set", "init")
 

@@ -14,11 +14,11 @@ from l2l_core.learned.baselines import BASELINES, MAX_STEPS
 from l2l_core.learned.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint
 from l2l_core.learned.comparison import compare
 from l2l_core.learned.config import COUNT_LIMITS, MAX_META_STEPS, PRESETS, preset_config, preset_lstm
-from l2l_core.learned.families import TASK_FAMILIES, TRAINABLE
 from l2l_core.learned.lstm import BASES, PREPROCESSORS, with_base
 from l2l_core.learned.objective import META_LOSS_ON
 from l2l_core.learned.resume import run_with_checkpoints
-from l2l_core.learned.tasks import MAX_BATCH, MAX_DIM, REDUCTIONS
+from l2l_core.tasks.families import TASK_FAMILIES, TRAINABLE
+from l2l_core.tasks.quadratics import MAX_BATCH, MAX_DIM, REDUCTIONS
 
 _count = lambda name: integer(*COUNT_LIMITS[name])  # noqa: E731
 

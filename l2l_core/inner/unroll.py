@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from l2l_core.inner.problems import PROBLEMS, InnerProblem, get_problem
+from l2l_core.tasks.problems import PROBLEMS, InnerProblem, get_problem
 
 MAX_STEPS = 10_000
 

@@ -5,7 +5,7 @@ learning-rate sweep and its 2-D (lr, momentum) grid, and deep zoom.
   (jitted, double-vmapped, chunked, sharded over devices).
 - :mod:`~l2l_core.landscape.precompile`: ``warmup`` compiles them at server start.
 - :mod:`~l2l_core.landscape.summaries`: ``SUMMARIES``, the one registry of outer-loss summaries.
-- :mod:`~l2l_core.landscape.fastmath`: the float32 ``sincos`` of the hot loop.
+- :mod:`~l2l_core.inner.fastmath`: the float32 ``sincos`` of the hot loop.
 - :mod:`~l2l_core.landscape.zoom`: deep-zoom windows, float64 when float32 runs out.
 - :mod:`~l2l_core.landscape.general`: ``hyper_grid`` over any two hyperparameter axes of
   any (task, optax optimizer); :mod:`~l2l_core.landscape.refine`: coarse-to-fine passes.

@@ -1,6 +1,6 @@
 """The trainability fractal: one network training run per pixel (Sohl-Dickstein, 2024).
 
-Each pixel trains the task's network (``l2l_core.inner.networks``) by gradient
+Each pixel trains the task's network (``l2l_core.tasks.fractal_networks``) by gradient
 descent for ``steps`` steps with its own learning rates and summarises the
 run. Every summary is computed in the same pass, so switching summaries is
 free:
@@ -30,12 +30,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from l2l_core.inner.networks import DEFAULT_TASK, NetworkTask, make_task
 from l2l_core.landscape.grid import check_dtype
 from l2l_core.landscape.summaries import SUMMARIES as REGISTRY
 from l2l_core.landscape.summaries import check_summary, older_names
 from l2l_core.landscape.zoom import _resolved
 from l2l_core.runtime import sharding
+from l2l_core.tasks.fractal_networks import DEFAULT_TASK, NetworkTask, make_task
 
 #: The summaries the kernel returns, in its output order (keys of the registry
 #: l2l_core.landscape.summaries.SUMMARIES), with what they mean.
@@ -230,7 +230,7 @@ def fractal_summaries(x_values, y_values, *, task: str | NetworkTask = DEFAULT_T
       x_values, y_values: the axes. For an "lr" task: log10 lr_in (columns) and
         log10 lr_out (rows). For the "offset" task: the offset added to every
         initial W1 entry (columns) and log10 of the one shared lr (rows).
-      task: a registry name of ``l2l_core.inner.networks.SPECS`` or a NetworkTask.
+      task: a registry name of ``l2l_core.tasks.fractal_networks.SPECS`` or a NetworkTask.
       width, seed: used when ``task`` is a name.
       inner_steps: gradient-descent steps per run (1..MAX_STEPS; default 100; ``steps``,
         its older name, is still accepted).

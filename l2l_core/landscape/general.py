@@ -28,10 +28,10 @@ import optax
 
 from l2l_core.inner.fastpow import with_fast_pow
 from l2l_core.inner.optimizers import LOG10, Axis, InnerOptimizer, check_fixed, get_optimizer
-from l2l_core.inner.tasks import TASKS, Task, resolve_task
 from l2l_core.inner.unroll import check_finite, check_steps
 from l2l_core.landscape import grid as fast
 from l2l_core.landscape.summaries import POST_SUMMARIES, SUMMARIES, check_summary
+from l2l_core.tasks.registry import TASKS, Task, resolve_task
 
 #: Most cells x inner steps x task parameters one grid may cost (a 4096^2 grid of
 #: a 1-D task at the most steps).
@@ -291,7 +291,7 @@ def hyper_grid(task, optimizer, x_axis: str, y_axis: str, x_values, y_values, *,
     """The outer loss over two hyperparameter axes of a (task, inner optimizer) pair.
 
     Args:
-      task: a name of :data:`l2l_core.inner.tasks.TASKS`, a formula in x (or x and y), or a Task.
+      task: a name of :data:`l2l_core.tasks.registry.TASKS`, a formula in x (or x and y), or a Task.
       optimizer: a name of :data:`l2l_core.inner.optimizers.OPTIMIZERS`.
       x_axis, y_axis: two distinct names of :func:`task_axes` (``lr``, ``momentum``, ``b1``,
         ``lr_in``, ...).

@@ -18,12 +18,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from l2l_core.inner.fastmath import sincos
 from l2l_core.inner.hyperparams import lr_momentum
-from l2l_core.inner.problems import PROBLEMS, InnerProblem
 from l2l_core.inner.unroll import check_finite, check_steps, resolve_problem, sgd_momentum_step
-from l2l_core.landscape.fastmath import sincos
 from l2l_core.landscape.summaries import POST_SUMMARIES, SUMMARIES, check_summary, older_names
 from l2l_core.runtime import sharding
+from l2l_core.tasks.problems import PROBLEMS, InnerProblem
 
 #: The summaries this kernel computes (keys of summaries.SUMMARIES) and what they mean;
 #: the name predates the summaries registry and is kept for callers that use it.
@@ -111,7 +111,7 @@ def outer_loss(
 #
 # Speed notes (2-core AVX-512 CPU; bench/bench_grid.py measures them):
 # - XLA's CPU sin/cos cost ~4.4 ns an element, 80% of the old grid's time; the
-#   presets' float32 fast path uses l2l_core.landscape.fastmath.sincos (one shared range
+#   presets' float32 fast path uses l2l_core.inner.fastmath.sincos (one shared range
 #   reduction + polynomials in jnp) instead: 2.2 s -> ~0.3 s at 2000 x 2000.
 # - Several steps are unrolled into one loop body so XLA fuses them into one
 #   pass over the chunk (fewer loads/stores of x, v, acc and fewer loop trips).

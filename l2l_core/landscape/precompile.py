@@ -7,10 +7,10 @@ from contextlib import nullcontext
 
 import numpy as np
 
-from l2l_core.inner.problems import DEFAULT_PROBLEM, PROBLEMS
 from l2l_core.landscape.grid import CHUNK_SHAPE, SCAN_UNROLL, meta_loss_grid
 from l2l_core.landscape.summaries import POST_SUMMARIES
 from l2l_core.runtime import sharding
+from l2l_core.tasks.problems import DEFAULT_PROBLEM, PROBLEMS
 
 _warmed: set = set()
 _warm_lock = threading.Lock()
@@ -81,7 +81,7 @@ def warmup_general(tasks=None, optimizers=None, *, slot=nullcontext) -> int:
     task, optimizer or axis shows its coarse image without compiling. Idempotent.
 
     Args:
-      tasks: names of :data:`l2l_core.inner.tasks.TASKS` (default: all).
+      tasks: names of :data:`l2l_core.tasks.registry.TASKS` (default: all).
       optimizers: names of :data:`l2l_core.inner.optimizers.OPTIMIZERS` (default: all).
       slot: a context manager factory each kernel compiles inside (as for :func:`warmup`).
 
@@ -89,8 +89,8 @@ def warmup_general(tasks=None, optimizers=None, *, slot=nullcontext) -> int:
       The number of kernels newly warmed.
     """
     from l2l_core.inner.optimizers import OPTIMIZERS
-    from l2l_core.inner.tasks import TASKS
     from l2l_core.landscape import general
+    from l2l_core.tasks.registry import TASKS
 
     done = 0
     for task in TASKS if tasks is None else tasks:

@@ -3,7 +3,7 @@
 One registry, :data:`SUMMARIES`, for every landscape, outer method, page and CLI
 choice. Each loss is taken at the iterate before its update (the post's outer
 loss is their mean). A task family's *batch* reduction (the mean or sum of a
-meta-training batch's task losses, :data:`l2l_core.learned.tasks.REDUCTIONS`) is
+meta-training batch's task losses, :data:`l2l_core.tasks.quadratics.REDUCTIONS`) is
 a different thing and keeps that name.
 
 The keyword names are ``inner_steps`` (T, the inner updates of one run) and

@@ -1,8 +1,8 @@
 """Learned optimizers (Andrychowicz et al., 2016).
 
-- :mod:`~l2l_core.learned.families`: the registry of task families (``--task``).
-- :mod:`~l2l_core.learned.tasks`: the quadratic task family f(θ) = ||Wθ - y||².
-- :mod:`~l2l_core.learned.mlp_tasks`, :mod:`~l2l_core.learned.datasets`: MLPs on bundled datasets.
+- :mod:`~l2l_core.tasks.families`: the registry of task families (``--task``).
+- :mod:`~l2l_core.tasks.quadratics`: the quadratic task family f(θ) = ||Wθ - y||².
+- :mod:`~l2l_core.tasks.mlp_families`, :mod:`~l2l_core.tasks.datasets`: MLPs on bundled datasets.
 - :mod:`~l2l_core.learned.lstm`: the coordinatewise LSTM optimizer (flax) with the optax interface.
 - :mod:`~l2l_core.learned.config`: a meta-training run's settings and the presets.
 - :mod:`~l2l_core.learned.metatrain`: truncated-BPTT meta-training in chunks.

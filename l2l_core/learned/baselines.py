@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from l2l_core.learned.tasks import QuadraticTasks
+from l2l_core.tasks.quadratics import QuadraticTasks
 
 BASELINES: dict[str, tuple[str, Callable[[jax.Array], optax.GradientTransformation]]] = {
     "sgd": ("SGD", lambda lr: optax.sgd(lr)),

@@ -30,7 +30,7 @@ from flax import serialization
 from l2l_core.io.files import atomic_write
 from l2l_core.learned.checkpoint_schema import check_payload
 from l2l_core.learned.config import MetaTrainConfig
-from l2l_core.learned.families import DEFAULT_CHECKPOINT
+from l2l_core.tasks.families import DEFAULT_CHECKPOINT
 
 FORMAT = "l2l-lstm-optimizer"
 VERSION = 1

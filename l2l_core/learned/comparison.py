@@ -25,9 +25,9 @@ from l2l_core.learned.baselines import (
     tune_baseline,
 )
 from l2l_core.learned.checkpoints import Checkpoint, load_checkpoint
-from l2l_core.learned.families import get_family
 from l2l_core.learned.lstm import lstm_optimizer
-from l2l_core.learned.tasks import check_task_shape, tasks_for_seed
+from l2l_core.tasks.families import get_family
+from l2l_core.tasks.quadratics import check_task_shape, tasks_for_seed
 
 OPTIMIZERS = ("lstm", *BASELINES)
 

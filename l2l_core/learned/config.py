@@ -13,10 +13,10 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from l2l_core.learned import tasks as tasks_mod
-from l2l_core.learned.families import get_family
 from l2l_core.learned.lstm import LSTMConfig
 from l2l_core.learned.objective import check_objective
+from l2l_core.tasks import quadratics as tasks_mod
+from l2l_core.tasks.families import get_family
 
 MAX_META_STEPS = 100_000
 #: the count settings' ranges, checked by ``validate`` and by the command line's flags alike

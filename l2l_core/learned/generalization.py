@@ -26,8 +26,8 @@ import numpy as np
 from l2l_core.learned.baselines import BASELINES, lr_grid, mean_metrics, tune_baseline
 from l2l_core.learned.checkpoints import Checkpoint, load_checkpoint
 from l2l_core.learned.comparison import lstm_run
-from l2l_core.learned.families import TASK_FAMILIES, get_family
-from l2l_core.learned.tasks import check_task_shape
+from l2l_core.tasks.families import TASK_FAMILIES, get_family
+from l2l_core.tasks.quadratics import check_task_shape
 
 
 @dataclasses.dataclass(frozen=True)

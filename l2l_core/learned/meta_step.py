@@ -31,10 +31,10 @@ import numpy as np
 import optax
 
 from l2l_core.learned.config import MetaTrainConfig
-from l2l_core.learned.families import get_family
 from l2l_core.learned.lstm import make_module, zero_carry
 from l2l_core.learned.objective import meta_training_tasks, scored_losses, step_weights
 from l2l_core.runtime import sharding
+from l2l_core.tasks.families import get_family
 
 INNER_UNROLL = 1  # XLA CPU loop overhead vs compile time; see bench/bench_metatrain.py
 

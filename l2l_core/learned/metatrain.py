@@ -39,11 +39,11 @@ import numpy as np
 from l2l_core.learned.baselines import optimizer_losses
 from l2l_core.learned.compiled import mark_compiled
 from l2l_core.learned.config import MetaTrainConfig, chunk_structure
-from l2l_core.learned.families import get_family
 from l2l_core.learned.lstm import LSTMConfig, init_meta_params, lstm_optimizer
 from l2l_core.learned.meta_step import TrainState, meta_optimizer, run_chunk, run_chunk_split, split_ways
 from l2l_core.learned.objective import meta_training_tasks, validation_losses
 from l2l_core.learned.run_record import MetaTrainResult, Progress, RunRecord, Snapshot
+from l2l_core.tasks.families import get_family
 
 
 @partial(jax.jit, static_argnames=("lstm", "steps", "reduction"))

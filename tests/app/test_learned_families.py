@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from l2l_core.learned.families import TASK_FAMILIES
+from l2l_core.tasks.families import TASK_FAMILIES
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = str(ROOT / "pages" / "learned_optimizer.py")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from l2l_core.learned.families import TASK_FAMILIES
+from l2l_core.tasks.families import TASK_FAMILIES
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "learned_optimizer.py")
 

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from l2l_core import expr
 from l2l_core.expr import compile_expression, problem_from_formula
-from l2l_core.inner.problems import PROBLEMS
 from l2l_core.inner.unroll import resolve_problem, sgd_momentum_unroll
+from l2l_core.tasks.problems import PROBLEMS
 
 XS = np.linspace(-4.5, 4.5, 401).astype(np.float32)
 

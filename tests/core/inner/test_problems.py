@@ -3,8 +3,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from l2l_core.inner.problems import PROBLEMS, get_problem
 from l2l_core.inner.unroll import sgd_momentum_unroll
+from l2l_core.tasks.problems import PROBLEMS, get_problem
 from tests.reference import NUMPY_PROBLEMS
 
 XS = np.linspace(-4.5, 4.5, 37)

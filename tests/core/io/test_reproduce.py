@@ -129,7 +129,7 @@ def test_quadratic_baselines_match_numpy_and_lstm_runs(small_run):
     _, head = small_run
     q = head["quadratic"]
     assert "skipped" not in q and "lstm_skipped" not in q
-    from l2l_core.learned.tasks import tasks_for_seed
+    from l2l_core.tasks.quadratics import tasks_for_seed
 
     t = tasks_for_seed(q["seed"], q["batch"], q["dim"])
     w, y, theta = (np.asarray(a, np.float64) for a in (t.w, t.y, t.theta0))
@@ -170,7 +170,7 @@ def test_docs_copies_are_small_pngs(small_run, tmp_path):
 def test_trainability_fractal_figure_matches_a_numpy_retraining(small_run):
     """The fractal figure's pixels, re-trained from the NPZ's own task arrays by the
     float64 numpy network of the kernel's test, land in the same phase."""
-    from l2l_core.inner.networks import task_from_arrays
+    from l2l_core.tasks.fractal_networks import task_from_arrays
     from tests.core.landscape.test_fractal import np_converge, np_run
 
     out, head = small_run

@@ -6,8 +6,8 @@ import jax
 import numpy as np
 import pytest
 
-from l2l_core.inner import networks
 from l2l_core.landscape import fractal
+from l2l_core.tasks import fractal_networks as networks
 
 
 def np_loss_and_grads(act, x, y, w1, w2):

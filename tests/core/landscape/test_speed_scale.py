@@ -17,11 +17,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from l2l_core.inner.problems import PROBLEMS, InnerProblem
+from l2l_core.inner.fastmath import sincos
 from l2l_core.landscape import grid as landscape
 from l2l_core.landscape import lr_sweep, meta_loss_grid, warmup
-from l2l_core.landscape.fastmath import sincos
 from l2l_core.runtime import compile_cache
+from l2l_core.tasks.problems import PROBLEMS, InnerProblem
 from tests.conftest import run_on_cpu_devices
 from tests.reference import numpy_outer_loss, smooth_mask
 

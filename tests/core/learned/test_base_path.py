@@ -19,11 +19,11 @@ import pytest
 from l2l_core import cli
 from l2l_core.learned import checkpoints as ck
 from l2l_core.learned.config import preset_config, preset_lstm
-from l2l_core.learned.families import get_family
 from l2l_core.learned.lstm import LSTMConfig, init_meta_params, lstm_optimizer, with_base, zero_carry
 from l2l_core.learned.meta_step import truncation_loss
 from l2l_core.learned.metatrain import metatrain
 from l2l_core.learned.objective import meta_training_tasks
+from l2l_core.tasks.families import get_family
 
 NAG = LSTMConfig(base="nag", base_lr=0.7, base_momentum=0.8)
 

@@ -10,7 +10,7 @@ import pytest
 from l2l_core.learned.baselines import BASELINES
 from l2l_core.learned.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint
 from l2l_core.learned.comparison import OPTIMIZERS, compare
-from l2l_core.learned.tasks import tasks_for_seed
+from l2l_core.tasks.quadratics import tasks_for_seed
 
 LOG_LRS = np.array([-3.0, -2.0, -1.5, -1.0])
 STEPS, BATCH = 12, 6

@@ -21,7 +21,7 @@ from l2l_core.learned.baselines import BASELINES, optimizer_losses, tune_baselin
 from l2l_core.learned.config import MetaTrainConfig, preset_config
 from l2l_core.learned.lstm import LSTMConfig, init_meta_params, lstm_optimizer
 from l2l_core.learned.metatrain import lstm_losses, metatrain
-from l2l_core.learned.tasks import batch_loss, losses_and_grads, sample_tasks, task_losses
+from l2l_core.tasks.quadratics import batch_loss, losses_and_grads, sample_tasks, task_losses
 
 TINY = preset_config("tiny")
 

@@ -14,11 +14,11 @@ import pytest
 from l2l_core.learned.checkpoints import load_checkpoint
 from l2l_core.learned.comparison import lstm_run
 from l2l_core.learned.config import preset_config
-from l2l_core.learned.families import get_family
 from l2l_core.learned.lstm import make_module, zero_carry
 from l2l_core.learned.meta_step import truncation_loss
-from l2l_core.learned.mlp_tasks import MLPSpec, sample_mlp_tasks
 from l2l_core.learned.objective import ERROR_SHARPNESS, HELDOUT_FRACTION, meta_training_tasks, validation_losses
+from l2l_core.tasks.families import get_family
+from l2l_core.tasks.mlp_families import MLPSpec, sample_mlp_tasks
 
 
 def _numpy_logits(spec, theta, x):

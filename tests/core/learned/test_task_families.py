@@ -20,12 +20,12 @@ from l2l_core.learned import generalization as gen
 from l2l_core.learned.baselines import tune_baseline
 from l2l_core.learned.checkpoints import load_checkpoint, save_checkpoint
 from l2l_core.learned.config import preset_config
-from l2l_core.learned.datasets import DATASETS, load_dataset
-from l2l_core.learned.families import TASK_FAMILIES, TRAINABLE, get_family
 from l2l_core.learned.lstm import init_meta_params
 from l2l_core.learned.metatrain import metatrain
-from l2l_core.learned.mlp_tasks import MLPSpec, sample_mlp_tasks
-from l2l_core.learned.tasks import losses_and_grads, sample_mixed_tasks
+from l2l_core.tasks.datasets import DATASETS, load_dataset
+from l2l_core.tasks.families import TASK_FAMILIES, TRAINABLE, get_family
+from l2l_core.tasks.mlp_families import MLPSpec, sample_mlp_tasks
+from l2l_core.tasks.quadratics import losses_and_grads, sample_mixed_tasks
 from l2l_core.viz.generalization import generalization_csv, generalization_figure, generalization_rows
 
 

@@ -3,7 +3,7 @@
 A task is what is trained: initial parameters (a pytree) and a loss over them,
 with its gradient. Three kinds share the record:
 
-- the 1-D presets of :mod:`~l2l_core.inner.problems` and typed formulas in x
+- the 1-D presets of :mod:`~l2l_core.tasks.problems` and typed formulas in x
   (parameters: one scalar; ``problem`` keeps the 1-D record, so the seed
   post's SGD-with-momentum grid runs on its fast kernel);
 - 2-D functions (``rosenbrock``, ``beale``, ``himmelblau``) and typed formulas
@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from l2l_core.inner.optimizers import Axis, lr_axis
-from l2l_core.inner.problems import PROBLEMS, InnerProblem
+from l2l_core.tasks.problems import PROBLEMS, InnerProblem
 
 
 class Task(NamedTuple):

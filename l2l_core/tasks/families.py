@@ -6,9 +6,9 @@ comparison scores, and which shipped optimizer it is compared with by default.
 The CLI's ``--task``, meta-training, ``compare`` and the generalization map
 all read this one registry.
 
-* ``quadratic``: f(theta) = ||W theta - y||^2 (:mod:`~l2l_core.learned.tasks`).
+* ``quadratic``: f(theta) = ||W theta - y||^2 (:mod:`~l2l_core.tasks.quadratics`).
 * ``digits_mlp``: the paper's MNIST network scaled to 8x8 digits
-  (:mod:`~l2l_core.learned.mlp_tasks`); and its variants for the
+  (:mod:`~l2l_core.tasks.mlp_families`); and its variants for the
   generalization map: 40 hidden units, two hidden layers, ReLU, and the same
   network on the wine and breast-cancer datasets.
 """
@@ -19,10 +19,10 @@ import dataclasses
 from pathlib import Path
 
 import jax
+import numpy as np
 
-from l2l_core.learned import tasks as quad
-from l2l_core.learned.baselines import lr_grid
-from l2l_core.learned.mlp_tasks import MLPSpec, sample_mlp_tasks
+from l2l_core.tasks import quadratics as quad
+from l2l_core.tasks.mlp_families import MLPSpec, sample_mlp_tasks
 
 CHECKPOINTS_DIR = Path(__file__).resolve().parents[2] / "checkpoints"
 #: the shipped optimizer the app and its tests load by default (the quadratic family's)
@@ -60,7 +60,8 @@ class TaskFamily:
         return self.sample(jax.random.PRNGKey(int(seed)), batch, dim)
 
     def log_lrs(self):
-        return lr_grid(self.log_lr_range, self.lr_points)
+        lo, hi = self.log_lr_range
+        return np.linspace(lo, hi, self.lr_points, dtype=np.float32)
 
     @property
     def default_checkpoint(self) -> Path:

@@ -34,7 +34,7 @@ class QuadraticTasks(NamedTuple):
     ``dims`` (B,), when given, is each task's own dimension for a batch of
     mixed dimensions padded to D (see :func:`sample_mixed_tasks`); the
     meta-loss then divides each task's loss by its dimension. The methods are
-    the task interface shared with :class:`~l2l_core.learned.mlp_tasks.MLPTasks`
+    the task interface shared with :class:`~l2l_core.tasks.mlp_families.MLPTasks`
     (a quadratic has no minibatches: ``step`` is ignored).
     """
 

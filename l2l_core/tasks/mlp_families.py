@@ -4,13 +4,13 @@ The paper's MNIST task (Andrychowicz et al., 2016, section 3.2) scaled to
 scikit-learn's 8x8 digits: one hidden layer of 20 sigmoid units, minibatches
 of 128, cross-entropy, 100 steps. Every task is one fresh initialization and
 one minibatch order, both drawn from the task's key; the data and the split
-are fixed (:mod:`l2l_core.learned.datasets`).
+are fixed (:mod:`l2l_core.tasks.datasets`).
 
 A batch of tasks is an :class:`MLPTasks` pytree whose optimizee is a
 (B, P) array, one row of P flattened network parameters per task (the layout
 of :meth:`MLPSpec.unflatten`), so the learned optimizer and the baselines run
 on it exactly as on a batch of quadratics. Its methods are the task interface
-(shared with :class:`~l2l_core.learned.tasks.QuadraticTasks`):
+(shared with :class:`~l2l_core.tasks.quadratics.QuadraticTasks`):
 
 * ``losses_and_grads(theta, step, reduction)``: per-task minibatch losses (B,)
   and the gradient of the batch loss (B, P) at inner step ``step``;
@@ -29,7 +29,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from l2l_core.learned.datasets import DATASETS, load_dataset
+from l2l_core.tasks.datasets import DATASETS, load_dataset
 
 ACTIVATIONS = {"sigmoid": jax.nn.sigmoid, "relu": jax.nn.relu}
 
