@@ -3,7 +3,7 @@
 import streamlit as st
 
 from app_setup import start_server
-from pages._adapter import mark_routed
+from ui.adapter import mark_routed
 
 start_server()  # once per process; concurrent first runs wait for it (app_setup.py)
 st.set_page_config(page_title="Meta-loss landscape explorer", page_icon=":material/landscape:", layout="wide")

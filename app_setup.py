@@ -36,7 +36,7 @@ _LOCK = threading.Lock()
 _STATE: dict = {}
 log = logging.getLogger("l2l.setup")
 
-#: The landscape page's default view (pages/_outer_ui.py URL_KEYS).
+#: The landscape page's default view (ui/outer_panel.py URL_KEYS).
 LANDSCAPE_DEFAULT = dict(window=(-3.0, 2.0, -3.0, 0.0), res=500, problem="log_sin", x0=-4.0, inner_steps=50,
                          summary="mean", methods=("grad", "es"), starts=((-2.0, -0.5), (0.0, -1.5)),
                          outer_steps=2000, options=dict(lr=0.01, std=0.1, pairs=1, truncation_length=10))
@@ -104,7 +104,7 @@ def warm_up() -> None:
     from l2l_core import landscape, outer
     from l2l_core.landscape import zoom
     from l2l_core.runtime import jobs
-    from pages._shared import background_jobs, heavy, heavy_grid
+    from ui.shared import background_jobs, heavy, heavy_grid
 
     def slot():
         return jobs.default_limiter().slot(background=True)
@@ -137,7 +137,7 @@ def warm_up() -> None:
 def _warm_fractal(preview: bool) -> None:
     """The trainability page's default view (its preview, or its full image) into its cache;
     the preview compiles the page's kernel on the way."""
-    from pages._fractal_compute import warm_default_view
+    from ui.fractal_compute import warm_default_view
 
     warm_default_view(preview)
 
@@ -145,7 +145,7 @@ def _warm_fractal(preview: bool) -> None:
 def _warm_tour_landscape_steps() -> None:
     """The tour's landscape steps at their defaults: the landscape page's own grid and outer
     runs, into the caches both the steps and the page read."""
-    from pages import _tour_steps as ts
+    from ui import tour_steps as ts
 
     for query in ts.default_landscape_queries():
         ts.landscape_grid(query)
@@ -157,8 +157,8 @@ def _warm_tour_learned_steps() -> None:
     """The tour's "Learning an optimizer" and "Does it beat Adam?" at their default
     settings (the slowest first visits: an LSTM run and four tuned baselines), into
     the same caches the steps read."""
-    from pages import _tour_compute as tc
-    from pages._tour_steps import STEP_REGISTRY
+    from ui import tour_compute as tc
+    from ui.tour_steps import STEP_REGISTRY
 
     ckpt, _ = tc.shipped_checkpoint()
     if ckpt is None:

@@ -1,6 +1,6 @@
 """Gradient estimators at a point: ES, PES and truncated backprop against the true gradient."""
 
-from pages._adapter import through_router
+from ui.adapter import through_router
 
 through_router(__file__)
 
@@ -10,8 +10,8 @@ import numpy as np
 import streamlit as st
 
 from l2l_core import outer, viz
-from pages import _landscape_compute as lc
-from pages._shared import (
+from ui import landscape_compute as lc
+from ui.shared import (
     chart_config,
     float_in,
     heavy,
@@ -24,7 +24,7 @@ from pages._shared import (
     timed_call,
     timing_caption,
 )
-from pages._state import PageState, Param, problem_param
+from ui.state import PageState, Param, problem_param
 
 # Settings: ?problem=&est_lr=&est_omm=&est_samples=&est_pairs=&est_std=&est_trunc=&est_seed=
 ps = PageState("estimators", {

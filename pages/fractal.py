@@ -1,6 +1,6 @@
 """Trainability fractal: which per-layer learning rates train a small network, and the fractal edge between."""
 
-from pages._adapter import through_router
+from ui.adapter import through_router
 
 through_router(__file__)
 
@@ -16,9 +16,9 @@ from l2l_core.landscape.summaries import SUMMARIES as SUMMARY_REGISTRY
 from l2l_core.landscape.summaries import summaries_help
 from l2l_core.tasks.fractal_networks import SPECS, make_task
 from l2l_core.viz.fractal import axis_frame, box_count_figure, fractal_figure
-from pages._fractal_compute import DEFAULTS, PREVIEW_RES, compute
-from pages._shared import chart_config, int_in, npz_bytes, plotly_chart, show_error, timing_caption
-from pages._state import PageState, Param, choice_in
+from ui.fractal_compute import DEFAULTS, PREVIEW_RES, compute
+from ui.shared import chart_config, int_in, npz_bytes, plotly_chart, show_error, timing_caption
+from ui.state import PageState, Param, choice_in
 
 WIDTHS = [2, 4, 8, 16, 32]
 RESOLUTIONS = [64, 128, 256, 512]

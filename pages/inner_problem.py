@@ -1,7 +1,7 @@
 """Inner problem: the 1-D loss and one run of SGD with momentum on it; or any task and optimizer of the
 shared selection (a 2-D task's contour with the run's path, a network's loss against step)."""
 
-from pages._adapter import through_router
+from ui.adapter import through_router
 
 through_router(__file__)
 
@@ -14,9 +14,9 @@ from l2l_core import viz
 from l2l_core.inner.diverge import divergence_cause
 from l2l_core.landscape import paths
 from l2l_core.tasks.registry import TASKS, resolve_task
-from pages import _landscape_compute as lc
-from pages import _selection_ui as sui
-from pages._shared import (
+from ui import landscape_compute as lc
+from ui import pickers as sui
+from ui.shared import (
     columns_csv,
     float_in,
     int_in,
@@ -28,7 +28,7 @@ from pages._shared import (
     timed_call,
     timing_caption,
 )
-from pages._state import PageState, Param, problem_param, selection_params
+from ui.state import PageState, Param, problem_param, selection_params
 
 #: What the "outer loss" metric is (the label stays short enough for a narrow screen).
 OUTER_LOSS_HELP = "The mean of the inner losses over the unroll: the number the landscape page colours."

@@ -4,7 +4,7 @@ Small views, each drawing one part of the page: the sidebar, the heatmap with
 its outer runs, the summary metrics and downloads, the local shifts.
 """
 
-from pages._adapter import through_router
+from ui.adapter import through_router
 
 through_router(__file__)
 
@@ -19,10 +19,10 @@ from l2l_core.landscape import zoom
 from l2l_core.landscape.summaries import SUMMARIES as SUMMARY_REGISTRY
 from l2l_core.landscape.summaries import summaries_help
 from l2l_core.viz.style import legend_below
-from pages import _general_view as gv
-from pages import _landscape_compute as lc
-from pages import _outer_ui as oui
-from pages._shared import (
+from ui import general_view as gv
+from ui import landscape_compute as lc
+from ui import outer_panel as oui
+from ui.shared import (
     chart_config,
     columns_csv,
     need_problem,
@@ -32,7 +32,7 @@ from pages._shared import (
     timed_call,
     timing_caption,
 )
-from pages._shared import npz_bytes as _npz
+from ui.shared import npz_bytes as _npz
 
 RESOLUTIONS = oui.RESOLUTIONS
 

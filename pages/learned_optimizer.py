@@ -3,7 +3,7 @@ against tuned SGD, Adam, RMSprop and NAG. Thin: widgets -> cached core calls -> 
 
 from __future__ import annotations
 
-from pages._adapter import through_router
+from ui.adapter import through_router
 
 through_router(__file__)
 
@@ -23,7 +23,7 @@ from l2l_core.runtime.training import TrainingJob, prune_private, publish, recor
 from l2l_core.tasks.families import TRAINABLE, get_family
 from l2l_core.tasks.quadratics import REDUCTIONS
 from l2l_core.viz.learned import comparison_figure, comparison_rows, curves_csv, meta_loss_figure, update_figure
-from pages._learned_training import (
+from ui.learned_training import (
     IDLE_STOP_SECONDS,
     budget_sentence,
     estimate_caption,
@@ -31,7 +31,7 @@ from pages._learned_training import (
     preset_estimate,
     run_estimate,
 )
-from pages._learned_views import (
+from ui.learned_views import (
     cached_compare,
     family_params,
     family_picker,
@@ -39,8 +39,8 @@ from pages._learned_views import (
     mtime,
     test_metrics_table,
 )
-from pages._shared import chart_config, float_in, heavy, int_in, safe_filename, show_error
-from pages._state import PageState, Param, choice_in
+from ui.shared import chart_config, float_in, heavy, int_in, safe_filename, show_error
+from ui.state import PageState, Param, choice_in
 
 
 def tkey(task: str, base: str) -> str:

@@ -1,7 +1,7 @@
 """Learning-rate sweep: the outer loss against learning rate at a fixed momentum; or the learning rate of
 any task and optimizer of the shared selection, every other hyperparameter held."""
 
-from pages._adapter import through_router
+from ui.adapter import through_router
 
 through_router(__file__)
 
@@ -17,9 +17,9 @@ from l2l_core.landscape import paths
 from l2l_core.landscape.general import SUMMARIES, summaries_for
 from l2l_core.landscape.summaries import summaries_help
 from l2l_core.tasks.registry import TASKS, resolve_task
-from pages import _landscape_compute as lc
-from pages import _selection_ui as sui
-from pages._shared import (
+from ui import landscape_compute as lc
+from ui import pickers as sui
+from ui.shared import (
     float_in,
     heavy,
     int_in,
@@ -31,7 +31,7 @@ from pages._shared import (
     timed_call,
     timing_caption,
 )
-from pages._state import PageState, Param, choice_in, problem_param, selection_params
+from ui.state import PageState, Param, choice_in, problem_param, selection_params
 
 POINTS = [500, 1000, 2000, 5000, 10000, 20000]
 

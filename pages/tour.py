@@ -4,12 +4,12 @@ Each step has a live figure (small settings, so it draws in about a second),
 one or two controls to try, and a link into the full page with the same
 settings. The step and its controls are in the URL (``?step=3``), so a
 teacher can share it. The steps themselves are records in
-:data:`pages._tour_steps.STEP_REGISTRY`.
+:data:`ui.tour_steps.STEP_REGISTRY`.
 """
 
 from __future__ import annotations
 
-from pages._adapter import through_router
+from ui.adapter import through_router
 
 through_router(__file__)
 
@@ -17,9 +17,9 @@ import time
 
 import streamlit as st
 
-from pages._shared import int_in, show_error
-from pages._state import PageState, Param
-from pages._tour_steps import STEP_REGISTRY, count_words, step_by
+from ui.shared import int_in, show_error
+from ui.state import PageState, Param
+from ui.tour_steps import STEP_REGISTRY, count_words, step_by
 
 ps = PageState("tour", {
     "tour_step": Param("step", 0, lambda s: int_in(1, len(STEP_REGISTRY))(s) - 1, lambda i: str(int(i) + 1)),

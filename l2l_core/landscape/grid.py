@@ -18,12 +18,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from l2l_core.inner.fastmath import sincos
 from l2l_core.inner.hyperparams import lr_momentum
 from l2l_core.inner.unroll import check_finite, check_steps, resolve_problem, sgd_momentum_step
 from l2l_core.landscape.summaries import POST_SUMMARIES, SUMMARIES, check_summary, older_names
 from l2l_core.runtime import sharding
-from l2l_core.tasks.problems import PROBLEMS, InnerProblem
+from l2l_core.tasks.problems import InnerProblem
 
 #: The summaries this kernel computes (keys of summaries.SUMMARIES) and what they mean;
 #: the name predates the summaries registry and is kept for callers that use it.
@@ -121,32 +120,13 @@ def outer_loss(
 #   chunk shapes come in two buckets, so no resolution ever recompiles.
 
 
-def _fast_log_sin_vg(x):
-    s3, c3 = sincos(3.0 * x)
-    q = x * x + 1.0 + s3
-    return jnp.log(q) + 1.5, (2.0 * x + 3.0 * c3) / q
-
-
-def _fast_rippled_bowl_vg(x):
-    s4, c4 = sincos(4.0 * x)
-    return 0.1 * x * x + 0.5 * (1.0 - c4), 0.2 * x + 2.0 * s4
-
-
-#: Presets whose value_and_grad has a float32 fast twin (same maths, cheaper sin/cos).
-FAST_VALUE_AND_GRAD = {
-    PROBLEMS[name].value_and_grad: fn
-    for name, fn in (("log_sin", _fast_log_sin_vg), ("rippled_bowl", _fast_rippled_bowl_vg))
-    if name in PROBLEMS
-}
-FAST_VALUE_AND_GRAD_NAMES = tuple(n for n, p in PROBLEMS.items() if p.value_and_grad in FAST_VALUE_AND_GRAD)
-
 #: Steps fused into one loop body of the grid kernel.
 SCAN_UNROLL = 5
 
 
 def _kernel_value_and_grad(p: InnerProblem, dtype):
-    if np.dtype(dtype) == np.float32:
-        return FAST_VALUE_AND_GRAD.get(p.value_and_grad, p.value_and_grad)
+    if np.dtype(dtype) == np.float32 and p.fast_value_and_grad is not None:
+        return p.fast_value_and_grad
     return p.value_and_grad
 
 

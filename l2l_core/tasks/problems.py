@@ -14,6 +14,8 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from l2l_core.inner.fastmath import sincos
+
 Array = jax.Array
 ScalarFn = Callable[[Array], Array]
 ValueAndGradFn = Callable[[Array], tuple[Array, Array]]
@@ -30,6 +32,10 @@ class InnerProblem(NamedTuple):
       value_and_grad: x -> (f(x), f'(x)), elementwise; shares work between both.
       x_range: (lo, hi) in which to draw the curve.
       formula: the loss as text, in the grammar of ``l2l_core.expr``.
+      fast_value_and_grad: the same maths with a cheaper float32 sin/cos
+        (:func:`l2l_core.inner.fastmath.sincos`), the landscape kernel's fast path in
+        float32; None where ``value_and_grad`` is already as fast. The tests check
+        it against ``value_and_grad``.
     """
 
     name: str
@@ -39,12 +45,19 @@ class InnerProblem(NamedTuple):
     value_and_grad: ValueAndGradFn
     x_range: tuple[float, float]
     formula: str
+    fast_value_and_grad: ValueAndGradFn | None = None
 
 
 def _log_sin_vg(x):
     s3 = jnp.sin(3.0 * x)
     q = x * x + 1.0 + s3
     return jnp.log(q) + 1.5, (2.0 * x + 3.0 * jnp.cos(3.0 * x)) / q
+
+
+def _fast_log_sin_vg(x):
+    s3, c3 = sincos(3.0 * x)
+    q = x * x + 1.0 + s3
+    return jnp.log(q) + 1.5, (2.0 * x + 3.0 * c3) / q
 
 
 def _quadratic_vg(x):
@@ -62,7 +75,12 @@ def _rippled_bowl_vg(x):
     return 0.1 * x * x + 0.5 * (1.0 - jnp.cos(4.0 * x)), 0.2 * x + 2.0 * jnp.sin(4.0 * x)
 
 
-def _make(name, title, description, vg, x_range, formula) -> InnerProblem:
+def _fast_rippled_bowl_vg(x):
+    s4, c4 = sincos(4.0 * x)
+    return 0.1 * x * x + 0.5 * (1.0 - c4), 0.2 * x + 2.0 * s4
+
+
+def _make(name, title, description, vg, x_range, formula, fast=None) -> InnerProblem:
     return InnerProblem(
         name=name,
         title=title,
@@ -71,6 +89,7 @@ def _make(name, title, description, vg, x_range, formula) -> InnerProblem:
         value_and_grad=vg,
         x_range=x_range,
         formula=formula,
+        fast_value_and_grad=fast,
     )
 
 
@@ -85,6 +104,7 @@ PROBLEMS: dict[str, InnerProblem] = {
             _log_sin_vg,
             (-5.0, 5.0),
             "log(x**2 + 1 + sin(3*x)) + 1.5",
+            fast=_fast_log_sin_vg,
         ),
         _make(
             "quadratic",
@@ -112,6 +132,7 @@ PROBLEMS: dict[str, InnerProblem] = {
             _rippled_bowl_vg,
             (-5.0, 5.0),
             "0.1*x**2 + (1 - cos(4*x))/2",
+            fast=_fast_rippled_bowl_vg,
         ),
     )
 }

@@ -6,7 +6,8 @@ exactly the map's: each trial is one run of the engine at the trial's point,
 steps, summary, fixed values, dtype and seed as the dense map it is held
 against. The tuner searches the two axes in their display units (log10 of a
 rate, log10(1 - m) of a momentum-like m), uniformly: for a rate this is
-exactly Optuna's ``suggest_float(name, lo, hi, log=True)``.
+exactly Optuna's ``suggest_float(name, lo, hi, log=True)``. The study names the
+parameters by :func:`param_name` (``log10 lr``, ``log10(1 - momentum)``).
 
 A diverged run (NaN) is told to the tuner as the finite penalty
 :data:`DIVERGED_PENALTY`, not as a failed trial: Optuna's samplers learn nothing
@@ -50,6 +51,7 @@ import warnings
 
 import numpy as np
 
+from l2l_core.inner.optimizers import LOG10
 from l2l_core.landscape import general
 from l2l_core.landscape.grid import best_cell
 
@@ -246,6 +248,11 @@ def compare(res: dict, dense, x_values, y_values, *, summary: str = "mean", pena
                 trials_diverged=int(_diverged(res["trial_value"], summary).sum()), **errors)
 
 
+def param_name(axis) -> str:
+    """The study's name for an axis' display value: ``log10 lr``, ``log10(1 - momentum)``."""
+    return f"log10 {axis.name}" if axis.unit == LOG10 else f"log10(1 - {axis.name})"
+
+
 def _ranges(s: general.Setup, x_range, y_range):
     xr = general.check_range(s.x_axis, *(x_range or s.x_axis.default_range))
     yr = general.check_range(s.y_axis, *(y_range or s.y_axis.default_range))
@@ -289,7 +296,7 @@ def audit(task, optimizer, x_axis: str, y_axis: str, *, trials: int = 50, sample
     xr, yr = _ranges(s, x_range, y_range)
     xs, ys = np.linspace(*xr, res), np.linspace(*yr, res)
     f = engine_objective(task, optimizer, x_axis, y_axis, **kw)
-    study = run_study(f, s.x_axis.title, s.y_axis.title, xr, yr, trials=trials, sampler=sampler,
+    study = run_study(f, param_name(s.x_axis), param_name(s.y_axis), xr, yr, trials=trials, sampler=sampler,
                       seed=seed if tuner_seed is None else tuner_seed, summary=s.summary, penalty=penalty,
                       storage=storage, study_name=study_name)
     t0 = time.perf_counter()
@@ -330,8 +337,8 @@ def audit_table(task, optimizer, x_axis: str, y_axis: str, *, trials=TABLE_TRIAL
     results = {}
     for sm in samplers:
         for ts in tuner_seeds:
-            full = run_study(f, s.x_axis.title, s.y_axis.title, xr, yr, trials=trials[-1], sampler=sm, seed=ts,
-                             summary=s.summary, penalty=penalty)
+            full = run_study(f, param_name(s.x_axis), param_name(s.y_axis), xr, yr, trials=trials[-1], sampler=sm,
+                             seed=ts, summary=s.summary, penalty=penalty)
             for n in trials:
                 c = compare(_prefix(full, n), dense, xs, ys, summary=s.summary, penalty=penalty,
                             good_quantile=good_quantile)

@@ -33,7 +33,7 @@ def test_every_chart_exports_a_named_png_and_the_page_offers_its_data(name):
 
 
 def test_filenames_are_sanitised():
-    from pages._shared import chart_config, safe_filename
+    from ui.shared import chart_config, safe_filename
 
     assert safe_filename("a/b c?.png") == "a_b_c_.png"
     assert safe_filename("../..") == "figure"

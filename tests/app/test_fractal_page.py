@@ -63,7 +63,7 @@ def test_malformed_url_is_reported_not_raised():
 
 def test_server_warm_up_puts_the_default_preview_in_the_pages_cache(monkeypatch):
     from l2l_core.landscape import fractal
-    from pages import _fractal_compute as fc
+    from ui import fractal_compute as fc
 
     calls = []
     real = fractal.fractal_summaries

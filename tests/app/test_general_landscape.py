@@ -142,7 +142,7 @@ def test_teacher_mode_hides_the_pickers_and_keeps_the_links_choice():
 
 
 def test_a_coarse_pass_comes_first_then_the_chosen_resolution_from_the_cache(monkeypatch):
-    from pages import _general_view as gv
+    from ui import general_view as gv
 
     sizes = []
     real = gv.hyper_grid

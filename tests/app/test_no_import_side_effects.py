@@ -15,7 +15,7 @@ from streamlit.runtime.pages_manager import PagesManager
 before = (sys.getswitchinterval(), threading.active_count(), PagesManager.uses_pages_directory)
 import gc
 frozen = gc.get_freeze_count()
-import pages._shared, pages._adapter, pages._outer_ui
+import ui.shared, ui.adapter, ui.outer_panel
 import time; time.sleep(0.5)
 after = (sys.getswitchinterval(), threading.active_count(), PagesManager.uses_pages_directory)
 print(json.dumps([before, after, frozen, gc.get_freeze_count()]))

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pages._shared import CUSTOM
 from tests.conftest import open_page
+from ui.shared import CUSTOM
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 180

@@ -1,4 +1,4 @@
-"""The contract pages/_adapter.py relies on (Streamlit internals, no public API):
+"""The contract ui/adapter.py relies on (Streamlit internals, no public API):
 fails when a Streamlit upgrade changes it, so the adapter is revisited."""
 
 import inspect
@@ -8,7 +8,7 @@ from streamlit.commands import navigation
 from streamlit.runtime import pages_manager
 from streamlit.runtime.scriptrunner import script_runner
 
-from pages import _adapter
+from ui import adapter as _adapter
 
 
 def test_a_pages_folder_beside_the_entry_script_still_means_multipage_v1(tmp_path):
@@ -40,7 +40,7 @@ def test_the_adapter_does_nothing_outside_a_script_run():
 
 def test_streamlit_version_is_one_the_adapter_was_checked_against():
     major, minor = (int(v) for v in streamlit.__version__.split(".")[:2])
-    assert (major, minor) <= (1, 67), "re-check pages/_adapter.py (and tests/e2e/test_class_browser.py)"
+    assert (major, minor) <= (1, 67), "re-check ui/adapter.py (and tests/e2e/test_class_browser.py)"
 
 
 def test_every_page_goes_through_the_router_first():
@@ -54,7 +54,7 @@ def test_every_page_goes_through_the_router_first():
         body = body[1:] if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) else body
         body = [s for s in body if not (isinstance(s, ast.ImportFrom) and s.module == "__future__")]
         first, second = body[0], body[1]
-        assert isinstance(first, ast.ImportFrom) and first.module == "pages._adapter", path.name
+        assert isinstance(first, ast.ImportFrom) and first.module == "ui.adapter", path.name
         assert isinstance(second, ast.Expr) and ast.unparse(second) == "through_router(__file__)", path.name
 
 

@@ -11,8 +11,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from pages._tour_steps import STEP_REGISTRY
 from tests.app.test_pages import arr
+from ui.tour_steps import STEP_REGISTRY
 
 TIMEOUT = 180
 ROOT = Path(__file__).resolve().parents[2]

@@ -10,8 +10,8 @@ from urllib.parse import parse_qsl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pages._tour_steps import STEP_REGISTRY, count_words
 from tests.conftest import open_page
+from ui.tour_steps import STEP_REGISTRY, count_words
 
 ROOT = Path(__file__).resolve().parents[2]
 NUM = r"[-+]?\d[\d,]*\.?\d*(?:e[-+]?\d+)?"

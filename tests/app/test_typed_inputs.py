@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from l2l_core import outer
-from pages._state import refusal
 from tests.conftest import open_page
+from ui.state import refusal
 
 #: (page, widget key, typed value, the value used, query for the page)
 CASES = [

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from pages._state import MAX_SEED
 from tests.conftest import open_page
+from ui.state import MAX_SEED
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pages._shared import CUSTOM
+from ui.shared import CUSTOM
 
 TIMEOUT = 120
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,7 +18,7 @@ def _until(condition, timeout=30.0):
 
 
 def test_heavy_calls_in_background_jobs_wait_for_visitors(monkeypatch):
-    from pages import _shared
+    from ui import shared as _shared
 
     lim = jobs.JobLimiter(max_jobs=2, queue_timeout=30)
     monkeypatch.setattr(jobs, "_DEFAULT", lim)
@@ -69,7 +69,7 @@ def test_a_grid_stops_between_chunks_when_its_run_is_superseded(monkeypatch):
     raises instead of returning (so no partial grid is cached), freeing the job slot."""
     import pytest
 
-    from pages import _shared
+    from ui import shared as _shared
 
     changed = [False]
     monkeypatch.setattr(_shared, "stop_requested", lambda: lambda: changed[0])

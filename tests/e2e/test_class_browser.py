@@ -2,7 +2,7 @@
 sessions load their links together, seven the landscape and one the sweep with
 settings in its address. Every one must draw its chart through app.py's router
 (sidebar sections, the link's settings kept) and none may show an exception
-(before the fix: 6-7 of 8 showed an ImportError from pages._shared, or plotly's
+(before the fix: 6-7 of 8 showed an ImportError from ui.shared, or plotly's
 'partially initialized module pandas'). One fresh server serves both checks: a first
 visit by link and a class's first visits at once are the same moment for the server."""
 

@@ -12,7 +12,7 @@ from l2l_core.learned.config import MetaTrainConfig, preset_config
 from l2l_core.learned.estimates import Estimate, estimate, progress_fraction
 from l2l_core.runtime.training import TrainingJob
 from l2l_core.viz.learned import meta_loss_figure
-from pages._shared import chart_config
+from ui.shared import chart_config
 
 #: A training whose page has not redrawn for this long (tab closed) stops, keeping its best parameters.
 IDLE_STOP_SECONDS = 120.0

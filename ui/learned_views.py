@@ -17,8 +17,8 @@ from l2l_core.tasks.families import CHECKPOINTS_DIR, TASK_FAMILIES, TRAINABLE
 from l2l_core.viz import train_test
 from l2l_core.viz.generalization import OPTIMIZER_LABELS, generalization_csv, generalization_figure, generalization_rows
 from l2l_core.viz.learned import LABELS
-from pages._shared import chart_config, heavy, show_error
-from pages._state import PageState, Param, choice_in
+from ui.shared import chart_config, heavy, show_error
+from ui.state import PageState, Param, choice_in
 
 #: The map as ``python -m l2l_core generalization --out checkpoints/generalization.json`` wrote it.
 MAP_FILE = CHECKPOINTS_DIR / "generalization.json"

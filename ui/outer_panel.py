@@ -1,7 +1,7 @@
 """Landscape-page panels for outer optimization, deep zoom and shareable URLs.
 
 Streamlit side only. Every setting of the landscape page is a
-:class:`pages._state.PageState` parameter (:data:`PARAMS`): kept across page
+:class:`ui.state.PageState` parameter (:data:`PARAMS`): kept across page
 switches, read from and written to the URL, zoom history included, so a
 copied link reopens the same picture.
 """
@@ -12,11 +12,11 @@ import streamlit as st
 
 from l2l_core import outer
 from l2l_core.landscape import zoom
-from pages import _general_view as gv
-from pages import _landscape_compute as lc
-from pages._general_runs import POST_STARTS
-from pages._shared import float_in, int_in
-from pages._state import PageState, Param, choice_in, problem_param
+from ui import general_view as gv
+from ui import landscape_compute as lc
+from ui.general_runs import POST_STARTS
+from ui.shared import float_in, int_in
+from ui.state import PageState, Param, choice_in, problem_param
 
 RESOLUTIONS = [100, 250, 500, 1000, 2000]
 ZOOM_KEY = "zoom_stack"

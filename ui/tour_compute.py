@@ -14,8 +14,8 @@ from streamlit.errors import StreamlitAPIException
 
 from l2l_core import outer
 from l2l_core.tasks.problems import PROBLEMS
-from pages import _landscape_compute as lc
-from pages._shared import heavy
+from ui import landscape_compute as lc
+from ui.shared import heavy
 
 STARTS = {"(-2, -0.5): the post's first start": (-2.0, -0.5), "(0, -1.5): the unstable start": (0.0, -1.5)}
 TOUR_RES = 250  # landscape cells per axis behind the outer-optimization steps (62,500 runs)
@@ -72,7 +72,7 @@ def adam_race(seed: int):
     """(result, family): the learned page's own race on fresh quadratics (its cached call, its defaults:
     the shipped optimizer, horizon 100, dimension 10, the family's batch and learning-rate grid)."""
     from l2l_core.tasks.families import get_family
-    from pages._learned_views import cached_compare, mtime
+    from ui.learned_views import cached_compare, mtime
 
     family = get_family("quadratic")
     path = family.default_checkpoint
@@ -108,7 +108,7 @@ def landscape_link(label: str, query: dict) -> None:
 
 
 def _landscape_settings(query: dict) -> dict:
-    from pages._outer_ui import PARAMS
+    from ui.outer_panel import PARAMS
 
     return lc.settings_of_link(PARAMS, query)
 

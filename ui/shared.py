@@ -16,8 +16,8 @@ from l2l_core.io.files import columns_csv, npz_bytes  # noqa: F401  (pages' down
 from l2l_core.runtime import jobs
 from l2l_core.runtime.shared_work import default_shared_work, work_key
 from l2l_core.tasks.problems import PROBLEMS
-from pages._adapter import script_run, stop_requested
-from pages._state import CUSTOM, CUSTOM_XY, OutOfRange, float_in, int_in  # noqa: F401  (the URL-value parsers)
+from ui.adapter import script_run, stop_requested
+from ui.state import CUSTOM, CUSTOM_XY, OutOfRange, float_in, int_in  # noqa: F401  (the URL-value parsers)
 
 log = logging.getLogger("l2l.jobs")
 #: A job that waited or held its slot longer than this is logged (the server log then says
@@ -34,7 +34,7 @@ def problem_picker(key: str = "problem", show: bool = True) -> str:
     """Selectbox over the inner problems plus a typed formula.
 
     The page seeds ``key`` (and ``key + "_formula"``) first, through
-    :class:`pages._state.PageState`. Returns a plain string: a registry name,
+    :class:`ui.state.PageState`. Returns a plain string: a registry name,
     or the formula in its normal form (so cached calls stay keyed on small
     text). A formula outside the grammar shows st.error with the reason and
     returns None: the page then calls :func:`need_problem`, which says so in

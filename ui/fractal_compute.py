@@ -10,7 +10,7 @@ import streamlit as st
 
 from l2l_core.landscape import fractal
 from l2l_core.tasks.fractal_networks import DEFAULT_TASK, make_task
-from pages._shared import heavy
+from ui.shared import heavy
 
 #: The page's default settings (its URL parameters task, width, seed, steps, res, precision).
 DEFAULTS = dict(task=DEFAULT_TASK, width=16, seed=0, steps=100, res=128, precision="auto")

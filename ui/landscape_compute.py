@@ -18,7 +18,7 @@ import streamlit as st
 from l2l_core import landscape, outer
 from l2l_core.inner.unroll import resolve_problem, sgd_momentum_unroll
 from l2l_core.landscape import zoom
-from pages._shared import heavy, heavy_grid
+from ui.shared import heavy, heavy_grid
 
 #: The options of an outer method (``outer.METHODS[m].defaults``) -> the landscape page's setting.
 OPTION_KEYS = {"lr": "o_lr", "std": "o_std", "pairs": "o_pairs", "truncation_length": "o_trunc"}

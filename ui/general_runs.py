@@ -15,8 +15,8 @@ from l2l_core.landscape.general import task_axes
 from l2l_core.outer.general import GENERAL_METHODS, run_outer_general
 from l2l_core.outer.starts import default_starts
 from l2l_core.tasks.registry import NETWORK_TASKS, TASKS, resolve_task
-from pages import _landscape_compute as lc
-from pages._shared import heavy, show_error
+from ui import landscape_compute as lc
+from ui.shared import heavy, show_error
 
 #: the post's starts: the outer runs' default (the landscape page's ``starts`` in the URL)
 POST_STARTS = "-2,-0.5; 0,-1.5"

@@ -1,7 +1,7 @@
 """The shared selection's widgets on the pages that train one thing (Inner problem, Learning-rate sweep).
 
 The selection itself (task, optimizer, hyperparameter values, a network's seed)
-is :func:`pages._state.selection_params`: one value per session, shared with the
+is :func:`ui.state.selection_params`: one value per session, shared with the
 landscape page, in every page's URL. A page declares it under its own prefix
 (``ip_``, ``sw_``), reads it first (:func:`current`) and draws its pickers at the
 end of its sidebar (:func:`pickers`); with the post's choice (the page's own 1-D
@@ -19,8 +19,8 @@ from l2l_core import expr
 from l2l_core.inner.optimizers import OPTIMIZERS
 from l2l_core.landscape.general import task_axes, value_limits
 from l2l_core.tasks.registry import NETWORK_TASKS, TASKS, resolve_task
-from pages._shared import optimizer_label, plain
-from pages._state import CUSTOM_XY, MAX_SEED, ONE_D, TASK_CHOICES, PageState, bounded_number, xy_formula
+from ui.shared import optimizer_label, plain
+from ui.state import CUSTOM_XY, MAX_SEED, ONE_D, TASK_CHOICES, PageState, bounded_number, xy_formula
 
 
 class Choice(NamedTuple):

@@ -6,8 +6,8 @@ Streamlit side only; the maths is :mod:`l2l_core.landscape.general` (the grid),
 (a 1-D inner loss, SGD with momentum, lr x momentum) the page draws its own
 view, as before; :func:`is_post_plane` says which.
 
-Every setting here is a :class:`pages._state.Param` of the landscape page
-(:data:`PARAMS`, merged into ``pages._outer_ui.PARAMS``): in the URL, kept
+Every setting here is a :class:`ui.state.Param` of the landscape page
+(:data:`PARAMS`, merged into ``ui.outer_panel.PARAMS``): in the URL, kept
 across page switches, hideable in teacher mode.
 """
 
@@ -28,9 +28,9 @@ from l2l_core.landscape import refine, zoom
 from l2l_core.landscape.general import SUMMARIES, hyper_grid, summaries_for, task_axes
 from l2l_core.tasks.registry import NETWORK_TASKS, TASKS, resolve_task
 from l2l_core.viz.style import legend_below
-from pages._general_runs import general_runs, key_args_tail, runs_table
-from pages._shared import chart_config, heavy_stoppable, optimizer_label, plain, show_error, timed_call, timing_caption
-from pages._state import (
+from ui.general_runs import general_runs, key_args_tail, runs_table
+from ui.shared import chart_config, heavy_stoppable, optimizer_label, plain, show_error, timed_call, timing_caption
+from ui.state import (
     CUSTOM_XY,
     DEFAULT_FXY,
     MAX_SEED,
@@ -42,7 +42,7 @@ from pages._state import (
     refuse,
     selection_params,
 )
-from pages._state import xy_formula as _xy_formula
+from ui.state import xy_formula as _xy_formula
 
 AXIS_NAMES = sorted({a for o in OPTIMIZERS.values() for a in o.axes}
                     | {a for n in NETWORK_TASKS for a in resolve_task(n).axes})

@@ -16,11 +16,11 @@ from l2l_core import landscape, outer, viz
 from l2l_core.landscape import fractal, zoom
 from l2l_core.tasks.problems import PROBLEMS
 from l2l_core.viz import fractal as viz_fractal
-from pages import _landscape_compute as lc
-from pages._fractal_compute import compute as fractal_compute
-from pages._shared import chart_config, columns_csv, int_in, npz_bytes, plotly_chart, show_error
-from pages._state import Param, typed_number
-from pages._tour_compute import (  # noqa: F401  (STARTS, TOUR_RES: the steps' settings)
+from ui import landscape_compute as lc
+from ui.fractal_compute import compute as fractal_compute
+from ui.shared import chart_config, columns_csv, int_in, npz_bytes, plotly_chart, show_error
+from ui.state import Param, typed_number
+from ui.tour_compute import (  # noqa: F401  (STARTS, TOUR_RES: the steps' settings)
     STARTS,
     TOUR_RES,
     adam_race,

@@ -132,7 +132,7 @@ class Param:
       parse: URL text -> value; raises ValueError (or TypeError) for a bad value.
       dump: value -> URL text, or None to leave it out of the URL.
       problem: the setting is an inner loss (a preset name or a typed formula),
-        drawn by :func:`pages._shared.problem_picker` with the same key.
+        drawn by :func:`ui.shared.problem_picker` with the same key.
       shared: the value is shared by every page that declares this URL name (the
         selection), not kept by the page alone.
     """
