@@ -27,8 +27,9 @@ from l2l_core.inner.optimizers import DEFAULT_OPTIMIZER, OPTIMIZERS
 from l2l_core.inner.unroll import MAX_STEPS
 from l2l_core.io.files import check_output_file, write_arrays
 from l2l_core.landscape import general
-from l2l_core.landscape.seeds import MAX_SEEDS, seed_grid
+from l2l_core.landscape.seeds import MAX_SEEDS, fractal_seed_grid, seed_grid
 from l2l_core.landscape.summaries import SUMMARIES
+from l2l_core.tasks import fractal_networks
 from l2l_core.tasks.registry import resolve_task
 from l2l_core.tuning import audit as tuning
 
@@ -128,10 +129,16 @@ def seed_arrays(task, optimizer, x_axis, y_axis, x_values, y_values, seeds, *, i
     """What ``grid --seeds`` adds to its NPZ and its meta: arrays ``loss`` (the mean over
     non-diverged seeds, NaN where all diverged), ``loss_seeds`` (S, ny, nx; each ``grid --seed
     S``), ``p_diverge``, ``spread``, ``seeds``; meta ``seeds``, ``robust_best``,
-    ``single_best``, ``seeds_seconds``."""
+    ``single_best``, ``seeds_seconds``. ``task`` ``tanh_net`` (any optimizer) or a
+    trainability-fractal network (``fractal_tanh``, ...: ``optimizer``, the axes and
+    ``fixed`` are its own and not used)."""
     t0 = time.perf_counter()
-    r = seed_grid(task, optimizer, x_axis, y_axis, x_values, y_values, seeds, inner_steps=inner_steps,
-                  summary=summary, fixed=fixed, dtype=dtype)
+    if task in fractal_networks.SPECS:  # the paper's gradient descent on its own kernel: lr_in x lr_out
+        r = fractal_seed_grid(x_values, y_values, seeds, task=task, inner_steps=inner_steps, summary=summary,
+                              dtype=dtype)
+    else:
+        r = seed_grid(task, optimizer, x_axis, y_axis, x_values, y_values, seeds, inner_steps=inner_steps,
+                      summary=summary, fixed=fixed, dtype=dtype)
     arrays = {k: r[k] for k in ("loss", "loss_seeds", "p_diverge", "spread", "seeds")}
     meta = dict(seeds=[int(s) for s in r["seeds"]], robust_best=r["robust_best"], single_best=r["single_best"],
                 seeds_seconds=time.perf_counter() - t0)

@@ -16,7 +16,9 @@ optimizer program; the data are arguments instead of compiled-in constants, so
 the last bits may differ and a run on the edge of divergence may fall either
 way).
 
-Tasks with a seed: ``tanh_net`` (general kernel, any optax optimizer). Tasks
+Tasks with a seed: ``tanh_net`` (general kernel, any optax optimizer), and the
+trainability-fractal networks (``fractal_tanh``, ...: :func:`fractal_seed_grid`,
+the paper's gradient descent on its own kernel, vmapped the same way). Tasks
 without randomness (1-D and 2-D functions, typed formulas) give the same map
 for every seed and are refused.
 """
@@ -28,9 +30,11 @@ from functools import partial
 import jax
 import numpy as np
 
-from l2l_core.landscape import general
+from l2l_core.landscape import fractal, general
 from l2l_core.landscape import grid as fast
+from l2l_core.landscape.summaries import check_summary
 from l2l_core.runtime import sharding
+from l2l_core.tasks import fractal_networks
 from l2l_core.tasks.registry import NETWORK_TASKS, Task, net_loss
 
 #: Most seeds one call may take.
@@ -213,8 +217,10 @@ def seed_grid(task, optimizer, x_axis: str, y_axis: str, x_values, y_values, see
     name = seeded_task_name(task)
     if name is None:
         shown = task.name if isinstance(task, Task) else task
+        if shown in fractal_networks.SPECS:
+            raise ValueError(f"{shown!r} is a trainability-fractal network: its seeds' maps are fractal_seed_grid's")
         raise ValueError(f"task {shown!r} draws nothing from a seed (its map is the same for every seed); "
-                         f"seeds apply to {', '.join(NETWORK_TASKS)}")
+                         f"seeds apply to {', '.join(NETWORK_TASKS)} and {', '.join(fractal_networks.SPECS)}")
     if x0 is not None:
         raise ValueError(f"task {name!r} draws its initial weights from the seed; x0 cannot be set")
     s = general.setup(name, optimizer, x_axis, y_axis, inner_steps=inner_steps, summary=summary, fixed=fixed,
@@ -238,3 +244,87 @@ def seed_grid(task, optimizer, x_axis: str, y_axis: str, x_values, y_values, see
     return dict(loss_seeds=z, p_diverge=stats["p_diverge"], loss=stats["loss"].astype(z.dtype),
                 spread=stats["spread"].astype(z.dtype), seeds=np.asarray(seeds), robust_best=picks["robust"],
                 single_best=picks["single"])
+
+
+# -- the trainability-fractal networks ----------------------------------------------
+
+
+@partial(jax.jit, static_argnames=("activation", "batch_size", "kernel"))
+def _fractal_seed_kernel(lr_in, lr_out, offset, x, y, w1, w2, steps, *, activation, batch_size, kernel):
+    # fractal._train_cells (every summary of B runs) vmapped over the seeds' data and
+    # initial weights (leading axis of x, y, w1, w2): (S, len(SUMMARIES), B).
+    def per_seed(xx, yy, a, b):
+        return fractal._train_cells(lr_in, lr_out, offset, xx, yy, a, b, steps, activation=activation,
+                                    batch_size=batch_size, kernel=kernel)
+
+    return jax.vmap(per_seed)(x, y, w1, w2)
+
+
+def fractal_seed_summaries(x_values, y_values, seeds, *, task: str = fractal_networks.DEFAULT_TASK, width: int = 16,
+                           inner_steps: int = 100, dtype=np.float32) -> dict[str, np.ndarray]:
+    """Every summary of a trainability-fractal network's image for every seed, vmapped:
+    {summary: (S, ny, nx)}; seed s's maps are ``fractal_summaries(..., task=make_task(task,
+    width=width, seed=s))``'s (the paper's plain gradient descent, the same kernel)."""
+    seeds = check_seeds(seeds)
+    if not isinstance(task, str) or task not in fractal_networks.SPECS:
+        raise ValueError(f"task must be one of {list(fractal_networks.SPECS)}, got {task!r}")
+    tasks = [fractal_networks.make_task(task, width=width, seed=s) for s in seeds]
+    t = tasks[0]
+    xs = fractal._check_axis("x_values", x_values, -30.0 if t.spec.phase_space == "lr" else -100.0, 30.0)
+    ys = fractal._check_axis("y_values", y_values, -30.0, 30.0)
+    n, n_cols, n_seeds = xs.size * ys.size, xs.size, len(seeds)
+    if n * n_seeds > fractal.MAX_CELLS:
+        raise ValueError(f"{ys.size} x {xs.size} cells x {n_seeds} seeds exceed the cap of {fractal.MAX_CELLS:,} runs")
+    steps = inner_steps
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= fractal.MAX_STEPS:
+        raise ValueError(f"steps must be an integer between 1 and {fractal.MAX_STEPS}, got {steps!r}")
+    dtype = fast.check_dtype(dtype)
+    if t.spec.phase_space == "lr":
+        cols_in, rows_out, cols_off = 10.0 ** xs, 10.0 ** ys, np.zeros_like(xs)
+    else:
+        cols_in, rows_out, cols_off = None, 10.0 ** ys, xs
+    devices = sharding.grid_devices()
+    n_dev = len(devices)
+    kernel = fractal.pick_kernel(t)
+    b = fractal.chunk_cells(t, -(-n // n_dev), dtype.itemsize, sharding.workers(), kernel)
+    per_chunk = b * n_dev
+    n_chunks = -(-n // per_chunk)
+    n_sum = len(fractal.SUMMARIES)
+    out = np.empty((n_sum, n_seeds, n_chunks, per_chunk), dtype)
+    scale = fractal.input_scale(t.spec.activation, t.width)
+    consts = [np.stack([np.asarray(a, dtype) for a in arrays]) for arrays in zip(
+        *[(k.inputs * scale, k.targets[:, 0], k.init[0], k.init[1]) for k in tasks])]
+    steps = np.int32(steps)
+    x64 = dtype == np.float64
+
+    def run_chunk(c: int) -> None:
+        with jax.enable_x64(x64):
+            idx = np.minimum(np.arange(c * per_chunk, (c + 1) * per_chunk), n - 1)
+            col, row = idx % n_cols, idx // n_cols
+            lr_out = rows_out[row]
+            lr_in = lr_out if cols_in is None else cols_in[col]
+            cells = [sharding.shard_rows(np.asarray(a, dtype), devices) for a in (lr_in, lr_out, cols_off[col])]
+            z = _fractal_seed_kernel(*cells, *consts, steps, activation=t.spec.activation, batch_size=t.batch_size,
+                                     kernel=kernel)
+            out[:, :, c] = np.moveaxis(sharding.to_host(z), 1, 0).reshape(n_sum, n_seeds, -1)
+
+    with np.errstate(over="ignore"):
+        sharding.run_parallel(run_chunk, n_chunks)
+    flat = out.reshape(n_sum, n_seeds, -1)[:, :, :n]
+    return {k: flat[i].reshape(n_seeds, ys.size, xs.size) for i, k in enumerate(fractal.SUMMARIES)}
+
+
+def fractal_seed_grid(x_values, y_values, seeds, *, task: str = fractal_networks.DEFAULT_TASK, width: int = 16,
+                      inner_steps: int = 100, summary: str = "converge", dtype=np.float32) -> dict:
+    """:func:`seed_grid` for a trainability-fractal network (``fractal_tanh``, ...): the same
+    dict (``loss_seeds``, ``p_diverge``, ``loss``, ``spread``, ``seeds``, ``robust_best``,
+    ``single_best``); with ``converge`` a positive value counts as diverged."""
+    check_summary(summary, fractal.SUMMARIES)
+    z = fractal_seed_summaries(x_values, y_values, seeds, task=task, width=width, inner_steps=inner_steps,
+                               dtype=dtype)[summary]
+    xs, ys = np.asarray(x_values, float), np.asarray(y_values, float)
+    stats = summarize_seeds(z, summary)
+    picks = pick_cells(z, xs, ys, summary)
+    return dict(loss_seeds=z, p_diverge=stats["p_diverge"], loss=stats["loss"].astype(z.dtype),
+                spread=stats["spread"].astype(z.dtype), seeds=np.asarray(check_seeds(seeds)),
+                robust_best=picks["robust"], single_best=picks["single"])

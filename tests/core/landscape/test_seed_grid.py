@@ -90,3 +90,23 @@ def test_bad_seeds_are_refused(seeds, match):
 def test_task_without_randomness_is_refused():
     with pytest.raises(ValueError, match="draws nothing from a seed"):
         sg.seed_grid("rosenbrock", "adam", "lr", "b1", XS, YS, [0, 1])
+
+
+def test_fractal_network_seeds_equal_single_seed_images():
+    from l2l_core.landscape.fractal import fractal_grid
+    from l2l_core.tasks.fractal_networks import make_task
+
+    xs, ys = np.linspace(-1.0, 4.0, 10), np.linspace(-1.0, 4.0, 8)
+    r = sg.fractal_seed_grid(xs, ys, [0, 5], inner_steps=20)
+    z = r["loss_seeds"]
+    assert z.shape == (2, 8, 10)
+    for k, s in enumerate((0, 5)):
+        want = fractal_grid(xs, ys, task=make_task("fractal_tanh", seed=s), inner_steps=20)
+        # converge: the sign is the phase; the same phase nearly everywhere, the magnitude to rounding
+        same = np.sign(z[k]) == np.sign(want)
+        assert same.mean() >= 0.97
+        np.testing.assert_allclose(z[k][same], want[same], rtol=1e-3)
+    assert 0 < r["p_diverge"].mean() < 1
+    np.testing.assert_array_equal(r["p_diverge"], (~(z <= 0)).mean(axis=0))
+    with pytest.raises(ValueError, match="fractal_seed_grid"):
+        sg.seed_grid("fractal_tanh", "sgd", "lr_in", "lr_out", xs, ys, [0, 1])

@@ -70,7 +70,8 @@ def test_grid_seeds(tmp_path):
                  dict(problem="tanh_net", optimizer="sgd", x="lr_in", y="lr_out", steps=10, reduce="mean",
                       dtype="float32", seed=0, fixed={"momentum": 0.9}))
     meta = cli.add_seeds_to_grid_npz(path, seeds)
-    assert meta["seeds"] == [0, 2] and meta["robust_best"] is None or len(meta["robust_best"]) == 4
+    assert meta["seeds"] == [0, 2]
+    assert meta["robust_best"] is None or len(meta["robust_best"]) == 4
     with np.load(path, allow_pickle=False) as f:
         assert {"loss", "loss_seeds", "p_diverge", "spread", "seeds", "x_values", "y_values"} <= set(f.files)
         zs = f["loss_seeds"]
@@ -90,3 +91,11 @@ def test_grid_seeds(tmp_path):
 def test_grid_seeds_refuses_a_seedless_task():
     with pytest.raises(ValueError, match="draws nothing from a seed"):
         cli.seed_arrays("log_sin", "sgd", "lr", "momentum", np.linspace(-2, 0, 3), np.linspace(-2, 0, 3), [0, 1])
+
+
+def test_grid_seeds_fractal_network():
+    xs, ys = np.linspace(-1.0, 4.0, 5), np.linspace(-1.0, 4.0, 4)
+    arrays, meta = cli.seed_arrays("fractal_tanh", "sgd", "lr_in", "lr_out", xs, ys, [0, 1], inner_steps=10,
+                                   summary="converge")
+    assert arrays["loss_seeds"].shape == (2, 4, 5) and meta["seeds"] == [0, 1]
+    np.testing.assert_array_equal(arrays["p_diverge"], (~(arrays["loss_seeds"] <= 0)).mean(axis=0))
