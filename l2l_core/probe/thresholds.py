@@ -158,10 +158,9 @@ def stability_edge(task, optimizer, x_axis: str, y_axis: str, x_values, y_values
     lo, hi = float(xs.min()), float(xs.max())
     hp = check_fixed(opt, {k: v for k, v in (fixed or {}).items() if k not in (x_axis, y_axis)}, layer_rates)
     flat, loss, _ = _flat_loss(task, seed, x0)
-    hess = _dense_hessian(loss, flat)
     out = np.full(ys.shape, np.nan)
     if x_axis == "lr":  # lr x momentum
-        lam = float(np.linalg.eigvalsh(hess)[-1])
+        lam = start_sharpness(loss, flat)
         if not lam > 0:
             return out
         for i, y in enumerate(ys):
@@ -172,6 +171,7 @@ def stability_edge(task, optimizer, x_axis: str, y_axis: str, x_values, y_values
             out[i] = edge if lo <= edge <= hi else np.nan
         return out
     c = momentum_factor(opt.name, hp.get("momentum", 0.0))
+    hess = _dense_hessian(loss, flat)
     for i, y in enumerate(ys):
         hp_row = dict(hp, **{y_axis: 10.0 ** y})
 
@@ -197,6 +197,17 @@ def _flat_loss(task, seed, x0):
     from l2l_core.probe.run import flat_task
 
     return flat_task(task, seed, x0, np.float64)
+
+
+def start_sharpness(loss, flat) -> float:
+    """The top Hessian eigenvalue at ``flat`` in float64 (exact for up to 60 parameters, Lanczos beyond)."""
+    import jax
+
+    from l2l_core.probe.curvature import top_eigenvalues
+
+    with jax.enable_x64(True):
+        theta = jax.numpy.asarray(flat, jax.numpy.float64)
+        return float(top_eigenvalues(loss, theta, k=1, iters=min(theta.size, 60))[0])
 
 
 def _dense_hessian(loss, flat) -> np.ndarray:
