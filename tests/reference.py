@@ -6,7 +6,7 @@ import numpy as np
 NUMPY_PROBLEMS = {
     "log_sin": (lambda x: np.log(x**2 + 1 + np.sin(3 * x)) + 1.5,
                 lambda x: (2 * x + 3 * np.cos(3 * x)) / (x**2 + 1 + np.sin(3 * x))),
-    "quadratic": (lambda x: 0.5 * x**2, lambda x: x),
+    "parabola": (lambda x: 0.5 * x**2, lambda x: x),
     "double_well": (lambda x: (x**2 - 1) ** 2 / 4 + 0.3 * x, lambda x: x * (x**2 - 1) + 0.3),
     "rippled_bowl": (lambda x: 0.1 * x**2 + 0.5 * (1 - np.cos(4 * x)), lambda x: 0.2 * x + 2 * np.sin(4 * x)),
 }

@@ -39,7 +39,7 @@ import streamlit as st
 
 from l2l_core import expr
 from l2l_core.inner.optimizers import OPTIMIZERS
-from l2l_core.tasks.problems import DEFAULT_PROBLEM, PROBLEMS
+from l2l_core.tasks.problems import DEFAULT_PROBLEM, PROBLEMS, canonical_name
 from l2l_core.tasks.registry import NETWORK_TASKS, TASKS, resolve_task
 
 CUSTOM = "custom formula"
@@ -147,6 +147,7 @@ class Param:
 
 def problem_param(url: str = "problem", default: str = "log_sin") -> Param:
     def parse(text: str) -> str:
+        text = canonical_name(text)
         if text in PROBLEMS:
             return text
         return expr.normalize(text)

@@ -19,6 +19,7 @@ from l2l_core.inner.optimizers import DEFAULT_OPTIMIZER, OPTIMIZERS
 from l2l_core.landscape import fractal, general
 from l2l_core.landscape.grid import best_cell
 from l2l_core.tasks import fractal_networks as networks
+from l2l_core.tasks.problems import canonical_name
 from l2l_core.tasks.registry import TASKS, resolve_task
 
 NEW_FLAGS = ("optimizer", "x", "y", "x_range", "y_range", "dtype", "seed", "set", "init")
@@ -44,6 +45,7 @@ def add_general_args(p) -> None:
 
 
 def _is_1d(problem: str) -> bool:
+    problem = canonical_name(problem)
     if problem in networks.SPECS:
         return False
     if problem in TASKS:

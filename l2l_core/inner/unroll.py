@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from l2l_core.tasks.problems import PROBLEMS, InnerProblem, get_problem
+from l2l_core.tasks.problems import PROBLEMS, InnerProblem, canonical_name, get_problem
 
 MAX_STEPS = 10_000
 
@@ -45,6 +45,7 @@ def resolve_problem(problem: str | InnerProblem) -> InnerProblem:
             f"inner problem must be a preset name, a formula in x or an InnerProblem, "
             f"got {type(problem).__name__}"
         )
+    problem = canonical_name(problem)
     if problem in PROBLEMS:
         return get_problem(problem)
     from l2l_core.expr import problem_from_formula  # expr imports problems, not unroll

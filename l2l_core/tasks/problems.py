@@ -107,8 +107,8 @@ PROBLEMS: dict[str, InnerProblem] = {
             fast=_fast_log_sin_vg,
         ),
         _make(
-            "quadratic",
-            "x²/2 (plain quadratic)",
+            "parabola",
+            "x²/2 (parabola)",
             "A plain quadratic: SGD+momentum converges iff lr < 2(1+momentum); "
             "the landscape is smooth with one sharp divergence edge.",
             _quadratic_vg,
@@ -138,12 +138,20 @@ PROBLEMS: dict[str, InnerProblem] = {
 }
 
 DEFAULT_PROBLEM = "log_sin"
+#: Earlier names that links and scripts may still use: ``quadratic`` is now ``parabola``
+#: (``quadratic`` names the learned optimizer's random quadratics ||W theta - y||^2).
+OLD_NAMES = {"quadratic": "parabola"}
+
+
+def canonical_name(name):
+    """``name``, or the present name of a problem an earlier name gives."""
+    return OLD_NAMES.get(name, name) if isinstance(name, str) else name
 
 
 def get_problem(name: str) -> InnerProblem:
     """Returns the registered problem ``name``; ValueError lists the choices."""
     try:
-        return PROBLEMS[name]
+        return PROBLEMS[canonical_name(name)]
     except (KeyError, TypeError):
         raise ValueError(
             f"unknown inner problem {name!r}; choose one of {sorted(PROBLEMS)}"

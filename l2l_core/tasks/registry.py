@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from l2l_core.inner.optimizers import Axis, lr_axis
-from l2l_core.tasks.problems import PROBLEMS, InnerProblem
+from l2l_core.tasks.problems import PROBLEMS, InnerProblem, canonical_name
 
 
 class Task(NamedTuple):
@@ -180,6 +180,7 @@ def resolve_task(task, seed: int = 0) -> Task:
         return _from_problem(task)
     if not isinstance(task, str):
         raise ValueError(f"task must be a name, a formula or a Task, got {type(task).__name__}")
+    task = canonical_name(task)
     if task in NETWORK_TASKS:
         return NETWORK_TASKS[task](int(seed))
     if task in TASKS:

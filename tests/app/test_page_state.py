@@ -100,14 +100,15 @@ def test_a_typed_range_while_zoomed_leaves_the_zoom_and_says_so():
 
 
 def test_estimators_link_keeps_the_inner_loss_and_flags_bad_values():
+    # an earlier name of the problem (problem=quadratic) opens the problem under its present name
     at = page("pages/estimators.py", est_samples="16", problem="quadratic", est_lr="abc")
-    assert at.selectbox(key="est_problem").value == "quadratic"
-    assert at.query_params["problem"] == "quadratic"
+    assert at.selectbox(key="est_problem").value == "parabola"
+    assert at.query_params["problem"] == "parabola"
     assert "est_lr" in texts(at.warning)
 
 
 def test_estimators_at_a_diverging_point_say_so():
-    at = page("pages/estimators.py", est_samples="16", problem="quadratic", est_lr="1", est_omm="0")
+    at = page("pages/estimators.py", est_samples="16", problem="parabola", est_lr="1", est_omm="0")
     assert "diverges" in texts(at.warning), texts(at.warning)
     assert [c.key for c in at.get("plotly_chart")] == ["est_thumbnail"]  # no estimates drawn
 

@@ -56,7 +56,7 @@ def test_inner_problem_page():
 def test_inner_problem_divergence_is_shown_not_raised():
     at = AppTest.from_file(str(ROOT / "pages/inner_problem.py"), default_timeout=TIMEOUT)
     at.run()
-    at.selectbox[0].set_value("quadratic")
+    at.selectbox[0].set_value("parabola")
     at.number_input[1].set_value(10.0).run()
     assert not at.exception
     assert metric(at, "final x") == "diverged"
@@ -89,7 +89,7 @@ def test_landscape_page():
 
 def test_landscape_counts_diverged_cells():
     at = AppTest.from_file(str(ROOT / "pages/landscape.py"), default_timeout=TIMEOUT).run()
-    at.selectbox[0].set_value("quadratic")
+    at.selectbox[0].set_value("parabola")
     at.select_slider[0].set_value(100).run()
     assert not at.exception
     assert not metric(at, "diverged cells").startswith("0 ")

@@ -152,11 +152,11 @@ def test_full_pages_read_the_settings_a_tour_link_sends():
     assert at.number_input(key="ip_lr").value == 0.3 and at.number_input(key="ip_momentum").value == 0.5
     assert at.slider(key="ip_steps").value == 80
     at = AppTest.from_file(str(ROOT / "pages/lr_sweep.py"), default_timeout=TIMEOUT)
-    at.query_params.update(lr_range="-2,1", points="500", momentum="0.99", problem="quadratic")
+    at.query_params.update(lr_range="-2,1", points="500", momentum="0.99", problem="parabola")
     at.run()
     ok(at)
     assert at.slider(key="sw_range").value == (-2.0, 1.0) and at.select_slider(key="sw_points").value == 500
-    assert at.selectbox[0].value == "quadratic"
+    assert at.selectbox[0].value == "parabola"
     at = AppTest.from_file(str(ROOT / "pages/inner_problem.py"), default_timeout=TIMEOUT)
     at.query_params.update(lr="lots")
     at.run()

@@ -79,7 +79,7 @@ def test_problem_from_formula_value_and_grad_is_elementwise_and_vmappable():
 
 
 def test_formula_works_everywhere_a_preset_does():
-    preset = PROBLEMS["quadratic"]
+    preset = PROBLEMS["parabola"]
     typed = resolve_problem("x**2 / 2")
     a = sgd_momentum_unroll(preset, lr=0.1, momentum=0.9, steps=30)
     b = sgd_momentum_unroll("x**2 / 2", lr=0.1, momentum=0.9, steps=30)
@@ -87,7 +87,7 @@ def test_formula_works_everywhere_a_preset_does():
     from l2l_core import landscape
 
     lrs, omm = np.linspace(-2, 0.5, 9), np.linspace(-2, 0, 7)
-    za = landscape.meta_loss_grid(lrs, omm, problem="quadratic", steps=20)
+    za = landscape.meta_loss_grid(lrs, omm, problem="parabola", steps=20)
     zb = landscape.meta_loss_grid(lrs, omm, problem=typed, steps=20)
     np.testing.assert_allclose(zb, za, rtol=1e-4, atol=1e-5, equal_nan=True)
 

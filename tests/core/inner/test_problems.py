@@ -75,5 +75,25 @@ def test_unroll_validation(kwargs, match):
 
 
 def test_divergence_is_data_not_an_exception():
-    u = sgd_momentum_unroll("quadratic", x0=1.0, lr=10.0, momentum=0.9, steps=200)
+    u = sgd_momentum_unroll("parabola", x0=1.0, lr=10.0, momentum=0.9, steps=200)
     assert not np.isfinite(u.xs[-1])
+
+
+def test_the_earlier_name_quadratic_still_opens_the_parabola():
+    """x²/2 was called "quadratic", the name the learned optimizer's random quadratics keep:
+    old links and scripts that say problem=quadratic get the parabola."""
+    from l2l_core.inner.unroll import resolve_problem
+    from l2l_core.tasks.registry import resolve_task
+
+    assert get_problem("quadratic") is PROBLEMS["parabola"]
+    assert resolve_problem("quadratic") is PROBLEMS["parabola"]
+    assert resolve_task("quadratic").name == "parabola"
+    assert "quadratic" not in PROBLEMS
+
+
+def test_the_cli_takes_the_earlier_name(tmp_path, capsys):
+    from l2l_core.cli import main
+
+    assert main(["grid", "--problem", "quadratic", "--res", "4", "--steps", "5", "--out", str(tmp_path / "q.npz")]) == 0
+    assert main(["grid", "--problem", "parabola", "--res", "4", "--steps", "5", "--out", str(tmp_path / "p.npz")]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "q.npz")["loss"], np.load(tmp_path / "p.npz")["loss"])

@@ -34,7 +34,7 @@ DEFAULTS = {
 }
 LOSSES = {
     "log_sin": (lambda p: jnp.log(p**2 + 1 + jnp.sin(3 * p)) + 1.5, -4.0),
-    "quadratic": (lambda p: 0.5 * p**2, -4.0),
+    "parabola": (lambda p: 0.5 * p**2, -4.0),
     "double_well": (lambda p: (p**2 - 1) ** 2 / 4 + 0.3 * p, -4.0),
     "rippled_bowl": (lambda p: 0.1 * p**2 + 0.5 * (1 - jnp.cos(4 * p)), -4.0),
     "rosenbrock": (lambda p: (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2, (-1.2, 1.0)),
@@ -183,11 +183,11 @@ def test_the_posts_case_is_todays_fast_kernel_bit_for_bit():
 @pytest.mark.slow
 def test_summaries_final_min_converge():
     xs, ys = np.array([-3.0, -2.0]), np.array([-1.0])
-    mean, final, low, conv = (hyper_grid("quadratic", "adam", "lr", "b1", xs, ys, inner_steps=50, summary=s)
+    mean, final, low, conv = (hyper_grid("parabola", "adam", "lr", "b1", xs, ys, inner_steps=50, summary=s)
                               for s in SUMMARIES)
     assert np.all(low <= mean) and np.all(final <= mean)
     assert np.all(conv < 0)  # small steps on a quadratic converge: the measure is negative
-    diverged = hyper_grid("quadratic", "sgd", "lr", "momentum", [1.5], [-0.5], inner_steps=100,
+    diverged = hyper_grid("parabola", "sgd", "lr", "momentum", [1.5], [-0.5], inner_steps=100,
                           summary="converge", x0=-4.0)
     assert diverged[0, 0] > 0  # lr 30 on x^2/2: diverges, and the measure says so with a positive sign
 

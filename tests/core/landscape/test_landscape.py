@@ -11,7 +11,7 @@ def assert_mostly_close(actual, desired, tol=2e-3, frac=0.99):
     assert close.mean() >= frac, f"only {close.mean():.1%} of {close.size} smooth cells agree"
 
 
-@pytest.mark.parametrize("problem", ["log_sin", "quadratic", "double_well", "rippled_bowl"])
+@pytest.mark.parametrize("problem", ["log_sin", "parabola", "double_well", "rippled_bowl"])
 @pytest.mark.parametrize("reduce", ["mean", "final", "min"])
 def test_grid_matches_numpy_reference(problem, reduce):
     log_lrs = np.linspace(-3, 2, 23)
@@ -56,13 +56,13 @@ def test_chunking_does_not_change_results(monkeypatch):
     # convex quadratic everywhere. A cell written to the wrong place fails both.
     log_lrs, log_omm = np.linspace(-3, 2, 40), np.linspace(-3, 0, 30)
     z = meta_loss_grid(log_lrs, log_omm)
-    q = meta_loss_grid(log_lrs, log_omm, problem="quadratic")
+    q = meta_loss_grid(log_lrs, log_omm, problem="parabola")
     monkeypatch.setattr(landscape, "CHUNK_SHAPE", (2, 64))  # many small chunks, one partial
     lr, mom = 10.0 ** log_lrs[None, :], 1 - 10.0 ** log_omm[:, None]
     ok = smooth_mask(numpy_outer_loss(lr, mom), lr, mom)
     assert ok.mean() > 0.3
     np.testing.assert_allclose(meta_loss_grid(log_lrs, log_omm)[ok], z[ok], rtol=1e-5)
-    np.testing.assert_allclose(meta_loss_grid(log_lrs, log_omm, problem="quadratic"), q, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(meta_loss_grid(log_lrs, log_omm, problem="parabola"), q, rtol=1e-5, atol=1e-7)
 
 
 def test_float64_grid_is_float64_in_every_chunk_thread(monkeypatch):
@@ -73,9 +73,9 @@ def test_float64_grid_is_float64_in_every_chunk_thread(monkeypatch):
     log_lrs, log_omm = np.linspace(-3, -1, 40), np.linspace(-3, -1, 30)
     monkeypatch.setattr(landscape, "CHUNK_SHAPE", (2, 64))  # 10 chunks over the pool's threads
     with jax.enable_x64(True):
-        z = meta_loss_grid(log_lrs, log_omm, problem="quadratic", dtype=np.float64)
+        z = meta_loss_grid(log_lrs, log_omm, problem="parabola", dtype=np.float64)
     lr, mom = 10.0 ** log_lrs[None, :], 1 - 10.0 ** log_omm[:, None]
-    ref = numpy_outer_loss(lr, mom, "quadratic")
+    ref = numpy_outer_loss(lr, mom, "parabola")
     ok = np.isfinite(ref)
     assert z.dtype == np.float64 and ok.mean() > 0.9
     np.testing.assert_allclose(z[ok], ref[ok], rtol=1e-11)  # float32 anywhere would give ~1e-7
@@ -84,12 +84,12 @@ def test_float64_grid_is_float64_in_every_chunk_thread(monkeypatch):
 @pytest.mark.parametrize("reduce", ["mean", "final", "min"])
 def test_a_loss_that_overflows_late_makes_the_cell_nan(reduce):
     # x stays finite in float32 (~1e36) but the loss x^2/2 overflows on the way.
-    z = meta_loss_grid([0.8636363636363633], [-3.0], problem="quadratic", reduce=reduce)
+    z = meta_loss_grid([0.8636363636363633], [-3.0], problem="parabola", reduce=reduce)
     assert np.isnan(z[0, 0])
 
 
 def test_divergence_gives_nan_not_an_exception():
-    z = meta_loss_grid([-3.0, 1.5], [-1.0], problem="quadratic", steps=200)
+    z = meta_loss_grid([-3.0, 1.5], [-1.0], problem="parabola", steps=200)
     assert np.isfinite(z[0, 0]) and np.isnan(z[0, 1])
 
 

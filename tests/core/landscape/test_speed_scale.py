@@ -118,7 +118,7 @@ def traces():
 
 
 def test_widget_changes_never_recompile(traces):
-    warmup(problems=["log_sin", "quadratic"], summaries=["mean", "min"])
+    warmup(problems=["log_sin", "parabola"], summaries=["mean", "min"])
     size = landscape._chunk_kernel._cache_size()
     traces.clear()
     # Resolution, both ranges, x0, steps (the slider), summary already warmed, problem.
@@ -130,7 +130,7 @@ def test_widget_changes_never_recompile(traces):
     ]:
         log_lrs, log_omm = landscape.axes((lo, hi), (mlo, mhi), res)
         meta_loss_grid(log_lrs, log_omm, x0=x0, inner_steps=steps)
-        meta_loss_grid(log_lrs[: res // 2 + 1], log_omm, problem="quadratic", reduce="min", steps=steps)
+        meta_loss_grid(log_lrs[: res // 2 + 1], log_omm, problem="parabola", reduce="min", steps=steps)
     for points, momentum, steps in [(301, 0.9, 50), (1000, 0.5, 77), (4000, 0.999, 3), (9000, 0.0, 50)]:
         lr_sweep(np.linspace(-3, 2, points), momentum, steps=steps)
     assert landscape._chunk_kernel._cache_size() == size
@@ -166,7 +166,7 @@ import l2l_core.landscape as L
 assert len(jax.devices()) == 4, jax.devices()
 lrs, omm = np.linspace(-3, 2, 300), np.linspace(-3, 0, 222)
 out = {"grid": L.meta_loss_grid(lrs, omm).tolist(),
-       "quadratic": L.meta_loss_grid(lrs, omm, problem="quadratic").tolist(),
+       "quadratic": L.meta_loss_grid(lrs, omm, problem="parabola").tolist(),
        "small": L.meta_loss_grid(lrs[:9], omm[:3], problem="rippled_bowl", reduce="min").tolist(),
        "sweep": L.lr_sweep(np.linspace(-3, 2, 5000), 0.9, steps=70).tolist()}
 jax.config.update("jax_enable_x64", True)
@@ -197,7 +197,7 @@ def test_four_devices_give_the_same_numbers_as_one():
     _agree_where_smooth(out["grid"], meta_loss_grid(lrs, omm), lr, mom)
     # The convex quadratic has no chaotic cells: every cell agrees, the diverged ones included.
     np.testing.assert_allclose(np.array(out["quadratic"], np.float32),
-                               meta_loss_grid(lrs, omm, problem="quadratic"), rtol=1e-5, atol=1e-7)
+                               meta_loss_grid(lrs, omm, problem="parabola"), rtol=1e-5, atol=1e-7)
     _agree_where_smooth(out["small"], meta_loss_grid(lrs[:9], omm[:3], problem="rippled_bowl", reduce="min"),
                         lr[:, :9], mom[:3], "rippled_bowl", reduce="min")
     sweep_lr = 10.0 ** np.linspace(-3, 2, 5000)

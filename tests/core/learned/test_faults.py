@@ -187,7 +187,7 @@ def test_non_finite_runs_are_nan_cells_not_exceptions():
     assert np.isnan(z).all()  # exp(16) grows without bound: every run diverges
     z = landscape.meta_loss_grid(lrs, omm, problem="log(x)", x0=-4.0, steps=10)
     assert np.isnan(z).all()  # log of a negative number
-    z = landscape.meta_loss_grid(lrs, omm, problem="quadratic", steps=20)
+    z = landscape.meta_loss_grid(lrs, omm, problem="parabola", steps=20)
     assert np.isnan(z).any() and np.isfinite(z).any()
     s = landscape.lr_sweep(np.linspace(-3, 3, 9), 0.9, problem="1/x", x0=0.0, steps=5)
     assert s.shape == (9,) and not np.isfinite(s).any()

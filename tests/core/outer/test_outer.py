@@ -19,10 +19,10 @@ ROOT = Path(__file__).resolve().parents[3]
 
 @pytest.mark.parametrize("method", list(outer.METHODS))
 def test_shapes_and_losses_are_the_landscape_at_the_iterates(method):
-    traj, losses = outer.run_outer(method, (-1.5, -0.5), 20, seed=1, problem="quadratic")
+    traj, losses = outer.run_outer(method, (-1.5, -0.5), 20, seed=1, problem="parabola")
     assert traj.shape == (21, 2) and losses.shape == (20,)
     assert traj.dtype == np.float32 and np.isfinite(traj).all()
-    want = outer.outer_loss_at(traj[:-1], problem="quadratic")
+    want = outer.outer_loss_at(traj[:-1], problem="parabola")
     np.testing.assert_allclose(losses, want, rtol=1e-5)
 
 
@@ -44,7 +44,7 @@ def _fd_grad(point, h=1e-3, **problem):
 
 
 @pytest.mark.parametrize("point,problem", [((-2.0, -0.5), "log_sin"), ((-2.5, -0.3), "log_sin"),
-                                           ((-1.0, -0.5), "quadratic")])
+                                           ((-1.0, -0.5), "parabola")])
 def test_grad_matches_finite_differences_where_smooth(point, problem):
     fd = _fd_grad(point, problem=problem)
     # The "grad" method's first step is -lr * gradient (no clipping at this size).
@@ -58,20 +58,20 @@ def test_grad_matches_finite_differences_where_smooth(point, problem):
 def test_es_mean_approaches_true_gradient_on_smooth_outer_loss():
     # Quadratic inner loss, converging region: the outer loss is smooth, and
     # with a small std the smoothed gradient equals the true one.
-    d = outer.estimator_diagnostic((-1.0, -0.5), samples=4096, pairs=1, std=0.01, problem="quadratic")
+    d = outer.estimator_diagnostic((-1.0, -0.5), samples=4096, pairs=1, std=0.01, problem="parabola")
     es = d["estimators"]["es (1 pair)"]
     se = np.sqrt(np.var(es.samples, axis=0) / len(es.samples))
     true = d["true_grad"]
     assert np.all(np.abs(es.mean - true) < 4 * se + 1e-3 * np.abs(true)), (es.mean, true, se)
     # ... and the error shrinks with more pairs per estimate (variance ~ 1/pairs).
-    d8 = outer.estimator_diagnostic((-1.0, -0.5), samples=512, pairs=8, std=0.01, problem="quadratic")
+    d8 = outer.estimator_diagnostic((-1.0, -0.5), samples=512, pairs=8, std=0.01, problem="parabola")
     es8 = d8["estimators"]["es (8 pairs)"]
     assert es8.variance < 0.4 * es.variance
 
 
 def test_pes_is_unbiased_and_tbptt_is_biased_on_a_smooth_point():
     d = outer.estimator_diagnostic((-1.0, -0.5), samples=2048, std=0.01, truncation_length=10,
-                                   problem="quadratic")
+                                   problem="parabola")
     true = d["true_grad"]
     pes = d["estimators"]["pes (K=10)"]
     se = np.sqrt(np.var(pes.samples, axis=0) / len(pes.samples))

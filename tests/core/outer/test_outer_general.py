@@ -51,7 +51,7 @@ def test_errors_say_what_to_change(method, kwargs, words):
 
 
 def test_es_runs_on_the_convergence_measure():
-    run = run_outer_general("es", "quadratic", "adam", "lr", "b1", (-2.0, -1.0), 5, summary="converge")
+    run = run_outer_general("es", "parabola", "adam", "lr", "b1", (-2.0, -1.0), 5, summary="converge")
     assert np.isfinite(run.final_loss)
 
 

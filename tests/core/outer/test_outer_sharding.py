@@ -21,7 +21,7 @@ SEEDS = [0, 1, 2, 3, 7]
 CASES = {"grad": {}, "es": dict(pairs=2, std_final=0.05), "pes": dict(pairs=2, truncation_length=5),
          "tbptt": dict(truncation_length=5), "random": {}}
 STEPS = 12
-COMMON = dict(inner_steps=20, problem="quadratic")  # well-conditioned: see the module's note
+COMMON = dict(inner_steps=20, problem="parabola")  # well-conditioned: see the module's note
 
 
 def _close(a, b):
