@@ -132,13 +132,17 @@ def slice_2d(task, loss, center, dir_a, dir_b, a_vals, b_vals, dtype=np.float32)
     """
     from l2l_core.tasks.mlp import MLPTask
 
-    cast = partial(jnp.asarray, dtype=dtype)
-    args = [cast(v) for v in (center, dir_a, dir_b, a_vals, b_vals)]
-    if isinstance(task, MLPTask):
-        out = _mlp_slice(task, *args)
-    else:
-        out = _generic_slice(loss, *args)
-    return np.asarray(out)
+    with _precision(dtype):
+        args = [jnp.asarray(v, dtype) for v in (center, dir_a, dir_b, a_vals, b_vals)]
+        out = _mlp_slice(task, *args) if isinstance(task, MLPTask) else _generic_slice(loss, *args)
+        return np.asarray(out)
+
+
+def _precision(dtype):
+    """float64 work switches jax's x64 on for its own duration."""
+    import contextlib
+
+    return jax.enable_x64(True) if np.dtype(dtype) == np.float64 else contextlib.nullcontext()
 
 
 # -- PCA of the path and the interpolation -------------------------------------------------------
@@ -163,7 +167,8 @@ def pca_directions(path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def interpolation(loss, start, end, alphas, dtype=np.float32) -> np.ndarray:
     """loss((1 - alpha) start + alpha end) for each alpha."""
-    return np.asarray(_interp(loss, *(jnp.asarray(v, dtype) for v in (start, end, alphas))))
+    with _precision(dtype):
+        return np.asarray(_interp(loss, *(jnp.asarray(v, dtype) for v in (start, end, alphas))))
 
 
 @partial(jax.jit, static_argnames=("loss",))
