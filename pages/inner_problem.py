@@ -13,7 +13,7 @@ import streamlit as st
 from l2l_core import viz
 from l2l_core.inner.diverge import divergence_cause
 from l2l_core.landscape import paths
-from l2l_core.tasks.registry import TASKS, resolve_task
+from l2l_core.tasks.general import TASKS, resolve_task
 from ui import landscape_compute as lc
 from ui import pickers as sui
 from ui.shared import (

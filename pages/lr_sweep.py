@@ -16,7 +16,7 @@ from l2l_core.io.files import csv_text
 from l2l_core.landscape import paths
 from l2l_core.landscape.general import SUMMARIES, summaries_for
 from l2l_core.landscape.summaries import summaries_help
-from l2l_core.tasks.registry import TASKS, resolve_task
+from l2l_core.tasks.general import TASKS, resolve_task
 from ui import landscape_compute as lc
 from ui import pickers as sui
 from ui.shared import (

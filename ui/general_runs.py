@@ -14,7 +14,7 @@ from l2l_core.inner.optimizers import OPTIMIZERS
 from l2l_core.landscape.general import task_axes
 from l2l_core.outer.general import GENERAL_METHODS, run_outer_general
 from l2l_core.outer.starts import default_starts
-from l2l_core.tasks.registry import NETWORK_TASKS, TASKS, resolve_task
+from l2l_core.tasks.general import NETWORK_TASKS, TASKS, resolve_task
 from ui import landscape_compute as lc
 from ui.shared import heavy, show_error
 

@@ -26,7 +26,7 @@ from l2l_core.io.files import csv_text, npz_bytes
 from l2l_core.landscape import general as landscape_general
 from l2l_core.landscape import refine, zoom
 from l2l_core.landscape.general import SUMMARIES, hyper_grid, summaries_for, task_axes
-from l2l_core.tasks.registry import NETWORK_TASKS, TASKS, resolve_task
+from l2l_core.tasks.general import NETWORK_TASKS, TASKS, resolve_task
 from l2l_core.viz.style import legend_below
 from ui.general_runs import general_runs, key_args_tail, runs_table
 from ui.shared import chart_config, heavy_stoppable, optimizer_label, plain, show_error, timed_call, timing_caption

@@ -18,7 +18,7 @@ import streamlit as st
 from l2l_core import expr
 from l2l_core.inner.optimizers import OPTIMIZERS
 from l2l_core.landscape.general import task_axes, value_limits
-from l2l_core.tasks.registry import NETWORK_TASKS, TASKS, resolve_task
+from l2l_core.tasks.general import NETWORK_TASKS, TASKS, resolve_task
 from ui.shared import optimizer_label, plain
 from ui.state import CUSTOM_XY, MAX_SEED, ONE_D, TASK_CHOICES, PageState, bounded_number, xy_formula
 

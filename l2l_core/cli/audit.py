@@ -30,7 +30,7 @@ from l2l_core.landscape import general
 from l2l_core.landscape.seeds import MAX_SEEDS, fractal_seed_grid, seed_grid
 from l2l_core.landscape.summaries import SUMMARIES
 from l2l_core.tasks import fractal_networks
-from l2l_core.tasks.registry import resolve_task
+from l2l_core.tasks.general import resolve_task
 from l2l_core.tuning import audit as tuning
 
 HELP = "a real tuner (Optuna) on the map's objective, held against the dense map"

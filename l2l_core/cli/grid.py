@@ -20,7 +20,7 @@ from l2l_core.landscape import fractal, general
 from l2l_core.landscape.grid import best_cell
 from l2l_core.tasks import fractal_networks as networks
 from l2l_core.tasks.problems import canonical_name
-from l2l_core.tasks.registry import TASKS, resolve_task
+from l2l_core.tasks.general import TASKS, resolve_task
 
 NEW_FLAGS = ("optimizer", "x", "y", "x_range", "y_range", "dtype", "seed", "set", "init")
 

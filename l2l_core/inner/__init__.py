@@ -7,6 +7,6 @@ optimizer (SGD with momentum) with its hyperparameters.
 - :mod:`~l2l_core.inner.unroll`: the one SGD-with-momentum step and its unroll.
 - :mod:`~l2l_core.inner.optimizers`: the registry :data:`OPTIMIZERS` of optax inner
   optimizers with their hyperparameter axes.
-- :mod:`~l2l_core.tasks.registry`: the registry :data:`TASKS` of tasks (1-D, 2-D, formulas,
+- :mod:`~l2l_core.tasks.general`: the registry :data:`TASKS` of tasks (1-D, 2-D, formulas,
   a small network); :mod:`~l2l_core.inner.fastpow`: powers as exp/log (CPU speed).
 """

@@ -31,7 +31,7 @@ from l2l_core.inner.optimizers import LOG10, Axis, InnerOptimizer, check_fixed, 
 from l2l_core.inner.unroll import check_finite, check_steps
 from l2l_core.landscape import grid as fast
 from l2l_core.landscape.summaries import POST_SUMMARIES, SUMMARIES, check_summary
-from l2l_core.tasks.registry import TASKS, Task, resolve_task
+from l2l_core.tasks.general import TASKS, Task, resolve_task
 
 #: Most cells x inner steps x task parameters one grid may cost (a 4096^2 grid of
 #: a 1-D task at the most steps).
@@ -291,7 +291,7 @@ def hyper_grid(task, optimizer, x_axis: str, y_axis: str, x_values, y_values, *,
     """The outer loss over two hyperparameter axes of a (task, inner optimizer) pair.
 
     Args:
-      task: a name of :data:`l2l_core.tasks.registry.TASKS`, a formula in x (or x and y), or a Task.
+      task: a name of :data:`l2l_core.tasks.general.TASKS`, a formula in x (or x and y), or a Task.
       optimizer: a name of :data:`l2l_core.inner.optimizers.OPTIMIZERS`.
       x_axis, y_axis: two distinct names of :func:`task_axes` (``lr``, ``momentum``, ``b1``,
         ``lr_in``, ...).
@@ -342,7 +342,25 @@ def hyper_grid(task, optimizer, x_axis: str, y_axis: str, x_values, y_values, *,
         return a_axis[idx % n_cols], b_axis[idx // n_cols]
 
     rows = CPU_CHUNK_ROWS if jax.default_backend() == "cpu" else None
-    return fast.evaluate_chunks(cells, n, dt, kernel, cancel=cancel, rows_per_device=rows).reshape(ys.size, xs.size)
+    return fast.evaluate_chunks(cells, n, dt, kernel, cancel=cancel, rows_per_device=rows,
+                                cols=chunk_cols(s.task, n)).reshape(ys.size, xs.size)
+
+
+#: Cells x parameters x examples one chunk of a costly task may hold: 32 cells of the digits MLP
+#: (each chunk then runs in a fraction of a second, so a change cancels it quickly).
+CHUNK_WORK = 2**26
+
+
+def chunk_cols(task: Task, n: int) -> int:
+    """Columns of a chunk: 4096 for cheap cells; for a costly task (a network on real data)
+    a power of two that holds at most :data:`CHUNK_WORK` and no more cells than the grid needs,
+    so that few shapes compile and small grids compute little padding."""
+    examples = len((task.data or {}).get("task_inputs", ())) or 1
+    per_cell = max(1, task.dim * examples)
+    cols = fast.CHUNK_SHAPE[1]
+    while cols > 8 and (cols * per_cell > CHUNK_WORK or cols // 2 >= n):
+        cols //= 2
+    return cols if per_cell * fast.CHUNK_SHAPE[1] > CHUNK_WORK else fast.CHUNK_SHAPE[1]
 
 
 def cell_kernel(s: Setup, any_axes: bool = True):

@@ -212,7 +212,7 @@ def _chunk_rows(n_cells: int, n_devices: int) -> int:
     return rows
 
 
-def evaluate_chunks(cells, n, dtype, kernel, cancel=None, rows_per_device=None) -> np.ndarray:
+def evaluate_chunks(cells, n, dtype, kernel, cancel=None, rows_per_device=None, cols=None) -> np.ndarray:
     """``kernel`` over n cells in fixed-shape chunks, sharded over all devices.
 
     ``cells(flat_indices)`` gives the two hyperparameter arrays, in ``dtype``,
@@ -220,12 +220,14 @@ def evaluate_chunks(cells, n, dtype, kernel, cancel=None, rows_per_device=None) 
     dropped); ``kernel(a, b)`` maps two (rows, cols) arrays to the outer loss.
     Chunks are dispatched from a thread pool, one thread per core. A chunk not
     yet started is skipped once ``cancel()`` is true (its cells stay NaN).
-    ``rows_per_device`` overrides the chunk's rows (default: the two buckets).
+    ``rows_per_device`` overrides the chunk's rows (default: the two buckets), ``cols``
+    its columns (default 4096; a costly cell, such as a network's run on real data,
+    takes fewer, so that a small grid does not compute thousands of padding cells).
     """
     devices = sharding.grid_devices()
     n_dev = len(devices)
     rows = (rows_per_device or _chunk_rows(n, n_dev)) * n_dev
-    cols = CHUNK_SHAPE[1]
+    cols = int(cols or CHUNK_SHAPE[1])
     per_chunk = rows * cols
     n_chunks = -(-n // per_chunk)
     out = np.full((n_chunks, per_chunk), np.nan, dtype)

@@ -27,7 +27,7 @@ from l2l_core.inner.optimizers import get_optimizer
 from l2l_core.inner.unroll import check_steps
 from l2l_core.landscape import general
 from l2l_core.landscape import grid as fast
-from l2l_core.tasks.registry import resolve_task
+from l2l_core.tasks.general import resolve_task
 
 #: Points per axis of a 2-D task's contour, and of a 1-D task's curve.
 SURFACE_2D, SURFACE_1D = 160, 600

@@ -81,7 +81,7 @@ def warmup_general(tasks=None, optimizers=None, *, slot=nullcontext) -> int:
     task, optimizer or axis shows its coarse image without compiling. Idempotent.
 
     Args:
-      tasks: names of :data:`l2l_core.tasks.registry.TASKS` (default: all).
+      tasks: names of :data:`l2l_core.tasks.general.TASKS` (default: all).
       optimizers: names of :data:`l2l_core.inner.optimizers.OPTIMIZERS` (default: all).
       slot: a context manager factory each kernel compiles inside (as for :func:`warmup`).
 
@@ -90,7 +90,7 @@ def warmup_general(tasks=None, optimizers=None, *, slot=nullcontext) -> int:
     """
     from l2l_core.inner.optimizers import OPTIMIZERS
     from l2l_core.landscape import general
-    from l2l_core.tasks.registry import TASKS
+    from l2l_core.tasks.general import TASKS
 
     done = 0
     for task in TASKS if tasks is None else tasks:

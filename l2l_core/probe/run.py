@@ -43,14 +43,14 @@ PATH_DIM = 2
 
 def resolve(task, seed: int = 0):
     """An :class:`~l2l_core.tasks.mlp.MLPTask` (by itself or name) or a registry task (any name or formula
-    :func:`~l2l_core.tasks.registry.resolve_task` takes)."""
+    :func:`~l2l_core.tasks.general.resolve_task` takes)."""
     from l2l_core.tasks.mlp import MLP_TASKS, MLPTask, mlp_task
 
     if isinstance(task, MLPTask):
         return task
     if isinstance(task, str) and task in MLP_TASKS:
         return mlp_task(task)
-    from l2l_core.tasks.registry import resolve_task
+    from l2l_core.tasks.general import resolve_task
 
     try:
         return resolve_task(task, seed)

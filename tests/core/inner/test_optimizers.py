@@ -11,7 +11,7 @@ import pytest
 from l2l_core.expr import compile_expression_xy, formula_variables
 from l2l_core.inner.fastpow import fast_pow, with_fast_pow
 from l2l_core.inner.optimizers import LOG10, OPTIMIZERS, UNITS, check_fixed, get_optimizer
-from l2l_core.tasks.registry import TASKS, resolve_task
+from l2l_core.tasks.general import TASKS, resolve_task
 
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))

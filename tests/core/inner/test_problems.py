@@ -83,7 +83,7 @@ def test_the_earlier_name_quadratic_still_opens_the_parabola():
     """x²/2 was called "quadratic", the name the learned optimizer's random quadratics keep:
     old links and scripts that say problem=quadratic get the parabola."""
     from l2l_core.inner.unroll import resolve_problem
-    from l2l_core.tasks.registry import resolve_task
+    from l2l_core.tasks.general import resolve_task
 
     assert get_problem("quadratic") is PROBLEMS["parabola"]
     assert resolve_problem("quadratic") is PROBLEMS["parabola"]

@@ -18,7 +18,7 @@ import pytest
 from l2l_core.inner.optimizers import OPTIMIZERS
 from l2l_core.landscape import meta_loss_grid
 from l2l_core.landscape.general import SUMMARIES, hyper_grid, task_axes
-from l2l_core.tasks.registry import TASKS, tanh_net_task
+from l2l_core.tasks.general import TASKS, tanh_net_task
 
 OPTAX = {
     "sgd": lambda h: optax.sgd(h["lr"], momentum=h["momentum"]),

@@ -18,7 +18,7 @@ name or a formula in x (or in x and y).
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, Callable, NamedTuple
 
 import jax
@@ -26,6 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from l2l_core.inner.optimizers import Axis, lr_axis
+from l2l_core.tasks.mlp import MLP_TASKS, mlp_task
 from l2l_core.tasks.problems import PROBLEMS, InnerProblem, canonical_name
 
 
@@ -149,7 +150,36 @@ TASKS.update({t.name: t for t in (
     tanh_net_task(0),
 )})
 #: Tasks whose parameters are a network's weights (seed-dependent).
-NETWORK_TASKS = {"tanh_net": tanh_net_task}
+def _layer_sizes(m) -> list[int]:
+    return [a * b + (b if m.biases else 0) for a, b in m.shapes]
+
+
+@lru_cache(maxsize=16)
+def mlp_network_task(name: str, seed: int = 0) -> Task:
+    """A full-batch digits MLP of :mod:`~l2l_core.tasks.mlp` as a Task: one parameter leaf per
+    layer (its W then its b, flat), the output layer moved by ``lr_out`` and every other
+    layer by ``lr_in``; ``seed`` draws the initial weights (the data is the training split)."""
+    m = mlp_task(name)
+    parts = tuple(np.split(m.init(int(seed)), np.cumsum(_layer_sizes(m))[:-1]))
+    n_layers = len(parts)
+
+    def loss(params):
+        return m.loss(jnp.concatenate(params))
+
+    return Task(
+        name=name, title=MLP_TASKS[name]["title"],
+        description=MLP_TASKS[name]["description"] + f" {m.n_params} parameters; each run is costly on a CPU "
+        "(a 32 x 32 map of 50 steps is tens of seconds).",
+        init=lambda _seed: parts, value_and_grad=jax.value_and_grad(loss), dim=m.n_params,
+        axes={"lr_in": lr_axis("lr_in", (-3.0, 1.0), "log10 lr_in (every layer but the last)"),
+              "lr_out": lr_axis("lr_out", (-3.0, 1.0), "log10 lr_out (the output layer)")},
+        labels=tuple("lr_out" if i == n_layers - 1 else "lr_in" for i in range(n_layers)),
+        data={**m.arrays(), "task_init": m.init(int(seed))})
+
+
+#: Tasks whose parameters are a network's weights, drawn from a seed: name -> seed -> Task.
+NETWORK_TASKS = {"tanh_net": tanh_net_task,
+                 **{name: partial(mlp_network_task, name) for name in MLP_TASKS}}
 
 DEFAULT_TASK = "log_sin"
 #: Where a typed formula in x and y starts (change it with x0).
