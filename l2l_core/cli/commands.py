@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from l2l_core.cli import args as vocab
+from l2l_core.cli import audit as audit_cli
 from l2l_core.cli import grid as grid_cli
 from l2l_core.cli.args import Parser, Range, integer, path, positive, real, refuse, run_guarded
 from l2l_core.cli.fractal import HELP as FRACTAL_HELP
@@ -213,6 +214,7 @@ COMMANDS = {
     "reproduce": ("regenerate every figure of both posts as PNG, plus headline.json", add_reproduce_args,
                   run_reproduce_cli),
     "fractal": (FRACTAL_HELP, add_fractal_args, run_fractal_cli),
+    "audit": (audit_cli.HELP, audit_cli.add_audit_args, audit_cli.run_audit_cli),
 }
 
 

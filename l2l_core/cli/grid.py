@@ -15,14 +15,15 @@ import time
 import numpy as np
 
 from l2l_core.cli.args import Range, real, refuse, seed
+from l2l_core.cli.audit import add_seeds_arg, seed_arrays
 from l2l_core.inner.optimizers import DEFAULT_OPTIMIZER, OPTIMIZERS
 from l2l_core.landscape import fractal, general
 from l2l_core.landscape.grid import best_cell
 from l2l_core.tasks import fractal_networks as networks
-from l2l_core.tasks.problems import canonical_name
 from l2l_core.tasks.general import TASKS, resolve_task
+from l2l_core.tasks.problems import canonical_name
 
-NEW_FLAGS = ("optimizer", "x", "y", "x_range", "y_range", "dtype", "seed", "set", "init")
+NEW_FLAGS = ("optimizer", "x", "y", "x_range", "y_range", "dtype", "seed", "set", "init", "seeds")
 
 
 def add_general_args(p) -> None:
@@ -42,6 +43,7 @@ def add_general_args(p) -> None:
                    help="a hyperparameter off the axes, e.g. --set eps=1e-6 (repeatable)")
     p.add_argument("--init", type=real, nargs=2, default=None, metavar=("X", "Y"),
                    help="start of a 2-D task (default its own, e.g. (-1.2, 1) for rosenbrock)")
+    add_seeds_arg(p)
 
 
 def _is_1d(problem: str) -> bool:
@@ -139,6 +141,14 @@ def run_general(args, save_arrays) -> int:
                 if s.task.labels is None else None, seconds=seconds, shape=list(z.shape))
     arrays = {"loss": z, "x_values": xs, "y_values": ys}
     arrays.update(s.task.data or {})
+    if args.seeds is not None:
+        if args.seed is not None:
+            refuse("--seed", "--seeds gives the seeds; give one of the two")
+        extra, extra_meta = seed_arrays(args.problem, optimizer, x, y, xs, ys, args.seeds, inner_steps=s.inner_steps,
+                                        summary=s.summary, fixed=fixed, dtype=s.dtype)
+        arrays.update(extra)
+        meta.update(extra_meta)
+        z = arrays["loss"]
     save_arrays(args.out, arrays, meta)
     best = best_cell(z, xs, ys)
     print(json.dumps(dict(meta, out=str(args.out), diverged=int(np.isnan(z).sum()),
@@ -178,7 +188,17 @@ def _run_network(args, save_arrays) -> int:
     meta = dict(problem=args.problem, optimizer="gd", x=own[0], y=own[1], x_label=names[0], y_label=names[1],
                 x_range=list(xr), y_range=list(yr), steps=args.steps, reduce=args.reduce,
                 dtype=args.dtype or "float32", seed=seed, seconds=seconds, shape=list(z.shape))
-    save_arrays(args.out, {"loss": z, "x_values": xs, "y_values": ys, **task.task_arrays()}, meta)
+    arrays = {"loss": z, "x_values": xs, "y_values": ys, **task.task_arrays()}
+    if args.seeds is not None:
+        if args.seed is not None:
+            refuse("--seed", "--seeds gives the seeds; give one of the two")
+        extra, extra_meta = seed_arrays(args.problem, "sgd", own[0], own[1], xs, ys, args.seeds,
+                                        inner_steps=args.steps, summary=args.reduce,
+                                        dtype=np.float64 if args.dtype == "float64" else np.float32)
+        arrays.update(extra)
+        meta.update(extra_meta)
+        z = arrays["loss"]
+    save_arrays(args.out, arrays, meta)
     print(json.dumps(dict(meta, out=str(args.out), diverged=int(np.isnan(z).sum()),
                           trained=float(np.mean(z < 0)) if args.reduce == "converge" else None)))
     return 0

@@ -233,7 +233,7 @@ def seed_grid(task, optimizer, x_axis: str, y_axis: str, x_values, y_values, see
     if n * len(seeds) * s.inner_steps * s.task.dim > general.MAX_WORK:
         raise ValueError(f"{n:,} cells x {len(seeds)} seeds x {s.inner_steps} steps x {s.task.dim} parameters is "
                          f"more work than the cap of {general.MAX_WORK:.3g}; use fewer cells, seeds or steps")
-    if vmap:
+    if vmap and name == "tanh_net":  # its data and weights stack; the digits networks loop over seeds
         z = _vmapped(s, name, xs, ys, seeds, cancel)
     else:
         z = np.stack([general.hyper_grid(name, optimizer, x_axis, y_axis, xs, ys, inner_steps=inner_steps,
