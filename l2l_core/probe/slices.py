@@ -94,24 +94,34 @@ def check_slice(n: int, span: float) -> tuple[int, float]:
 
 @partial(jax.jit, static_argnames=("task",))
 def _mlp_slice(task, center, da, db, a_vals, b_vals):
-    """The MLP slice with the first layer's products shared across cells."""
+    """The MLP slice, one row (one b) at a time. Each layer's weights are linear in (a, b):
+    W = (Wc + b Wb) + a Wa. The first layer's X Wc, X Wa, X Wb are computed once for the whole slice;
+    above it, a row's activations H (cells x examples, fan_in) meet [Wc + b Wb, Wa] in one matrix
+    product and each cell adds its a-part."""
+    from l2l_core.tasks.mlp import ACTIVATIONS
+
     dtype = center.dtype
+    act = ACTIVATIONS[task.activation]
     x = jnp.asarray(task.inputs, dtype)
     y = jnp.asarray(task.targets, dtype)
-    (wc, bc), (wa, ba), (wb, bb) = (task.unflatten(v)[0] for v in (center, da, db))
+    lc, la, lb = (task.unflatten(v) for v in (center, da, db))
+    (wc, bc), (wa, ba), (wb, bb) = lc[0], la[0], lb[0]
     xc, xa, xb = x @ wc, x @ wa, x @ wb  # (n, h1) each, computed once
     if bc is not None:
         xc, xa, xb = xc + bc, xa + ba, xb + bb
+    n_a = a_vals.shape[0]
+    a3 = a_vals[:, None, None]
 
     def row(b):
-        base = xc + b * xb
-        theta_b = center + b * db
-
-        def cell(a):
-            theta = theta_b + a * da
-            return task.loss_from_outputs(task.outputs_from_first(base + a * xa, theta), y)
-
-        return jax.vmap(cell)(a_vals)
+        pre = (xc + b * xb)[None] + a3 * xa[None]  # (N, n, h1)
+        for (wc_l, bc_l), (wa_l, ba_l), (wb_l, bb_l) in zip(lc[1:], la[1:], lb[1:]):
+            fan_in, fan_out = wc_l.shape
+            both = jnp.concatenate([wc_l + b * wb_l, wa_l], axis=1)  # (fan_in, 2 fan_out)
+            z = (act(pre).reshape(-1, fan_in) @ both).reshape(n_a, -1, 2 * fan_out)
+            pre = z[..., :fan_out] + a3 * z[..., fan_out:]
+            if bc_l is not None:
+                pre = pre + (bc_l + b * bb_l) + a3 * ba_l
+        return jax.vmap(lambda out: task.loss_from_outputs(out, y))(pre)
 
     return jax.lax.map(row, b_vals)
 

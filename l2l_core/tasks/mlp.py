@@ -23,7 +23,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-ACTIVATIONS = {"sigmoid": jax.nn.sigmoid, "tanh": jnp.tanh, "relu": jax.nn.relu}
+
+def sigmoid(z):
+    """The logistic function as 1/2 + tanh(z/2)/2: the same function, and on CPU XLA's tanh is
+    several times cheaper than its logistic."""
+    return 0.5 + 0.5 * jnp.tanh(0.5 * z)
+
+
+ACTIVATIONS = {"sigmoid": sigmoid, "tanh": jnp.tanh, "relu": jax.nn.relu}
 LOSSES = ("mse", "cross_entropy")
 
 
@@ -133,8 +140,8 @@ class MLPTask:
     def loss_from_outputs(self, out, targets):
         if self.loss_kind == "mse":
             return 0.5 * jnp.mean(jnp.sum((out - targets) ** 2, axis=-1))
-        logp = jax.nn.log_softmax(out, axis=-1)
-        return -jnp.mean(jnp.sum(logp * targets, axis=-1))
+        # -log softmax at the label = logsumexp(out) - out . target (targets one-hot)
+        return jnp.mean(jax.nn.logsumexp(out, axis=-1) - jnp.sum(out * targets, axis=-1))
 
     def outputs(self, theta, inputs=None):
         x = jnp.asarray(self.inputs if inputs is None else inputs, theta.dtype)
