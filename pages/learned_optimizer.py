@@ -18,8 +18,8 @@ import streamlit as st
 from l2l_core.learned.checkpoints import checkpoint_file, load_checkpoint
 from l2l_core.learned.config import PRESETS, TASK_PRESETS, preset_config, preset_lstm
 from l2l_core.learned.lstm import BASES, PREPROCESSORS, LSTMConfig, base_learning_rate
+from l2l_core.learned.training_job import TrainingJob, prune_private, publish, records_file
 from l2l_core.runtime.jobs import default_limiter
-from l2l_core.runtime.training import TrainingJob, prune_private, publish, records_file
 from l2l_core.tasks.families import TRAINABLE, get_family
 from l2l_core.tasks.quadratics import REDUCTIONS
 from l2l_core.viz.learned import comparison_figure, comparison_rows, curves_csv, meta_loss_figure, update_figure

@@ -10,7 +10,7 @@ import streamlit as st
 
 from l2l_core.learned.config import MetaTrainConfig, preset_config
 from l2l_core.learned.estimates import Estimate, estimate, progress_fraction
-from l2l_core.runtime.training import TrainingJob
+from l2l_core.learned.training_job import TrainingJob
 from l2l_core.viz.learned import meta_loss_figure
 from ui.shared import chart_config
 

@@ -34,7 +34,7 @@ def mtime(path: Path) -> float:
 @st.cache_data(max_entries=32, show_spinner=False)
 def cached_compare(path: str, mtime: float, task: str, seed: int, steps: int, dim: int | None) -> dict:
     """The page's race on fresh tasks (the tour's "Does it beat Adam?" reads the same)."""
-    from l2l_core.runtime.training import compare_file
+    from l2l_core.learned.training_job import compare_file
 
     return heavy(compare_file, path, mtime, task=task, seed=seed, steps=steps, dim=dim)
 

@@ -13,6 +13,7 @@ import streamlit as st
 from l2l_core import expr
 from l2l_core.inner.optimizers import OPTIMIZERS
 from l2l_core.io.files import columns_csv, npz_bytes  # noqa: F401  (pages' downloads: the one CSV/NPZ writer)
+from l2l_core.landscape.grid import banded_meta_loss_grid
 from l2l_core.runtime import jobs
 from l2l_core.runtime.shared_work import default_shared_work, work_key
 from l2l_core.tasks.problems import PROBLEMS
@@ -215,9 +216,9 @@ def heavy_grid(log_lrs, log_one_minus_moms, **problem):
     """:func:`l2l_core.landscape.meta_loss_grid` inside the job limit, in bands
     that can be cancelled between them (shared like :func:`heavy`)."""
     def work(token):
-        return jobs.banded_meta_loss_grid(log_lrs, log_one_minus_moms, token=token, **problem)
+        return banded_meta_loss_grid(log_lrs, log_one_minus_moms, token=token, **problem)
 
-    return _shared(jobs.banded_meta_loss_grid, (log_lrs, log_one_minus_moms), problem, work)
+    return _shared(banded_meta_loss_grid, (log_lrs, log_one_minus_moms), problem, work)
 
 
 def timing_caption(compute_seconds: float, wall_seconds: float, what: str = "computed") -> None:

@@ -39,8 +39,8 @@ import streamlit as st
 
 from l2l_core import expr
 from l2l_core.inner.optimizers import OPTIMIZERS
-from l2l_core.tasks.problems import DEFAULT_PROBLEM, PROBLEMS, canonical_name
 from l2l_core.tasks.general import NETWORK_TASKS, TASKS, resolve_task
+from l2l_core.tasks.problems import DEFAULT_PROBLEM, PROBLEMS, canonical_name
 
 CUSTOM = "custom formula"
 

@@ -16,6 +16,7 @@ import numpy as np
 
 from l2l_core.cli.args import Range, real, refuse, seed
 from l2l_core.cli.audit import add_seeds_arg, seed_arrays
+from l2l_core.expr import formula_variables
 from l2l_core.inner.optimizers import DEFAULT_OPTIMIZER, OPTIMIZERS
 from l2l_core.landscape import fractal, general
 from l2l_core.landscape.grid import best_cell
@@ -52,8 +53,6 @@ def _is_1d(problem: str) -> bool:
         return False
     if problem in TASKS:
         return TASKS[problem].problem is not None
-    from l2l_core.expr import formula_variables
-
     try:
         return "y" not in formula_variables(problem)
     except ValueError:

@@ -1,13 +1,16 @@
 """CLI command ``reproduce`` (registered in ``cli.COMMANDS``); the work is in
-:mod:`l2l_core.io.reproduce`, imported only when the command runs (plotly is slow to import)."""
+:mod:`l2l_core.cli.figures`, imported only when the command runs (plotly and the learned
+optimizers are slow to import, and no other command needs them)."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 
 from l2l_core.cli.args import path, positive
+from l2l_core.io.files import check_output_dir
 
 
 def add_reproduce_args(p: argparse.ArgumentParser) -> None:
@@ -24,18 +27,13 @@ def add_reproduce_args(p: argparse.ArgumentParser) -> None:
 
 
 def run_reproduce_cli(args) -> int:
-    import dataclasses
-
-    from l2l_core.io.files import check_output_dir
-
     check_output_dir(args.out)
     if args.docs is not None:
         check_output_dir(args.docs, what="--docs")
-    if args.checkpoint is not None:  # asked for by name: a checkpoint that cannot be used is an error, before any work
-        from l2l_core.learned.checkpoints import load_checkpoint
+    from l2l_core.cli import figures as reproduce
 
-        load_checkpoint(args.checkpoint)
-    from l2l_core.io import reproduce
+    if args.checkpoint is not None:  # asked for by name: a checkpoint that cannot be used is an error, before any work
+        reproduce.load_checkpoint(args.checkpoint)
 
     config = reproduce.SMALL if args.small else reproduce.FULL
     if args.scale is not None:

@@ -8,11 +8,11 @@ import math
 import jax.numpy as jnp
 import numpy as np
 
+from l2l_core.inner.unroll import resolve_problem
+
 
 def start_is_finite(problem, x0: float) -> bool:
     """Whether f and its slope are finite float32 numbers at ``x0`` (a run can start there)."""
-    from l2l_core.inner.unroll import resolve_problem
-
     if not math.isfinite(float(x0)) or abs(float(x0)) > float(np.finfo(np.float32).max):
         return False
     value, grad = resolve_problem(problem).value_and_grad(jnp.float32(x0))

@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from l2l_core.expr import problem_from_formula
 from l2l_core.tasks.problems import PROBLEMS, InnerProblem, canonical_name, get_problem
 
 MAX_STEPS = 10_000
@@ -48,8 +49,6 @@ def resolve_problem(problem: str | InnerProblem) -> InnerProblem:
     problem = canonical_name(problem)
     if problem in PROBLEMS:
         return get_problem(problem)
-    from l2l_core.expr import problem_from_formula  # expr imports problems, not unroll
-
     try:
         return problem_from_formula(problem)
     except ValueError as e:

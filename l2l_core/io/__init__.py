@@ -1,5 +1,5 @@
-"""Files: figure export (PNG through kaleido) and the reproduction of both posts.
+"""Files (a leaf: it imports no engine module above it).
 
+- :mod:`~l2l_core.io.files`: atomic writes, NPZ/CSV writers and readers, run-folder locks.
 - :mod:`~l2l_core.io.export`: plotly figure -> PNG bytes, offline.
-- :mod:`~l2l_core.io.reproduce`: every figure of both posts, with their arrays.
 """

@@ -22,6 +22,7 @@ from l2l_core.inner.hyperparams import lr_momentum
 from l2l_core.inner.unroll import check_finite, check_steps, resolve_problem, sgd_momentum_step
 from l2l_core.landscape.summaries import POST_SUMMARIES, SUMMARIES, check_summary, older_names
 from l2l_core.runtime import sharding
+from l2l_core.runtime.jobs import CancelToken
 from l2l_core.tasks.problems import InnerProblem
 
 #: The summaries this kernel computes (keys of summaries.SUMMARIES) and what they mean;
@@ -371,3 +372,36 @@ def best_cell(grid: np.ndarray, log_lrs, log_omm):
         return None
     i, j = np.unravel_index(np.nanargmin(grid), grid.shape)
     return float(log_lrs[j]), float(log_omm[i]), float(grid[i, j])
+
+
+#: Cells per band of a banded grid: the unit between two cancellation checks.
+BAND_CELLS = 1 << 19
+
+
+def banded_meta_loss_grid(log_lrs, log_one_minus_moms, *, token: CancelToken | None = None,
+                          band_cells: int = BAND_CELLS, **problem) -> np.ndarray:
+    """:func:`meta_loss_grid` in bands of rows, checking
+    ``token`` between bands so a cancel takes effect mid-grid.
+
+    Same arguments, result and errors as meta_loss_grid (a band is just a
+    smaller grid, so the numbers are identical).
+    """
+    try:
+        log_lrs = np.asarray(log_lrs, dtype=np.float64)
+        log_omm = np.asarray(log_one_minus_moms, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("log_lrs and log_one_minus_moms must be 1-D arrays of numbers") from None
+    n_cells = log_lrs.size * log_omm.size
+    if (log_lrs.ndim != 1 or log_omm.ndim != 1 or n_cells <= band_cells
+            or n_cells > MAX_CELLS):
+        # Small, malformed or over the cap: one call, which validates everything.
+        if token is not None:
+            token.raise_if_cancelled()
+        return meta_loss_grid(log_lrs, log_omm, **problem)
+    rows = max(1, band_cells // max(1, log_lrs.size))
+    bands = []
+    for start in range(0, log_omm.size, rows):
+        if token is not None:
+            token.raise_if_cancelled()
+        bands.append(meta_loss_grid(log_lrs, log_omm[start:start + rows], **problem))
+    return np.concatenate(bands, axis=0)

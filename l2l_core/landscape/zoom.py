@@ -21,6 +21,7 @@ import numpy as np
 
 from l2l_core.inner.hyperparams import lr_momentum
 from l2l_core.inner.unroll import check_finite
+from l2l_core.landscape import grid as landscape
 
 #: Adjacent pixels must differ by at least this many units in the last place.
 MIN_ULPS_PER_PIXEL = 4.0
@@ -99,8 +100,6 @@ def zoom_grid(window, resolution: int, *, grid_fn=None, **problem):
     Returns:
       (log_lrs, log_omm, z, precision) with ``precision`` "float32" or "float64".
     """
-    from l2l_core.landscape import grid as landscape
-
     lo, hi, mlo, mhi = check_window(window)
     log_lrs, log_omm = landscape.axes((lo, hi), (mlo, mhi), resolution)
     precision = choose_precision((lo, hi, mlo, mhi), resolution)

@@ -18,13 +18,9 @@ import time
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-import numpy as np
-
 #: Default number of heavy jobs that may run at once (one per two cores, at least one).
 DEFAULT_MAX_JOBS = max(1, (os.cpu_count() or 2) // 2)
 DEFAULT_QUEUE_TIMEOUT = 120.0
-#: Cells per band of a banded grid: the unit between two cancellation checks.
-BAND_CELLS = 1 << 19
 
 
 class Cancelled(ValueError):
@@ -230,34 +226,3 @@ def default_limiter() -> JobLimiter:
             timeout = float(os.environ.get("L2L_QUEUE_TIMEOUT", DEFAULT_QUEUE_TIMEOUT))
             _DEFAULT = JobLimiter(max_jobs, timeout)
         return _DEFAULT
-
-
-def banded_meta_loss_grid(log_lrs, log_one_minus_moms, *, token: CancelToken | None = None,
-                          band_cells: int = BAND_CELLS, **problem) -> np.ndarray:
-    """:func:`l2l_core.landscape.grid.meta_loss_grid` in bands of rows, checking
-    ``token`` between bands so a cancel takes effect mid-grid.
-
-    Same arguments, result and errors as meta_loss_grid (a band is just a
-    smaller grid, so the numbers are identical).
-    """
-    from l2l_core.landscape import grid as landscape
-
-    try:
-        log_lrs = np.asarray(log_lrs, dtype=np.float64)
-        log_omm = np.asarray(log_one_minus_moms, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError("log_lrs and log_one_minus_moms must be 1-D arrays of numbers") from None
-    n_cells = log_lrs.size * log_omm.size
-    if (log_lrs.ndim != 1 or log_omm.ndim != 1 or n_cells <= band_cells
-            or n_cells > landscape.MAX_CELLS):
-        # Small, malformed or over the cap: one call, which validates everything.
-        if token is not None:
-            token.raise_if_cancelled()
-        return landscape.meta_loss_grid(log_lrs, log_omm, **problem)
-    rows = max(1, band_cells // max(1, log_lrs.size))
-    bands = []
-    for start in range(0, log_omm.size, rows):
-        if token is not None:
-            token.raise_if_cancelled()
-        bands.append(landscape.meta_loss_grid(log_lrs, log_omm[start:start + rows], **problem))
-    return np.concatenate(bands, axis=0)

@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from l2l_core.expr import compile_expression_xy, formula_variables, normalize, problem_from_formula
 from l2l_core.inner.optimizers import Axis, lr_axis
 from l2l_core.tasks.mlp import MLP_TASKS, mlp_task
 from l2l_core.tasks.problems import PROBLEMS, InnerProblem, canonical_name
@@ -188,8 +189,6 @@ FORMULA_XY_START = (1.0, 1.0)
 
 @lru_cache(maxsize=128)
 def _formula_task(text: str) -> Task:
-    from l2l_core.expr import compile_expression_xy, formula_variables, problem_from_formula
-
     if "y" not in formula_variables(text):
         return _from_problem(problem_from_formula(text))
     f = compile_expression_xy(text)
@@ -215,8 +214,6 @@ def resolve_task(task, seed: int = 0) -> Task:
         return NETWORK_TASKS[task](int(seed))
     if task in TASKS:
         return TASKS[task]
-    from l2l_core.expr import normalize
-
     try:
         return _formula_task(normalize(task, ("x", "y")))  # one Task (one jitted kernel) per formula
     except ValueError as e:

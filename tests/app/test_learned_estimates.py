@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from l2l_core.learned import estimates
 from l2l_core.learned.config import preset_config
 from l2l_core.learned.estimates import estimate
-from l2l_core.runtime.training import TrainingJob
+from l2l_core.learned.training_job import TrainingJob
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "learned_optimizer.py")
 

@@ -34,7 +34,7 @@ STUBS = ["l2l_core.landscape.grid.meta_loss_grid", "l2l_core.landscape.grid.lr_s
          "l2l_core.landscape.general.hyper_grid", "l2l_core.landscape.fractal.fractal_grid",
          "l2l_core.outer.run_outer_full", "l2l_core.cli.learned.run_with_checkpoints",
          "l2l_core.cli.learned.compare", "l2l_core.cli.generalization.generalization_map",
-         "l2l_core.io.reproduce.reproduce"]
+         "l2l_core.cli.figures.reproduce"]
 
 
 def _actions(command: str) -> list[argparse.Action]:

@@ -198,7 +198,7 @@ def test_resume_with_nothing_saved_is_a_clear_error(tmp_path, capsys):
 def test_reproduce_with_a_damaged_checkpoint_fails_before_work(tmp_path, capsys, monkeypatch):
     (tmp_path / "ck").mkdir()
     (tmp_path / "ck" / "checkpoint.msgpack").write_bytes(b"\x00" * 100)
-    monkeypatch.setattr("l2l_core.io.reproduce.reproduce", _must_not_run)
+    monkeypatch.setattr("l2l_core.cli.figures.reproduce", _must_not_run)
     assert main(["reproduce", "--out", str(tmp_path / "out"), "--small", "--checkpoint", str(tmp_path / "ck")]) == 2
     one_line_error(capsys)
     assert not (tmp_path / "out").exists()
@@ -211,7 +211,7 @@ def test_reproduce_out_a_file_is_refused(tmp_path, capsys):
 
 
 def test_skipped_figures_are_named_with_the_reason():
-    from l2l_core.io import reproduce
+    from l2l_core.cli import figures as reproduce
 
     head = {"figures": {k: {} for k in reproduce.FIGURES if k != "quadratic_comparison"},
             "quadratic": {"lstm_skipped": "no usable learned-optimizer checkpoint: damaged"}}
@@ -221,7 +221,7 @@ def test_skipped_figures_are_named_with_the_reason():
 
 
 def test_headline_reports_skipped_figures_on_stdout(tmp_path, capsys, monkeypatch):
-    from l2l_core.io import reproduce
+    from l2l_core.cli import figures as reproduce
 
     def fake(out, config, checkpoint=None, log=print):
         head = {"figures": {}, "quadratic": {"skipped": "engine unavailable"}, "seconds": {"total": 0.1}}

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from l2l_core import landscape
-from l2l_core.runtime import jobs
+from l2l_core.landscape.grid import banded_meta_loss_grid
 from l2l_core.runtime.jobs import Cancelled, CancelToken, JobLimiter, ServerBusy
 
 
@@ -103,7 +103,7 @@ def test_check_callback_can_abort_a_waiting_job():
 def test_banded_grid_equals_the_grid_and_stops_between_bands():
     lrs, omm = np.linspace(-3, 2, 40), np.linspace(-3, 0, 30)
     z = landscape.meta_loss_grid(lrs, omm, steps=20)
-    zb = jobs.banded_meta_loss_grid(lrs, omm, steps=20, band_cells=40 * 7)
+    zb = banded_meta_loss_grid(lrs, omm, steps=20, band_cells=40 * 7)
     np.testing.assert_array_equal(zb, z)
 
     checks = []
@@ -115,14 +115,14 @@ def test_banded_grid_equals_the_grid_and_stops_between_bands():
 
     tok = CancelToken(check)
     with pytest.raises(Cancelled):
-        jobs.banded_meta_loss_grid(lrs, omm, steps=20, band_cells=40 * 7, token=tok)
+        banded_meta_loss_grid(lrs, omm, steps=20, band_cells=40 * 7, token=tok)
     assert len(checks) == 2  # stopped at the third band boundary, not after all five bands
 
 
 def test_banded_grid_keeps_the_cell_cap():
     big = np.zeros(4097)
     with pytest.raises(ValueError, match="exceeds"):
-        jobs.banded_meta_loss_grid(big, big)
+        banded_meta_loss_grid(big, big)
 
 
 def test_bad_limiter_settings():

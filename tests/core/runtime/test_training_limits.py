@@ -10,8 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from l2l_core.learned.config import preset_config
+from l2l_core.learned.training_job import TrainingJob
 from l2l_core.runtime import jobs
-from l2l_core.runtime.training import TrainingJob
 
 PAGE = str(Path(__file__).resolve().parents[3] / "pages" / "learned_optimizer.py")
 
@@ -71,7 +71,7 @@ def test_runs_are_private_to_their_session_until_shared(tmp_path, monkeypatch):
 def test_private_runs_stay_bounded_on_disk(tmp_path):
     import os
 
-    from l2l_core.runtime.training import prune_private
+    from l2l_core.learned.training_job import prune_private
 
     root = tmp_path / "private"
     now = 1_000_000.0

@@ -31,8 +31,15 @@ from l2l_core.inner.hyperparams import lr_momentum
 from l2l_core.inner.unroll import sgd_momentum_unroll
 from l2l_core.io import export
 from l2l_core.io.files import atomic_write, write_arrays
+from l2l_core.landscape import fractal
 from l2l_core.landscape import grid as landscape
+from l2l_core.landscape.dimension import box_counting_dimension
+from l2l_core.learned import baselines, comparison
+from l2l_core.learned.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint
+from l2l_core.tasks import quadratics as tasks
+from l2l_core.tasks.fractal_networks import make_task
 from l2l_core.tasks.problems import PROBLEMS
+from l2l_core.viz.fractal import fractal_figure
 
 #: The post's two starting points for outer training, (log10 lr, log10(1 - momentum)).
 STARTS = {"a": (-2.0, -0.5), "b": (0.0, -1.5)}
@@ -305,12 +312,6 @@ def _shown_path(path) -> str:
 
 def _quadratic(out: Path, data: Path, config: ReproConfig, checkpoint, emit) -> dict:
     """The learned optimizer against tuned baselines: ``compare``'s numbers and three viz."""
-    try:
-        from l2l_core.learned import baselines, comparison
-        from l2l_core.learned.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint
-        from l2l_core.tasks import quadratics as tasks
-    except ImportError as e:  # the learned-optimizer engine is not in this tree
-        return dict(skipped=f"learned-optimizer engine unavailable: {e}")
     lr_grid = baselines.lr_grid(points=config.compare_lr_points)
     t0 = time.perf_counter()
     ckpt = None
@@ -358,11 +359,6 @@ def _quadratic(out: Path, data: Path, config: ReproConfig, checkpoint, emit) -> 
 
 def _fractal(data: Path, config: ReproConfig, emit) -> dict:
     """The paper's network (fractal_tanh, width 16, seed 0) over its top view, float32."""
-    from l2l_core.landscape import fractal
-    from l2l_core.landscape.dimension import box_counting_dimension
-    from l2l_core.tasks.fractal_networks import make_task
-    from l2l_core.viz.fractal import fractal_figure
-
     t0 = time.perf_counter()
     task = make_task("fractal_tanh")
     lo, hi, ylo, yhi = fractal.default_window(task)

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from l2l_core.io.files import locked_dir
 from l2l_core.learned.checkpoints import load_checkpoint, save_checkpoint
+from l2l_core.learned.comparison import compare, update_records
 from l2l_core.learned.config import MetaTrainConfig
 from l2l_core.learned.metatrain import metatrain
 from l2l_core.learned.run_record import Progress
@@ -208,13 +209,9 @@ def publish(run_dir: str | Path, shared_dir: str | Path) -> Path:
 def compare_file(path: str, mtime: float, **kwargs) -> dict:
     """:func:`l2l_core.learned.comparison.compare` on the checkpoint at ``path`` (``mtime``
     keys the shared work on the file's version)."""
-    from l2l_core.learned.comparison import compare
-
     return compare(load_checkpoint(path), **kwargs)
 
 
 def records_file(path: str, mtime: float, best_lr: dict, **kwargs) -> dict:
     """:func:`l2l_core.learned.comparison.update_records` on the checkpoint at ``path``."""
-    from l2l_core.learned.comparison import update_records
-
     return update_records(load_checkpoint(path), dict(best_lr), **kwargs)

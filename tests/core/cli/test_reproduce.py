@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from l2l_core.io import reproduce
+from l2l_core.cli import figures as reproduce
 
 pytestmark = pytest.mark.slow  # one run of the whole command, shared by the module
 
