@@ -34,6 +34,8 @@ MAX_CHECKPOINTS = 2001
 DTYPES = {"float32": np.float32, "float64": np.float64}
 #: Points of the start -> end interpolation (alpha from -0.25 to 1.25).
 INTERP_POINTS = 61
+#: Lanczos steps at a checkpoint started from the last one's top Ritz vector (k = 1, default steps).
+WARM_ITERS = 12
 #: Tasks with at most this many parameters also return their whole path (``path``, (T+1, P)).
 PATH_DIM = 2
 
@@ -186,9 +188,13 @@ def _precond_scale(optimizer: str, state, hp, step: int, dtype):
 
 
 @partial(jax.jit, static_argnames=("loss", "k", "m"))
-def _eigs(theta, key, *, loss, k, m):
-    v0 = jax.random.normal(jax.random.fold_in(key, 1), theta.shape, theta.dtype)
-    return curvature.lanczos_traced(lambda v: curvature.hvp(loss, theta, v), v0, key, m=m, k=k)[0]
+def _eigs(theta, key, prev, *, loss, k, m):
+    """Top-k eigenvalues and the top Ritz vector; ``prev`` (the last checkpoint's top Ritz vector, or
+    zeros) plus a random tenth starts the Lanczos run: the sharpness moves little between checkpoints."""
+    noise = jax.random.normal(jax.random.fold_in(key, 1), theta.shape, theta.dtype)
+    v0 = prev + 0.1 * noise / jnp.linalg.norm(noise)
+    evals, ritz = curvature.lanczos_traced(lambda v: curvature.hvp(loss, theta, v), v0, key, m=m, k=k)
+    return evals, ritz[0]
 
 
 @partial(jax.jit, static_argnames=("loss", "k", "m"))
@@ -286,6 +292,8 @@ def inspect_run(task, optimizer="sgd", hparams: dict | None = None, *, steps: in
     if lanczos_iters is not None:
         lanczos_iters = _count("lanczos_iters", lanczos_iters, k, 1000)
     m = curvature.lanczos_iters(dim, k, lanczos_iters)
+    # the top eigenvalue from the last checkpoint's Ritz vector: half the steps (unless given)
+    m_warm = m if lanczos_iters is not None else min(m, max(WARM_ITERS, m // 2))
     slice_n = _count("slice_n", slice_n, 0, slices.MAX_SLICE)
     if slice_n:
         slice_n, slice_span = slices.check_slice(slice_n, slice_span)
@@ -298,7 +306,7 @@ def inspect_run(task, optimizer="sgd", hparams: dict | None = None, *, steps: in
         thr, thr_of = float("nan"), "none"
     x64 = dt == np.float64
     with jax.enable_x64(True) if x64 else contextlib.nullcontext():
-        out = _run(t, opt, hp, rate_names, flat0, loss, sizes, steps=steps, every=every, k=k, m=m, dt=dt,
+        out = _run(t, opt, hp, rate_names, flat0, loss, sizes, steps=steps, every=every, k=k, m=m, m_warm=m_warm, dt=dt,
                    seed=seed, thr_of=thr_of, slice_n=slice_n, slice_span=slice_span)
     out["threshold"] = np.asarray(thr, np.float64)
     meta = {"task": t.name, "optimizer": opt.name, "hparams": {k_: float(v) for k_, v in hp.items()},
@@ -315,7 +323,7 @@ def inspect_run(task, optimizer="sgd", hparams: dict | None = None, *, steps: in
     return out
 
 
-def _run(t, opt, hp, rate_names, flat0, loss, sizes, *, steps, every, k, m, dt, seed, thr_of, slice_n,
+def _run(t, opt, hp, rate_names, flat0, loss, sizes, *, steps, every, k, m, m_warm, dt, seed, thr_of, slice_n,
          slice_span) -> dict:
     labels = _layer_rate_names(t) or None
     hp_arr = {name: jnp.asarray(v, dt) for name, v in hp.items()}
@@ -329,6 +337,7 @@ def _run(t, opt, hp, rate_names, flat0, loss, sizes, *, steps, every, k, m, dt, 
             [np.full(n, hp[name]) for n, name in zip(sizes, labels)]), dt))
 
     theta = jnp.asarray(flat0, dt)
+    prev = jnp.zeros_like(theta)
     state = _init_state(theta, hp_arr, build=opt.build, labels=labels, sizes=sizes)
     losses = [np.empty(0, np.float64)]
     path = [np.asarray(flat0, np.float64)[None]] if keep_path else None
@@ -341,7 +350,9 @@ def _run(t, opt, hp, rate_names, flat0, loss, sizes, *, steps, every, k, m, dt, 
         tic = time.perf_counter()
         if finite:
             ck_key = jax.random.fold_in(key, done)
-            ev = np.asarray(_eigs(theta, ck_key, loss=loss, k=k, m=m), np.float64)
+            warm = done > 0 and k == 1 and m_warm < m
+            ev, prev = _eigs(theta, ck_key, prev, loss=loss, k=k, m=m_warm if warm else m)
+            ev = np.asarray(ev, np.float64)
             pv = np.full(k, np.nan)
             if precond:
                 scale = rate_scale if rate_scale is not None else _precond_scale(opt.name, state, hp_arr, done, dt)
