@@ -17,24 +17,12 @@ __all__ = ["COMMANDS", "main"]
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["fractal"]:
-        return _fractal_main(argv[1:])
+        from l2l_core.cli.fractal import main as fractal_main  # the fast start: no optax, no learned
+
+        return fractal_main(argv[1:])
     from l2l_core.cli.commands import main as full_main
 
     return full_main(argv)
-
-
-def _fractal_main(argv: list[str]) -> int:
-    from l2l_core.cli.args import Parser, parse, run_guarded
-    from l2l_core.cli.fractal import HELP, add_fractal_args, run_fractal_cli
-    from l2l_core.runtime.setup import setup_process
-
-    parser = Parser(prog="python -m l2l_core fractal", description=HELP)
-    add_fractal_args(parser)
-    args = parse(parser, argv)
-    if isinstance(args, int):
-        return args
-    setup_process()
-    return run_guarded(run_fractal_cli, args)
 
 
 def __getattr__(name: str):

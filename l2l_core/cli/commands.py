@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from l2l_core import outer
 from l2l_core.cli import args as vocab
 from l2l_core.cli import audit as audit_cli
 from l2l_core.cli import grid as grid_cli
@@ -140,8 +141,6 @@ MAX_SEEDS = 64  # seeds of one outer command: each is a whole outer run
 
 
 def _outer_args(p):
-    from l2l_core import outer
-
     p.add_argument("--method", default="grad", choices=list(outer.METHODS), help="outer method (default grad)")
     p.add_argument("--init", type=real, nargs=2, default=(-2.0, -0.5), metavar=("LOG_LR", "LOG_1M_MOM"),
                    help="start (log10 lr, log10(1-momentum)); the post: -2 -0.5 and 0 -1.5")
@@ -165,8 +164,6 @@ def _outer_args(p):
 
 
 def _outer_run(args) -> int:
-    from l2l_core import outer
-
     opts = {k: v for k, v in dict(lr=args.lr, clip=args.clip, std=args.std, std_final=args.std_final,
                                   pairs=args.pairs, truncation_length=args.truncation_length).items()
             if v is not None}

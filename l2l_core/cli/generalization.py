@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from l2l_core.cli.args import integer, path, seed
+from l2l_core.io.files import atomic_write, check_output_file, resolved
 from l2l_core.learned.baselines import MAX_LR_POINTS
 from l2l_core.learned.generalization import CELLS, failures, generalization_map
 from l2l_core.tasks.quadratics import MAX_BATCH
@@ -29,8 +30,6 @@ def add_generalization_args(p: argparse.ArgumentParser) -> None:
 
 def _relative(path: str) -> str:
     """A checkpoint's path relative to the working folder when it lies inside it (a portable record)."""
-    from l2l_core.io.files import resolved
-
     p, here = resolved(path, "checkpoint"), resolved(Path.cwd(), "the working folder")
     return str(p.relative_to(here)) if p.is_relative_to(here) else str(p)
 
@@ -50,7 +49,6 @@ def command_line(args) -> str:
 
 
 def run_generalization_cli(args) -> int:
-    from l2l_core.io.files import atomic_write, check_output_file  # the one atomic write
     from l2l_core.viz.generalization import generalization_csv
 
     def progress(row):

@@ -30,6 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from l2l_core.landscape.dimension import boundary_mask
 from l2l_core.landscape.grid import check_dtype
 from l2l_core.landscape.summaries import SUMMARIES as REGISTRY
 from l2l_core.landscape.summaries import check_summary, older_names
@@ -389,8 +390,6 @@ def fractal_zoom(window, resolution: int, *, precision: str = "auto", grid_fn=No
 def boundary_window(z: np.ndarray, window, zoom: float = 2.0):
     """A window ``zoom`` times narrower, centred on the boundary pixel nearest the
     view's centre (the paper's key-frame step); None if the view has no boundary."""
-    from l2l_core.landscape.dimension import boundary_mask
-
     mask = boundary_mask(z)
     if not mask.any():
         return None

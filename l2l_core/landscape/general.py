@@ -27,7 +27,14 @@ import numpy as np
 import optax
 
 from l2l_core.inner.fastpow import with_fast_pow
-from l2l_core.inner.optimizers import LOG10, Axis, InnerOptimizer, check_fixed, get_optimizer
+from l2l_core.inner.optimizers import (
+    LOG10,
+    OPTIMIZERS,  # noqa: F401  (every optimizer: precompile's list)
+    Axis,
+    InnerOptimizer,
+    check_fixed,
+    get_optimizer,
+)
 from l2l_core.inner.unroll import check_finite, check_steps
 from l2l_core.landscape import grid as fast
 from l2l_core.landscape.summaries import POST_SUMMARIES, SUMMARIES, check_summary

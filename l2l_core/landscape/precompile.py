@@ -88,13 +88,11 @@ def warmup_general(tasks=None, optimizers=None, *, slot=nullcontext) -> int:
     Returns:
       The number of kernels newly warmed.
     """
-    from l2l_core.inner.optimizers import OPTIMIZERS
-    from l2l_core.landscape import general
-    from l2l_core.tasks.general import TASKS
+    from l2l_core.landscape import general  # optax and every task: not for the fractal command's start
 
     done = 0
-    for task in TASKS if tasks is None else tasks:
-        for opt in OPTIMIZERS if optimizers is None else optimizers:
+    for task in general.TASKS if tasks is None else tasks:
+        for opt in general.OPTIMIZERS if optimizers is None else optimizers:
             x, y = general.default_axes(task, opt)
             key = ("general", task, opt, x, y)
             if key in _warmed:

@@ -65,8 +65,7 @@ def registry() -> dict[str, Entry]:
     The kind tables are imported here, on first use: the learned families pull in
     flax, which the ``fractal`` command's fast start does without.
     """
-    from l2l_core.tasks import families, fractal_networks, mlp, problems
-    from l2l_core.tasks import general as functions
+    from l2l_core.tasks import families, fractal_networks, general, mlp, problems
 
     out: dict[str, Entry] = {}
 
@@ -84,10 +83,10 @@ def registry() -> dict[str, Entry]:
     for name, p in problems.PROBLEMS.items():
         add(Entry(name, "function", p.title, p.description, ("landscape", "post"), problems.__name__,
                   "sgd_momentum_grid" + ("+sincos" if p.fast_value_and_grad is not None else "")))
-    for name, t in functions.TASKS.items():
+    for name, t in general.TASKS.items():
         if t.problem is None:
             add(Entry(name, "network" if t.labels is not None else "function", t.title, t.description,
-                      ("landscape",), functions.__name__))
+                      ("landscape",), general.__name__))
     for name, spec in mlp.MLP_TASKS.items():
         add(Entry(name, "network", spec["title"], spec["description"], ("landscape",), mlp.__name__))
     for name, s in fractal_networks.SPECS.items():
