@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from l2l_core.learned.checkpoints import checkpoint_file, load_checkpoint
-from l2l_core.learned.generalization import CELLS, OPTIMIZERS, evaluate_cell, failures
+from l2l_core.learned.generalization import CELLS, SHIPPED_OPTIMIZERS, evaluate_cell, failures
 from l2l_core.tasks.families import CHECKPOINTS_DIR, TASK_FAMILIES, TRAINABLE
 from l2l_core.viz import train_test
 from l2l_core.viz.generalization import OPTIMIZER_LABELS, generalization_csv, generalization_figure, generalization_rows
@@ -152,7 +152,7 @@ def generalization_section(ps: PageState, own: dict[str, Path] | None = None) ->
                            mime="text/csv", key="lo_map_csv")
     fails = res.get("failures") or failures(res)
     st.markdown(f"**Where it fails, plainly, and where it wins** "
-                f"({len(fails)} of {len(res['rows']) * len(OPTIMIZERS)} runs lose to a "
+                f"({len(fails)} of {len(res['rows']) * len(SHIPPED_OPTIMIZERS)} runs lose to a "
                 "tuned baseline or diverge):\n\n" + "\n".join(f"- {line}" for line in verdict_lines(res)))
     flips = train_test.map_lines(res, OPTIMIZER_LABELS)
     if flips:
@@ -187,7 +187,7 @@ def recompute_cell(ps: PageState, res: dict, own: dict[str, Path]) -> None:
         shown.add(key)
     if key not in shown:
         return
-    paths = tuple((name, str(TASK_FAMILIES[name].default_checkpoint)) for name in OPTIMIZERS)
+    paths = tuple((name, str(TASK_FAMILIES[name].default_checkpoint)) for name in SHIPPED_OPTIMIZERS)
     paths += tuple((f"{OWN}{n}", str(own[n])) for n in picked if n in own)
     t0 = time.perf_counter()
     with st.spinner(f"Tuning four baselines and running {len(paths)} learned optimizers..."):

@@ -20,13 +20,25 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from l2l_core.inner.optimizers import OPTIMIZERS
 from l2l_core.tasks.quadratics import QuadraticTasks
 
+
+def _inner(name: str, **fixed) -> Callable[[jax.Array], optax.GradientTransformation]:
+    """lr -> the inner optimizer ``name`` of :data:`~l2l_core.inner.optimizers.OPTIMIZERS` (its
+    one definition) with the other hyperparameters at their defaults or at ``fixed``."""
+    opt = OPTIMIZERS[name]
+    return lambda lr: opt.build(**dict(opt.defaults, **fixed, lr=lr))
+
+
+#: name -> (label, lr -> optax optimizer), each built from the inner-optimizer registry. ``nag``
+#: is that registry's ``nesterov`` at momentum 0.9, under the name the learned optimizer's
+#: records and checkpoints have always used for it (``base="nag"``, the comparison's keys).
 BASELINES: dict[str, tuple[str, Callable[[jax.Array], optax.GradientTransformation]]] = {
-    "sgd": ("SGD", lambda lr: optax.sgd(lr)),
-    "adam": ("Adam", lambda lr: optax.adam(lr)),
-    "rmsprop": ("RMSprop", lambda lr: optax.rmsprop(lr)),
-    "nag": ("NAG (momentum 0.9)", lambda lr: optax.sgd(lr, momentum=0.9, nesterov=True)),
+    "sgd": ("SGD", _inner("sgd", momentum=0.0)),
+    "adam": ("Adam", _inner("adam")),
+    "rmsprop": ("RMSprop", _inner("rmsprop")),
+    "nag": ("NAG (momentum 0.9)", _inner("nesterov", momentum=0.9)),
 }
 
 DEFAULT_LOG_LR_RANGE = (-4.0, 1.0)

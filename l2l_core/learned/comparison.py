@@ -29,7 +29,7 @@ from l2l_core.learned.lstm import lstm_optimizer
 from l2l_core.tasks.families import get_family
 from l2l_core.tasks.quadratics import check_task_shape, tasks_for_seed
 
-OPTIMIZERS = ("lstm", *BASELINES)
+COMPARED = ("lstm", *BASELINES)  # what a comparison scores: the learned optimizer, then the baselines
 
 
 @partial(jax.jit, static_argnames=("lstm", "steps", "reduction"))

@@ -57,7 +57,7 @@ CELLS: tuple[Cell, ...] = (
     Cell("wine", "wine MLP", "wine_mlp"),
     Cell("breast_cancer", "breast-cancer MLP", "breast_cancer_mlp"),
 )
-OPTIMIZERS = ("quadratic", "digits_mlp")  # the shipped optimizers, by the family they were trained on
+SHIPPED_OPTIMIZERS = ("quadratic", "digits_mlp")  # the shipped optimizers, by the family they were trained on
 
 
 def _verdict(ratio: float, diverged: bool) -> str:
@@ -116,7 +116,7 @@ def generalization_map(*, seed: int = 0, cells=None, optimizers: dict[str, Check
         unknown = sorted(set(cells) - {c.key for c in CELLS})
         raise ValueError(f"unknown cells {unknown}; choose from {[c.key for c in CELLS]}")
     if optimizers is None:
-        optimizers = {name: load_checkpoint(TASK_FAMILIES[name].default_checkpoint) for name in OPTIMIZERS}
+        optimizers = {name: load_checkpoint(TASK_FAMILIES[name].default_checkpoint) for name in SHIPPED_OPTIMIZERS}
     t0 = time.perf_counter()
     rows = []
     for cell in chosen:

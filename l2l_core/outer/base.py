@@ -39,7 +39,7 @@ F32 = jnp.float32
 PROBLEM_DEFAULTS = dict(problem="log_sin", x0=-4.0, inner_steps=50, summary="mean")
 #: Options of every gradient-based method (the post's: SGD, outer lr 0.01, clip +-10).
 GRADIENT_DEFAULTS = dict(lr=0.01, clip=10.0, optimizer="sgd")
-OPTIMIZERS = ("sgd", "adam")
+OUTER_INNER_OPTIMIZERS = ("sgd", "adam")  # the inner optimizers the post's outer loop trains through
 
 
 class Context(NamedTuple):

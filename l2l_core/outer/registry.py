@@ -10,7 +10,7 @@ from __future__ import annotations
 from l2l_core.outer import es, grad, pes, random_search, tbptt
 from l2l_core.outer.base import (
     MAX_PAIRS,
-    OPTIMIZERS,
+    OUTER_INNER_OPTIMIZERS,
     PROBLEM_DEFAULTS,
     OuterMethod,
     check_int,
@@ -43,8 +43,8 @@ def resolve_options(method: str, options: dict) -> dict:
     if "lr" in opts:
         out["lr"] = check_positive("outer learning rate lr", opts["lr"], hi=100.0)
         out["clip"] = check_positive("clip", opts["clip"], hi=1e6)
-        if opts["optimizer"] not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)}, got {opts['optimizer']!r}")
+        if opts["optimizer"] not in OUTER_INNER_OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {list(OUTER_INNER_OPTIMIZERS)}, got {opts['optimizer']!r}")
         out["optimizer"] = opts["optimizer"]
     if "std" in opts:
         out["std"] = check_positive("std", opts["std"], hi=10.0)

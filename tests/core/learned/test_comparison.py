@@ -9,7 +9,7 @@ import pytest
 
 from l2l_core.learned.baselines import BASELINES
 from l2l_core.learned.checkpoints import DEFAULT_CHECKPOINT, load_checkpoint
-from l2l_core.learned.comparison import OPTIMIZERS, compare
+from l2l_core.learned.comparison import COMPARED, compare
 from l2l_core.tasks.quadratics import tasks_for_seed
 
 LOG_LRS = np.array([-3.0, -2.0, -1.5, -1.0])
@@ -34,7 +34,7 @@ def _numpy_sgd_final(lr: float) -> float:
 
 
 def test_shape_of_the_result(result):
-    assert set(result["final"]) == set(OPTIMIZERS) == {"lstm", *BASELINES}
+    assert set(result["final"]) == set(COMPARED) == {"lstm", *BASELINES}
     assert set(result["best_lr"]) == set(BASELINES)
     for name, losses in result["losses"].items():
         assert losses.shape == (STEPS + 1, BATCH), name
