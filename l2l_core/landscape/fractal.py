@@ -30,11 +30,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from l2l_core.landscape import zoom
 from l2l_core.landscape.dimension import boundary_mask
 from l2l_core.landscape.grid import check_dtype
 from l2l_core.landscape.summaries import SUMMARIES as REGISTRY
 from l2l_core.landscape.summaries import check_summary, older_names
-from l2l_core.landscape.zoom import _resolved
 from l2l_core.runtime import sharding
 from l2l_core.tasks.fractal_networks import DEFAULT_TASK, NetworkTask, make_task
 
@@ -316,18 +316,8 @@ def default_window(task: str | NetworkTask = DEFAULT_TASK) -> tuple[float, float
 
 def check_window(window) -> tuple[float, float, float, float]:
     """(x_lo, x_hi, y_lo, y_hi): four finite numbers, each range increasing, within +-30."""
-    try:
-        vals = tuple(float(v) for v in window)
-    except (TypeError, ValueError):
-        raise ValueError(f"a window is four numbers (x_lo, x_hi, y_lo, y_hi), got {window!r}") from None
-    if len(vals) != 4 or not all(np.isfinite(vals)):
-        raise ValueError(f"a window is four finite numbers (x_lo, x_hi, y_lo, y_hi), got {window!r}")
-    lo, hi, ylo, yhi = vals
-    if not (lo < hi and ylo < yhi):
-        raise ValueError(f"each range needs its lower end below its upper end, got {vals}")
-    if max(map(abs, vals)) > 30:
-        raise ValueError("window out of range: every end within +-30 (log10 units, or the offset)")
-    return vals
+    return zoom.check_window(window, names=("x_lo", "x_hi", "y_lo", "y_hi"), y_max=30.0,
+                             units="every end within +-30 (log10 units, or the offset)")
 
 
 def choose_precision(window, resolution: int, phase_space: str = "lr", w1_scale: float = 3.0) -> str:
@@ -343,7 +333,7 @@ def choose_precision(window, resolution: int, phase_space: str = "lr", w1_scale:
     # (kept monotone across 0, so that the +-offset pixels of a symmetric axis do not look alike)
     x_vals = 10.0 ** xs if phase_space == "lr" else xs + np.where(xs < 0, -w1_scale, w1_scale)
     for dtype in (np.float32, np.float64):
-        if _resolved(xs, x_vals, dtype) and _resolved(ys, 10.0 ** ys, dtype):
+        if zoom.resolved(xs, x_vals, dtype) and zoom.resolved(ys, 10.0 ** ys, dtype):
             return np.dtype(dtype).name
     raise ValueError(
         f"window {hi - lo:.3g} x {yhi - ylo:.3g} at {resolution} pixels per axis is narrower than float64 "

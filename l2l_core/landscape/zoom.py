@@ -29,23 +29,29 @@ MIN_ULPS_PER_PIXEL = 4.0
 MAX_DEPTH = 64
 
 
-def check_window(window) -> tuple[float, float, float, float]:
-    """Four finite numbers, each range increasing; ValueError otherwise."""
+def check_window(window, *, names=("lr_lo", "lr_hi", "omm_lo", "omm_hi"), y_max: float = 0.5,
+                 units: str = "log10 lr within +-30, log10(1-momentum) within -30..0.5"
+                 ) -> tuple[float, float, float, float]:
+    """Four finite numbers (``names``), each range increasing, every end within +-30 and the
+    y range's upper end at most ``y_max`` (the post's plane: 1 - momentum up to 10**0.5);
+    ValueError otherwise. The trainability fractal's windows use it with their own names
+    and bounds."""
+    shown = ", ".join(names)
     try:
         vals = tuple(float(v) for v in window)
     except (TypeError, ValueError):
-        raise ValueError(f"a window is four numbers (lr_lo, lr_hi, omm_lo, omm_hi), got {window!r}") from None
+        raise ValueError(f"a window is four numbers ({shown}), got {window!r}") from None
     if len(vals) != 4:
-        raise ValueError(f"a window is four numbers (lr_lo, lr_hi, omm_lo, omm_hi), got {len(vals)}")
-    lo, hi, mlo, mhi = (check_finite(n, v) for n, v in zip(("lr_lo", "lr_hi", "omm_lo", "omm_hi"), vals))
+        raise ValueError(f"a window is four numbers ({shown}), got {len(vals)}")
+    lo, hi, mlo, mhi = (check_finite(n, v) for n, v in zip(names, vals))
     if not (lo < hi and mlo < mhi):
         raise ValueError(f"each range needs its lower end below its upper end, got {vals}")
-    if max(abs(lo), abs(hi)) > 30 or max(abs(mlo), abs(mhi)) > 30 or mhi > 0.5:
-        raise ValueError("window out of range: log10 lr within +-30, log10(1-momentum) within -30..0.5")
+    if max(abs(lo), abs(hi), abs(mlo), abs(mhi)) > 30 or mhi > y_max:
+        raise ValueError(f"window out of range: {units}")
     return lo, hi, mlo, mhi
 
 
-def _resolved(axis_log: np.ndarray, values: np.ndarray, dtype) -> bool:
+def resolved(axis_log: np.ndarray, values: np.ndarray, dtype) -> bool:
     """Whether adjacent cells stay distinct (by MIN_ULPS_PER_PIXEL ulps) in ``dtype``,
     both in the log coordinate and in the hyperparameter it maps to."""
     for arr in (axis_log, values):
@@ -69,11 +75,11 @@ def choose_precision(window, resolution: int) -> str:
     lo, hi, mlo, mhi = check_window(window)
     xs, ys = np.linspace(lo, hi, resolution), np.linspace(mlo, mhi, resolution)
     lr, mom = lr_momentum(xs, ys)
-    if _resolved(xs, lr, np.float32) and _resolved(ys, mom, np.float32):
+    if resolved(xs, lr, np.float32) and resolved(ys, mom, np.float32):
         return "float32"
-    if _resolved(xs, lr, np.float64) and _resolved(ys, mom, np.float64):
+    if resolved(xs, lr, np.float64) and resolved(ys, mom, np.float64):
         return "float64"
-    if not _resolved(ys, mom, np.float64) and mlo < MIN_RESOLVED_LOG_OMM:
+    if not resolved(ys, mom, np.float64) and mlo < MIN_RESOLVED_LOG_OMM:
         raise ValueError(
             f"log10(1-momentum) from {mlo:g} is below {MIN_RESOLVED_LOG_OMM:g}: there 1 - momentum is "
             "smaller than float64's spacing near 1, so the momentum rounds to exactly 1 and neighbouring "
