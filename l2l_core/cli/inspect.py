@@ -17,6 +17,8 @@ import math
 import numpy as np
 
 from l2l_core.cli.args import integer, path, positive, real, refuse, seed
+from l2l_core.io.files import check_output_file, write_arrays
+from l2l_core.probe.run import inspect_run, resolve
 
 MAX_STEPS = 10_000
 MAX_EIGS = 20
@@ -76,9 +78,6 @@ def parse_set(items) -> dict[str, float]:
 
 def run_inspect_cli(args) -> int:
     """Runs ``inspect`` from parsed flags; writes the NPZ atomically; prints a JSON line."""
-    from l2l_core.io.files import check_output_file, write_arrays
-    from l2l_core.probe.run import inspect_run, resolve
-
     if args.out.suffix != ".npz":
         raise ValueError(f"--out must end in .npz, got {str(args.out)!r}")
     check_output_file(args.out, force=args.force)

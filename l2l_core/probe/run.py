@@ -25,7 +25,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from l2l_core.inner.optimizers import check_fixed, get_optimizer
 from l2l_core.probe import curvature, slices, thresholds
+from l2l_core.probe.flat import flat_task, layer_rates, resolve
+from l2l_core.tasks.mlp import MLPTask
+
+__all__ = ["flat_task", "inspect_run", "resolve"]
 
 MAX_STEPS = 10_000
 MAX_EIGS = 20
@@ -41,82 +46,6 @@ PATH_DIM = 2
 
 
 # -- tasks as one flat vector --------------------------------------------------------------------
-
-
-def resolve(task, seed: int = 0):
-    """An :class:`~l2l_core.tasks.mlp.MLPTask` (by itself or name) or a registry task (any name or formula
-    :func:`~l2l_core.tasks.general.resolve_task` takes)."""
-    from l2l_core.tasks.mlp import MLP_TASKS, MLPTask, mlp_task
-
-    if isinstance(task, MLPTask):
-        return task
-    if isinstance(task, str) and task in MLP_TASKS:
-        return mlp_task(task)
-    from l2l_core.tasks.general import resolve_task
-
-    try:
-        return resolve_task(task, seed)
-    except ValueError as e:
-        raise ValueError(f"{e} (network tasks: {', '.join(MLP_TASKS)})") from None
-
-
-class _FlatLoss:
-    """A registry task's loss as a function of one flat vector (hashable by the task: jit keys on it)."""
-
-    def __init__(self, task, leaves, treedef):
-        self.task, self.treedef = task, treedef
-        self.shapes = tuple(np.shape(leaf) for leaf in leaves)
-        self.sizes = tuple(int(np.size(leaf)) for leaf in leaves)
-
-    def unflatten(self, flat):
-        parts, i = [], 0
-        for shape, n in zip(self.shapes, self.sizes):
-            parts.append(flat[i:i + n].reshape(shape))
-            i += n
-        return jax.tree_util.tree_unflatten(self.treedef, parts)
-
-    def __call__(self, flat):
-        return self.task.value_and_grad(self.unflatten(flat))[0]
-
-    def __hash__(self):
-        return hash((id(self.task), self.shapes))
-
-    def __eq__(self, other):
-        return isinstance(other, _FlatLoss) and other.task is self.task and other.shapes == self.shapes
-
-
-_LOSSES: dict = {}
-
-
-def flat_task(task, seed: int = 0, x0=None, dtype=np.float32):
-    """(flat start (P,) float64, loss of a flat vector (hashable, jax-traceable), leaf sizes).
-
-    ``x0`` replaces a 1-D or 2-D task's start.
-    """
-    from l2l_core.tasks.mlp import MLPTask
-
-    if isinstance(task, MLPTask):
-        return task.init(seed), task.loss, (task.n_params,)
-    params = task.init(seed)
-    if x0 is not None:
-        if task.labels is not None or task.dim > 2:
-            raise ValueError(f"x0 applies to 1-D and 2-D tasks, not to {task.name!r}")
-        x0 = np.atleast_1d(np.asarray(x0, np.float64))
-        if x0.size != task.dim or not np.all(np.isfinite(x0)):
-            raise ValueError(f"x0 must be {task.dim} finite number(s) for {task.name!r}, got {x0.tolist()}")
-        params = np.float64(x0[0]) if task.dim == 1 else tuple(np.float64(v) for v in x0)
-    leaves, treedef = jax.tree_util.tree_flatten(params)
-    key = (id(task), treedef)
-    if key not in _LOSSES:
-        _LOSSES[key] = (task, _FlatLoss(task, leaves, treedef))  # the task is kept so its id stays its own
-    loss = _LOSSES[key][1]
-    flat = np.concatenate([np.ravel(np.asarray(leaf, np.float64)) for leaf in leaves])
-    return flat, loss, loss.sizes
-
-
-def _layer_rate_names(task) -> tuple[str, ...]:
-    labels = getattr(task, "labels", None)
-    return tuple(jax.tree_util.tree_leaves(labels)) if labels is not None else ()
 
 
 # -- training --------------------------------------------------------------------------------------
@@ -230,22 +159,25 @@ def _check_dtype(dtype):
     return dt.type
 
 
-def check_hparams(optimizer, task, hparams: dict | None) -> tuple[object, dict, tuple[str, ...]]:
-    """(optimizer record, every hyperparameter's raw value, per-layer rate names) with clear refusals."""
-    from l2l_core.inner.optimizers import check_fixed, get_optimizer
-
+def check_hparams(optimizer, task, hparams: dict | None) -> tuple[object, dict, tuple[str, ...], tuple[int, ...]]:
+    """(optimizer record, every hyperparameter's raw value, the learning-rate name of each parameter
+    segment (() for one rate), the segment sizes) with clear refusals. An MLP task trains with per-layer
+    rates when ``lr_in`` or ``lr_out`` is given (the other one defaults to ``lr``), else with ``lr``."""
     opt = get_optimizer(optimizer)
     hparams = dict(hparams or {})
     for name in hparams:
         if not isinstance(name, str):
             raise ValueError(f"hyperparameter names must be text, got {name!r}")
-    rate_names = tuple(dict.fromkeys(_layer_rate_names(task)))
+    labels, sizes = layer_rates(task)
+    rate_names = tuple(dict.fromkeys(labels))
     hp = check_fixed(opt, hparams, rate_names)
+    if isinstance(task, MLPTask) and not set(rate_names) & set(hparams):
+        labels, sizes, rate_names = (), (task.n_params,), ()
     for name in rate_names:
         hp.setdefault(name, hp["lr"])
     if not hp["lr"] > 0:
         raise ValueError(f"lr must be above 0, got {hp['lr']}")
-    return opt, hp, rate_names
+    return opt, hp, labels, sizes
 
 
 # -- the run ---------------------------------------------------------------------------------------
@@ -285,8 +217,9 @@ def inspect_run(task, optimizer="sgd", hparams: dict | None = None, *, steps: in
         raise ValueError(f"{steps} steps with sharpness every {every} make {n_checkpoints} curvature checkpoints; "
                          f"at most {MAX_CHECKPOINTS}: raise sharpness_every to {need}")
     dt = _check_dtype(dtype)
-    opt, hp, rate_names = check_hparams(optimizer, t, hparams)
-    flat0, loss, sizes = flat_task(t, seed, x0)
+    opt, hp, labels, sizes = check_hparams(optimizer, t, hparams)
+    rate_names = tuple(dict.fromkeys(labels))
+    flat0, loss, _ = flat_task(t, seed, x0)
     dim = flat0.size
     k = _count("eigs", eigs, 1, min(MAX_EIGS, dim))
     if lanczos_iters is not None:
@@ -306,14 +239,12 @@ def inspect_run(task, optimizer="sgd", hparams: dict | None = None, *, steps: in
         thr, thr_of = float("nan"), "none"
     x64 = dt == np.float64
     with jax.enable_x64(True) if x64 else contextlib.nullcontext():
-        out = _run(t, opt, hp, rate_names, flat0, loss, sizes, steps=steps, every=every, k=k, m=m, m_warm=m_warm, dt=dt,
+        out = _run(t, opt, hp, labels, flat0, loss, sizes, steps=steps, every=every, k=k, m=m, m_warm=m_warm, dt=dt,
                    seed=seed, thr_of=thr_of, slice_n=slice_n, slice_span=slice_span)
     out["threshold"] = np.asarray(thr, np.float64)
     meta = {"task": t.name, "optimizer": opt.name, "hparams": {k_: float(v) for k_, v in hp.items()},
             "steps": steps, "seed": seed, "sharpness_every": every, "eigs": k, "lanczos_iters": m,
             "dtype": np.dtype(dt).name, "threshold_of": thr_of, "dim": int(dim), "x64": bool(x64)}
-    from l2l_core.tasks.mlp import MLPTask
-
     if isinstance(t, MLPTask):
         out.update(t.arrays())
         meta.update(t.meta())
@@ -323,16 +254,16 @@ def inspect_run(task, optimizer="sgd", hparams: dict | None = None, *, steps: in
     return out
 
 
-def _run(t, opt, hp, rate_names, flat0, loss, sizes, *, steps, every, k, m, m_warm, dt, seed, thr_of, slice_n,
+def _run(t, opt, hp, labels, flat0, loss, sizes, *, steps, every, k, m, m_warm, dt, seed, thr_of, slice_n,
          slice_span) -> dict:
-    labels = _layer_rate_names(t) or None
+    labels = labels or None
     hp_arr = {name: jnp.asarray(v, dt) for name, v in hp.items()}
     key = jax.random.PRNGKey(seed)
     keep_path = flat0.size <= PATH_DIM
     static = dict(loss=loss, build=opt.build, labels=labels, sizes=sizes)
     precond = thr_of == "precond_sharpness"
     rate_scale = None
-    if precond and rate_names:
+    if precond and labels:
         rate_scale = jnp.sqrt(jnp.asarray(np.concatenate(
             [np.full(n, hp[name]) for n, name in zip(sizes, labels)]), dt))
 

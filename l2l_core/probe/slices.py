@@ -15,11 +15,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from functools import partial
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from l2l_core.tasks.mlp import ACTIVATIONS, MLPTask
 
 #: Most cells on one side of a slice.
 MAX_SLICE = 401
@@ -31,8 +34,6 @@ def filter_groups(task) -> list[tuple[np.ndarray, bool]]:
     An MLP task: one group per output unit of each layer (a column of W), one per bias vector. A
     registry network (leaves W (out, in)): one group per row. Anything else: the whole vector.
     """
-    from l2l_core.tasks.mlp import MLPTask
-
     groups = []
     if isinstance(task, MLPTask):
         for (a, b), (ws, bs) in zip(task.shapes, task.layer_slices):
@@ -98,8 +99,6 @@ def _mlp_slice(task, center, da, db, a_vals, b_vals):
     W = (Wc + b Wb) + a Wa. The first layer's X Wc, X Wa, X Wb are computed once for the whole slice;
     above it, a row's activations H (cells x examples, fan_in) meet [Wc + b Wb, Wa] in one matrix
     product and each cell adds its a-part."""
-    from l2l_core.tasks.mlp import ACTIVATIONS
-
     dtype = center.dtype
     act = ACTIVATIONS[task.activation]
     x = jnp.asarray(task.inputs, dtype)
@@ -140,8 +139,6 @@ def slice_2d(task, loss, center, dir_a, dir_b, a_vals, b_vals, dtype=np.float32)
     ``task`` an :class:`~l2l_core.tasks.mlp.MLPTask` takes the shared-product path; anything else
     evaluates ``loss`` (hashable, jax-traceable, of a flat vector) at every cell.
     """
-    from l2l_core.tasks.mlp import MLPTask
-
     with _precision(dtype):
         args = [jnp.asarray(v, dtype) for v in (center, dir_a, dir_b, a_vals, b_vals)]
         out = _mlp_slice(task, *args) if isinstance(task, MLPTask) else _generic_slice(loss, *args)
@@ -150,8 +147,6 @@ def slice_2d(task, loss, center, dir_a, dir_b, a_vals, b_vals, dtype=np.float32)
 
 def _precision(dtype):
     """float64 work switches jax's x64 on for its own duration."""
-    import contextlib
-
     return jax.enable_x64(True) if np.dtype(dtype) == np.float64 else contextlib.nullcontext()
 
 

@@ -24,8 +24,21 @@ the edge on a map: one value per row, in the x axis' display unit.
 from __future__ import annotations
 
 import math
+from functools import partial
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+import optax
+
+from l2l_core.inner.optimizers import check_fixed, get_optimizer
+from l2l_core.probe.curvature import hvp, lanczos_traced, top_eigenvalues
+from l2l_core.probe.flat import flat_task, layer_rates, resolve
+
+#: Up to this many parameters the per-layer edge solves on the dense Hessian; beyond, on a table of
+#: lambda_max(P H) against the ratio of the two rates (Lanczos, :data:`RATIO_POINTS` ratios).
+DENSE_DIM = 600
+RATIO_POINTS = 65
 
 #: Optimizers whose stability is a threshold on the plain Hessian's sharpness.
 MOMENTUM_OPTIMIZERS = ("sgd", "nesterov")
@@ -56,24 +69,24 @@ def adaptive_factor(optimizer: str, hparams: dict) -> float:
     raise ValueError(f"adaptive_factor is for {ADAPTIVE_OPTIMIZERS}, got {optimizer!r}")
 
 
-def threshold(optimizer: str, hparams: dict, layer_rates: tuple[str, ...] = ()) -> tuple[float, str]:
+def threshold(optimizer: str, hparams: dict, rate_names: tuple[str, ...] = ()) -> tuple[float, str]:
     """(the stability threshold, the quantity it bounds: ``"sharpness"`` or ``"precond_sharpness"``).
 
     ``hparams`` holds every hyperparameter's raw value (``lr``, ``momentum``, ...); a task with per-layer
-    learning rates names them in ``layer_rates`` (their values are in ``hparams``). With per-layer rates
+    learning rates names them in ``rate_names`` (their values are in ``hparams``). With per-layer rates
     the bound is lambda_max(P H) < c, P the diagonal of rates: on the preconditioned sharpness, unless all
     rates are equal, where it is c / eta on the sharpness.
     """
     if optimizer in MOMENTUM_OPTIMIZERS:
         c = momentum_factor(optimizer, hparams.get("momentum", 0.0))
-        rates = [float(hparams[n]) for n in dict.fromkeys(layer_rates)] or [float(hparams["lr"])]
+        rates = [float(hparams[n]) for n in dict.fromkeys(rate_names)] or [float(hparams["lr"])]
         if any(not r > 0 for r in rates):
             raise ValueError(f"learning rates must be above 0, got {rates}")
         if len(set(rates)) == 1:
             return c / rates[0], "sharpness"
         return c, "precond_sharpness"
     if optimizer in ADAPTIVE_OPTIMIZERS:
-        if layer_rates:
+        if rate_names:
             raise ValueError(f"per-layer learning rates with {optimizer} have no threshold here")
         lr = float(hparams["lr"])
         return adaptive_factor(optimizer, hparams) / lr, "precond_sharpness"
@@ -84,8 +97,6 @@ def threshold(optimizer: str, hparams: dict, layer_rates: tuple[str, ...] = ()) 
 def nesterov_check(lr: float, momentum: float, curvature: float, steps: int = 2000) -> bool:
     """Whether optax's Nesterov SGD converges on the 1-D quadratic curvature x^2 / 2 (a numerical check of
     :func:`momentum_factor`)."""
-    import optax
-
     tx = optax.sgd(lr, momentum=momentum, nesterov=True)
     x = np.float64(1.0)
     state = tx.init(x)
@@ -104,23 +115,14 @@ def _lr_axis(name: str) -> bool:
     return name == "lr" or name.startswith("lr_")
 
 
-def stability_applies(optimizer: str, x_axis: str, y_axis: str, layer_rates: tuple[str, ...] = ()) -> bool:
+def stability_applies(optimizer: str, x_axis: str, y_axis: str, rate_names: tuple[str, ...] = ()) -> bool:
     """Whether a map with these axes gets a stability line: a learning rate on x, and on y a momentum of
     sgd/nesterov or a second per-layer learning rate."""
     if optimizer not in MOMENTUM_OPTIMIZERS:
         return False
-    if x_axis == "lr" and y_axis == "momentum" and not layer_rates:
+    if x_axis == "lr" and y_axis == "momentum":
         return True
-    return x_axis in layer_rates and y_axis in layer_rates and x_axis != y_axis
-
-
-def _flat_rates(task, hp: dict) -> np.ndarray:
-    """The per-parameter learning rates of a task with per-layer rates (its ``labels``), flattened."""
-    import jax
-
-    leaves = jax.tree_util.tree_leaves(task.init(0))
-    names = jax.tree_util.tree_leaves(task.labels)
-    return np.concatenate([np.full(np.size(leaf), float(hp[n])) for leaf, n in zip(leaves, names)])
+    return x_axis in rate_names and y_axis in rate_names and x_axis != y_axis
 
 
 def stability_edge(task, optimizer, x_axis: str, y_axis: str, x_values, y_values, *, fixed: dict | None = None,
@@ -141,13 +143,11 @@ def stability_edge(task, optimizer, x_axis: str, y_axis: str, x_values, y_values
       fixed: raw values of the hyperparameters on no axis (the optimizer's defaults otherwise).
       x0: start of a 1-D or 2-D task (default its own).
     """
-    from l2l_core.inner.optimizers import check_fixed, get_optimizer
-    from l2l_core.probe.run import resolve
-
     opt = get_optimizer(optimizer)
     task = resolve(task, seed)
-    layer_rates = tuple(dict.fromkeys(getattr(task, "labels", None) or ()))
-    if not stability_applies(opt.name, x_axis, y_axis, layer_rates):
+    labels, sizes = layer_rates(task)
+    rate_names = tuple(dict.fromkeys(labels))
+    if not stability_applies(opt.name, x_axis, y_axis, rate_names):
         raise ValueError(f"no stability line for {opt.name} with x={x_axis!r}, y={y_axis!r}: it needs a "
                          f"learning rate on x and a momentum of {list(MOMENTUM_OPTIMIZERS)} or a second "
                          "per-layer learning rate on y")
@@ -156,8 +156,8 @@ def stability_edge(task, optimizer, x_axis: str, y_axis: str, x_values, y_values
     if xs.size == 0 or ys.size == 0 or not (np.all(np.isfinite(xs)) and np.all(np.isfinite(ys))):
         raise ValueError("x_values and y_values must be non-empty and finite")
     lo, hi = float(xs.min()), float(xs.max())
-    hp = check_fixed(opt, {k: v for k, v in (fixed or {}).items() if k not in (x_axis, y_axis)}, layer_rates)
-    flat, loss, _ = _flat_loss(task, seed, x0)
+    hp = check_fixed(opt, {k: v for k, v in (fixed or {}).items() if k not in (x_axis, y_axis)}, rate_names)
+    flat, loss, _ = flat_task(task, seed, x0)
     out = np.full(ys.shape, np.nan)
     if x_axis == "lr":  # lr x momentum
         lam = start_sharpness(loss, flat)
@@ -171,21 +171,31 @@ def stability_edge(task, optimizer, x_axis: str, y_axis: str, x_values, y_values
             out[i] = edge if lo <= edge <= hi else np.nan
         return out
     c = momentum_factor(opt.name, hp.get("momentum", 0.0))
-    hess = _dense_hessian(loss, flat)
-    for i, y in enumerate(ys):
-        hp_row = dict(hp, **{y_axis: 10.0 ** y})
+    on_x = np.asarray([name == x_axis for name in labels])
+    if flat.size <= DENSE_DIM:
+        hess = _dense_hessian(loss, flat)
 
-        def lam_at(log_x, hp_row=hp_row):
-            p = np.sqrt(_flat_rates(task, dict(hp_row, **{x_axis: 10.0 ** log_x})))
+        def lam_of(lr_x, lr_y):  # lambda_max(P H), P the per-parameter rates
+            p = np.sqrt(np.where(np.repeat(on_x, sizes), lr_x, lr_y))
             return float(np.linalg.eigvalsh(p[:, None] * hess * p[None, :])[-1])
+    else:  # lambda_max(P H) = lr_y g(lr_x / lr_y): g on a table of ratios, interpolated in log-log
+        log_r = np.linspace(lo - ys.max() - 0.5, hi - ys.min() + 0.5, RATIO_POINTS)
+        g = _ratio_table(loss, flat, np.repeat(on_x, sizes), 10.0 ** log_r)
+        log_g = np.log10(np.maximum(g, 1e-300))
 
-        f_lo, f_hi = lam_at(lo) - c, lam_at(hi) - c
-        if not (f_lo <= 0.0 <= f_hi):
+        def lam_of(lr_x, lr_y):
+            return lr_y * 10.0 ** float(np.interp(math.log10(lr_x / lr_y), log_r, log_g))
+
+    for i, y in enumerate(ys):
+        def f(log_x, y=y):
+            return lam_of(10.0 ** log_x, 10.0 ** y) - c
+
+        if not (f(lo) <= 0.0 <= f(hi)):
             continue
         a, b = lo, hi
         for _ in range(50):
             mid = 0.5 * (a + b)
-            if lam_at(mid) < c:
+            if f(mid) < 0:
                 a = mid
             else:
                 b = mid
@@ -193,28 +203,32 @@ def stability_edge(task, optimizer, x_axis: str, y_axis: str, x_values, y_values
     return out
 
 
-def _flat_loss(task, seed, x0):
-    from l2l_core.probe.run import flat_task
+def _ratio_table(loss, flat, mask_x, ratios) -> np.ndarray:
+    """g(r) = lambda_max(D H D), D^2 = r on the x layer's parameters and 1 elsewhere, for each ratio r."""
+    with jax.enable_x64(True):
+        theta = jnp.asarray(flat, jnp.float64)
+        mask = jnp.asarray(mask_x, jnp.float64)
+        return np.asarray([float(_scaled_top(theta, mask, jnp.float64(r), loss=loss)) for r in ratios])
 
-    return flat_task(task, seed, x0, np.float64)
+
+@partial(jax.jit, static_argnames=("loss",))
+def _scaled_top(theta, mask, r, *, loss):
+    d = jnp.sqrt(1.0 + (r - 1.0) * mask)
+    v0 = jax.random.normal(jax.random.PRNGKey(0), theta.shape, theta.dtype)
+    m = min(theta.shape[0], 40)
+    return lanczos_traced(lambda v: d * hvp(loss, theta, d * v), v0, jax.random.PRNGKey(1), m=m, k=1)[0][0]
 
 
 def start_sharpness(loss, flat) -> float:
     """The top Hessian eigenvalue at ``flat`` in float64 (exact for up to 60 parameters, Lanczos beyond)."""
-    import jax
-
-    from l2l_core.probe.curvature import top_eigenvalues
-
     with jax.enable_x64(True):
-        theta = jax.numpy.asarray(flat, jax.numpy.float64)
+        theta = jnp.asarray(flat, jnp.float64)
         return float(top_eigenvalues(loss, theta, k=1, iters=min(theta.size, 60))[0])
 
 
 def _dense_hessian(loss, flat) -> np.ndarray:
     """The start's Hessian in float64 (jax's x64 switched on only for this computation)."""
-    import jax
-
     with jax.enable_x64(True):
-        theta = jax.numpy.asarray(flat, jax.numpy.float64)
+        theta = jnp.asarray(flat, jnp.float64)
         h = np.asarray(jax.jit(jax.hessian(loss))(theta), np.float64)
     return 0.5 * (h + h.T)

@@ -134,3 +134,13 @@ def test_cli_refusals(tmp_path):
     args = _parser().parse_args(["--problem", "log_sin", "--out", str(tmp_path / "a.csv")])
     with pytest.raises(ValueError, match=".npz"):
         run_inspect_cli(args)
+
+
+def test_digits_network_with_per_layer_rates():
+    r = inspect_run("digits_mlp", "sgd", {"lr_in": 1.0, "lr_out": 0.25, "momentum": 0}, steps=20, sharpness_every=10)
+    assert r["meta"]["threshold_of"] == "precond_sharpness" and float(r["threshold"]) == 2.0
+    assert np.all(np.isfinite(r["precond_sharpness"])) and r["loss"][-1] < r["loss"][0]
+    same = inspect_run("digits_mlp", "sgd", {"lr_in": 0.5, "lr_out": 0.5, "momentum": 0}, steps=20, sharpness_every=10)
+    plain = inspect_run("digits_mlp", "sgd", {"lr": 0.5, "momentum": 0}, steps=20, sharpness_every=10)
+    np.testing.assert_allclose(same["loss"], plain["loss"], rtol=1e-5)
+    assert float(same["threshold"]) == pytest.approx(4.0) and float(plain["threshold"]) == pytest.approx(4.0)

@@ -106,3 +106,23 @@ def test_edge_refusals():
         th.stability_edge("log_sin", "sgd", "lr", "momentum", [np.nan], [0.0])
     with pytest.raises(ValueError, match="unknown inner optimizer"):
         th.stability_edge("log_sin", "sgdd", "lr", "momentum", [0.0], [0.0])
+
+
+def test_per_layer_edge_on_a_digits_network():
+    """digits_mlp (1510 parameters): the edge from the table of rate ratios puts lambda_max(P H) at 2 (1 + m)."""
+    from l2l_core.probe.curvature import hvp, lanczos_top
+    from l2l_core.probe.run import flat_task, resolve
+
+    ys = np.array([-1.0, 0.0])
+    edge = th.stability_edge("digits_mlp", "sgd", "lr_in", "lr_out", np.linspace(-2, 3, 6), ys, fixed={"momentum": 0})
+    flat, loss, _ = flat_task(resolve("digits_mlp"), 0)
+    n_in = 64 * 20 + 20
+    assert np.isfinite(edge).sum() >= 1
+    for log_in, y in zip(edge, ys):
+        if math.isnan(log_in):
+            continue
+        d = jnp.sqrt(jnp.concatenate([jnp.full(n_in, 10.0 ** log_in), jnp.full(flat.size - n_in, 10.0 ** y)]))
+        theta = jnp.asarray(flat, jnp.float32)
+        lam = float(lanczos_top(lambda v, d=d, theta=theta: d * hvp(loss, theta, d * v), jnp.ones(flat.size), k=1,
+                                iters=60)[0][0])
+        assert lam == pytest.approx(2.0, rel=0.02)
