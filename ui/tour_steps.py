@@ -389,6 +389,58 @@ def step_fractal():
     link("pages/fractal.py", "Open the trainability-fractal page (deep zoom, fractal dimension)", **query)
 
 
+#: The tuner step's settings: the tuning page's URL (every number the step shows is that page's).
+TUNER_QUERY = dict(task="tanh_net", opt="sgd", x="lr_in", y="lr_out", res=32, seed=0, nseeds=4, steps=50,
+                   sampler="tpe", trials=25, tseed=0)
+
+
+def step_tuner():
+    from l2l_core.tuning.audit import DIVERGED_PENALTY
+    from l2l_core.viz.tuning import picture_figure, trials_figure
+    from ui import tuning_compute as tc
+
+    st.markdown(
+        "**What your tuner sees.** A practitioner tunes with a sweep, not a landscape: a tuner such as Optuna "
+        "spends 25-100 trials and draws an interpolated contour with one \"best trial\". Here Optuna's TPE "
+        "sampler spends **25 trials** on the small tanh network's map (learning rate of each layer), each trial "
+        "one training run; the numbered points are its trials in the order taken, the diamond its best, the star "
+        "the best cell of the dense map. Right: the picture its dashboard would draw from those 25 values. "
+        "**Try:** open the full page: other samplers and trial counts, the table over N and the sampler, the "
+        "maps over several seeds, and your own Optuna study drawn over the dense map.")
+    q = TUNER_QUERY
+    try:
+        au = tc.tuner_study(q["task"], q["opt"], q["x"], q["y"], q["res"], q["seed"], q["steps"], q["sampler"],
+                            q["trials"], q["tseed"])
+    except Exception as e:  # ValueError from the core, or the job limit's Cancelled / ServerBusy
+        show_error(e)
+        return
+    titles = ("log10 lr_in", "log10 lr_out")
+    finite = au["loss"][np.isfinite(au["loss"])]
+    c1, c2 = st.columns(2)
+    with c1:
+        plotly_chart(trials_figure(au["loss"], au["x_values"], au["y_values"], au["trial_x"], au["trial_y"],
+                                   x_title=titles[0], y_title=titles[1], best_trial=au["best_trial"],
+                                   best_dense=au["best_dense"], title="the truth, with the 25 trials")
+                     .update_layout(height=HEIGHT), key="t_tu_trials", filename="tour_tuner_trials")
+    with c2:
+        plotly_chart(picture_figure(au["contour"], au["x_values"], au["y_values"], au["trial_x"], au["trial_y"],
+                                    x_title=titles[0], y_title=titles[1], penalty=DIVERGED_PENALTY,
+                                    zmin=float(finite.min()), zmax=float(finite.max()),
+                                    title="what the dashboard would draw").update_layout(height=HEIGHT),
+                     key="t_tu_picture", filename="tour_tuner_picture")
+    m1, m2, m3 = st.columns(3)
+    m1.metric("regret", "-" if au["regret"] is None else f"{au['regret']:.4g}",
+              help="The tuner's best value minus the dense map's best value.")
+    m2.metric("false good", f"{au['false_good']:.1%}",
+              help="The fraction of all cells that diverge but the interpolated picture calls good.")
+    m3.metric("false diverging", f"{au['false_diverging']:.1%}",
+              help="The fraction of all cells that are good but the interpolated picture calls diverging.")
+    st.download_button("Trials (CSV)", columns_csv(number=np.arange(len(au["trial_x"])), x=au["trial_x"],
+                                                   y=au["trial_y"], value=au["trial_value"], told=au["told"]),
+                       file_name="tour_tuner_trials.csv", mime="text/csv", key="t_tu_csv")
+    link("pages/tuning.py", "Open the tuning page with this study", **q)
+
+
 def _choice(options):
     """A URL parser for one of ``options`` (numbers compared as numbers)."""
     def parse(text: str):
@@ -424,5 +476,6 @@ STEP_REGISTRY = [
     Step("Does it beat Adam?", step_adam, {"t_adam_seed": SEED_PARAMS["t_adam_seed"]}),
     Step("From one number to a network", step_fractal,
          {"t_fr_task": _p("t_fr_task", "fractal_single", list(FRACTAL_TASKS))}),
+    Step("What your tuner sees", step_tuner, {}),
 ]
 

@@ -106,8 +106,15 @@ def compare_learned(step_at, page_at) -> int:
     return len(t)
 
 
+def compare_tuning(step_at, page_at) -> int:
+    t, p = metrics(step_at), metrics(page_at)
+    for label in ("regret", "false good", "false diverging"):
+        assert t[label] == p[label], (label, t[label], p[label])
+    return 3
+
+
 COMPARE = {"inner_problem": compare_inner, "lr_sweep": compare_sweep, "landscape": compare_landscape,
-           "fractal": compare_fractal, "learned_optimizer": compare_learned}
+           "fractal": compare_fractal, "learned_optimizer": compare_learned, "tuning": compare_tuning}
 
 
 def test_the_caption_counts_the_steps():
