@@ -16,14 +16,13 @@ from l2l_core.landscape.summaries import SUMMARIES as SUMMARY_REGISTRY
 from l2l_core.landscape.summaries import summaries_help
 from l2l_core.tasks.fractal_networks import SPECS, make_task
 from l2l_core.viz.fractal import axis_frame, box_count_figure, fractal_figure
+from ui import box_zoom
 from ui.fractal_compute import DEFAULTS, PREVIEW_RES, compute
 from ui.shared import chart_config, int_in, npz_bytes, plotly_chart, show_error, timing_caption
 from ui.state import PageState, Param, choice_in
 
 WIDTHS = [2, 4, 8, 16, 32]
 RESOLUTIONS = [64, 128, 256, 512]
-#: Most multiply-adds one image may take on the server: the paper setup at 256^2, 100 steps.
-MAX_WORK = 256 * 256 * 100 * 272 * 16 * 16 * 2
 ZOOM_KEY, DONE_KEY = "fr_zoom", "fr_done"
 
 
@@ -96,19 +95,15 @@ def zoom_depth_text(stack, window, top, names) -> str:
 
 
 def on_box_select() -> None:
-    event = st.session_state.get("fr_chart") or {}
-    boxes = event.get("selection", {}).get("box", []) if event else []
     frame = st.session_state.get("_fr_frame")
-    if not boxes or frame is None:
+    if frame is None:
         return
-    (lo, hi, ylo, yhi), (cx, ux, cy, uy) = frame
-    box = boxes[-1]
+    window, display = frame
     try:
-        x0, x1 = sorted(cx + ux * float(v) for v in box["x"])
-        y0, y1 = sorted(cy + uy * float(v) for v in box["y"])
-        new = fractal.check_window((max(x0, lo), min(x1, hi), max(y0, ylo), min(y1, yhi)))
-        st.session_state[ZOOM_KEY] = (list(st.session_state[ZOOM_KEY]) + [list(new)])[-64:]
-    except (ValueError, KeyError, TypeError) as e:
+        new = box_zoom.boxed_window("fr_chart", window, frame=display, check=fractal.check_window)
+        if new is not None:
+            st.session_state[ZOOM_KEY] = (list(st.session_state[ZOOM_KEY]) + [list(new)])[-64:]
+    except ValueError as e:
         st.session_state["_fr_zoom_error"] = f"zoom not applied: {e}"
 
 
@@ -119,10 +114,10 @@ except ValueError as e:
     st.stop()
 stack = [tuple(w) for w in st.session_state[ZOOM_KEY]]
 window = tuple(stack[-1]) if stack else fractal.default_window(task)
-work = res * res * steps * task.batch_size * task.width ** 2 * 2
-if work > MAX_WORK:
-    show_error(ValueError(f"{res}² pixels x {steps} steps of this network is more than this server computes for "
-                          "one view; lower the resolution or the steps, or use the command line: "
+try:
+    fractal.check_view_work(task, res, steps)
+except ValueError as e:
+    show_error(ValueError(f"{e}; or use the command line: "
                           f"python -m l2l_core fractal --task {task_name} --res {res} --steps {steps}"))
     st.stop()
 

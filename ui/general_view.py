@@ -28,6 +28,7 @@ from l2l_core.landscape import refine, zoom
 from l2l_core.landscape.general import SUMMARIES, hyper_grid, summaries_for, task_axes
 from l2l_core.tasks.general import NETWORK_TASKS, TASKS, resolve_task
 from l2l_core.viz.style import legend_below
+from ui import box_zoom
 from ui.general_runs import general_runs, key_args_tail, runs_table
 from ui.shared import chart_config, heavy_stoppable, optimizer_label, plain, show_error, timed_call, timing_caption
 from ui.state import (
@@ -58,20 +59,11 @@ def _task_title(name: str) -> str:
     return TASKS[name].title if name in TASKS else name
 
 
-def check_window(w) -> tuple:
-    vals = tuple(float(v) for v in w)
-    if len(vals) != 4 or not all(math.isfinite(v) and abs(v) <= MAX_ABS for v in vals):
-        raise ValueError(f"a window is four finite numbers within ±{MAX_ABS:g}, got {w!r}")
-    if not (vals[0] < vals[1] and vals[2] < vals[3]):
-        raise ValueError(f"each range needs its lower end below its upper end, got {vals}")
-    return vals
+check_window = zoom.check_any_window
 
 
 def decode_stack(text: str) -> list:
-    parts = [p for p in text.split(";") if p] if text else []
-    if len(parts) > zoom.MAX_DEPTH:
-        raise ValueError(f"zoom history deeper than {zoom.MAX_DEPTH} levels")
-    return [check_window(p.split(",")) for p in parts]
+    return zoom.decode_stack(text, check_window)
 
 
 def _dump_range(r):
@@ -280,21 +272,11 @@ def current_window(home) -> tuple:
 
 
 def _on_select(home) -> None:
-    event = st.session_state.get("general_chart")
-    boxes = (event or {}).get("selection", {}).get("box", []) if event else []
-    if not boxes:
-        return
-    window = current_window(home)
     try:
-        xs = sorted(float(v) for v in boxes[-1]["x"])
-        ys = sorted(float(v) for v in boxes[-1]["y"])
-        new = check_window((max(xs[0], window[0]), min(xs[1], window[1]),
-                            max(ys[0], window[2]), min(ys[1], window[3])))
-        stack = list(st.session_state.get(ZOOM_KEY) or [])
-        if len(stack) >= zoom.MAX_DEPTH:
-            raise ValueError(f"zoom history is limited to {zoom.MAX_DEPTH} levels; reset first")
-        st.session_state[ZOOM_KEY] = stack + [new]
-    except (ValueError, KeyError, TypeError, IndexError) as e:
+        new = box_zoom.boxed_window("general_chart", current_window(home), check=check_window)
+        if new is not None:
+            box_zoom.push_window(ZOOM_KEY, new)
+    except ValueError as e:
         st.session_state["_g_zoom_error"] = f"the selected box cannot be zoomed into: {e}"
 
 

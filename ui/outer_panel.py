@@ -12,6 +12,7 @@ import streamlit as st
 
 from l2l_core import outer
 from l2l_core.landscape import zoom
+from ui import box_zoom
 from ui import general_view as gv
 from ui import landscape_compute as lc
 from ui.general_runs import POST_STARTS
@@ -77,25 +78,14 @@ def current_window(home):
 
 def on_box_select() -> None:
     """Chart callback: the dragged box becomes the next zoom level."""
-    event = st.session_state.get("landscape_chart")
-    boxes = (event or {}).get("selection", {}).get("box", []) if event else []
-    if not boxes:
-        return
-    box = boxes[-1]
     # The window the chart shows: the zoom level's, else the typed ranges (also when the
     # drag comes before the page finished its first run).
     window = current_window(home_window())
-    cx, sx, cy, sy = zoom.display_frame(window)
     try:
-        xs = [cx + sx * float(v) for v in box["x"]]
-        ys = [cy + sy * float(v) for v in box["y"]]
-        new = zoom.sub_window(window, xs, ys)
-        stack = list(st.session_state.get(ZOOM_KEY, []))
-        if len(stack) >= zoom.MAX_DEPTH:
-            raise ValueError(f"zoom history is limited to {zoom.MAX_DEPTH} levels; reset first")
-        stack.append(new)
-        st.session_state[ZOOM_KEY] = stack
-    except (ValueError, KeyError, TypeError) as e:
+        new = box_zoom.boxed_window("landscape_chart", window, frame=zoom.display_frame(window))
+        if new is not None:
+            box_zoom.push_window(ZOOM_KEY, new)
+    except ValueError as e:
         st.session_state["_zoom_error"] = str(e)
 
 

@@ -314,6 +314,21 @@ def default_window(task: str | NetworkTask = DEFAULT_TASK) -> tuple[float, float
     return DEFAULT_WINDOWS[t.phase_space]
 
 
+#: Most multiply-adds one interactive image may take (the paper's setup at 256², 100 steps);
+#: the command line has only :data:`MAX_CELLS` and :data:`MAX_STEPS`.
+MAX_VIEW_WORK = 256 * 256 * 100 * 272 * 16 * 16 * 2
+
+
+def check_view_work(task: NetworkTask, resolution: int, steps: int) -> int:
+    """The multiply-adds of a ``resolution``² image of ``steps`` steps of ``task``; ValueError
+    past :data:`MAX_VIEW_WORK` (what a server computes for one view)."""
+    work = int(resolution) ** 2 * int(steps) * task.batch_size * task.width ** 2 * 2
+    if work > MAX_VIEW_WORK:
+        raise ValueError(f"{resolution}² pixels x {steps} steps of this network is more than this server "
+                         "computes for one view; lower the resolution or the steps")
+    return work
+
+
 def check_window(window) -> tuple[float, float, float, float]:
     """(x_lo, x_hi, y_lo, y_hi): four finite numbers, each range increasing, within +-30."""
     return zoom.check_window(window, names=("x_lo", "x_hi", "y_lo", "y_hi"), y_max=30.0,

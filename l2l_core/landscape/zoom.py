@@ -135,14 +135,18 @@ def encode_stack(stack) -> str:
     return ";".join(",".join(repr(float(v)) for v in w) for w in stack)
 
 
-def decode_stack(text: str) -> list[tuple[float, float, float, float]]:
-    """Inverse of :func:`encode_stack`; ValueError on anything malformed."""
-    if not text:
-        return []
-    parts = text.split(";")
+def decode_stack(text: str, check=check_window) -> list[tuple[float, float, float, float]]:
+    """Inverse of :func:`encode_stack`, each window through ``check``; ValueError on anything malformed."""
+    parts = [p for p in text.split(";") if p] if text else []
     if len(parts) > MAX_DEPTH:
         raise ValueError(f"zoom history deeper than {MAX_DEPTH} levels")
-    return [check_window(p.split(",")) for p in parts]
+    return [check(p.split(",")) for p in parts]
+
+
+def check_any_window(window) -> tuple[float, float, float, float]:
+    """A window of the general landscape: any two axes, every end within +-30 display units."""
+    return check_window(window, names=("x_lo", "x_hi", "y_lo", "y_hi"), y_max=30.0,
+                        units="every end within +-30 (display units)")
 
 
 def display_frame(window) -> tuple[float, float, float, float]:
