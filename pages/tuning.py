@@ -77,11 +77,17 @@ with st.sidebar, ps:
             ps[key] = default
     if s["tn_x"] == s["tn_y"]:
         ps["tn_y"] = next(n for n in names if n != s["tn_x"])
-    x_axis = w(st.selectbox, "tn_x", "x axis", names, format_func=lambda n: axes[n][0],
-               help="The hyperparameter across the map, in its display unit (log10 of a rate, log10(1 - m) of "
-                    "a momentum-like m), over its default range.")
-    y_axis = w(st.selectbox, "tn_y", "y axis", [n for n in names if n != x_axis], format_func=lambda n: axes[n][0],
-               help="The hyperparameter up the map; it must differ from the x axis.")
+    if fractal_task:  # the paper's two axes, in the paper's order
+        ps["tn_x"], ps["tn_y"] = names[0], names[1]
+        x_axis, y_axis = names
+        st.caption(f"Axes: {names[0]} across, {names[1]} up (the paper's).")
+    else:
+        x_axis = w(st.selectbox, "tn_x", "x axis", names, format_func=lambda n: axes[n][0],
+                   help="The hyperparameter across the map, in its display unit (log10 of a rate, log10(1 - m) "
+                        "of a momentum-like m), over its default range.")
+        y_axis = w(st.selectbox, "tn_y", "y axis", [n for n in names if n != x_axis],
+                   format_func=lambda n: axes[n][0], help="The hyperparameter up the map; it must differ from the "
+                   "x axis.")
     res = w(st.select_slider, "tn_res", "Resolution (cells per axis)", RESOLUTIONS,
             help="The dense map's cells per axis; every cell is one full training run per seed.")
     steps = w(st.select_slider, "tn_steps", "Training steps", STEPS,

@@ -22,7 +22,7 @@ import streamlit as st
 
 from l2l_core.landscape import fractal, general, seeds
 from l2l_core.tasks import fractal_networks
-from l2l_core.tasks.general import NETWORK_TASKS
+from l2l_core.tasks.general import NETWORK_TASKS, resolve_task
 from l2l_core.tuning import audit, study
 from ui.shared import heavy, heavy_stoppable
 
@@ -43,7 +43,11 @@ def axes_for(task: str, optimizer: str) -> dict:
         lo, hi, ylo, yhi = fractal.default_window(task)
         nx, ny = fractal.AXIS_NAMES[fractal_networks.SPECS[task].phase_space]
         return {nx: (nx, (lo, hi)), ny: (ny, (ylo, yhi))}
-    return {n: (a.title, tuple(a.default_range)) for n, a in general.task_axes(task, optimizer).items()}
+    per_layer = resolve_task(task).labels is not None  # one rate per layer: the shared "lr" is no axis
+    first = general.default_axes(task, optimizer)
+    axes = general.task_axes(task, optimizer)
+    names = [*first, *(n for n in axes if n not in first and not (per_layer and n == "lr"))]
+    return {n: (axes[n].title, tuple(axes[n].default_range)) for n in names}
 
 
 def grid_values(task: str, optimizer: str, x: str, y: str, res: int):
