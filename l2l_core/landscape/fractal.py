@@ -151,7 +151,7 @@ def _batch(x, y, t, batch_size):
     return (jax.lax.dynamic_slice_in_dim(x, start, batch_size), jax.lax.dynamic_slice_in_dim(y, start, batch_size))
 
 
-def _train_cells(lr_in, lr_out, offset, x, y, w1_0, w2_0, steps, *, activation, batch_size, kernel):
+def train_cells(lr_in, lr_out, offset, x, y, w1_0, w2_0, steps, *, activation, batch_size, kernel):
     """All summaries of B training runs; (4, B) in SUMMARIES' order."""
     dt = lr_in.dtype
     fn, minor = KERNELS[kernel]
@@ -189,7 +189,7 @@ def _train_cells(lr_in, lr_out, offset, x, y, w1_0, w2_0, steps, *, activation, 
 
 #: The jitted kernel. With several devices the cells axis is split over them and each
 #: device runs its share (no communication).
-_chunk_kernel = jax.jit(_train_cells, static_argnames=("activation", "batch_size", "kernel"))
+_chunk_kernel = jax.jit(train_cells, static_argnames=("activation", "batch_size", "kernel"))
 
 
 def chunk_cells(task: NetworkTask, n_cells: int, itemsize: int, n_workers: int, kernel: str = "batched") -> int:
@@ -206,7 +206,7 @@ def chunk_cells(task: NetworkTask, n_cells: int, itemsize: int, n_workers: int, 
     return int(min(b, need, MAX_CHUNK_CELLS))
 
 
-def _check_axis(name, values, lo, hi):
+def check_axis_range(name, values, lo, hi):
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
@@ -246,8 +246,8 @@ def fractal_summaries(x_values, y_values, *, task: str | NetworkTask = DEFAULT_T
         raise TypeError("fractal_summaries returns every summary; pick one with fractal_grid(summary=...)")
     steps, _ = older_names(inner_steps, None, older, default_steps=100)
     t = resolve_task(task, width, seed)
-    xs = _check_axis("x_values", x_values, -30.0 if t.spec.phase_space == "lr" else -100.0, 30.0)
-    ys = _check_axis("y_values", y_values, -30.0, 30.0)
+    xs = check_axis_range("x_values", x_values, -30.0 if t.spec.phase_space == "lr" else -100.0, 30.0)
+    ys = check_axis_range("y_values", y_values, -30.0, 30.0)
     if xs.size * ys.size > MAX_CELLS:
         raise ValueError(f"{ys.size} x {xs.size} cells exceed the cap of {MAX_CELLS:,} (2048^2); zoom instead")
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= MAX_STEPS:

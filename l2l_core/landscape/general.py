@@ -84,7 +84,7 @@ def _check_axis_name(name, axes: dict, which: str) -> Axis:
 # -- the kernel -------------------------------------------------------------------
 
 
-def _build(build, labels, hp: dict):
+def labelled_optimizer(build, labels, hp: dict):
     """The optax optimizer of one cell; a network gets one copy per learning-rate group."""
     if labels is None:
         return build(**hp)
@@ -97,10 +97,10 @@ def _all_finite(tree):
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree_util.tree_leaves(tree)]))
 
 
-def _cell(hp, params0, steps, *, vg, build, labels, summary, unroll):
+def run_cell(hp, params0, steps, *, vg, build, labels, summary, unroll):
     dtype = jnp.result_type(next(iter(hp.values())))
     params = jax.tree_util.tree_map(lambda p: p.astype(dtype), params0)
-    tx = _build(build, labels, hp)
+    tx = labelled_optimizer(build, labels, hp)
     update = with_fast_pow(tx.update)  # XLA's CPU pow is slow: see l2l_core.inner.fastpow
     zero = jnp.zeros((), dtype)
     # acc: sum (mean), running min (min); converge: (first loss, sum v, sum 1/v, sum of the last v's)
@@ -113,7 +113,7 @@ def _cell(hp, params0, steps, *, vg, build, labels, summary, unroll):
         updates, state = update(g, state, params)
         params = optax.apply_updates(params, updates)
         if summary == "min":
-            acc = (fast._running_min(acc[0], loss),) + acc[1:]
+            acc = (fast.running_min(acc[0], loss),) + acc[1:]
         elif summary == "converge":
             raw = jnp.where(jnp.isfinite(loss), loss, cap)
             first = jnp.where(t == 0, raw, acc[1])
@@ -150,7 +150,7 @@ def _chunk_kernel(a, b, consts, params0, steps, *, names, vg, build, labels, sum
     # the values off the axes stay scalars across the chunk, the fastest program.
     def one(ha, hb):
         hp = dict(zip(names, (ha, hb, *consts)))
-        return _cell(hp, params0, steps, vg=vg, build=build, labels=labels, summary=summary, unroll=unroll)
+        return run_cell(hp, params0, steps, vg=vg, build=build, labels=labels, summary=summary, unroll=unroll)
 
     return jax.vmap(jax.vmap(one))(a, b)
 
@@ -164,7 +164,7 @@ def _chunk_kernel_any_axes(a, b, values, ia, ib, params0, steps, *, names, vg, b
     def one(ha, hb):
         v = values.at[ia].set(ha).at[ib].set(hb)
         hp = {name: v[i] for i, name in enumerate(names)}
-        return _cell(hp, params0, steps, vg=vg, build=build, labels=labels, summary=summary, unroll=unroll)
+        return run_cell(hp, params0, steps, vg=vg, build=build, labels=labels, summary=summary, unroll=unroll)
 
     return jax.vmap(jax.vmap(one))(a, b)
 
@@ -284,7 +284,7 @@ def setup(task, optimizer, x_axis: str, y_axis: str, *, inner_steps: int = 50, s
     return Setup(t, o, xa, ya, values, _check_x0(t, x0, seed), steps, summary, dt)
 
 
-def _routes_to_fast_kernel(s: Setup) -> bool:
+def routes_to_fast_kernel(s: Setup) -> bool:
     return (s.task.problem is not None and s.optimizer.name == "sgd" and s.summary in POST_SUMMARIES
             and {s.x_axis.name, s.y_axis.name} == {"lr", "momentum"})
 
@@ -324,8 +324,8 @@ def hyper_grid(task, optimizer, x_axis: str, y_axis: str, x_values, y_values, *,
     """
     s = setup(task, optimizer, x_axis, y_axis, inner_steps=inner_steps, summary=summary, fixed=fixed, x0=x0,
               dtype=dtype, seed=seed)
-    xs = fast._check_axis(f"x_values ({x_axis})", x_values)
-    ys = fast._check_axis(f"y_values ({y_axis})", y_values)
+    xs = fast.check_axis(f"x_values ({x_axis})", x_values)
+    ys = fast.check_axis(f"y_values ({y_axis})", y_values)
     n = xs.size * ys.size
     if n > fast.MAX_CELLS:
         raise ValueError(f"grid of {ys.size} x {xs.size} = {n:,} cells exceeds the cap of "
@@ -333,7 +333,7 @@ def hyper_grid(task, optimizer, x_axis: str, y_axis: str, x_values, y_values, *,
     if n * s.inner_steps * s.task.dim > MAX_WORK:
         raise ValueError(f"{n:,} cells x {s.inner_steps} steps x {s.task.dim} parameters is more work than "
                          f"the cap of {MAX_WORK:.3g}; use fewer cells or steps")
-    if _routes_to_fast_kernel(s):
+    if routes_to_fast_kernel(s):
         kw = dict(problem=s.task.problem, x0=float(s.params0), inner_steps=s.inner_steps, summary=s.summary,
                   dtype=s.dtype)
         if s.x_axis.name == "lr":

@@ -38,7 +38,7 @@ MAX_CELLS = 4096 * 4096
 CHUNK_SHAPE = (16, 4096)
 
 
-def _running_min(acc, loss):
+def running_min(acc, loss):
     # An infinite loss marks the run as diverged: turn it into NaN, which min keeps.
     return jnp.minimum(acc, jnp.where(loss < jnp.inf, loss, jnp.nan))
 
@@ -73,7 +73,7 @@ def outer_loss_from_hparams(lr, momentum, *, value_and_grad, x0, inner_steps, su
     def body(carry, _):
         x, v, acc = carry
         x, v, loss = sgd_momentum_step(value_and_grad, x, v, lr, momentum)
-        acc = _running_min(acc, loss) if reduce == "min" else acc + loss
+        acc = running_min(acc, loss) if reduce == "min" else acc + loss
         return (x, v, acc), None
 
     (x, v, acc), _ = jax.lax.scan(
@@ -140,7 +140,7 @@ def _cell_loss(lr, momentum, x0, steps, *, value_and_grad, reduce, unroll):
     def step(carry):
         x, v, acc = carry
         x, v, loss = sgd_momentum_step(value_and_grad, x, v, lr, momentum)
-        acc = _running_min(acc, loss) if reduce == "min" else acc + loss
+        acc = running_min(acc, loss) if reduce == "min" else acc + loss
         return x, v, acc
 
     def block(_, carry):
@@ -160,7 +160,7 @@ def _chunk_kernel(lr, momentum, x0, steps, *, value_and_grad, reduce, unroll=SCA
     return jax.vmap(jax.vmap(fn))(lr, momentum)
 
 
-def _check_axis(name: str, values) -> np.ndarray:
+def check_axis(name: str, values) -> np.ndarray:
     try:
         arr = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError):
@@ -203,7 +203,7 @@ def check_dtype(dtype) -> np.dtype:
 ACCELERATOR_CHUNK_ROWS = 256
 
 
-def _chunk_rows(n_cells: int, n_devices: int) -> int:
+def chunk_rows(n_cells: int, n_devices: int) -> int:
     """Rows per device of the chunk: two buckets, so resolutions never recompile."""
     rows, cols = CHUNK_SHAPE
     if n_cells <= n_devices * cols:
@@ -213,7 +213,8 @@ def _chunk_rows(n_cells: int, n_devices: int) -> int:
     return rows
 
 
-def evaluate_chunks(cells, n, dtype, kernel, cancel=None, rows_per_device=None, cols=None) -> np.ndarray:
+def evaluate_chunks(cells, n, dtype, kernel, cancel=None, rows_per_device=None, cols=None,
+                    lead: int = 0) -> np.ndarray:
     """``kernel`` over n cells in fixed-shape chunks, sharded over all devices.
 
     ``cells(flat_indices)`` gives the two hyperparameter arrays, in ``dtype``,
@@ -224,14 +225,16 @@ def evaluate_chunks(cells, n, dtype, kernel, cancel=None, rows_per_device=None, 
     ``rows_per_device`` overrides the chunk's rows (default: the two buckets), ``cols``
     its columns (default 4096; a costly cell, such as a network's run on real data,
     takes fewer, so that a small grid does not compute thousands of padding cells).
+    ``lead``: the kernel returns (lead, rows, cols) (one map per seed, say); the result is
+    then (lead, n).
     """
     devices = sharding.grid_devices()
     n_dev = len(devices)
-    rows = (rows_per_device or _chunk_rows(n, n_dev)) * n_dev
+    rows = (rows_per_device or chunk_rows(n, n_dev)) * n_dev
     cols = int(cols or CHUNK_SHAPE[1])
     per_chunk = rows * cols
     n_chunks = -(-n // per_chunk)
-    out = np.full((n_chunks, per_chunk), np.nan, dtype)
+    out = np.full((n_chunks, lead or 1, per_chunk), np.nan, dtype)
 
     x64 = bool(jax.config.jax_enable_x64)
 
@@ -244,10 +247,11 @@ def evaluate_chunks(cells, n, dtype, kernel, cancel=None, rows_per_device=None, 
             idx = np.minimum(np.arange(c * per_chunk, (c + 1) * per_chunk), n - 1)
             a, b = (v.reshape(rows, cols) for v in cells(idx))
             z = kernel(sharding.shard_rows(a, devices), sharding.shard_rows(b, devices))
-            out[c] = sharding.to_host(z).reshape(-1)
+            out[c] = sharding.to_host(z).reshape(lead or 1, -1)
 
     sharding.run_parallel(run_chunk, n_chunks)
-    return out.reshape(-1)[:n]
+    out = out.transpose(1, 0, 2).reshape(lead or 1, -1)[:, :n]
+    return out if lead else out[0]
 
 
 def _evaluate_cells(cells, n, p, x0, steps, reduce, dtype) -> np.ndarray:
@@ -288,8 +292,8 @@ def meta_loss_grid(
       ValueError: an axis is empty, not 1-D or not finite, the grid has more
         than MAX_CELLS cells, or another argument is out of range.
     """
-    log_lrs = _check_axis("log_lrs", log_lrs)
-    log_omm = _check_axis("log_one_minus_moms", log_one_minus_moms)
+    log_lrs = check_axis("log_lrs", log_lrs)
+    log_omm = check_axis("log_one_minus_moms", log_one_minus_moms)
     n_cells = log_lrs.size * log_omm.size
     if n_cells > MAX_CELLS:
         raise ValueError(
@@ -329,7 +333,7 @@ def lr_sweep(
     Returns:
       Array of shape (len(log_lrs),); NaN where a run became non-finite.
     """
-    log_lrs = _check_axis("log_lrs", log_lrs)
+    log_lrs = check_axis("log_lrs", log_lrs)
     if log_lrs.size > MAX_CELLS:
         raise ValueError(f"{log_lrs.size:,} learning rates exceed the cap of {MAX_CELLS:,}")
     momentum = check_finite("momentum", momentum)

@@ -43,7 +43,7 @@ class InnerRun(NamedTuple):
 
 @partial(jax.jit, static_argnames=("vg", "build", "labels", "steps"))
 def _run(hp, params0, *, vg, build, labels, steps):
-    tx = general._build(build, labels, hp)
+    tx = general.labelled_optimizer(build, labels, hp)
     update = with_fast_pow(tx.update)
 
     def step(carry, _):
@@ -121,7 +121,7 @@ def lr_sweep_general(task, optimizer, log_lrs, *, inner_steps: int = 50, summary
     for them are ignored). Returns float32 (len(log_lrs),); NaN where a run diverged.
     """
     t, o = resolve_task(task, seed), get_optimizer(optimizer)
-    lrs = fast._check_axis("log_lrs", log_lrs)
+    lrs = fast.check_axis("log_lrs", log_lrs)
     if lrs.size > fast.MAX_CELLS:
         raise ValueError(f"{lrs.size:,} learning rates exceed the cap of {fast.MAX_CELLS:,}")
     if t.labels is not None:

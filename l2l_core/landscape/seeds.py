@@ -129,7 +129,7 @@ def _seed_chunk_kernel(a, b, values, ia, ib, params0, inputs, targets, steps, *,
         def one(ha, hb):
             v = values.at[ia].set(ha).at[ib].set(hb)
             hp = {name: v[i] for i, name in enumerate(names)}
-            return general._cell(hp, p0, steps, vg=vg, build=build, labels=labels, summary=summary,
+            return general.run_cell(hp, p0, steps, vg=vg, build=build, labels=labels, summary=summary,
                                  unroll=unroll)
 
         return jax.vmap(jax.vmap(one))(a, b)
@@ -156,33 +156,20 @@ def _vmapped(s: general.Setup, name: str, xs, ys, seeds, cancel=None) -> np.ndar
                      build=s.optimizer.build, labels=s.task.labels, summary=s.summary)
     a_axis, b_axis = s.x_axis.to_value(xs).astype(dt), s.y_axis.to_value(ys).astype(dt)
     n, n_cols, n_seeds = xs.size * ys.size, xs.size, len(seeds)
-    devices = sharding.grid_devices()
-    n_dev = len(devices)
+
+    def cells(idx):
+        return a_axis[idx % n_cols], b_axis[idx // n_cols]
+
     if jax.default_backend() == "cpu":
-        rows = n_dev
-        cols = max(256, CPU_CHUNK_CELLS // n_seeds)
+        rows, cols = 1, max(256, CPU_CHUNK_CELLS // n_seeds)
     else:
-        rows = fast._chunk_rows(n, n_dev) * n_dev
-        cols = fast.CHUNK_SHAPE[1]
-    cols = min(cols, 1 << max(0, int(np.ceil(np.log2(max(1, -(-n // rows)))))))  # small grids: one chunk
-    per_chunk = rows * cols
-    n_chunks = -(-n // per_chunk)
-    out = np.full((n_seeds, n_chunks, per_chunk), np.nan, dt)
-    x64 = bool(jax.config.jax_enable_x64)
-
-    def run_chunk(c: int) -> None:
-        if cancel is not None and cancel():
-            return
-        with jax.enable_x64(x64):
-            idx = np.minimum(np.arange(c * per_chunk, (c + 1) * per_chunk), n - 1)
-            a = a_axis[idx % n_cols].reshape(rows, cols)
-            b = b_axis[idx // n_cols].reshape(rows, cols)
-            z = kernel(sharding.shard_rows(a, devices), sharding.shard_rows(b, devices))
-            out[:, c] = sharding.to_host(z).reshape(n_seeds, -1)
-
+        rows, cols = None, fast.CHUNK_SHAPE[1]
+    per_device = rows or fast.chunk_rows(n, len(sharding.grid_devices()))
+    cols = min(cols, 1 << max(0, int(np.ceil(np.log2(max(1, -(-n // per_device)))))))  # small grids: one chunk
     with np.errstate(over="ignore"):
-        sharding.run_parallel(run_chunk, n_chunks)
-    return out.reshape(n_seeds, -1)[:, :n].reshape(n_seeds, ys.size, xs.size)
+        out = fast.evaluate_chunks(cells, n, dt, kernel, cancel=cancel, rows_per_device=rows, cols=cols,
+                                   lead=n_seeds)
+    return out.reshape(n_seeds, ys.size, xs.size)
 
 
 # -- the map over seeds -----------------------------------------------------------
@@ -225,8 +212,8 @@ def seed_grid(task, optimizer, x_axis: str, y_axis: str, x_values, y_values, see
         raise ValueError(f"task {name!r} draws its initial weights from the seed; x0 cannot be set")
     s = general.setup(name, optimizer, x_axis, y_axis, inner_steps=inner_steps, summary=summary, fixed=fixed,
                       dtype=dtype, seed=seeds[0])
-    xs = fast._check_axis(f"x_values ({x_axis})", x_values)
-    ys = fast._check_axis(f"y_values ({y_axis})", y_values)
+    xs = fast.check_axis(f"x_values ({x_axis})", x_values)
+    ys = fast.check_axis(f"y_values ({y_axis})", y_values)
     n = xs.size * ys.size
     if n > fast.MAX_CELLS:
         raise ValueError(f"grid of {ys.size} x {xs.size} = {n:,} cells exceeds the cap of {fast.MAX_CELLS:,}")
@@ -251,10 +238,10 @@ def seed_grid(task, optimizer, x_axis: str, y_axis: str, x_values, y_values, see
 
 @partial(jax.jit, static_argnames=("activation", "batch_size", "kernel"))
 def _fractal_seed_kernel(lr_in, lr_out, offset, x, y, w1, w2, steps, *, activation, batch_size, kernel):
-    # fractal._train_cells (every summary of B runs) vmapped over the seeds' data and
+    # fractal.train_cells (every summary of B runs) vmapped over the seeds' data and
     # initial weights (leading axis of x, y, w1, w2): (S, len(SUMMARIES), B).
     def per_seed(xx, yy, a, b):
-        return fractal._train_cells(lr_in, lr_out, offset, xx, yy, a, b, steps, activation=activation,
+        return fractal.train_cells(lr_in, lr_out, offset, xx, yy, a, b, steps, activation=activation,
                                     batch_size=batch_size, kernel=kernel)
 
     return jax.vmap(per_seed)(x, y, w1, w2)
@@ -270,8 +257,8 @@ def fractal_seed_summaries(x_values, y_values, seeds, *, task: str = fractal_net
         raise ValueError(f"task must be one of {list(fractal_networks.SPECS)}, got {task!r}")
     tasks = [fractal_networks.make_task(task, width=width, seed=s) for s in seeds]
     t = tasks[0]
-    xs = fractal._check_axis("x_values", x_values, -30.0 if t.spec.phase_space == "lr" else -100.0, 30.0)
-    ys = fractal._check_axis("y_values", y_values, -30.0, 30.0)
+    xs = fractal.check_axis_range("x_values", x_values, -30.0 if t.spec.phase_space == "lr" else -100.0, 30.0)
+    ys = fractal.check_axis_range("y_values", y_values, -30.0, 30.0)
     n, n_cols, n_seeds = xs.size * ys.size, xs.size, len(seeds)
     if n * n_seeds > fractal.MAX_CELLS:
         raise ValueError(f"{ys.size} x {xs.size} cells x {n_seeds} seeds exceed the cap of {fractal.MAX_CELLS:,} runs")

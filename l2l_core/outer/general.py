@@ -52,7 +52,7 @@ def _truncation(vg, build, labels, names, units, consts, k):
     """(theta, (params, optax state), v) -> (mean inner loss over k steps, ((params, state), v))."""
 
     def run(theta, inner, v):
-        tx = landscape._build(build, labels, _hparams(theta, names, units, consts))
+        tx = landscape.labelled_optimizer(build, labels, _hparams(theta, names, units, consts))
         update = with_fast_pow(tx.update)
 
         def body(carry, _):
@@ -72,12 +72,13 @@ def _scan(theta0, key, consts, params0, lr, clip, std, std_final, *, method, nam
           summary, inner_steps, steps, optimizer, pairs, k):
     def loss(theta):
         hp = _hparams(theta, names, units, consts)
-        return landscape._cell(hp, params0, inner_steps, vg=vg, build=build, labels=labels, summary=summary,
+        return landscape.run_cell(hp, params0, inner_steps, vg=vg, build=build, labels=labels, summary=summary,
                                unroll=1)
 
     # An episode starts from the task's parameters and a fresh optax state (its structure
     # does not depend on the hyperparameters' values).
-    inner0 = (params0, landscape._build(build, labels, _hparams(theta0, names, units, consts)).init(params0))
+    optimizer0 = landscape.labelled_optimizer(build, labels, _hparams(theta0, names, units, consts))
+    inner0 = (params0, optimizer0.init(params0))
     ctx = Context(loss=loss, truncation=_truncation(vg, build, labels, names, units, consts, k), x0=inner0,
                   n_truncations=inner_steps // k, pairs=pairs, std=std, std_final=std_final, outer_steps=steps)
     traj, theta, losses = scan_method(METHODS[method], ctx, theta0, key, lr, clip, optimizer, steps)
@@ -131,7 +132,7 @@ def run_outer_general(method: str, task, optimizer, x_axis: str, y_axis: str, in
         raise ValueError(f"method {method!r} estimates from truncations of the unroll, whose loss is the mean "
                          f"inner loss; choose the summary mean (got {summary!r}), or es or random")
     theta0 = _check_init(init)
-    if landscape._routes_to_fast_kernel(s) and s.x_axis.name == "lr":
+    if landscape.routes_to_fast_kernel(s) and s.x_axis.name == "lr":
         return run_outer_full(method, theta0, steps, seed=seed, problem=s.task.problem, x0=float(s.params0),
                               inner_steps=s.inner_steps, summary=s.summary, **options)
     opts = resolve_options(method, dict(options, inner_steps=s.inner_steps))

@@ -109,7 +109,7 @@ def engine_objective(task, optimizer, x_axis: str, y_axis: str, *, inner_steps: 
     """
     kw = dict(inner_steps=inner_steps, summary=summary, fixed=fixed, x0=x0, dtype=dtype, seed=seed)
     s = general.setup(task, optimizer, x_axis, y_axis, **kw)  # refuses bad arguments before any study
-    if general._routes_to_fast_kernel(s):
+    if general.routes_to_fast_kernel(s):
         def f(x: float, y: float) -> float:
             z = general.hyper_grid(task, optimizer, x_axis, y_axis, np.array([x]), np.array([y]), **kw)
             return float(z[0, 0])
