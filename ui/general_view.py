@@ -25,7 +25,7 @@ from l2l_core.inner.optimizers import OPTIMIZERS
 from l2l_core.io.files import csv_text, npz_bytes
 from l2l_core.landscape import general as landscape_general
 from l2l_core.landscape import refine, zoom
-from l2l_core.landscape.general import SUMMARIES, hyper_grid, summaries_for, task_axes
+from l2l_core.landscape.general import SUMMARIES, default_hyperparameters, hyper_grid, summaries_for, task_axes
 from l2l_core.tasks.general import NETWORK_TASKS, TASKS, resolve_task
 from l2l_core.viz.style import legend_below
 from ui import box_zoom
@@ -224,11 +224,7 @@ def _set_fixed(ps, name: str, key: str, default: float) -> None:
 def _fixed_inputs(ps, task, names) -> None:
     opt = OPTIMIZERS[st.session_state["g_opt"]]
     on_axes = {st.session_state["g_x"], st.session_state["g_y"]}
-    defaults = dict(opt.defaults)
-    for n in task_axes(task, opt.name):
-        defaults.setdefault(n, defaults["lr"])
-    if task in NETWORK_TASKS:
-        defaults.pop("lr", None)
+    defaults = default_hyperparameters(task, opt.name)
     off = [n for n in defaults if n not in on_axes]
     if not off or not ps.shown("g_fixed"):
         return

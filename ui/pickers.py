@@ -17,7 +17,7 @@ import streamlit as st
 
 from l2l_core import expr
 from l2l_core.inner.optimizers import OPTIMIZERS
-from l2l_core.landscape.general import task_axes, value_limits
+from l2l_core.landscape.general import default_hyperparameters, task_axes, value_limits
 from l2l_core.tasks.general import NETWORK_TASKS, TASKS, resolve_task
 from ui.shared import optimizer_label, plain
 from ui.state import CUSTOM_XY, MAX_SEED, ONE_D, TASK_CHOICES, PageState, bounded_number, xy_formula
@@ -83,13 +83,7 @@ def pickers(ps: PageState, prefix: str, sel: Choice) -> None:
 def hyper_names(task, optimizer: str, skip=()) -> dict[str, float]:
     """Every hyperparameter of one run -> its default (a network's per-layer learning
     rates instead of the shared one)."""
-    o = OPTIMIZERS[optimizer]
-    t = resolve_task(task if task is not None else "log_sin")
-    names = dict(o.defaults)
-    for n in t.axes:
-        names[n] = o.defaults["lr"]
-    if t.labels is not None:
-        names.pop("lr")
+    names = default_hyperparameters(task if task is not None else "log_sin", optimizer)
     return {n: v for n, v in names.items() if n not in skip}
 
 

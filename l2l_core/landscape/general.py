@@ -202,6 +202,13 @@ def _check_x0(task: Task, x0, seed: int):
     raise ValueError(f"task {task.name!r} draws its initial weights from the seed; x0 cannot be set")
 
 
+def default_hyperparameters(task, optimizer) -> dict[str, float]:
+    """Every hyperparameter of one run of (task, optimizer) -> its default: the optimizer's,
+    and a network's per-layer learning rates (at the shared one's default) instead of the
+    shared one. The pages' inputs and the CLI's ``--set`` start from these."""
+    return hyperparameter_values(resolve_task(task), get_optimizer(optimizer))
+
+
 def hyperparameter_values(task: Task, optimizer: InnerOptimizer, fixed: dict | None = None) -> dict:
     """Every hyperparameter's value for one run: the optimizer's defaults, the task's
     per-layer learning rates (default: the shared one, which a network then drops),
