@@ -22,6 +22,7 @@ from l2l_core.cli.args import Parser, Range, integer, path, positive, real, refu
 from l2l_core.cli.fractal import HELP as FRACTAL_HELP
 from l2l_core.cli.fractal import add_fractal_args, run_fractal_cli
 from l2l_core.cli.generalization import add_generalization_args, run_generalization_cli
+from l2l_core.cli.inspect import add_inspect_args, run_inspect_cli
 from l2l_core.cli.learned import add_compare_args, add_metatrain_args, run_compare_cli, run_metatrain_cli
 from l2l_core.cli.reproduce import add_reproduce_args, run_reproduce_cli
 from l2l_core.inner.hyperparams import lr_momentum
@@ -29,6 +30,7 @@ from l2l_core.inner.unroll import MAX_STEPS
 from l2l_core.io.files import check_output_file, write_arrays
 from l2l_core.landscape import grid as landscape
 from l2l_core.landscape.summaries import POST_SUMMARIES, SUMMARIES
+from l2l_core.probe.thresholds import stability_edge
 from l2l_core.runtime.setup import setup_process
 from l2l_core.tasks.problems import DEFAULT_PROBLEM, PROBLEMS
 
@@ -98,8 +100,9 @@ def _grid_run(args) -> int:
     z = landscape.meta_loss_grid(log_lrs, log_omm, **_problem_kwargs(args))
     seconds = time.perf_counter() - t0
     meta = dict(_problem_meta(args), seconds=seconds, shape=list(z.shape))
+    stability_x = stability_edge(args.problem, "sgd", "lr", "momentum", log_lrs, log_omm, x0=_x0(args))
     write_arrays(args.out, {"loss": z, "log_lrs": log_lrs, "log_one_minus_moms": log_omm,
-                            "x_values": log_lrs, "y_values": log_omm}, meta)
+                            "x_values": log_lrs, "y_values": log_omm, "stability_x": stability_x}, meta)
     best = landscape.best_cell(z, log_lrs, log_omm)
     print(json.dumps(dict(meta, out=str(args.out), diverged=int(np.isnan(z).sum()),
                           best=None if best is None else dict(zip(("log_lr", "log_one_minus_mom", "loss"), best)))))
@@ -212,6 +215,8 @@ COMMANDS = {
                   run_reproduce_cli),
     "fractal": (FRACTAL_HELP, add_fractal_args, run_fractal_cli),
     "audit": (audit_cli.HELP, audit_cli.add_audit_args, audit_cli.run_audit_cli),
+    "inspect": ("one pixel opened: a training run's loss, curvature against its stability threshold and the "
+                "parameter-space slice around its end", add_inspect_args, run_inspect_cli),
 }
 
 

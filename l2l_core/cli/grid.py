@@ -20,6 +20,7 @@ from l2l_core.expr import formula_variables
 from l2l_core.inner.optimizers import DEFAULT_OPTIMIZER, OPTIMIZERS
 from l2l_core.landscape import fractal, general
 from l2l_core.landscape.grid import best_cell
+from l2l_core.probe.thresholds import stability_applies, stability_edge
 from l2l_core.tasks import fractal_networks as networks
 from l2l_core.tasks.general import TASKS, resolve_task
 from l2l_core.tasks.problems import canonical_name
@@ -140,6 +141,8 @@ def run_general(args, save_arrays) -> int:
                 if s.task.labels is None else None, seconds=seconds, shape=list(z.shape))
     arrays = {"loss": z, "x_values": xs, "y_values": ys}
     arrays.update(s.task.data or {})
+    if stability_applies(optimizer, x, y, rate_names=tuple(s.task.axes)):
+        arrays["stability_x"] = stability_edge(task, optimizer, x, y, xs, ys, fixed=s.fixed, seed=seed, x0=x0)
     if args.seeds is not None:
         if args.seed is not None:
             refuse("--seed", "--seeds gives the seeds; give one of the two")
