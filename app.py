@@ -16,6 +16,7 @@ PAGES = {
         st.Page("pages/landscape.py", title="Meta-loss landscape", icon=":material/grid_on:"),
         st.Page("pages/estimators.py", title="Gradient estimators", icon=":material/scatter_plot:"),
         st.Page("pages/fractal.py", title="Trainability fractal", icon=":material/blur_on:"),
+        st.Page("pages/inspect.py", title="Open a pixel", icon=":material/center_focus_strong:", url_path="inspect"),
         st.Page("pages/tuning.py", title="What tuning sees", icon=":material/tune:"),
     ],
     "Learning to learn": [
