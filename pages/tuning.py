@@ -12,7 +12,7 @@ from l2l_core.landscape.seeds import MAX_SEEDS
 from l2l_core.tasks import fractal_networks
 from l2l_core.tasks.general import TASKS as GENERAL_TASKS
 from l2l_core.tuning.audit import DIVERGED_PENALTY, GOOD_QUANTILE, SAMPLERS, TABLE_TRIALS
-from l2l_core.viz.tuning import picture_figure, seed_map_figure, study_figure, trials_figure
+from l2l_core.viz.tuning import color_range, picture_figure, seed_map_figure, study_figure, trials_figure
 from ui import tuning_compute as tc
 from ui.shared import columns_csv, int_in, npz_bytes, optimizer_label, plotly_chart, show_error
 from ui.state import PageState, Param, choice_in
@@ -194,8 +194,7 @@ except Exception as e:  # ValueError from the core, or the job limit's Cancelled
     show_error(e)
     st.stop()
 
-finite = au["loss"][np.isfinite(au["loss"])]
-zmin, zmax = (float(finite.min()), float(finite.max())) if finite.size else (None, None)
+zmin, zmax = color_range(au["loss"])  # the picture in the truth's colours
 t1, t2 = st.columns(2)
 with t1:
     plotly_chart(trials_figure(au["loss"], au["x_values"], au["y_values"], au["trial_x"], au["trial_y"],

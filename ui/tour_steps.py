@@ -396,7 +396,7 @@ TUNER_QUERY = dict(task="tanh_net", opt="sgd", x="lr_in", y="lr_out", res=32, se
 
 def step_tuner():
     from l2l_core.tuning.audit import DIVERGED_PENALTY
-    from l2l_core.viz.tuning import picture_figure, trials_figure
+    from l2l_core.viz.tuning import color_range, picture_figure, trials_figure
     from ui import tuning_compute as tc
 
     st.markdown(
@@ -415,7 +415,7 @@ def step_tuner():
         show_error(e)
         return
     titles = ("log10 lr_in", "log10 lr_out")
-    finite = au["loss"][np.isfinite(au["loss"])]
+    zmin, zmax = color_range(au["loss"])  # the picture in the truth's colours
     c1, c2 = st.columns(2)
     with c1:
         plotly_chart(trials_figure(au["loss"], au["x_values"], au["y_values"], au["trial_x"], au["trial_y"],
@@ -425,7 +425,7 @@ def step_tuner():
     with c2:
         plotly_chart(picture_figure(au["contour"], au["x_values"], au["y_values"], au["trial_x"], au["trial_y"],
                                     x_title=titles[0], y_title=titles[1], penalty=DIVERGED_PENALTY,
-                                    zmin=float(finite.min()), zmax=float(finite.max()),
+                                    zmin=zmin, zmax=zmax,
                                     title="what the dashboard would draw").update_layout(height=HEIGHT),
                      key="t_tu_picture", filename="tour_tuner_picture")
     m1, m2, m3 = st.columns(3)

@@ -21,8 +21,31 @@ SINGLE = "#ff8c00"
 STUDY_COLOR = "#ffffff"
 
 
+#: Colours span the values up to this quantile when the largest is far beyond it (a run that nearly
+#: diverged can end a million times higher than the rest and would flatten the map to one colour).
+COLOR_QUANTILE = 0.95
+
+
+def color_range(z) -> tuple:
+    """(zmin, zmax) of a map's colours: its finite range, capped at the :data:`COLOR_QUANTILE`
+    quantile when the largest value is over twice that; (None, None) when nothing is finite."""
+    v = np.asarray(z, float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return None, None
+    lo, hi, q = float(v.min()), float(v.max()), float(np.quantile(v, COLOR_QUANTILE))
+    if q > lo and hi - lo > 2 * (q - lo):
+        hi = q
+    return lo, hi
+
+
 def _heat(z, xs, ys, *, colorbar: str, colorscale="Viridis", zmin=None, zmax=None, hover: str = "value"):
     z = np.asarray(z, float)
+    if zmin is None and zmax is None:
+        zmin, zmax = color_range(z)
+    finite = z[np.isfinite(z)]
+    if zmax is not None and finite.size and finite.max() > zmax:
+        colorbar += "<br>(colour capped)"
     return go.Heatmap(x=np.asarray(xs, float), y=np.asarray(ys, float), z=np.where(np.isfinite(z), z, None),
                       colorscale=colorscale, zmin=zmin, zmax=zmax, colorbar=dict(title=colorbar, x=1.02),
                       hovertemplate=f"x=%{{x:.3f}}<br>y=%{{y:.3f}}<br>{hover}=%{{z:.4g}}<extra></extra>",
