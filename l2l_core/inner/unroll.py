@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from l2l_core.checks import check_int
 from l2l_core.expr import problem_from_formula
 from l2l_core.tasks.problems import PROBLEMS, InnerProblem, canonical_name, get_problem
 
@@ -59,11 +60,7 @@ def resolve_problem(problem: str | InnerProblem) -> InnerProblem:
 
 
 def check_steps(steps) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)):
-        raise ValueError(f"steps must be an integer, got {steps!r}")
-    if not 1 <= steps <= MAX_STEPS:
-        raise ValueError(f"steps must be between 1 and {MAX_STEPS}, got {steps}")
-    return int(steps)
+    return check_int("steps", steps, 1, MAX_STEPS)
 
 
 def check_finite(name: str, value) -> float:

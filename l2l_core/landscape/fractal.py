@@ -30,6 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from l2l_core.checks import check_int
 from l2l_core.landscape import zoom
 from l2l_core.landscape.dimension import boundary_mask
 from l2l_core.landscape.grid import check_dtype
@@ -250,8 +251,7 @@ def fractal_summaries(x_values, y_values, *, task: str | NetworkTask = DEFAULT_T
     ys = check_axis_range("y_values", y_values, -30.0, 30.0)
     if xs.size * ys.size > MAX_CELLS:
         raise ValueError(f"{ys.size} x {xs.size} cells exceed the cap of {MAX_CELLS:,} (2048^2); zoom instead")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= MAX_STEPS:
-        raise ValueError(f"steps must be an integer between 1 and {MAX_STEPS}, got {steps!r}")
+    steps = check_int("steps", steps, 1, MAX_STEPS)
     if gradient not in ("hand", "autodiff"):
         raise ValueError(f"gradient must be 'hand' or 'autodiff', got {gradient!r}")
     dtype = check_dtype(dtype)
@@ -371,9 +371,7 @@ def fractal_zoom(window, resolution: int, *, precision: str = "auto", grid_fn=No
       (x_values, y_values, {summary: array}, precision).
     """
     lo, hi, ylo, yhi = check_window(window)
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) \
-            or not 2 <= resolution <= 2048:
-        raise ValueError(f"resolution must be an integer between 2 and 2048, got {resolution!r}")
+    resolution = check_int("resolution", resolution, 2, 2048)
     t = resolve_task(kwargs.pop("task", DEFAULT_TASK), kwargs.pop("width", 16), kwargs.pop("seed", 0))
     needed = choose_precision(window, resolution, t.spec.phase_space, float(np.abs(t.init[0]).max()))
     if precision not in ("auto", "float32", "float64"):

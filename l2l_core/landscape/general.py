@@ -26,6 +26,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from l2l_core.checks import check_seed
 from l2l_core.inner.fastpow import with_fast_pow
 from l2l_core.inner.optimizers import (
     LOG10,
@@ -269,8 +270,7 @@ def summaries_for(task) -> list[str]:
 def setup(task, optimizer, x_axis: str, y_axis: str, *, inner_steps: int = 50, summary: str = "mean",
           fixed: dict | None = None, x0=None, dtype=np.float32, seed: int = 0) -> Setup:
     """Checks every argument of :func:`hyper_grid`; ValueError with what to change."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**31:
-        raise ValueError(f"seed must be an integer in [0, 2**31), got {seed!r}")
+    seed = check_seed("seed", seed)
     t, o = resolve_task(task, seed), get_optimizer(optimizer)
     axes = dict(o.axes, **t.axes)
     xa = _check_axis_name(x_axis, axes, "x axis")

@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from l2l_core.checks import check_int
 from l2l_core.inner.hyperparams import lr_momentum
 from l2l_core.inner.unroll import check_finite, check_steps, resolve_problem, sgd_momentum_step
 from l2l_core.landscape.summaries import POST_SUMMARIES, SUMMARIES, check_summary, older_names
@@ -354,8 +355,7 @@ def sweep_axis(lr_range=(-3.0, 2.0), points: int = 5000) -> np.ndarray:
     if not lo < hi:
         raise ValueError(f"the learning-rate range is empty (log10 lr from {lo:g} to {hi:g}): "
                          "move the two ends of the range apart")
-    if isinstance(points, bool) or not isinstance(points, (int, np.integer)) or not 2 <= points <= MAX_CELLS:
-        raise ValueError(f"points must be an integer between 2 and {MAX_CELLS:,}, got {points!r}")
+    points = check_int("points", points, 2, MAX_CELLS)
     return np.linspace(lo, hi, points)
 
 
@@ -365,8 +365,7 @@ def axes(lr_range=(-3.0, 2.0), omm_range=(-3.0, 0.0), resolution=500):
     mlo, mhi = (check_finite("log10(1-momentum) range", v) for v in omm_range)
     if not lo < hi or not mlo < mhi:
         raise ValueError("each range needs its lower end below its upper end")
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or not 2 <= resolution <= 4096:
-        raise ValueError(f"resolution must be an integer between 2 and 4096, got {resolution!r}")
+    resolution = check_int("resolution", resolution, 2, 4096)
     return np.linspace(lo, hi, resolution), np.linspace(mlo, mhi, resolution)
 
 

@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from l2l_core.checks import check_seed
 from l2l_core.inner.fastpow import with_fast_pow
 from l2l_core.inner.optimizers import get_optimizer
 from l2l_core.inner.unroll import check_steps
@@ -68,8 +69,7 @@ def inner_run(task, optimizer, *, steps: int = 50, fixed: dict | None = None, x0
     Raises:
       ValueError: an unknown name, a value out of its domain, too many steps.
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**31:
-        raise ValueError(f"seed must be an integer in [0, 2**31), got {seed!r}")
+    seed = check_seed("seed", seed)
     t, o = resolve_task(task, seed), get_optimizer(optimizer)
     hp = general.hyperparameter_values(t, o, fixed)
     steps = check_steps(steps)

@@ -9,33 +9,17 @@ between the chunks of a pass, so that a widget change wastes little work.
 
 from __future__ import annotations
 
-import threading
 from typing import Callable, Iterator, NamedTuple
 
 import numpy as np
 
+from l2l_core.checks import check_int
 from l2l_core.inner.unroll import check_finite
 from l2l_core.landscape.general import hyper_grid, setup
+from l2l_core.runtime.jobs import CancelToken  # noqa: F401  (callers cancel a refinement with it)
 
 #: Resolution of the first pass (about 64^2 cells: on screen well within a second).
 COARSE = 64
-
-
-class CancelToken:
-    """Set once (``cancel()``) from any thread; ``cancelled`` and calling it read it."""
-
-    def __init__(self):
-        self._event = threading.Event()
-
-    def cancel(self) -> None:
-        self._event.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._event.is_set()
-
-    def __call__(self) -> bool:
-        return self._event.is_set()
 
 
 class GridPass(NamedTuple):
@@ -49,12 +33,8 @@ class GridPass(NamedTuple):
 
 def resolutions(resolution: int, start: int = COARSE, factor: int = 2) -> list[int]:
     """The resolutions of the passes: start, start*factor, ..., resolution (always last)."""
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or not 2 <= resolution <= 4096:
-        raise ValueError(f"resolution must be an integer between 2 and 4096, got {resolution!r}")
-    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or start < 2:
-        raise ValueError(f"start must be an integer of at least 2, got {start!r}")
-    if isinstance(factor, bool) or not isinstance(factor, (int, np.integer)) or factor < 2:
-        raise ValueError(f"factor must be an integer of at least 2, got {factor!r}")
+    resolution, start, factor = (check_int("resolution", resolution, 2, 4096), check_int("start", start, 2),
+                                 check_int("factor", factor, 2))
     out, r = [], int(start)
     while r < resolution:
         out.append(r)

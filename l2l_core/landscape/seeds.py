@@ -30,6 +30,7 @@ from functools import partial
 import jax
 import numpy as np
 
+from l2l_core.checks import check_int, check_seed
 from l2l_core.landscape import fractal, general
 from l2l_core.landscape import grid as fast
 from l2l_core.landscape.summaries import check_summary
@@ -58,9 +59,7 @@ def check_seeds(seeds) -> tuple[int, ...]:
         raise ValueError(f"at most {MAX_SEEDS} seeds, got {len(items)}")
     out = []
     for s in items:
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or not 0 <= s < 2**31:
-            raise ValueError(f"each seed must be an integer in [0, 2**31), got {s!r}")
-        out.append(int(s))
+        out.append(check_seed("each seed", s))
     if len(set(out)) != len(out):
         dup = sorted({s for s in out if out.count(s) > 1})
         raise ValueError(f"seeds must be distinct; repeated: {dup}")
@@ -263,8 +262,7 @@ def fractal_seed_summaries(x_values, y_values, seeds, *, task: str = fractal_net
     if n * n_seeds > fractal.MAX_CELLS:
         raise ValueError(f"{ys.size} x {xs.size} cells x {n_seeds} seeds exceed the cap of {fractal.MAX_CELLS:,} runs")
     steps = inner_steps
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= fractal.MAX_STEPS:
-        raise ValueError(f"steps must be an integer between 1 and {fractal.MAX_STEPS}, got {steps!r}")
+    steps = check_int("steps", steps, 1, fractal.MAX_STEPS)
     dtype = fast.check_dtype(dtype)
     if t.spec.phase_space == "lr":
         cols_in, rows_out, cols_off = 10.0 ** xs, 10.0 ** ys, np.zeros_like(xs)

@@ -23,6 +23,7 @@ import time
 
 import numpy as np
 
+from l2l_core.checks import check_seed
 from l2l_core.learned.baselines import BASELINES, lr_grid, mean_metrics, tune_baseline
 from l2l_core.learned.checkpoints import Checkpoint, load_checkpoint
 from l2l_core.learned.comparison import lstm_run
@@ -71,8 +72,7 @@ def evaluate_cell(cell: Cell, optimizers: dict[str, Checkpoint], *, seed: int = 
     """One row of the map: the tuned baselines and every learned optimizer on the cell's tasks."""
     family = get_family(cell.task)
     batch, _ = check_task_shape((cell.batch or family.eval_batch) if batch is None else batch, 1)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**31:
-        raise ValueError(f"seed must be an integer between 0 and 2^31-1, got {seed!r}")
+    seed = check_seed("seed", seed)
     log_lrs = family.log_lrs() if lr_points is None else lr_grid(family.log_lr_range, lr_points)
     tasks = family.tasks_for_seed(seed, batch, cell.dim)
     t0 = time.perf_counter()

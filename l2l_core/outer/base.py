@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from l2l_core.checks import check_int
 from l2l_core.inner.hyperparams import lr_momentum
 from l2l_core.inner.unroll import check_finite, check_steps, resolve_problem, sgd_momentum_step
 from l2l_core.landscape import grid as landscape
@@ -81,14 +82,6 @@ class OuterMethod(NamedTuple):
 
 
 # -- validation ---------------------------------------------------------------
-
-
-def check_int(name, value, lo, hi) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if not lo <= value <= hi:
-        raise ValueError(f"{name} must be between {lo} and {hi}, got {value}")
-    return int(value)
 
 
 def check_positive(name, value, hi=None) -> float:

@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from l2l_core.checks import check_int
 from l2l_core.inner.optimizers import check_fixed, get_optimizer
 from l2l_core.probe import curvature, slices, thresholds
 from l2l_core.probe.flat import flat_task, layer_rates, resolve
@@ -139,10 +140,6 @@ def _precond_eigs(theta, scale, key, *, loss, k, m):
 # -- checks ----------------------------------------------------------------------------------------
 
 
-def _count(name: str, value, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
-        raise ValueError(f"{name} must be an integer from {lo} to {hi}, got {value!r}")
-    return int(value)
 
 
 def _check_dtype(dtype):
@@ -208,9 +205,9 @@ def inspect_run(task, optimizer="sgd", hparams: dict | None = None, *, steps: in
       (``train``, ``sharpness``, ``slice``).
     """
     t = resolve(task, seed if isinstance(seed, (int, np.integer)) else 0)
-    steps = _count("steps", steps, 1, MAX_STEPS)
-    seed = _count("seed", seed, 0, 2**31 - 1)
-    every = _count("sharpness_every", sharpness_every, 1, MAX_STEPS)
+    steps = check_int("steps", steps, 1, MAX_STEPS)
+    seed = check_int("seed", seed, 0, 2**31 - 1)
+    every = check_int("sharpness_every", sharpness_every, 1, MAX_STEPS)
     n_checkpoints = steps // every + 1 + (steps % every > 0)
     if n_checkpoints > MAX_CHECKPOINTS:
         need = math.ceil(steps / (MAX_CHECKPOINTS - 1))
@@ -221,13 +218,13 @@ def inspect_run(task, optimizer="sgd", hparams: dict | None = None, *, steps: in
     rate_names = tuple(dict.fromkeys(labels))
     flat0, loss, _ = flat_task(t, seed, x0)
     dim = flat0.size
-    k = _count("eigs", eigs, 1, min(MAX_EIGS, dim))
+    k = check_int("eigs", eigs, 1, min(MAX_EIGS, dim))
     if lanczos_iters is not None:
-        lanczos_iters = _count("lanczos_iters", lanczos_iters, k, 1000)
+        lanczos_iters = check_int("lanczos_iters", lanczos_iters, k, 1000)
     m = curvature.lanczos_iters(dim, k, lanczos_iters)
     # the top eigenvalue from the last checkpoint's Ritz vector: half the steps (unless given)
     m_warm = m if lanczos_iters is not None else min(m, max(WARM_ITERS, m // 2))
-    slice_n = _count("slice_n", slice_n, 0, slices.MAX_SLICE)
+    slice_n = check_int("slice_n", slice_n, 0, slices.MAX_SLICE)
     if slice_n:
         slice_n, slice_span = slices.check_slice(slice_n, slice_span)
         if dim <= 2:

@@ -32,7 +32,7 @@ class ServerBusy(ValueError):
 
 
 class CancelToken:
-    """A per-session cancel flag.
+    """A cancel flag, set once from any thread (a session's jobs, a refinement's passes).
 
     Args:
       check: optional callable run at every check point; it may raise to
@@ -48,6 +48,10 @@ class CancelToken:
 
     @property
     def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def __call__(self) -> bool:
+        """``cancelled``, so that the token itself is a ``cancel`` callable of the grid functions."""
         return self._event.is_set()
 
     def raise_if_cancelled(self) -> None:

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from l2l_core.checks import check_int
+
 #: Hidden activations phi: tanh(sqrt(2) z), sqrt(2) relu(z), z.
 ACTIVATIONS = ("tanh", "relu", "linear")
 
@@ -109,12 +111,6 @@ class NetworkTask:
                 "task_init_0": self.init[0], "task_init_1": self.init[1]}
 
 
-def _check_int(name: str, value, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if not lo <= int(value) <= hi:
-        raise ValueError(f"{name} must be between {lo} and {hi}, got {value}")
-    return int(value)
 
 
 def get_spec(name: str) -> NetworkSpec:
@@ -145,8 +141,8 @@ def make_task(name: str = DEFAULT_TASK, *, width: int = 16, seed: int = 0) -> Ne
     import jax
 
     spec = get_spec(name)
-    width = _check_int("width", width, 1, MAX_WIDTH)
-    seed = _check_int("seed", seed, 0, 2**31 - 1)
+    width = check_int("width", width, 1, MAX_WIDTH)
+    seed = check_int("seed", seed, 0, 2**31 - 1)
     n = n_points(spec, width)
     if n > MAX_POINTS:
         raise ValueError(f"{name} at width {width} has {n} points, over the cap of {MAX_POINTS}; lower the width")

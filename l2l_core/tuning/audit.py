@@ -51,6 +51,7 @@ import warnings
 
 import numpy as np
 
+from l2l_core.checks import check_int
 from l2l_core.inner.optimizers import LOG10
 from l2l_core.landscape import general
 from l2l_core.landscape.grid import best_cell
@@ -68,9 +69,7 @@ GOOD_QUANTILE = 0.25
 
 
 def check_trials(trials) -> int:
-    if isinstance(trials, bool) or not isinstance(trials, (int, np.integer)) or not 1 <= trials <= MAX_TRIALS:
-        raise ValueError(f"trials must be an integer from 1 to {MAX_TRIALS}, got {trials!r}")
-    return int(trials)
+    return check_int("trials", trials, 1, MAX_TRIALS)
 
 
 def check_sampler(sampler) -> str:
@@ -287,8 +286,7 @@ def audit(task, optimizer, x_axis: str, y_axis: str, *, trials: int = 50, sample
     """
     check_sampler(sampler)
     trials = check_trials(trials)
-    if isinstance(res, bool) or not isinstance(res, (int, np.integer)) or not 2 <= res <= 1024:
-        raise ValueError(f"res must be an integer from 2 to 1024, got {res!r}")
+    res = check_int("res", res, 2, 1024)
     if not (isinstance(penalty, (int, float)) and math.isfinite(penalty) and penalty > 0):
         raise ValueError(f"penalty must be a finite number above 0, got {penalty!r}")
     kw = dict(inner_steps=inner_steps, summary=summary, fixed=fixed, x0=x0, dtype=dtype, seed=seed)
