@@ -15,7 +15,8 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from l2l_core.learned.checkpoints import checkpoint_file, load_checkpoint
+from l2l_core.learned import training_job
+from l2l_core.learned.checkpoints import load_checkpoint
 from l2l_core.learned.config import PRESETS, TASK_PRESETS, preset_config, preset_lstm
 from l2l_core.learned.lstm import BASES, PREPROCESSORS, LSTMConfig, base_learning_rate
 from l2l_core.learned.training_job import TrainingJob, prune_private, publish, records_file
@@ -83,7 +84,6 @@ ps = PageState("learned_optimizer", {
 
 RUNS_DIR = Path(os.environ.get("L2L_RUNS_DIR", "runs"))
 DEFAULT_LABEL = "default (shipped)"
-MAX_USER_RUNS = 50
 #: Unshared runs kept per session (the oldest go when a new one starts), and how long
 #: an idle session's runs stay on disk.
 PRIVATE_RUNS_KEPT, PRIVATE_MAX_AGE_S = 10, 7 * 24 * 3600
@@ -105,19 +105,9 @@ def private_dir() -> Path:
     return RUNS_DIR / "private" / uid
 
 
-def _runs_in(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    found = [d for d in folder.iterdir() if d.name != "private" and checkpoint_file(d).is_file()]
-    return sorted(found, key=lambda d: checkpoint_file(d).stat().st_mtime, reverse=True)[:MAX_USER_RUNS]
-
-
 def list_runs(task: str) -> dict[str, Path]:
     """The family's shipped optimizer, this session's private runs, then the shared list."""
-    runs = {DEFAULT_LABEL: get_family(task).default_checkpoint}
-    for d in _runs_in(private_dir()) + _runs_in(RUNS_DIR):
-        runs.setdefault(d.name, d)
-    return runs
+    return training_job.list_runs(get_family(task).default_checkpoint, private_dir(), RUNS_DIR, DEFAULT_LABEL)
 
 
 def preset_help(task: str) -> str:
@@ -346,5 +336,5 @@ if family.is_quadratic and get_family(ckpt.config.task).is_quadratic:
                     "while the baselines are re-tuned for every setting. Pick dimension 20 above to see the curves.")
 
 job = st.session_state.get("lo_job")
-generalization_section(ps, {d.name: d for d in _runs_in(private_dir())
+generalization_section(ps, {d.name: d for d in training_job.runs_in(private_dir())
                             if not (job is not None and job.running and d == job.out_dir)})

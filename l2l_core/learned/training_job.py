@@ -27,7 +27,7 @@ import traceback
 from pathlib import Path
 
 from l2l_core.io.files import locked_dir
-from l2l_core.learned.checkpoints import load_checkpoint, save_checkpoint
+from l2l_core.learned.checkpoints import checkpoint_file, load_checkpoint, save_checkpoint
 from l2l_core.learned.comparison import compare, update_records
 from l2l_core.learned.config import MetaTrainConfig
 from l2l_core.learned.metatrain import metatrain
@@ -151,6 +151,29 @@ class TrainingJob:
         finally:
             with _ACTIVE_LOCK:
                 _ACTIVE.discard(self)
+
+
+#: Runs a folder lists at most (the newest first).
+MAX_LISTED_RUNS = 50
+
+
+def runs_in(folder: str | Path, limit: int = MAX_LISTED_RUNS) -> list[Path]:
+    """The finished runs in ``folder`` (each a folder with a checkpoint), newest first; the
+    ``private`` subfolder (sessions' own runs) is not listed."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = [d for d in folder.iterdir() if d.name != "private" and checkpoint_file(d).is_file()]
+    return sorted(found, key=lambda d: checkpoint_file(d).stat().st_mtime, reverse=True)[:limit]
+
+
+def list_runs(shipped: Path, private: str | Path, shared: str | Path, shipped_label: str) -> dict[str, Path]:
+    """``shipped_label`` -> the family's shipped optimizer, then a session's ``private`` runs, then
+    the ``shared`` ones (a name listed once: the session's own run first)."""
+    runs = {shipped_label: Path(shipped)}
+    for d in runs_in(private) + runs_in(shared):
+        runs.setdefault(d.name, d)
+    return runs
 
 
 def prune_private(private_root: str | Path, *, keep: int, max_age_s: float, now: float | None = None) -> int:

@@ -88,3 +88,25 @@ def test_private_runs_stay_bounded_on_disk(tmp_path):
     assert not (root / "gone").exists()
     assert prune_private(root, keep=3, max_age_s=7 * 86400, now=now) == 0
     assert prune_private(tmp_path / "nothing", keep=3, max_age_s=1.0) == 0
+
+
+def test_run_discovery_lists_the_session_then_the_shared_runs(tmp_path):
+    """The learned page's list: shipped first, the session's own runs, then shared ones, newest first."""
+    import os
+
+    from l2l_core.learned.checkpoints import checkpoint_file
+    from l2l_core.learned.training_job import list_runs, runs_in
+
+    def run(folder, name, t):
+        d = tmp_path / folder / name
+        d.mkdir(parents=True)
+        checkpoint_file(d).write_bytes(b"x")
+        os.utime(checkpoint_file(d), (t, t))
+        return d
+
+    old, new, mine = run("shared", "old", 100), run("shared", "new", 200), run("shared/private/me", "mine", 50)
+    run("shared", "private_sibling_without_checkpoint", 10).joinpath(checkpoint_file(old).name).unlink()
+    assert runs_in(tmp_path / "shared") == [new, old]
+    assert runs_in(tmp_path / "nowhere") == []
+    runs = list_runs(tmp_path / "shipped", mine.parent, tmp_path / "shared", "default")
+    assert list(runs) == ["default", "mine", "new", "old"]
