@@ -22,6 +22,8 @@ from l2l_core.viz.style import legend_below
 from ui import general_view as gv
 from ui import landscape_compute as lc
 from ui import outer_panel as oui
+from ui import pixel_pick
+from ui import stability_view as sv
 from ui.shared import (
     chart_config,
     columns_csv,
@@ -80,6 +82,9 @@ def sidebar_view() -> dict:
         w(st.select_slider, "res", "Resolution (cells per axis)", RESOLUTIONS,
           help="The post uses 2000 x 2000. Display is subsampled to at most "
                f"{viz.MAX_DISPLAY} per axis; downloads keep full resolution.")
+        s = st.session_state
+        if not general or (problem and sv.applies(problem, s["g_opt"], s["g_x"], s["g_y"])):
+            sv.toggle(ps)
         if not general:
             c1, c2 = st.columns(2)
             typed = dict(step=0.5, on_change=oui.leave_zoom)
@@ -129,9 +134,15 @@ def heatmap_view(cfg, window, frame, data, seconds, wall, runs, best) -> None:
     fig = viz.landscape_outer_figure(z, log_lrs, log_omm, cap=cfg["cap"], frame=frame, runs=runs,
                                                best=best, max_display=viz.MAX_DISPLAY)
     fig.update_layout(height=CHART_HEIGHT, title=None, margin=dict(t=10, b=10))
+    theory = sv.draw(fig, cfg["problem"], "sgd", "lr", "momentum", (log_lrs[0], log_lrs[-1]), log_omm,
+                     x0=cfg["x0"], frame=frame, hover_x="log10 lr", hover_y="log10(1-mom)")
     legend_below(fig)  # the modebar (top right) would cover a legend above the plot
-    st.plotly_chart(fig, key="landscape_chart", on_select=oui.on_box_select, selection_mode="box",
+    st.plotly_chart(fig, key="landscape_chart", on_select=oui.on_box_select, selection_mode=("points", "box"),
                     config=chart_config(f"meta_loss_{slug}_{cfg['res']}x{cfg['res']}"))
+    if theory:
+        st.caption(theory)
+    pixel_pick.resolve_pending("landscape_chart", window, log_lrs, log_omm, lambda i, j: post_cell(cfg, data, i, j))
+    pixel_pick.panel("landscape_chart")
     timing_caption(seconds, wall, what=f"{z.size:,} inner runs computed in {precision}")
     if runs:
         st.plotly_chart(viz.outer_loss_curves_figure(runs, cap=cfg["cap"]).update_layout(height=420),
@@ -140,6 +151,18 @@ def heatmap_view(cfg, window, frame, data, seconds, wall, runs, best) -> None:
             f"{r['method']}_{i}_{k}": r[k] for i, r in enumerate(runs) for k in ("trajectory", "losses")}),
             file_name=f"outer_runs_{slug}.npz", mime="application/octet-stream",
             help="Each run's trajectory (log10 lr, log10(1-mom)) and outer losses, in the order of the legend.")
+
+
+def post_cell(cfg, data, i, j) -> dict:
+    """Row i, column j of the post's grid: the run it is (raw lr and momentum) and its outer loss."""
+    log_lrs, log_omm, z, _ = data
+    x, y = float(log_lrs[j]), float(log_omm[i])
+    lr, mom = float(10.0 ** x), float(1.0 - 10.0 ** y)
+    v = float(z[i, j])
+    return dict(label=f"lr = {lr:.6g}, momentum = {mom:.6g} (log10 lr {x:.6g}, log10(1-mom) {y:.6g})",
+                value=f"outer loss {v:.6g}" if np.isfinite(v) else "diverged",
+                query_args=dict(task=cfg["problem"], optimizer="sgd", hparams={"lr": lr, "momentum": mom},
+                                steps=cfg["inner_steps"], seed=0, x0=cfg["x0"]))
 
 
 def summary_view(cfg, data, best) -> None:

@@ -1,5 +1,9 @@
 """The one box-zoom of every heatmap: a box dragged on a chart becomes the next window.
 
+A click on a cell (a point selection) or a box smaller than :data:`PICK_FRACTION` of the
+window on both sides picks that cell instead (:func:`picked_point`): the browser's Plotly
+gives no selection for a click on a heatmap, so a tiny box is the click there.
+
 A page's ``on_select`` callback calls :func:`boxed_window` with the window the chart
 shows (and, where the chart's axes are rescaled for display, the frame that maps them
 back), then keeps the result as it keeps its zoom: pushed on a history
@@ -16,6 +20,30 @@ from l2l_core.landscape import zoom
 
 #: The identity frame: chart coordinates are the window's own.
 IDENTITY = (0.0, 1.0, 0.0, 1.0)
+#: A box no wider and no taller than this fraction of the window picks the cell at its centre.
+PICK_FRACTION = 0.05
+
+
+def picked_point(event, window, *, frame=IDENTITY) -> tuple[float, float] | None:
+    """The point (window units) a selection event picks: a clicked point, or the centre of a box
+    smaller than :data:`PICK_FRACTION` of ``window`` on both sides; None for a zoom box or nothing."""
+    sel = (event or {}).get("selection", {}) if isinstance(event, dict) else {}
+    cx, sx, cy, sy = frame
+    try:
+        boxes = sel.get("box") or []
+        if boxes:
+            xs = [cx + sx * float(v) for v in boxes[-1]["x"]]
+            ys = [cy + sy * float(v) for v in boxes[-1]["y"]]
+            lo, hi, ylo, yhi = (float(v) for v in window)
+            if max(xs) - min(xs) <= PICK_FRACTION * (hi - lo) and max(ys) - min(ys) <= PICK_FRACTION * (yhi - ylo):
+                return (min(xs) + max(xs)) / 2.0, (min(ys) + max(ys)) / 2.0
+            return None
+        points = sel.get("points") or []
+        if points:
+            return cx + sx * float(points[-1]["x"]), cy + sy * float(points[-1]["y"])
+    except (KeyError, TypeError, ValueError, IndexError):
+        return None
+    return None
 
 
 def boxed_window(chart_key: str, window, *, frame=IDENTITY,
@@ -36,7 +64,7 @@ def boxed_window(chart_key: str, window, *, frame=IDENTITY,
     """
     event = st.session_state.get(chart_key) or {}
     boxes = event.get("selection", {}).get("box", []) if event else []
-    if not boxes:
+    if not boxes or picked_point(event, check(window), frame=frame) is not None:
         return None
     cx, sx, cy, sy = frame
     try:

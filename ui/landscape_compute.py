@@ -18,6 +18,8 @@ import streamlit as st
 from l2l_core import landscape, outer
 from l2l_core.inner.unroll import resolve_problem, sgd_momentum_unroll
 from l2l_core.landscape import zoom
+from l2l_core.probe.flat import flat_task, resolve
+from l2l_core.probe.thresholds import stability_edge, start_sharpness
 from ui.shared import heavy, heavy_grid
 
 #: The options of an outer method (``outer.METHODS[m].defaults``) -> the landscape page's setting.
@@ -99,3 +101,18 @@ def inner_run(problem: str, x0: float, lr: float, momentum: float, steps: int):
     curve = np.asarray(p.loss(jnp.asarray(xs, jnp.float32)))
     path_loss = np.asarray(p.loss(jnp.asarray(u.xs)))
     return (u.xs, u.losses, xs, curve, path_loss), time.perf_counter() - t0
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def stability_line(task: str, optimizer: str, x_axis: str, y_axis: str, x_range: tuple, y_values, fixed: tuple,
+                   seed: int, x0):
+    """The theory line of a map (one Hessian at the start): (edge per row in x's display unit, NaN where
+    none; the start's top curvature for an lr x momentum map, else None)."""
+    ys = np.asarray(y_values, np.float64)
+    edge = stability_edge(task, optimizer, x_axis, y_axis, np.asarray(x_range, np.float64), ys, fixed=dict(fixed),
+                          seed=seed, x0=x0)
+    lam = None
+    if x_axis == "lr":
+        flat, loss, _ = flat_task(resolve(task, seed), seed, x0)
+        lam = start_sharpness(loss, flat)
+    return edge, lam

@@ -12,7 +12,7 @@ import streamlit as st
 
 from l2l_core import outer
 from l2l_core.landscape import zoom
-from ui import box_zoom
+from ui import box_zoom, pixel_pick
 from ui import general_view as gv
 from ui import landscape_compute as lc
 from ui.general_runs import POST_STARTS
@@ -42,6 +42,7 @@ PARAMS = {
     "x0": Param("x0", -4.0, float_in(-1e6, 1e6)),
     "steps": Param("steps", 50, int_in(1, 500)),
     "reduce": Param("reduce", "mean", choice_in(gv.SUMMARIES)),
+    "stab_line": Param("stab", True, lambda t: {"1": True, "0": False}[t], lambda v: None if v else "0"),
     "o_methods": Param("methods", ["grad", "es"], _methods, ",".join),
     "o_starts": Param("starts", POST_STARTS),
     "o_seeds": Param("seeds", "0"),
@@ -82,6 +83,8 @@ def on_box_select() -> None:
     # drag comes before the page finished its first run).
     window = current_window(home_window())
     try:
+        if pixel_pick.on_pick("landscape_chart", window, frame=zoom.display_frame(window)):
+            return  # a click on a cell (or a tiny box) opens it, it does not zoom
         new = box_zoom.boxed_window("landscape_chart", window, frame=zoom.display_frame(window))
         if new is not None:
             box_zoom.push_window(ZOOM_KEY, new)
