@@ -22,7 +22,7 @@ from l2l_core.landscape import fractal, general
 from l2l_core.landscape.grid import best_cell
 from l2l_core.probe.thresholds import stability_applies, stability_edge
 from l2l_core.tasks import fractal_networks as networks
-from l2l_core.tasks.general import TASKS, resolve_task
+from l2l_core.tasks.general import NETWORK_TASKS, TASKS, resolve_task
 from l2l_core.tasks.problems import canonical_name
 
 NEW_FLAGS = ("optimizer", "x", "y", "x_range", "y_range", "dtype", "seed", "set", "init", "seeds")
@@ -50,7 +50,7 @@ def add_general_args(p) -> None:
 
 def _is_1d(problem: str) -> bool:
     problem = canonical_name(problem)
-    if problem in networks.SPECS:
+    if problem in networks.SPECS or problem in NETWORK_TASKS:
         return False
     if problem in TASKS:
         return TASKS[problem].problem is not None
@@ -132,8 +132,7 @@ def run_general(args, save_arrays) -> int:
         raise ValueError("each range needs its lower end below its upper end")
     xs, ys = np.linspace(*xr, args.res), np.linspace(*yr, args.res)
     t0 = time.perf_counter()
-    z = general.hyper_grid(task, optimizer, x, y, xs, ys, inner_steps=s.inner_steps, summary=s.summary,
-                           fixed=fixed, x0=x0, dtype=s.dtype, seed=seed)
+    z = general.grid_of(s, xs, ys)
     seconds = time.perf_counter() - t0
     meta = dict(problem=args.problem, optimizer=optimizer, x=x, y=y, x_unit=s.x_axis.unit, y_unit=s.y_axis.unit,
                 x_range=list(xr), y_range=list(yr), steps=s.inner_steps, reduce=s.summary, dtype=s.dtype.name,

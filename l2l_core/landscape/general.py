@@ -331,6 +331,13 @@ def hyper_grid(task, optimizer, x_axis: str, y_axis: str, x_values, y_values, *,
     """
     s = setup(task, optimizer, x_axis, y_axis, inner_steps=inner_steps, summary=summary, fixed=fixed, x0=x0,
               dtype=dtype, seed=seed)
+    return grid_of(s, x_values, y_values, cancel=cancel, any_axes=any_axes)
+
+
+def grid_of(s: Setup, x_values, y_values, *, cancel=None, any_axes: bool | None = None) -> np.ndarray:
+    """:func:`hyper_grid` of a choice :func:`setup` already checked (a caller that resolved its
+    task and optimizer once passes that one frozen :class:`Setup` down)."""
+    x_axis, y_axis = s.x_axis.name, s.y_axis.name
     xs = fast.check_axis(f"x_values ({x_axis})", x_values)
     ys = fast.check_axis(f"y_values ({y_axis})", y_values)
     n = xs.size * ys.size

@@ -39,3 +39,13 @@ def test_inspect_writes_the_design_keys(tmp_path, capsys):
     assert f["slice_loss"].shape == (5, 5) and f["dir_a"].shape == f["center"].shape
     assert main(["inspect", "--problem", "tanh_net", "--set", "lr=abc", "--out", str(tmp_path / "x.npz")]) != 0
     assert "lr" in capsys.readouterr().err
+
+
+def test_grid_takes_the_digits_networks(tmp_path, capsys):
+    out = tmp_path / "d.npz"
+    assert main(["grid", "--problem", "digits_fc_tanh", "--res", "3", "--steps", "2", "--x-range", "-2", "2",
+                 "--out", str(out)]) == 0
+    f = np.load(out, allow_pickle=False)
+    meta = json.loads(str(f["meta"]))
+    assert (meta["x"], meta["y"]) == ("lr_in", "lr_out") and f["loss"].shape == (3, 3)
+    assert np.isfinite(f["loss"]).all() and f["stability_x"].shape == (3,)
