@@ -16,7 +16,7 @@ from l2l_core.landscape.summaries import SUMMARIES as SUMMARY_REGISTRY
 from l2l_core.landscape.summaries import summaries_help
 from l2l_core.tasks.fractal_networks import SPECS, make_task
 from l2l_core.viz.fractal import axis_frame, box_count_figure, fractal_figure
-from ui import box_zoom
+from ui import box_zoom, pixel_pick
 from ui.fractal_compute import DEFAULTS, PREVIEW_RES, compute
 from ui.shared import chart_config, int_in, npz_bytes, plotly_chart, show_error, timing_caption
 from ui.state import PageState, Param, choice_in
@@ -100,11 +100,24 @@ def on_box_select() -> None:
         return
     window, display = frame
     try:
+        if pixel_pick.on_pick("fr_chart", window, frame=display):
+            return  # a click on a cell (or a tiny box) shows that run, it does not zoom
         new = box_zoom.boxed_window("fr_chart", window, frame=display, check=fractal.check_window)
         if new is not None:
             st.session_state[ZOOM_KEY] = (list(st.session_state[ZOOM_KEY]) + [list(new)])[-64:]
     except ValueError as e:
         st.session_state["_fr_zoom_error"] = f"zoom not applied: {e}"
+
+
+def fractal_cell(names, xs, ys, z, i, j) -> dict:
+    """Row i, column j of the view: its two axis values and its pixel value; not openable yet."""
+    v = float(z[i, j])
+    return dict(label=f"{names[0]} = {float(xs[j]):.12g}, {names[1]} = {float(ys[i]):.12g}",
+                value=f"{SUMMARY_REGISTRY[summary].label} {v:.6g}" if np.isfinite(v) else "not finite",
+                query_args=None,
+                why="Opening a pixel of the trainability fractal is not available yet: the 'Open a pixel' page "
+                    "does not take these networks (fractal_tanh ...). The values above are this run's settings "
+                    f"(width {width}, seed {seed}, {steps} steps).")
 
 
 try:
@@ -156,7 +169,9 @@ fig = fractal_figure(z, xs, ys, summary=summary, axis_names=names,
 st.session_state["_fr_frame"] = (window, (*axis_frame(xs[0], xs[-1]), *axis_frame(ys[0], ys[-1])))
 with placeholder.container():
     plotly_chart(fig, key="fr_chart", filename=f"trainability_{task_name}_w{width}_{res}x{res}_depth{len(stack)}",
-                 on_select=on_box_select, selection_mode="box")
+                 on_select=on_box_select, selection_mode=("points", "box"))
+    pixel_pick.resolve_pending("fr_chart", window, xs, ys, lambda i, j: fractal_cell(names, xs, ys, z, i, j))
+    pixel_pick.panel("fr_chart")
 timing_caption(seconds, wall, what=f"{z.size:,} training runs of {steps} steps computed in {prec}")
 sign = zs["converge"]
 nxt = fractal.boundary_window(sign, window)

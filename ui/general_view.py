@@ -28,7 +28,8 @@ from l2l_core.landscape import refine, zoom
 from l2l_core.landscape.general import SUMMARIES, default_hyperparameters, hyper_grid, summaries_for, task_axes
 from l2l_core.tasks.general import NETWORK_TASKS, TASKS, resolve_task
 from l2l_core.viz.style import legend_below
-from ui import box_zoom
+from ui import box_zoom, pixel_pick
+from ui import stability_view as sv
 from ui.general_runs import general_runs, key_args_tail, runs_table
 from ui.shared import chart_config, heavy_stoppable, optimizer_label, plain, show_error, timed_call, timing_caption
 from ui.state import (
@@ -269,6 +270,8 @@ def current_window(home) -> tuple:
 
 def _on_select(home) -> None:
     try:
+        if pixel_pick.on_pick("general_chart", current_window(home)):
+            return  # a click on a cell (or a tiny box) opens it, it does not zoom
         new = box_zoom.boxed_window("general_chart", current_window(home), check=check_window)
         if new is not None:
             box_zoom.push_window(ZOOM_KEY, new)
@@ -356,11 +359,31 @@ def view(cfg, task) -> None:
     runs = general_runs(cfg, task, (task, opt, x, y), summary)
     best = landscape.best_cell(z, xs, ys)
     slug = f"{opt}_{x}_{y}_{task if task in TASKS or task in NETWORK_TASKS else 'formula'}"
-    placeholder.plotly_chart(_figure(z, xs, ys, axes, x, y, cfg["cap"], runs, best), key="general_chart",
-                             on_select=partial(_on_select, home), selection_mode="box",
-                             config=chart_config(f"meta_loss_{slug}_{cfg['res']}x{cfg['res']}"))
+    fig = _figure(z, xs, ys, axes, x, y, cfg["cap"], runs, best)
+    theory = sv.draw(fig, task, opt, x, y, (xs[0], xs[-1]), ys, fixed=fixed, seed=seed, x0=x0,
+                     hover_x=axes[x].title, hover_y=axes[y].title) if sv.applies(task, opt, x, y) else ""
+    with placeholder.container():
+        st.plotly_chart(fig, key="general_chart", on_select=partial(_on_select, home),
+                        selection_mode=("points", "box"),
+                        config=chart_config(f"meta_loss_{slug}_{cfg['res']}x{cfg['res']}"))
+        if theory:
+            st.caption(theory)
+        pixel_pick.resolve_pending("general_chart", window, xs, ys,
+                                   partial(_cell, task, opt, x, y, axes, xs, ys, z, cfg, fixed, x0, seed, summary))
+        pixel_pick.panel("general_chart")
     timing_caption(seconds, wall, what=f"{z.size:,} inner runs ({OPTIMIZERS[opt].title}) computed")
     _summary(z, xs, ys, axes, x, y, best, slug, cfg, runs)
+
+
+def _cell(task, opt, x, y, axes, xs, ys, z, cfg, fixed, x0, seed, summary, i, j) -> dict:
+    """Row i, column j of the grid: the run it is (every hyperparameter's raw value) and its value."""
+    hp = dict(default_hyperparameters(task, opt), **dict(fixed))
+    hp[x], hp[y] = float(axes[x].to_value(float(xs[j]))), float(axes[y].to_value(float(ys[i])))
+    off = ", ".join(f"{k} = {v:.6g}" for k, v in hp.items() if k not in (x, y))
+    v = float(z[i, j])
+    return dict(label=f"{x} = {hp[x]:.6g}, {y} = {hp[y]:.6g}" + (f" ({off})" if off else ""),
+                value=f"{summary} {v:.6g}" if np.isfinite(v) else "diverged",
+                query_args=dict(task=task, optimizer=opt, hparams=hp, steps=cfg["inner_steps"], seed=seed, x0=x0))
 
 
 def _summary(z, xs, ys, axes, x, y, best, slug, cfg, runs) -> None:
