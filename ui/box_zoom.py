@@ -21,7 +21,7 @@ from l2l_core.landscape import zoom
 #: The identity frame: chart coordinates are the window's own.
 IDENTITY = (0.0, 1.0, 0.0, 1.0)
 #: A box no wider and no taller than this fraction of the window picks the cell at its centre.
-PICK_FRACTION = 0.05
+PICK_FRACTION = 0.08
 
 
 def picked_point(event, window, *, frame=IDENTITY) -> tuple[float, float] | None:
