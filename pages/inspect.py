@@ -6,13 +6,14 @@ from ui.adapter import through_router
 through_router(__file__)
 
 import json
+import time
 
 import numpy as np
 import streamlit as st
 
 from l2l_core.viz import probe as viz
 from ui import inspect_state as ist
-from ui.inspect_compute import run_pixel
+from ui.inspect_compute import run_pixel, run_slices
 from ui.shared import columns_csv, npz_bytes, plotly_chart, show_error
 from ui.state import PROJECTOR_CSS
 
@@ -65,8 +66,11 @@ def show_pixel(p: dict, sfx: str) -> None:
     slice_n = view["sres"] if p["dim"] > 2 else 0
     try:
         with st.spinner("Training and measuring the curvature ..."):
-            r, wall = run_pixel(p["task"], p["optimizer"], tuple(sorted(p["hparams"].items())), p["steps"], p["seed"],
-                                p["x0"], view["every"], view["k"], slice_n, view["span"])
+            args = (p["task"], p["optimizer"], tuple(sorted(p["hparams"].items())), p["steps"], p["seed"], p["x0"],
+                    view["every"], view["k"])
+            tic = time.perf_counter()
+            r, _ = run_pixel(*args, 0, 1.0)
+            wall = time.perf_counter() - tic
     except Exception as e:  # ValueError from the core (said as it is), or the job limit's Cancelled / ServerBusy
         show_error(e)
         return
@@ -89,8 +93,18 @@ def show_pixel(p: dict, sfx: str) -> None:
     plotly_chart(viz.curvature_figure(r), key=f"insp{sfx}_curv_chart", filename=f"{slug}_curvature")
     st.info(viz.curvature_sentence(r), icon=":material/insights:")
 
+    sl = None
     if slice_n:
         st.markdown("##### The landscape it crossed")
+        try:
+            with st.spinner(f"Slicing the landscape around the end point ({slice_n}x{slice_n} cells, twice) ..."):
+                sl, slice_wall = run_slices(*args, slice_n, view["span"])
+        except Exception as e:  # a run diverged at its start, or the job limit
+            show_error(e)
+            sl = None
+        if sl is not None:
+            r = dict(r, **sl, seconds=dict(r["seconds"], slice=slice_wall))
+    if slice_n and sl is not None:
         center = (0.0, 0.0)
         plotly_chart(viz.slice_figure(r["slice_a"], r["slice_b"], r["slice_loss"], center=center,
                                       title="around the end point: two filter-normalized random directions",
@@ -106,7 +120,7 @@ def show_pixel(p: dict, sfx: str) -> None:
                    "around the end point; a random plane would show the path as a dot.")
         plotly_chart(viz.interpolation_figure(r["interp_alpha"], r["interp_loss"]), key=f"insp{sfx}_interp_chart",
                      filename=f"{slug}_interpolation")
-    elif p["dim"] > 2:
+    elif p["dim"] > 2 and not slice_n:
         st.caption("Slices are off (slice resolution 0).")
 
     sec = r["seconds"]

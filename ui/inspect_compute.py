@@ -11,6 +11,7 @@ import numpy as np
 import streamlit as st
 
 from l2l_core.probe.flat import flat_task, resolve
+from l2l_core.probe.run import _slices as run_slices_core
 from l2l_core.probe.run import inspect_run
 from ui.shared import heavy
 
@@ -60,3 +61,17 @@ def contour_grid(task: str, seed: int, path) -> tuple[np.ndarray, np.ndarray, np
     pts = jnp.asarray(np.stack([gx.ravel(), gy.ravel()], axis=1), jnp.float32)
     z = np.asarray(jax.jit(jax.vmap(loss))(pts), np.float64).reshape(gy.shape)
     return xs, ys, z
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def run_slices(task: str, optimizer: str, hparams: tuple, steps: int, seed: int, x0, every: int, eigs: int,
+               slice_n: int, slice_span: float) -> tuple[dict, float]:
+    """(the slices of :func:`inspect_run` around the run's end point: filter-normalized, PCA with the path,
+    start -> end interpolation; wall seconds). Drawn after the run, so the run is on screen first; the run
+    itself comes from :func:`run_pixel`'s cache."""
+    result, _ = run_pixel(task, optimizer, hparams, steps, seed, x0, every, eigs, 0, 1.0)
+    tic = time.perf_counter()
+    t = resolve(task, seed)
+    flat0, loss, _ = flat_task(t, seed, None if x0 is None else list(x0))
+    out = heavy(run_slices_core, t, loss, result["params"], flat0, seed, slice_n, slice_span, np.float32)
+    return out, time.perf_counter() - tic
