@@ -289,3 +289,17 @@ def write_url(a: dict | None, b: dict | None, view: dict) -> None:
 
 def is_finite_number(v) -> bool:
     return isinstance(v, (int, float)) and math.isfinite(v)
+
+
+#: The tour's two pixels: the page's default (the edge of stability) and the same run at twice the rate.
+TOUR_TRAINED = DEFAULT
+TOUR_DIVERGED = dict(DEFAULT, hparams=dict(DEFAULT["hparams"], lr_in=0.26, lr_out=0.26))
+
+
+def tour_query() -> dict[str, str]:
+    """The page's URL with the tour's two pixels side by side (default view settings)."""
+    q: dict[str, str] = {}
+    for sfx, p in (("", TOUR_TRAINED), ("_b", TOUR_DIVERGED)):
+        q.update(pixel_query(p["task"], p["optimizer"], p["hparams"], steps=p["steps"], seed=p["seed"], suffix=sfx))
+    q.update({url: str(default) for url, (_, default) in VIEW.items()})
+    return q

@@ -441,6 +441,45 @@ def step_tuner():
     link("pages/tuning.py", "Open the tuning page with this study", **q)
 
 
+def step_pixel():
+    from l2l_core.viz import probe as viz_probe
+    from ui import inspect_state as ist
+    from ui.inspect_compute import run_pixel
+
+    a, b = ist.TOUR_TRAINED, ist.TOUR_DIVERGED
+    lr_a, lr_b = a["hparams"]["lr_in"], b["hparams"]["lr_in"]
+    st.markdown(
+        "**Inside one pixel: the edge of stability.** Every pixel of the maps is a whole training run. Open two: "
+        f"the digits tanh network (64-32-32-10, MSE, full batch) trained by plain gradient descent at lr = {lr_a:g} "
+        f"and at lr = {lr_b:g}. The dashed line is 2/lr: on a quadratic, gradient descent is stable only while the "
+        "sharpness (the top eigenvalue of the loss's Hessian) stays below it. This network does not stay below it: "
+        "it settles *at* it (Cohen et al. 2021, the edge of stability). **Try:** open the page: the slices of the "
+        "landscape around the end point, the path on its two PCA directions, other optimizers and thresholds.")
+    runs = []
+    for p in (a, b):
+        try:
+            r, _ = run_pixel(p["task"], p["optimizer"], tuple(sorted(p["hparams"].items())), p["steps"], p["seed"],
+                             None, ist.VIEW["every"][1], ist.VIEW["k"][1], 0, 1.0)
+        except Exception as e:  # ValueError from the core, or the job limit's Cancelled / ServerBusy
+            show_error(e)
+            return
+        runs.append(r)
+    cols = st.columns(2)
+    for col, r, lr, name in zip(cols, runs, (lr_a, lr_b), ("trained", "diverged")):
+        with col:
+            plotly_chart(viz_probe.curvature_figure(r, title=f"lr = {lr:g}").update_layout(height=HEIGHT),
+                         key=f"t_px_{name}", filename=f"tour_pixel_lr{lr:g}")
+            st.info(viz_probe.curvature_sentence(r), icon=":material/insights:")
+    ra, rb = runs
+    st.caption(f"Final training loss: {ra['loss'][-1]:.3g} at lr = {lr_a:g}; "
+               + ("diverged" if not np.isfinite(rb["loss"][-1]) else f"{rb['loss'][-1]:.3g}") + f" at lr = {lr_b:g}.")
+    st.download_button("Sharpness curves (CSV)", columns_csv(step=ra["sharpness_steps"],
+                                                              **{f"sharpness_lr{lr_a:g}": ra["sharpness"][:, 0],
+                                                                 f"sharpness_lr{lr_b:g}": rb["sharpness"][:, 0]}),
+                       file_name="tour_pixel_sharpness.csv", mime="text/csv", key="t_px_csv")
+    link("pages/inspect.py", "Open these two pixels side by side", **ist.tour_query())
+
+
 def _choice(options):
     """A URL parser for one of ``options`` (numbers compared as numbers)."""
     def parse(text: str):
@@ -476,6 +515,7 @@ STEP_REGISTRY = [
     Step("Does it beat Adam?", step_adam, {"t_adam_seed": SEED_PARAMS["t_adam_seed"]}),
     Step("From one number to a network", step_fractal,
          {"t_fr_task": _p("t_fr_task", "fractal_single", list(FRACTAL_TASKS))}),
+    Step("Inside one pixel: the edge of stability", step_pixel, {}),
     Step("What your tuner sees", step_tuner, {}),
 ]
 

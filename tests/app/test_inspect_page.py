@@ -3,6 +3,7 @@ task, a link written by ui.pixel_link reopening its run, a second pixel, a wrong
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -31,6 +32,13 @@ def charts(at) -> dict[str, dict]:
 
 def names(at) -> list[str]:
     return list(charts(at))
+
+
+def values(a) -> np.ndarray:
+    """A plotly array from a chart's spec (a list, or plotly's typed-array {"dtype", "bdata"})."""
+    if isinstance(a, dict):
+        return np.frombuffer(base64.b64decode(a["bdata"]), dtype=np.dtype(a["dtype"])).astype(float)
+    return np.asarray(a, float)
 
 
 def qp(at) -> dict[str, str]:
@@ -164,3 +172,21 @@ def test_downloads_hold_the_run():
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["Run (NPZ)", "Curves (CSV)"], labels
     assert np.isfinite(2 / 0.1)
+
+
+def test_the_tours_claim_holds_on_the_page_it_links_to():
+    from ui.inspect_state import TOUR_DIVERGED, TOUR_TRAINED, tour_query
+
+    at = page(tour_query())
+    ok(at)
+    specs = charts(at)
+    first = specs[next(n for n in specs if n.startswith("pixel_digits") and n.endswith("_curvature"))]
+    sharp = next(t for t in first["data"] if t.get("name") == "sharpness λ1")
+    ys = values(sharp["y"])
+    lr = TOUR_TRAINED["hparams"]["lr_in"]
+    info = [i.value for i in at.info]
+    assert any("edge of stability" in i for i in info), info
+    tail = ys[len(ys) // 2:] / (2 / lr) - 1  # over the second half of the run: settles at 2/lr, hovers just above
+    assert tail.size >= 10 and abs(tail.mean()) < 0.05 and np.all(np.abs(tail) < 0.1), tail
+    assert any("diverged at step" in i for i in info), info
+    assert at.number_input(key="px_b_hp_lr_in").value == TOUR_DIVERGED["hparams"]["lr_in"]

@@ -97,7 +97,8 @@ def test_next_walks_every_step_without_error(tiny_checkpoint):
         if i < n - 1:
             at.button(key="tour_next").click().run()
     assert seen[0].startswith("1.") and seen[7] == "8. Does it beat Adam?"
-    assert seen[-2] == f"{n - 1}. From one number to a network"
+    assert seen[-3] == f"{n - 2}. From one number to a network"
+    assert seen[-2] == f"{n - 1}. Inside one pixel: the edge of stability"
     assert seen[-1] == f"{n}. What your tuner sees"
     assert len(set(seen)) == n
     assert at.button(key="tour_next").disabled
