@@ -59,9 +59,10 @@ def key(sfx: str, name: str) -> str:
 
 
 def task_label(name: str) -> str:
+    """The short name in the box (long titles would be cut in the sidebar); the title is in the caption."""
     if name == FORMULA:
-        return "Typed formula f(x) or f(x, y)"
-    return registry.get(name).title
+        return "typed formula"
+    return name
 
 
 def hyper_defaults(task: str, optimizer: str) -> dict[str, float]:
@@ -204,7 +205,8 @@ def pixel_widgets(sfx: str) -> dict | None:
     choice = st.selectbox("Task", TASK_CHOICES, key=key(sfx, "task"), format_func=task_label,
                           on_change=_forget_start, args=(sfx,),
                           help="What is trained: a task of the maps (1-D and 2-D functions, the small tanh network, "
-                               "the digits networks) or your own formula in x (1-D) or x and y (2-D).")
+                               "the digits networks) or your own formula in x (1-D) or x and y (2-D). "
+                               + " ".join(f"{n}: {registry.get(n).title}." for n in TASKS))
     task = choice
     if choice == FORMULA:
         text = st.text_input("f =", key=key(sfx, "formula"), max_chars=200, on_change=_forget_start, args=(sfx,),
@@ -217,7 +219,8 @@ def pixel_widgets(sfx: str) -> dict | None:
             return None
         task = text
     else:
-        st.caption(registry.get(choice).description)
+        entry = registry.get(choice)
+        st.caption(f"{entry.title}: {entry.description}")
     kind, dim = kind_of(task)
     opt = st.selectbox("Optimizer", list(OPTIMIZERS), key=key(sfx, "opt"), format_func=optimizer_label,
                        help=" ".join(f"{o.title}: {o.description}" for o in OPTIMIZERS.values()))
