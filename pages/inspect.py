@@ -124,10 +124,11 @@ def show_pixel(p: dict, sfx: str) -> None:
         st.caption("Slices are off (slice resolution 0).")
 
     sec = r["seconds"]
-    parts = ", ".join(f"{k} {v:.2f} s" for k, v in sec.items())
+    parts = ", ".join(f"{k} {v:.2f} s" for k, v in sec.items() if v > 0 or k != "slice")
     cached = wall < 0.5 * sum(sec.values())
     st.caption(f"Computed in {sum(sec.values()):.2f} s ({parts}){' (served from the cache)' if cached else ''}; "
-               f"{r['meta']['dim']} parameters, Lanczos {r['meta']['lanczos_iters']} steps per checkpoint. "
+               f"{r['meta']['dim']} parameter{'s' * (r['meta']['dim'] != 1)}, Lanczos {r['meta']['lanczos_iters']} "
+               "steps per checkpoint. "
                "The first run of a task or a new number of steps per chunk compiles first (several seconds).")
     arrays = {k: v for k, v in r.items() if k not in ("meta", "seconds") and isinstance(v, np.ndarray)}
     arrays["meta"] = np.asarray(json.dumps(dict(r["meta"], seconds=sec)))

@@ -13,6 +13,7 @@ import streamlit as st
 from l2l_core.probe.flat import flat_task, resolve
 from l2l_core.probe.run import _slices as run_slices_core
 from l2l_core.probe.run import inspect_run
+from l2l_core.tasks.mlp import MLPTask
 from ui.shared import heavy
 
 #: Cells per axis of a 2-D task's contour.
@@ -33,13 +34,24 @@ def task_start(task: str, seed: int = 0) -> tuple[float, ...]:
     return tuple(float(v) for v in flat_task(resolve(task, seed), seed)[0])
 
 
+def core_hparams(task: str, seed: int, hparams: tuple) -> dict[str, float]:
+    """The hyperparameters inspect_run is given: a digits network whose two layer rates are equal trains with
+    one rate ``lr`` (the same run; its threshold then also exists for Adam and RMSprop)."""
+    hp = dict(hparams)
+    if "lr_in" in hp and hp.get("lr_in") == hp.get("lr_out") and isinstance(resolve(task, seed), MLPTask):
+        hp["lr"] = hp.pop("lr_in")
+        hp.pop("lr_out")
+    return hp
+
+
 @st.cache_data(max_entries=24, show_spinner=False)
 def run_pixel(task: str, optimizer: str, hparams: tuple, steps: int, seed: int, x0, every: int, eigs: int,
               slice_n: int, slice_span: float) -> tuple[dict, float]:
     """(:func:`inspect_run`'s result, wall seconds) of one pixel; the core call runs inside the job limit."""
     tic = time.perf_counter()
-    result = heavy(inspect_run, task, optimizer, dict(hparams), steps=steps, seed=seed, sharpness_every=every,
-                   eigs=eigs, slice_n=slice_n, slice_span=slice_span, x0=None if x0 is None else list(x0))
+    result = heavy(inspect_run, task, optimizer, core_hparams(task, seed, hparams), steps=steps, seed=seed,
+                   sharpness_every=every, eigs=eigs, slice_n=slice_n, slice_span=slice_span,
+                   x0=None if x0 is None else list(x0))
     if result["meta"]["dim"] == 2 and "path" in result:
         tic2 = time.perf_counter()
         result["contour_x"], result["contour_y"], result["contour_loss"] = contour_grid(task, seed, result["path"])

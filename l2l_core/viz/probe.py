@@ -167,6 +167,10 @@ def curvature_sentence(result: dict) -> str:
     first, last = float(ok[0]), float(ok[-1])
     tail = ok[len(ok) // 2:]
     near = abs(last - thr) <= NEAR * thr and np.all(np.abs(tail - thr) <= 2 * NEAR * thr)
+    if near and abs(first - thr) <= NEAR * thr:
+        return (f"The {name} was {first:.3g} from the start and ended at {last:.3g}, {last / thr - 1:+.1%} from "
+                f"{label} = {thr:.3g}: this run sits at its stability edge from the start (the learning rate, not "
+                "the training, put it there).")
     if near:
         verb = "rose" if first < thr else "fell"
         return (f"The {name} {verb} from {first:.3g} to {label} = {thr:.3g} and hovered there (last {last:.3g}, "

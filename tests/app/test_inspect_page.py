@@ -190,3 +190,24 @@ def test_the_tours_claim_holds_on_the_page_it_links_to():
     assert tail.size >= 10 and abs(tail.mean()) < 0.05 and np.all(np.abs(tail) < 0.1), tail
     assert any("diverged at step" in i for i in info), info
     assert at.number_input(key="px_b_hp_lr_in").value == TOUR_DIVERGED["hparams"]["lr_in"]
+
+
+def test_the_sentence_tells_the_edge_of_stability_from_a_run_put_there():
+    from l2l_core.viz.probe import curvature_sentence
+
+    def run(sharp, loss_end=0.1, thr=10.0):
+        n = len(sharp)
+        return {"loss": np.r_[np.linspace(1, 0.2, 99), loss_end], "sharpness": np.asarray(sharp, float)[:, None],
+                "sharpness_steps": np.arange(n) * 10, "threshold": np.float64(thr),
+                "meta": {"optimizer": "sgd", "hparams": {"lr": 0.2, "momentum": 0.0}, "threshold_of": "sharpness"}}
+
+    assert "edge of stability" in curvature_sentence(run([4, 7, 9.5, 10.2, 9.9, 10.1, 10.0]))
+    assert "from the start" in curvature_sentence(run([9.6] * 7))  # a quadratic at lr near 2/curvature
+    assert "stayed below" in curvature_sentence(run([2, 3, 3, 3]))
+    assert "catapult" in curvature_sentence(run([20, 12, 6, 5, 5]))
+    assert "diverged at step 99" in curvature_sentence(run([20, np.nan], loss_end=np.nan))
+    adam = run([1, 2])
+    adam["meta"] = {"optimizer": "adam", "hparams": {"lr": 0.01, "b1": 0.9}, "threshold_of": "precond_sharpness"}
+    adam["precond_sharpness"] = np.array([[100.0], [3700.0], [3800.0], [3790.0]])
+    adam["threshold"] = np.float64(3800.0)
+    assert "preconditioned sharpness rose" in curvature_sentence(adam)
