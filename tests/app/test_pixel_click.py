@@ -191,3 +191,17 @@ def test_fractal_pixels_say_plainly_that_they_cannot_be_opened_yet():
     assert not _links(at)
     assert any("not available yet" in i.value for i in at.info)
     assert any("This pixel:" in m.value and "lr_in" in m.value for m in at.markdown)
+
+
+def test_the_line_leaves_gaps_where_a_row_has_no_edge_and_follows_a_deep_zoom_frame():
+    import plotly.graph_objects as go
+
+    from l2l_core.viz.stability import add_stability_line
+
+    fig = add_stability_line(go.Figure(), [0.5, np.nan, 0.7], [-1.0, -0.5, 0.0], frame=(0.5, 0.1, -0.5, 0.5))
+    t = fig.data[-1]
+    assert t.name == NAME and t.connectgaps is False and t.showlegend is not False
+    np.testing.assert_allclose(np.asarray(t.x, float), [0.0, np.nan, 2.0], equal_nan=True)
+    np.testing.assert_allclose(np.asarray(t.y, float), [-1.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match="one edge value per row"):
+        add_stability_line(go.Figure(), [0.5], [-1.0, 0.0])
