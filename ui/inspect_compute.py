@@ -11,8 +11,8 @@ import numpy as np
 import streamlit as st
 
 from l2l_core.probe.flat import flat_task, resolve
-from l2l_core.probe.run import _slices as run_slices_core
 from l2l_core.probe.run import inspect_run
+from l2l_core.probe.run import run_slices as run_slices_core
 from l2l_core.tasks.mlp import MLPTask
 from ui.shared import heavy
 

@@ -324,13 +324,13 @@ def _run(t, opt, hp, labels, flat0, loss, sizes, *, steps, every, k, m, m_warm, 
         out["path"] = np.concatenate(path)
     if slice_n:
         tic = time.perf_counter()
-        out.update(_slices(t, loss, out["params"], flat0, seed, slice_n, slice_span, dt))
+        out.update(run_slices(t, loss, out["params"], flat0, seed, slice_n, slice_span, dt))
         sec["slice"] = time.perf_counter() - tic
     out["seconds"] = sec
     return out
 
 
-def _slices(t, loss, path, start, seed, n, span, dt) -> dict:
+def run_slices(t, loss, path, start, seed, n, span, dt) -> dict:
     finite = np.all(np.isfinite(path), axis=1)
     if not finite.any():
         raise ValueError("the run diverged at its start: no parameters to slice around")

@@ -18,6 +18,7 @@ WALK = [
     ("Meta-loss landscape", "landscape", "Meta-loss landscape", "log10 lr from", "-2", "-1.5"),
     ("Gradient estimators", "estimators", "Gradient estimators", "log10 lr", "-1", "-0.8"),
     ("Trainability fractal", "fractal", "Trainability fractal", "Seed (data and initial weights)", "1", "2"),
+    ("What tuning sees", "tuning", "What tuning sees", "Tuner seed", "1", "2"),
     ("Open a pixel", "inspect", "Open a pixel", "Seed", "1", "2"),
     ("Learned optimizer", "learned_optimizer", "Learned optimizer", "Task seed", "9", "11"),
     ("Tour", "", "Start here", None, "2", "3"),
