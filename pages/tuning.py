@@ -12,7 +12,7 @@ from l2l_core.landscape.seeds import MAX_SEEDS
 from l2l_core.tasks import fractal_networks
 from l2l_core.tasks.general import TASKS as GENERAL_TASKS
 from l2l_core.tuning.audit import DIVERGED_PENALTY, GOOD_QUANTILE, SAMPLERS, TABLE_TRIALS
-from l2l_core.viz.tuning import color_range, picture_figure, seed_map_figure, study_figure, trials_figure
+from l2l_core.viz.tuning import color_range, picture_figure, seed_map_figure, short_number, study_figure, trials_figure
 from ui import tuning_compute as tc
 from ui.shared import columns_csv, int_in, npz_bytes, optimizer_label, plotly_chart, show_error
 from ui.state import PageState, Param, choice_in
@@ -141,21 +141,22 @@ with c3:
                  key="tn_pdiv", filename=f"seeds_pdiverge_{slug}")
 m1, m2, m3 = st.columns(3)
 if robust is not None:
-    m1.metric("robust pick: best mean where no seed diverges", f"{robust[2]:.4g} ± {robust[3]:.2g}",
-              help=f"Cell ({robust[0]:.3f}, {robust[1]:.3f}): the lowest mean among the cells where none of the "
-                   f"{len(seed_list)} seeds diverged; ± is the spread over the seeds.")
+    m1.metric("robust pick", f"{robust[2]:.3g}",
+              help=f"The best mean where no seed diverges: cell ({robust[0]:.3f}, {robust[1]:.3f}), the lowest mean "
+                   f"among the cells where none of the {len(seed_list)} seeds diverged; spread over the seeds "
+                   f"{robust[3]:.2g}.")
 else:
     m1.metric("robust pick", "none", help="Every cell diverged for at least one seed.")
 if single is not None:
-    m2.metric(f"seed {seed_list[0]}'s own best", f"{single[2]:.4g}",
+    m2.metric(f"seed {seed_list[0]}'s own best", f"{single[2]:.3g}",
               help=f"Cell ({single[0]:.3f}, {single[1]:.3f}): the best cell of the first seed's map alone, what "
                    "one seed's sweep would pick.")
     if len(seed_list) > 1:
         i = int(np.argmin(np.abs(ys - single[1])))
         j = int(np.argmin(np.abs(xs - single[0])))
-        m3.metric("that cell over all seeds", f"P(diverge) {sm['p_diverge'][i, j]:.2f}",
-                  help="The single-seed best cell's probability of divergence and mean over every seed: "
-                       f"mean {sm['loss'][i, j]:.4g}.")
+        m3.metric("its P(diverge)", f"{sm['p_diverge'][i, j]:.2f}",
+                  help="The single-seed best cell over every seed: its probability of divergence, and its mean "
+                       f"{sm['loss'][i, j]:.4g}.")
 note = ""
 if len(seed_list) > 1 and task in tc.VMAPPED:
     one = tc.one_seed_seconds(task, optimizer, x_axis, y_axis, int(res), seed_list[0], int(steps))
@@ -207,7 +208,7 @@ with t2:
                                 title="what the tuner's dashboard would draw"),
                  key="tn_picture_chart", filename=f"tuner_picture_{slug}")
 r1, r2, r3, r4 = st.columns(4)
-r1.metric("regret", "-" if au["regret"] is None else f"{au['regret']:.4g}",
+r1.metric("regret", short_number(au["regret"]),
           help="The tuner's best value minus the dense map's best value (0: it found the best cell; below 0: "
                "its best point lies between cells and beats every cell of the grid).")
 r2.metric("beaten by", "-" if au["beaten_by"] is None else f"{au['beaten_by']:.1%}",

@@ -396,7 +396,7 @@ TUNER_QUERY = dict(task="tanh_net", opt="sgd", x="lr_in", y="lr_out", res=32, se
 
 def step_tuner():
     from l2l_core.tuning.audit import DIVERGED_PENALTY
-    from l2l_core.viz.tuning import color_range, picture_figure, trials_figure
+    from l2l_core.viz.tuning import color_range, picture_figure, short_number, trials_figure
     from ui import tuning_compute as tc
 
     st.markdown(
@@ -429,7 +429,7 @@ def step_tuner():
                                     title="what the dashboard would draw").update_layout(height=HEIGHT),
                      key="t_tu_picture", filename="tour_tuner_picture")
     m1, m2, m3 = st.columns(3)
-    m1.metric("regret", "-" if au["regret"] is None else f"{au['regret']:.4g}",
+    m1.metric("regret", short_number(au["regret"]),
               help="The tuner's best value minus the dense map's best value.")
     m2.metric("false good", f"{au['false_good']:.1%}",
               help="The fraction of all cells that diverge but the interpolated picture calls good.")

@@ -159,3 +159,11 @@ def study_figure(loss, xs, ys, study_x, study_y, numbers, values, *, x_title: st
     xr = [float(min(xs[0], np.nanmin(x))), float(max(xs[-1], np.nanmax(x)))] if x.size else [xs[0], xs[-1]]
     yr = [float(min(ys[0], np.nanmin(y))), float(max(ys[-1], np.nanmax(y)))] if y.size else [ys[0], ys[-1]]
     return _layout(fig, title, x_title, y_title, xr, yr)
+
+
+def short_number(value) -> str:
+    """A metric's value in at most 8 characters: 3 significant digits, small ones as 7.5e-04."""
+    if value is None:
+        return "-"
+    v = float(value)
+    return f"{v:.1e}" if v != 0 and abs(v) < 0.01 else f"{v:.3g}"

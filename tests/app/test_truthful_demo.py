@@ -113,8 +113,25 @@ def compare_tuning(step_at, page_at) -> int:
     return 3
 
 
+def compare_inspect(step_at, page_at) -> int:
+    """The step's two pixels: the same sentence on their curvature, the same final loss (or both diverged)."""
+    step_says, page_says = [i.value for i in step_at.info], [i.value for i in page_at.info]
+    sentences = [s for s in step_says if "sharpness" in s or "diverged" in s]
+    assert len(sentences) == 2, step_says
+    for s in sentences:
+        assert s in page_says, (s, page_says)
+    finals = re.search(rf"Final training loss: ({NUM}) at lr = ({NUM}); (diverged|{NUM}) at lr", texts(step_at))
+    assert finals, texts(step_at)
+    page_finals = [m.value for m in page_at.metric if m.label == "final training loss"]
+    assert len(page_finals) == 2, page_finals
+    assert close(float(finals.group(1)), num(page_finals[0]), 3)
+    assert (finals.group(3) == "diverged") == (page_finals[1] == "diverged")
+    return 2
+
+
 COMPARE = {"inner_problem": compare_inner, "lr_sweep": compare_sweep, "landscape": compare_landscape,
-           "fractal": compare_fractal, "learned_optimizer": compare_learned, "tuning": compare_tuning}
+           "fractal": compare_fractal, "learned_optimizer": compare_learned, "tuning": compare_tuning,
+           "inspect": compare_inspect}
 
 
 def test_the_caption_counts_the_steps():
