@@ -48,9 +48,11 @@ def _run(tree: Path, args: list[str], timeout: float) -> dict:
     p = subprocess.run([sys.executable, *args], cwd=tree, env=env, capture_output=True, text=True, timeout=timeout)
     wall = time.perf_counter() - t0
     out = {"process_s": wall}
-    for line in reversed(p.stdout.strip().splitlines()):
+    text = p.stdout.strip()
+    starts = [i for i in range(len(text)) if text[i] == "{" and (i == 0 or text[i - 1] == "\n")]
+    for i in reversed(starts):  # the last JSON object printed, on one line or indented over several
         try:
-            out.update(dict(_numbers(json.loads(line))))
+            out.update(dict(_numbers(json.loads(text[i:]))))
             break
         except ValueError:
             continue
