@@ -84,6 +84,8 @@ def main(argv=None) -> int:
                        capture_output=True)
         try:
             (tree_a / ".venv").symlink_to(ROOT / ".venv")
+            if (ROOT.parent / "shared").is_dir():  # the peers the benchmarks time beside the project
+                (tree_a.parent / "shared").symlink_to(ROOT.parent / "shared")
             for name in names:
                 script = BENCHES[name]
                 runs = {"A": [], "B": []}
