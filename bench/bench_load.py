@@ -149,7 +149,8 @@ async def _ws_session(url: str, query: str, timeout_s: float) -> dict:
                     out["charts"] += which == "plotly_chart"
                     if which == "plotly_chart" and out["chart_s"] is None:
                         out["chart_s"] = round(time.perf_counter() - t0, 2)
-                    if which == "heading" and out["title"] is None:
+                    # the page's title (the sidebar's own headings may come first)
+                    if which == "heading" and (out["title"] is None or not str(out["title"]).startswith("Meta-loss")):
                         out["title"] = element.heading.body
                     out["exceptions"] += which == "exception"
                     if which == "alert" and element.alert.format == element.alert.ERROR:
