@@ -441,6 +441,106 @@ def step_tuner():
     link("pages/tuning.py", "Open the tuning page with this study", **q)
 
 
+#: The theory step's two maps (problem, start): the same window, resolution and summary (the final loss) on both.
+THEORY_MAPS = (("parabola", -4.0), ("double_well", 1.0))
+THEORY_WINDOW = (-1.5, 1.0, -3.0, 0.0)  # log10 lr 0.03-10; log10(1 - momentum) -3 to 0 (momentum 0.999 to 0)
+THEORY_RES = 250  # one of the landscape page's resolutions, so its link opens the same grid
+THEORY_MOMENTA = (0.0, 0.9)  # the rows whose edges the step prints
+
+
+def theory_query(problem: str, x0: float) -> dict:
+    """The landscape page's URL for one of the theory step's maps (its line is on by default)."""
+    lo, hi, mlo, mhi = THEORY_WINDOW
+    return landscape_query(problem=problem, x0=x0, res=THEORY_RES, lr_lo=lo, lr_hi=hi, mom_lo=mlo, mom_hi=mhi,
+                           reduce="final")
+
+
+def measured_edge(z, log_lrs, start_loss: float) -> np.ndarray:
+    """Per row, log10 of the smallest learning rate whose run does not end below its start (final loss above
+    ``start_loss``, or not finite); NaN where every run of the row ends below it."""
+    bad = ~(np.asarray(z) <= start_loss)
+    return np.where(bad.any(axis=1), np.asarray(log_lrs, np.float64)[np.argmax(bad, axis=1)], np.nan)
+
+
+def theory_edges(problem: str, x0: float) -> dict:
+    """One theory map: the landscape page's own grid and line for :func:`theory_query`, and both edges per row."""
+    log_lrs, log_omm, z, _ = landscape_grid(theory_query(problem, x0))
+    start = float(PROBLEMS[problem].loss(np.float32(x0)))
+    line, lam = lc.stability_line(problem, "sgd", "lr", "momentum", (float(log_lrs[0]), float(log_lrs[-1])),
+                                  np.asarray(log_omm, np.float64), (), 0, float(x0))
+    measured = measured_edge(z, log_lrs, start)
+    step = float(log_lrs[1] - log_lrs[0])
+    low = np.isfinite(line) & (1.0 - 10.0 ** np.asarray(log_omm, np.float64) <= max(THEORY_MOMENTA) + 1e-9)
+    near = low & (np.abs(measured - line) <= 1.0001 * step)
+    rows = [int(np.argmin(np.abs(log_omm - np.log10(1.0 - m)))) for m in THEORY_MOMENTA]
+    return dict(log_lrs=log_lrs, log_omm=log_omm, z=z, start=start, line=line, lam=lam, measured=measured,
+                low=int(low.sum()), near=int(near.sum()), rows=rows)
+
+
+def _lr_text(log_lr) -> str:
+    return "none in view" if not np.isfinite(log_lr) else f"{10 ** float(log_lr):.4g}"
+
+
+def step_theory():
+    import plotly.graph_objects as go
+
+    from l2l_core.viz.stability import add_stability_line
+
+    maps = []
+    for problem, x0 in THEORY_MAPS:
+        try:
+            maps.append(theory_edges(problem, x0))
+        except Exception as e:  # ValueError from the core, or the job limit's Cancelled / ServerBusy
+            show_error(e)
+            return
+    lo, hi, mlo, mhi = THEORY_WINDOW
+    try:
+        _, post_lam = lc.stability_line("log_sin", "sgd", "lr", "momentum", (lo, hi),
+                                        np.asarray(landscape.axes((lo, hi), (mlo, mhi), THEORY_RES)[1]), (), 0, -4.0)
+    except ValueError:
+        post_lam = None
+    post = (f"its curvature there is f''(−4) = {post_lam:.3g}, not positive, so linear stability predicts no "
+            "learning-rate limit and the landscape page draws no line on the post's view"
+            if post_lam is not None and not post_lam > 0 else "the landscape page draws its line there too")
+    st.markdown(
+        "**What theory predicts.** Linear stability reads the edge off the curvature at the start: on a quadratic "
+        "of curvature λ, SGD with heavy-ball momentum m converges iff lr < 2(1+m)/λ. The dashed line draws that "
+        "edge; the red dots mark, on each row, the smallest learning rate whose run ends *above* its start (final "
+        "loss higher than the start's, or diverged). Left: the parabola x²/2 from x0 = −4, where the theory is "
+        "exact: the dots sit on the line on every row up to momentum 0.9 (the caption counts them); at momentum "
+        "near 1 they move left of it: runs with that much momentum swing for long, and 50 steps are too few for "
+        "them to end below their start, though theory says they converge. "
+        "Right: the double well (x²−1)²/4 + 0.3x from x0 = 1, where f''(1) = 2: the loss is not a "
+        f"quadratic and the real edge is rough and off the line. The post's own log_sin start x0 = −4 gets no line: "
+        f"{post}. **Try:** open either map on the landscape page (same problem, start, window, final-loss "
+        "summary; the line is on by default) and hover the cells next to the line.")
+    cols = st.columns(2)
+    for col, (problem, x0), m in zip(cols, THEORY_MAPS, maps):
+        with col:
+            fig = viz.landscape_outer_figure(m["z"], m["log_lrs"], m["log_omm"], cap=10.0, max_display=THEORY_RES,
+                                             title=f"{problem} from x0 = {x0:g}: final loss")
+            add_stability_line(fig, m["line"], m["log_omm"], hover_x="log10 lr", hover_y="log10(1-mom)")
+            fig.add_trace(go.Scatter(x=m["measured"], y=m["log_omm"], mode="markers", name="first run ending "
+                                     "above its start", marker=dict(color="red", size=3)))
+            plotly_chart(fig.update_layout(height=HEIGHT), key=f"t_th_{problem}", filename=f"tour_theory_{problem}")
+            parts = []
+            for i in m["rows"]:
+                line, meas = m["line"][i], m["measured"][i]
+                side = ("" if not (np.isfinite(line) and np.isfinite(meas)) else " (on the line)"
+                        if abs(meas - line) <= 1.0001 * float(m["log_lrs"][1] - m["log_lrs"][0])
+                        else " (right of the line)" if meas > line else " (left of the line)")
+                parts.append(f"at momentum {1 - 10 ** float(m['log_omm'][i]):.4g}: theory lr {_lr_text(line)}, "
+                             f"measured lr {_lr_text(meas)}{side}")
+            st.caption(f"{problem} from x0 = {x0:g} (start loss {m['start']:.4g}, λmax = {m['lam']:.4g}): "
+                       + "; ".join(parts) + f". Measured within one column of the line on {m['near']} of the "
+                       f"{m['low']} rows with momentum up to {max(THEORY_MOMENTA):g}.")
+            landscape_link(f"Open the {problem} map on the landscape page", theory_query(problem, x0))
+    st.download_button("Edges per row (CSV)", columns_csv(
+        log10_one_minus_momentum=maps[0]["log_omm"], **{f"{p}_{k}": m[k] for (p, _), m in zip(THEORY_MAPS, maps)
+                                                   for k in ("line", "measured")}),
+        file_name="tour_theory_edges.csv", mime="text/csv", key="t_th_csv")
+
+
 def step_pixel():
     from l2l_core.viz import probe as viz_probe
     from ui import inspect_state as ist
@@ -515,6 +615,7 @@ STEP_REGISTRY = [
     Step("Does it beat Adam?", step_adam, {"t_adam_seed": SEED_PARAMS["t_adam_seed"]}),
     Step("From one number to a network", step_fractal,
          {"t_fr_task": _p("t_fr_task", "fractal_single", list(FRACTAL_TASKS))}),
+    Step("What theory predicts", step_theory, {}),
     Step("Inside one pixel: the edge of stability", step_pixel, {}),
     Step("What your tuner sees", step_tuner, {}),
 ]
