@@ -97,7 +97,8 @@ def test_next_walks_every_step_without_error(tiny_checkpoint):
         if i < n - 1:
             at.button(key="tour_next").click().run()
     assert seen[0].startswith("1.") and seen[7] == "8. Does it beat Adam?"
-    assert seen[-3] == f"{n - 2}. From one number to a network"
+    assert seen[-4] == f"{n - 3}. From one number to a network"
+    assert seen[-3] == f"{n - 2}. What theory predicts"
     assert seen[-2] == f"{n - 1}. Inside one pixel: the edge of stability"
     assert seen[-1] == f"{n}. What your tuner sees"
     assert len(set(seen)) == n
@@ -176,3 +177,55 @@ def test_learned_page_reads_the_task_seed_a_tour_link_sends():
     page.run()
     ok(page)
     assert page.number_input(key="lo_eval_seed").value == 7
+
+
+def test_theory_step_prints_the_closed_form_and_the_edges_the_core_computes():
+    """The theory step: on the parabola its theory lr is 2(1+m); each measured edge is the first column of the
+    core's own grid (same window, start, final loss) whose run ends above its start; its links carry the maps."""
+    import re
+
+    from l2l_core import landscape
+    from l2l_core.tasks.problems import PROBLEMS
+    from ui.tour_steps import THEORY_MAPS, THEORY_MOMENTA, THEORY_RES, THEORY_WINDOW
+
+    num = r"[-+]?\d[\d,]*\.?\d*(?:e[-+]?\d+)?"
+    step = next(i for i, s in enumerate(STEP_REGISTRY) if s.title == "What theory predicts") + 1
+    assert STEP_REGISTRY[step].title == "Inside one pixel: the edge of stability"
+    at = app(step=step)
+    ok(at)
+    caps = {c.value.split(" from x0")[0]: c.value for c in at.caption if " from x0 = " in c.value}
+    lo, hi, mlo, mhi = THEORY_WINDOW
+    log_lrs, log_omm = landscape.axes((lo, hi), (mlo, mhi), THEORY_RES)
+    edges = {}
+    for problem, x0 in THEORY_MAPS:
+        z = np.asarray(landscape.meta_loss_grid(log_lrs, log_omm, problem=problem, x0=x0, summary="final"))
+        start = float(PROBLEMS[problem].loss(np.float32(x0)))
+        for mom in THEORY_MOMENTA:
+            i = int(np.argmin(np.abs(log_omm - np.log10(1.0 - mom))))
+            m_row = 1.0 - 10.0 ** log_omm[i]
+            assert abs(m_row - mom) < 1e-6
+            said = re.search(rf"at momentum {m_row:.4g}: theory lr ({num}), measured lr ({num})", caps[problem])
+            assert said, caps[problem]
+            j = next(j for j in range(log_lrs.size) if not z[i, j] <= start)  # the first run not ending below
+            assert said.group(2) == f"{10 ** log_lrs[j]:.4g}", (problem, mom, said.group(0))
+            edges[problem, mom] = (float(said.group(1)), 10 ** log_lrs[j])
+            if problem == "parabola":  # the closed form, lr = 2(1+m)/f'', f'' = 1; the edge is its next column
+                assert said.group(1) == f"{2 * (1 + m_row):.4g}", said.group(0)
+                if mom == 0.0:
+                    assert log_lrs[j - 1] < np.log10(2.0) < log_lrs[j]
+    # the double well's real edge: right of the line at momentum 0, left of it at 0.9 (as the captions say)
+    theory0, measured0 = edges["double_well", 0.0]
+    theory9, measured9 = edges["double_well", 0.9]
+    assert theory0 == 1.0 and measured0 > 2 * theory0 and measured9 < 0.5 * theory9
+    assert "(right of the line)" in caps["double_well"] and "(left of the line)" in caps["double_well"]
+    qs = [parse_qs(e.proto.query_string) for e in at.get("page_link")]
+    assert [(q["problem"][0], float(q["x0"][0]), q["reduce"][0], q["res"][0]) for q in qs] == [
+        (p, x0, "final", str(THEORY_RES)) for p, x0 in THEORY_MAPS]
+    # the post's own start: no line, as the step says
+    assert "f''(−4) = -0.259, not positive" in " ".join(m.value for m in at.markdown)
+    page = AppTest.from_file(str(ROOT / "pages/landscape.py"), default_timeout=TIMEOUT)
+    page.query_params.update(res="100", methods="")
+    page.run()
+    ok(page)
+    said = [c.value for c in page.caption]
+    assert any(c.startswith("Stability edge: no line drawn") for c in said), said

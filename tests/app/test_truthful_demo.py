@@ -63,7 +63,22 @@ def compare_sweep(step_at, page_at) -> int:
     return 3
 
 
+def compare_theory(step_at, page_at) -> int | None:
+    """The theory step: its map of this page's problem and start has the page's curvature and line."""
+    problem, x0 = page_at.session_state["problem"], float(page_at.session_state["x0"])
+    m = re.search(rf"{re.escape(problem)} from x0 = ({NUM}) \(start loss ({NUM}), λmax = ({NUM})\)", texts(step_at))
+    if not m:
+        return None
+    assert float(m.group(1)) == x0, (m.group(0), x0)
+    page_line = [c.value for c in page_at.caption if c.value.startswith("Stability edge (dashed)")]
+    assert page_line and f"λmax = {m.group(3)}." in page_line[0], (m.group(0), page_line)
+    return 2
+
+
 def compare_landscape(step_at, page_at) -> int:
+    theory = compare_theory(step_at, page_at)
+    if theory is not None:
+        return theory
     t, p = metrics(step_at), metrics(page_at)
     m = re.search(rf"best cell: lr ({NUM}), momentum ({NUM}), outer loss ({NUM})", texts(step_at))
     if m:  # the view step

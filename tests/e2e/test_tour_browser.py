@@ -12,7 +12,8 @@ pytestmark = pytest.mark.browser
 
 STEPS = ["The inner problem", "Momentum's path", "The learning-rate sweep", "A chaotic landscape",
          "Gradient descent gets stuck", "Evolution Strategies", "Learning an optimizer", "Does it beat Adam?",
-         "From one number to a network", "Inside one pixel: the edge of stability", "What your tuner sees"]
+         "From one number to a network", "What theory predicts",
+         "Inside one pixel: the edge of stability", "What your tuner sees"]
 
 
 def no_exception(page):
