@@ -256,10 +256,7 @@ def fractal_summaries(x_values, y_values, *, task: str | NetworkTask = DEFAULT_T
         raise ValueError(f"gradient must be 'hand' or 'autodiff', got {gradient!r}")
     dtype = check_dtype(dtype)
     n, n_cols = xs.size * ys.size, xs.size
-    if t.spec.phase_space == "lr":
-        cols_in, rows_out, cols_off = 10.0 ** xs, 10.0 ** ys, np.zeros_like(xs)
-    else:
-        cols_in, rows_out, cols_off = None, 10.0 ** ys, xs
+    cols_in, rows_out, cols_off = phase_columns(t, xs, ys)
     devices = sharding.grid_devices()
     n_dev = len(devices)
     kernel = kernel or pick_kernel(t, gradient)
@@ -312,6 +309,14 @@ def fractal_grid(x_values, y_values, *, summary: str | None = None, **kwargs) ->
 def default_window(task: str | NetworkTask = DEFAULT_TASK) -> tuple[float, float, float, float]:
     t = task.spec if isinstance(task, NetworkTask) else resolve_task(task).spec
     return DEFAULT_WINDOWS[t.phase_space]
+
+
+def phase_columns(t: NetworkTask, xs, ys):
+    """The plane's axes as the kernel takes them: (lr_in per column or None, lr_out per row,
+    W1's offset per column); x is log10 lr_in (or the offset), y log10 lr_out (or log10 lr)."""
+    if t.spec.phase_space == "lr":
+        return 10.0 ** xs, 10.0 ** ys, np.zeros_like(xs)
+    return None, 10.0 ** ys, xs
 
 
 #: Most multiply-adds one interactive image may take (the paper's setup at 256², 100 steps);

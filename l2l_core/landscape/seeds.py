@@ -261,13 +261,9 @@ def fractal_seed_summaries(x_values, y_values, seeds, *, task: str = fractal_net
     n, n_cols, n_seeds = xs.size * ys.size, xs.size, len(seeds)
     if n * n_seeds > fractal.MAX_CELLS:
         raise ValueError(f"{ys.size} x {xs.size} cells x {n_seeds} seeds exceed the cap of {fractal.MAX_CELLS:,} runs")
-    steps = inner_steps
-    steps = check_int("steps", steps, 1, fractal.MAX_STEPS)
+    steps = check_int("steps", inner_steps, 1, fractal.MAX_STEPS)
     dtype = fast.check_dtype(dtype)
-    if t.spec.phase_space == "lr":
-        cols_in, rows_out, cols_off = 10.0 ** xs, 10.0 ** ys, np.zeros_like(xs)
-    else:
-        cols_in, rows_out, cols_off = None, 10.0 ** ys, xs
+    cols_in, rows_out, cols_off = fractal.phase_columns(t, xs, ys)
     devices = sharding.grid_devices()
     n_dev = len(devices)
     kernel = fractal.pick_kernel(t)
