@@ -30,6 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from threadpoolctl import threadpool_limits
 
 from l2l_core.inner.optimizers import check_fixed, get_optimizer
 from l2l_core.probe.curvature import hvp, lanczos_traced, top_eigenvalues
@@ -186,20 +187,22 @@ def stability_edge(task, optimizer, x_axis: str, y_axis: str, x_values, y_values
         def lam_of(lr_x, lr_y):
             return lr_y * 10.0 ** float(np.interp(math.log10(lr_x / lr_y), log_r, log_g))
 
-    for i, y in enumerate(ys):
-        def f(log_x, y=y):
-            return lam_of(10.0 ** log_x, 10.0 ** y) - c
+    # one BLAS thread: hundreds of small eigvalsh calls run ~10x slower when its threads contend with XLA's
+    with threadpool_limits(1, user_api="blas"):
+        for i, y in enumerate(ys):
+            def f(log_x, y=y):
+                return lam_of(10.0 ** log_x, 10.0 ** y) - c
 
-        if not (f(lo) <= 0.0 <= f(hi)):
-            continue
-        a, b = lo, hi
-        for _ in range(50):
-            mid = 0.5 * (a + b)
-            if f(mid) < 0:
-                a = mid
-            else:
-                b = mid
-        out[i] = 0.5 * (a + b)
+            if not (f(lo) <= 0.0 <= f(hi)):
+                continue
+            a, b = lo, hi
+            for _ in range(50):
+                mid = 0.5 * (a + b)
+                if f(mid) < 0:
+                    a = mid
+                else:
+                    b = mid
+            out[i] = 0.5 * (a + b)
     return out
 
 
