@@ -17,12 +17,15 @@ from l2l_core.landscape.summaries import summaries_help
 from l2l_core.tasks.fractal_networks import SPECS, make_task
 from l2l_core.viz.fractal import axis_frame, box_count_figure, fractal_figure
 from ui import box_zoom, pixel_pick
+from ui import stability_view as sv
 from ui.fractal_compute import DEFAULTS, PREVIEW_RES, compute
 from ui.shared import chart_config, int_in, npz_bytes, plotly_chart, show_error, timing_caption
 from ui.state import PageState, Param, choice_in
 
 WIDTHS = [2, 4, 8, 16, 32]
 RESOLUTIONS = [64, 128, 256, 512]
+#: Rows of the stability line (each a bisection on the start's dense Hessian).
+LINE_ROWS = 16
 ZOOM_KEY, DONE_KEY = "fr_zoom", "fr_done"
 
 
@@ -44,6 +47,7 @@ ps = PageState("fractal", {
     "fr_summary": Param("summary", "converge", choice_in(fractal.SUMMARIES)),
     "fr_precision": Param("precision", DEFAULTS["precision"], choice_in(["auto", "float64"])),
     "fr_seed": Param("seed", DEFAULTS["seed"], int_in(0, 10_000)),
+    sv.KEY: Param("stab", True, lambda t: {"1": True, "0": False}[t], lambda v: None if v else "0"),
     ZOOM_KEY: Param("fzoom", [], _zoom_path, _zoom_text),
 }).load()
 ps.apply_view()
@@ -81,6 +85,7 @@ with st.sidebar, ps:
                   help="auto: float32 while it tells adjacent pixels apart, float64 deeper (about 2-3x "
                        "slower). float64 everywhere is the paper's choice.")
     seed = ps.number(st, "fr_seed", "Seed (data and initial weights)")
+    sv.toggle(ps)
     ps.link_panel()
 
 
@@ -110,14 +115,13 @@ def on_box_select() -> None:
 
 
 def fractal_cell(names, xs, ys, z, i, j) -> dict:
-    """Row i, column j of the view: its two axis values and its pixel value; not openable yet."""
+    """Row i, column j of the view: its two axis values, its pixel value and the link that opens its run
+    (the full-batch lr networks at width 16; the others say why not)."""
     v = float(z[i, j])
-    return dict(label=f"{names[0]} = {float(xs[j]):.12g}, {names[1]} = {float(ys[i]):.12g}",
-                value=f"{SUMMARY_REGISTRY[summary].label} {v:.6g}" if np.isfinite(v) else "not finite",
-                query_args=None,
-                why="Opening a pixel of the trainability fractal is not available yet: the 'Open a pixel' page "
-                    "does not take these networks (fractal_tanh ...). The values above are this run's settings "
-                    f"(width {width}, seed {seed}, {steps} steps).")
+    label = dict(label=f"{names[0]} = {float(xs[j]):.12g}, {names[1]} = {float(ys[i]):.12g}",
+                 value=f"{SUMMARY_REGISTRY[summary].label} {v:.6g}" if np.isfinite(v) else "not finite")
+    return dict(label, **pixel_pick.fractal_cell_args(task_name, int(width), int(steps), int(seed),
+                                                      float(xs[j]), float(ys[i])))
 
 
 try:
@@ -167,11 +171,20 @@ names = fractal.AXIS_NAMES[task.spec.phase_space]
 fig = fractal_figure(z, xs, ys, summary=summary, axis_names=names,
                      title=f"{SPECS[task_name].title}, width {width}, {steps} steps, {prec}")
 st.session_state["_fr_frame"] = (window, (*axis_frame(xs[0], xs[-1]), *axis_frame(ys[0], ys[-1])))
+line_caption = ""
+if task.spec.phase_space == "lr" and pixel_pick.fractal_cell_args(task_name, int(width), 1, 0, 0.0, 0.0)["query_args"]:
+    # the theory line on LINE_ROWS rows (one bisection each on the start's 272 x 272 Hessian)
+    line_caption = sv.draw(fig, task_name, "sgd", "lr_in", "lr_out", (float(xs[0]), float(xs[-1])),
+                           np.linspace(float(ys[0]), float(ys[-1]), min(LINE_ROWS, len(ys))),
+                           fixed=(("momentum", 0.0),), seed=int(seed), frame=st.session_state["_fr_frame"][1],
+                           hover_x=names[0], hover_y=names[1])
 with placeholder.container():
     plotly_chart(fig, key="fr_chart", filename=f"trainability_{task_name}_w{width}_{res}x{res}_depth{len(stack)}",
                  on_select=on_box_select, selection_mode=("points", "box"))
     pixel_pick.resolve_pending("fr_chart", window, xs, ys, lambda i, j: fractal_cell(names, xs, ys, z, i, j))
     pixel_pick.panel("fr_chart")
+if line_caption:
+    st.caption(line_caption)
 timing_caption(seconds, wall, what=f"{z.size:,} training runs of {steps} steps computed in {prec}")
 sign = zs["converge"]
 nxt = fractal.boundary_window(sign, window)

@@ -107,3 +107,19 @@ def panel(chart_key: str) -> None:
                       help="Forget the picked pixels of this map.")
         if len(cells) > 1:
             st.caption(f"Earlier pixel: {cells[0]['label']} · {cells[0]['value']}")
+
+
+def fractal_cell_args(task: str, width: int, steps: int, seed: int, log_lr_in: float, log_lr_out: float) -> dict:
+    """A trainability-fractal pixel's link: ``query_args`` (plain SGD, momentum 0, raw ``lr_in``/``lr_out``)
+    where the "Open a pixel" page trains that network, else ``query_args`` None and ``why``."""
+    from l2l_core.probe.fractal_task import PROBE_WIDTH, supported
+
+    why = supported(task)
+    if why is None and int(width) != PROBE_WIDTH:
+        why = f"the 'Open a pixel' page trains the width-{PROBE_WIDTH} networks only, this view is width {int(width)}"
+    if why is not None:
+        return dict(query_args=None,
+                    why=f"Opening this pixel is not available: {why}. The values above are this run's settings "
+                        f"(width {int(width)}, seed {int(seed)}, {int(steps)} steps).")
+    hp = {"lr_in": 10.0 ** float(log_lr_in), "lr_out": 10.0 ** float(log_lr_out), "momentum": 0.0}
+    return dict(query_args=dict(task=task, optimizer="sgd", hparams=hp, steps=int(steps), seed=int(seed)))

@@ -58,7 +58,8 @@ def network_loss(params, inputs, targets, activation: str):
 
 def task_of(net: NetworkTask):
     """A :class:`~l2l_core.tasks.general.Task` for the network task ``net`` (its arrays as they are)."""
-    from l2l_core.landscape.fractal import input_scale
+    from l2l_core.inner.optimizers import lr_axis
+    from l2l_core.landscape.fractal import DEFAULT_WINDOWS, input_scale
     from l2l_core.tasks.general import Task
 
     why = supported(net.name)
@@ -76,7 +77,9 @@ def task_of(net: NetworkTask):
     return Task(name=net.name, title=net.spec.title,
                 description=f"{net.spec.description} (width {net.width}, seed {net.seed})",
                 init=lambda _seed: init, value_and_grad=jax.value_and_grad(loss),
-                dim=net.width * net.width + net.width, labels=("lr_in", "lr_out"), data=net.task_arrays())
+                dim=net.width * net.width + net.width, labels=("lr_in", "lr_out"), data=net.task_arrays(),
+                axes={"lr_in": lr_axis("lr_in", DEFAULT_WINDOWS["lr"][:2], "log10 lr_in"),
+                      "lr_out": lr_axis("lr_out", DEFAULT_WINDOWS["lr"][2:], "log10 lr_out")})
 
 
 @lru_cache(maxsize=16)

@@ -182,15 +182,35 @@ def test_general_landscape_click_carries_every_hyperparameter_and_a_network_gets
     assert _links(at)["Open this pixel"] == pixel_query("tanh_net", "sgd", hp, steps=10, seed=0)
 
 
-def test_fractal_pixels_say_plainly_that_they_cannot_be_opened_yet():
-    at = _app("pages/fractal.py", res="64", steps="10")
+def test_fractal_pixels_open_as_plain_sgd_runs_and_get_the_theory_line():
+    from ui.pixel_pick import nearest_cell
+
+    at = _app("pages/fractal.py", res="64", steps="10", seed="2")
+    assert not at.exception, at.exception
+    window = at.session_state["_fr_frame"][0]
+    point = ((window[0] + window[1]) / 2, (window[2] + window[3]) / 2)
+    at = _pick(at, "fr_chart", point, window)
+    assert not at.exception, at.exception
+    xs, ys = np.linspace(window[0], window[1], 64), np.linspace(window[2], window[3], 64)
+    i, j = nearest_cell(point, xs, ys)
+    hp = {"lr_in": 10.0 ** xs[j], "lr_out": 10.0 ** ys[i], "momentum": 0.0}
+    assert _links(at)["Open this pixel"] == pixel_query("fractal_tanh", "sgd", hp, steps=10, seed=2)
+    assert any("This pixel:" in m.value and "lr_in" in m.value for m in at.markdown)
+    line = _trace(_figure(at, "fr_chart"), NAME)
+    assert line is not None and np.isfinite(arr(line["x"])).any()
+
+
+@pytest.mark.parametrize("params, why", [(dict(task="fractal_minibatch"), "minibatch"),
+                                         (dict(width="8"), "width-16")])
+def test_fractal_pixels_that_cannot_be_opened_say_why(params, why):
+    at = _app("pages/fractal.py", res="64", steps="10", **params)
     assert not at.exception, at.exception
     window = at.session_state["_fr_frame"][0]
     at = _pick(at, "fr_chart", ((window[0] + window[1]) / 2, (window[2] + window[3]) / 2), window)
     assert not at.exception, at.exception
     assert not _links(at)
-    assert any("not available yet" in i.value for i in at.info)
-    assert any("This pixel:" in m.value and "lr_in" in m.value for m in at.markdown)
+    assert any("not available" in i.value and why in i.value for i in at.info)
+    assert _trace(_figure(at, "fr_chart"), NAME) is None
 
 
 def test_the_line_leaves_gaps_where_a_row_has_no_edge_and_follows_a_deep_zoom_frame():
