@@ -210,7 +210,8 @@ def pixel_widgets(sfx: str) -> dict | None:
     choice = st.selectbox("Task", TASK_CHOICES, key=key(sfx, "task"), format_func=task_label,
                           on_change=_forget_start, args=(sfx,),
                           help="What is trained: a task of the maps (1-D and 2-D functions, the small tanh network, "
-                               "the digits networks) or your own formula in x (1-D) or x and y (2-D). "
+                               "the digits networks, the trainability-fractal networks at width 16) or your own "
+                               "formula in x (1-D) or x and y (2-D). "
                                + " ".join(f"{n}: {registry.get(n).title}." for n in TASKS))
     task = choice
     if choice == FORMULA:
