@@ -143,7 +143,10 @@ def preset_lstm(task: str, preset: str, **given) -> LSTMConfig | None:
     if given.get("base", "none") != "none" and "base_lr" not in given:
         given["base_lr"] = get_family(task).base_lr
     own = TASK_PRESETS.get(task, {}).get(preset, {}).get("lstm", LSTMConfig())
-    return dataclasses.replace(own, **given).validate()
+    out = dataclasses.replace(own, **given).validate()
+    if out.base == "none":  # no base path: its rate and momentum are unused; the defaults keep one compiled program
+        out = dataclasses.replace(out, base_lr=LSTMConfig.base_lr, base_momentum=LSTMConfig.base_momentum)
+    return out
 
 
 def chunk_structure(cfg: MetaTrainConfig, finishing: bool = False) -> MetaTrainConfig:

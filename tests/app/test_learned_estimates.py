@@ -35,12 +35,20 @@ def _estimate_caption(at) -> str:
 @pytest.mark.slow
 def test_the_quadratic_short_estimate_is_the_cores_and_says_when_it_stops(tmp_path, monkeypatch):
     at = _app(tmp_path, monkeypatch)
+    # The estimate scales with the machine's load average, which moves while the suite runs: held
+    # fixed here. And the core's estimate just before and just after the page's run: its compile
+    # part drops once the kernels are compiled in this process (another test's job in a background
+    # thread may do that meanwhile), and the page must say one of the two.
+    from l2l_core.learned import estimates
+
+    monkeypatch.setattr(estimates, "present_load", lambda: 1.0)
+    before = estimate(preset_config("short", task="quadratic", seed=0), "short").total_s
     at.run()
     assert not at.exception, at.exception
     text = _estimate_caption(at)
     total = float(re.search(r"about (\d+) s", text).group(1))
-    cores = estimate(preset_config("short", task="quadratic", seed=0), "short")
-    assert total == pytest.approx(cores.total_s, abs=1)
+    after = estimate(preset_config("short", task="quadratic", seed=0), "short").total_s
+    assert min(abs(total - before), abs(total - after)) <= 1, (total, before, after)
     assert total < 130  # the page once said about 1419 s for a run of 34 s
     assert "It stops after 150 meta-steps (no time budget)." in text
     assert "It stops after 150 meta-steps" in at.radio(key="lo_preset").help  # the presets' help says it too

@@ -167,3 +167,16 @@ def test_the_shipped_digits_optimizer_beats_tuned_nag_in_loss_and_accuracy(capsy
     assert res["final"]["lstm"] <= 0.9 * best, res["final"]
     test = res["test"]
     assert test["lstm"]["test_accuracy"] >= max(test[k]["test_accuracy"] for k in ("nag", "adam")), test
+
+
+def test_without_a_base_path_the_settings_are_the_clis_so_the_compiled_program_is_shared():
+    """The page always passes a base rate (its box); with no base path it is unused and must not
+    make a second compiled program beside the command line's."""
+    from l2l_core.learned.config import chunk_structure, preset_config, preset_lstm
+
+    page = preset_config("short", task="quadratic", seed=0,
+                         lstm=preset_lstm("quadratic", "short", preprocess="log_sign", base="none", base_lr=0.01))
+    cli = preset_config("short", task="quadratic", seed=0)
+    assert chunk_structure(page) == chunk_structure(cli)
+    nag = preset_lstm("digits_mlp", "short", base="nag", base_lr=0.5)
+    assert nag.base_lr == 0.5  # a base path keeps its rate
