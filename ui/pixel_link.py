@@ -21,7 +21,9 @@ SETTINGS = ("task", "opt", "steps", "seed", "x0")
 
 
 def _number(v) -> str:
-    return repr(float(v)) if not float(v).is_integer() else str(int(v)) if abs(v) < 1e15 else repr(float(v))
+    """A value in full precision; whole numbers without a decimal point (``steps=50``, ``x0=-4``)."""
+    v = float(v)
+    return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
 
 
 def pixel_query(task: str, optimizer: str, hparams: dict, *, steps: int, seed: int = 0, x0=None,
