@@ -129,15 +129,15 @@ robust, single = sm["robust_best"], sm["single_best"][0]
 c1, c2, c3 = st.columns(3)
 with c1:
     plotly_chart(seed_map_figure(sm["loss"], xs, ys, kind="mean", x_title=x_title, y_title=y_title, robust=robust,
-                                 single=single, title="mean over non-diverged seeds"),
+                                 single=single, title="mean over seeds"),
                  key="tn_mean", filename=f"seeds_mean_{slug}")
 with c2:
     plotly_chart(seed_map_figure(sm["spread"], xs, ys, kind="spread", x_title=x_title, y_title=y_title,
-                                 robust=robust, title="spread (std over non-diverged seeds)"),
+                                 robust=robust, title="spread (std)"),
                  key="tn_spread", filename=f"seeds_spread_{slug}")
 with c3:
     plotly_chart(seed_map_figure(sm["p_diverge"], xs, ys, kind="p_diverge", x_title=x_title, y_title=y_title,
-                                 robust=robust, single=single, title="probability of divergence"),
+                                 robust=robust, single=single, title="P(diverge)"),
                  key="tn_pdiv", filename=f"seeds_pdiverge_{slug}")
 m1, m2, m3 = st.columns(3)
 if robust is not None:

@@ -45,7 +45,7 @@ def _heat(z, xs, ys, *, colorbar: str, colorscale="Viridis", zmin=None, zmax=Non
         zmin, zmax = color_range(z)
     finite = z[np.isfinite(z)]
     if zmax is not None and finite.size and finite.max() > zmax:
-        colorbar += "<br>(colour capped)"
+        colorbar += "<br>(capped)"
     return go.Heatmap(x=np.asarray(xs, float), y=np.asarray(ys, float), z=np.where(np.isfinite(z), z, None),
                       colorscale=colorscale, zmin=zmin, zmax=zmax, colorbar=dict(title=colorbar, x=1.02),
                       hovertemplate=f"x=%{{x:.3f}}<br>y=%{{y:.3f}}<br>{hover}=%{{z:.4g}}<extra></extra>",
@@ -86,7 +86,7 @@ def seed_map_figure(z, xs, ys, *, kind: str, x_title: str, y_title: str, robust=
         fig = go.Figure(_heat(z, xs, ys, colorbar="P(diverge)", zmin=0.0, zmax=1.0, hover="P(diverge)",
                               colorscale=[[0, "#ffffff"], [1, style.DIVERGED]]))
     else:
-        label = "mean loss" if kind == "mean" else "spread (std)"
+        label = "mean" if kind == "mean" else "std"
         fig = go.Figure(_heat(z, xs, ys, colorbar=label, hover=label))
         if kind == "mean" and (~np.isfinite(z)).any():
             fig.add_trace(_diverged_layer(~np.isfinite(z), xs, ys, "every seed diverged"))
