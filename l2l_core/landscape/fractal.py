@@ -61,7 +61,7 @@ DEFAULT_WINDOWS = {"lr": (-3.0, 6.0, -3.0, 6.0), "offset": (-2.0, 2.0, -3.0, 3.0
 AXIS_NAMES = {"lr": ("log10 lr_in", "log10 lr_out"), "offset": ("offset of W1", "log10 lr")}
 
 
-def _act(name, z):
+def phi(name, z):
     """phi(z) for the *pre-scaled* z' = sqrt(2) z (tanh, relu) or z (linear), and
     dphi/dz' (None for the identity): sqrt(2) is folded into the inputs."""
     if name == "tanh":
@@ -88,7 +88,7 @@ def _loss_grads(xs, y, w1, w2, activation):
     """
     n, width = xs.shape
     z = jnp.einsum("ni,bij->bnj", xs, w1)
-    h, dh = _act(activation, z)
+    h, dh = phi(activation, z)
     r = jnp.einsum("bnj,bj->bn", h, w2) * jnp.asarray(1.0 / width, w1.dtype) - y[None, :]  # (B, n)
     loss = jnp.mean(r * r, axis=1)
     g = r * jnp.asarray(2.0 / (n * width), w1.dtype)
@@ -108,7 +108,7 @@ def _loss_grads_tiny(xs, y, w1, w2, activation):
     """
     n, width = xs.shape
     z = sum(xs[:, i, None, None] * w1[i][None] for i in range(width))  # (n, W, B)
-    h, dh = _act(activation, z)
+    h, dh = phi(activation, z)
     r = jnp.sum(h * w2[None], axis=1) * jnp.asarray(1.0 / width, w1.dtype) - y[:, None]  # (n, B)
     loss = jnp.mean(r * r, axis=0)
     g = (r * jnp.asarray(2.0 / (n * width), w1.dtype))[:, None, :]
@@ -123,7 +123,7 @@ def _loss_grads_autodiff(x, y, w1, w2, activation):
     width = x.shape[1]
 
     def one(a, c):
-        h = _act(activation, x @ a)[0]
+        h = phi(activation, x @ a)[0]
         return jnp.mean((h @ c / width - y) ** 2)
 
     loss, (g1, g2) = jax.vmap(jax.value_and_grad(one, argnums=(0, 1)))(w1, w2)

@@ -20,7 +20,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from l2l_core.inner.optimizers import lr_axis
+from l2l_core.landscape.fractal import DEFAULT_WINDOWS, input_scale, phi
 from l2l_core.tasks.fractal_networks import SPECS, NetworkTask, make_task
+from l2l_core.tasks.general import Task
 
 #: The width the probe opens (the paper's, and the fractal page's default).
 PROBE_WIDTH = 16
@@ -47,21 +50,15 @@ def probe_names() -> tuple[str, ...]:
 def network_loss(params, inputs, targets, activation: str):
     """The fractal kernel's full-batch MSE of (W1 (W, W), W2 (W, 1)) on ``inputs`` (n, W) (already
     multiplied by the input scale) and ``targets`` (n, 1), in the weights' dtype."""
-    from l2l_core.landscape.fractal import _act
-
     w1, w2 = params
     width = w1.shape[0]
-    h = _act(activation, inputs @ w1)[0]
+    h = phi(activation, inputs @ w1)[0]
     r = (h @ w2) * jnp.asarray(1.0 / width, w1.dtype) - targets
     return jnp.mean(r * r)
 
 
 def task_of(net: NetworkTask):
     """A :class:`~l2l_core.tasks.general.Task` for the network task ``net`` (its arrays as they are)."""
-    from l2l_core.inner.optimizers import lr_axis
-    from l2l_core.landscape.fractal import DEFAULT_WINDOWS, input_scale
-    from l2l_core.tasks.general import Task
-
     why = supported(net.name)
     if why is not None:
         raise ValueError(f"cannot open {net.name} as a pixel: {why}")
