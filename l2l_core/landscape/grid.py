@@ -250,7 +250,10 @@ def evaluate_chunks(cells, n, dtype, kernel, cancel=None, rows_per_device=None, 
             z = kernel(sharding.shard_rows(a, devices), sharding.shard_rows(b, devices))
             out[c] = sharding.to_host(z).reshape(lead or 1, -1)
 
-    sharding.run_parallel(run_chunk, n_chunks)
+    # The first chunk in this thread: the kernel is traced and compiled once here, not by every pool
+    # thread at once (concurrent first traces of one kernel have failed inside JAX on a fresh server).
+    run_chunk(0)
+    sharding.run_parallel(lambda c: run_chunk(c + 1), n_chunks - 1)
     out = out.transpose(1, 0, 2).reshape(lead or 1, -1)[:, :n]
     return out if lead else out[0]
 
