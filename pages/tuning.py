@@ -8,7 +8,7 @@ import numpy as np
 import streamlit as st
 
 from l2l_core.inner.optimizers import OPTIMIZERS
-from l2l_core.landscape.seeds import MAX_SEEDS
+from l2l_core.landscape.seeds import MAX_SEEDS, check_view_work
 from l2l_core.tasks import fractal_networks
 from l2l_core.tasks.general import TASKS as GENERAL_TASKS
 from l2l_core.tuning.audit import DIVERGED_PENALTY, GOOD_QUANTILE, SAMPLERS, TABLE_TRIALS
@@ -115,6 +115,8 @@ st.subheader("1. Seeds as an axis of the map")
 st.caption(f"{len(seed_list)} seeds ({seed_list[0]}..{seed_list[-1]}) of {_task_title(task)}"
            + ("" if fractal_task else f", {OPTIMIZERS[optimizer].title}") + f", {res}x{res} cells, {steps} steps.")
 try:
+    if not fractal_task:  # the fractal networks' own cap is their kernel's
+        check_view_work(task, int(res) ** 2, len(seed_list), int(steps))
     with st.spinner(f"Training {res * res * len(seed_list):,} networks ..."):
         sm, seconds = tc.seed_maps(task, optimizer, x_axis, y_axis, int(res), seed_list, int(steps))
 except ValueError as e:

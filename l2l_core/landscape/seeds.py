@@ -40,6 +40,25 @@ from l2l_core.tasks.general import NETWORK_TASKS, Task, net_loss
 
 #: Most seeds one call may take.
 MAX_SEEDS = 64
+#: Work one interactive view of maps over seeds may take (cells x seeds x steps x parameters x
+#: examples): 8 seeds of tanh_net's 128² map of 50 steps (7.5e9) fit; 4 seeds of the digits MLP's 16²
+#: map (1.0e11, 15 s warm on 2 cores) fit; its 48² maps (9.4e11, several minutes of a 2-core server's
+#: only job slot) do not.
+MAX_VIEW_WORK = 1.2e11
+
+
+def check_view_work(task, cells: int, n_seeds: int, steps: int) -> float:
+    """The work of ``n_seeds`` maps of ``cells`` cells and ``steps`` steps of ``task`` (a general task's
+    name); ValueError past :data:`MAX_VIEW_WORK`, saying what to lower (the command line has no such cap)."""
+    t = general.resolve_task(task)
+    examples = len((t.data or {}).get("task_inputs", ())) or 1
+    work = float(cells) * n_seeds * steps * t.dim * examples
+    if work > MAX_VIEW_WORK:
+        raise ValueError(f"{cells:,} cells x {n_seeds} seeds x {steps} steps of {t.name} ({t.dim:,} parameters, "
+                         f"{examples:,} examples) is more than this server computes for one view (about "
+                         f"{work / MAX_VIEW_WORK:.0f}x the cap); lower the resolution, the seeds or the steps, or "
+                         f"use the command line: python -m l2l_core grid --problem {t.name} --seeds ...")
+    return work
 #: Cells per chunk across all seeds on a CPU (a single seed's chunk is 4096 cells; 2048 measured
 #: best of 2048-65536 for 8 seeds): the states of all seeds stay in the core's cache.
 CPU_CHUNK_CELLS = 2048

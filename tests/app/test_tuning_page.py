@@ -236,3 +236,11 @@ def test_several_sessions_at_once():
         t.join()
     assert not errors, errors
     assert [r[:2] for r in results] == [(True, 5)] * 3, results
+
+
+def test_a_view_too_costly_for_the_server_is_refused_before_any_work():
+    """The digits MLP's 48² maps over 4 seeds would hold the server's job slot for minutes."""
+    at = page(task="digits_mlp", res="48", nseeds="4")
+    assert not at.exception, at.exception
+    assert any("more than this server computes for one view" in e.value for e in at.error), at.error
+    assert len(at.get("plotly_chart")) == 0

@@ -110,3 +110,12 @@ def test_fractal_network_seeds_equal_single_seed_images():
     np.testing.assert_array_equal(r["p_diverge"], (~(z <= 0)).mean(axis=0))
     with pytest.raises(ValueError, match="fractal_seed_grid"):
         sg.seed_grid("fractal_tanh", "sgd", "lr_in", "lr_out", xs, ys, [0, 1])
+
+
+def test_an_interactive_view_of_seeds_is_capped_by_its_work():
+    from l2l_core.landscape.seeds import check_view_work
+
+    assert check_view_work("tanh_net", 128**2, 8, 50) < 1e10
+    assert check_view_work("digits_mlp", 16**2, 4, 50) > 1e11  # allowed, just under the cap
+    with pytest.raises(ValueError, match="lower the resolution, the seeds or the steps"):
+        check_view_work("digits_mlp", 48**2, 4, 50)
