@@ -17,15 +17,25 @@ from l2l_core.learned.config import COUNT_LIMITS, MAX_META_STEPS, PRESETS, prese
 from l2l_core.learned.lstm import BASES, PREPROCESSORS, with_base
 from l2l_core.learned.objective import META_LOSS_ON
 from l2l_core.learned.resume import run_with_checkpoints
-from l2l_core.tasks.families import TASK_FAMILIES, TRAINABLE
+from l2l_core.tasks.families import TASK_FAMILIES, get_family
 from l2l_core.tasks.quadratics import MAX_BATCH, MAX_DIM, REDUCTIONS
 
 _count = lambda name: integer(*COUNT_LIMITS[name])  # noqa: E731
 
 
+def family_name(text: str) -> str:
+    """``--task``: a family, or a task of the maps (a family of one); its registry name."""
+    try:
+        return get_family(text.strip()).name
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def add_metatrain_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--task", default="quadratic", choices=TRAINABLE,
-                   help="task family to meta-train on (default quadratic; digits_mlp: an MLP on 8x8 digits)")
+    p.add_argument("--task", default="quadratic", type=family_name, metavar="NAME|FORMULA",
+                   help="task family to meta-train on: quadratic (default), digits_mlp (an MLP on 8x8 digits), "
+                        "or one task of the maps as a family of one (rosenbrock, log_sin, tanh_net, ... or a "
+                        "formula)")
     p.add_argument("--preset", default="full", choices=sorted(PRESETS),
                    help="full: the post's 1000 meta-steps (digits_mlp: under 10 min); short: a run of "
                         "under a minute (digits_mlp: 90 s)")
@@ -135,11 +145,11 @@ def run_metatrain_cli(args) -> int:
 
 def _refuse_what_does_not_apply(args, cfg, start) -> None:
     """Flags the chosen task family or LSTM would silently ignore are refused, with the reason."""
-    quadratic = TASK_FAMILIES[cfg.task].is_quadratic
-    if args.meta_loss_on is not None and quadratic:
+    family = get_family(cfg.task)
+    if args.meta_loss_on is not None and not family.has_data:
         refuse("--meta-loss-on", f"{cfg.task} has no minibatches nor data splits to score on (networks only)")
-    if args.dims and not quadratic:
-        refuse("--dims", f"{cfg.task} is a network task; its size is its own (quadratics only)")
+    if args.dims and not family.is_quadratic:
+        refuse("--dims", f"{cfg.task}'s size is its own (quadratics only)")
     if args.base_lr is not None and cfg.lstm.base == "none":
         refuse("--base-lr", "this run's LSTM has no base path (--base none); give --base nag with it")
     if args.base_lr is not None and start is not None and start.config.lstm.base != "none":
@@ -150,8 +160,9 @@ def _refuse_what_does_not_apply(args, cfg, start) -> None:
 
 
 def add_compare_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--task", default=None, choices=sorted(TASK_FAMILIES),
-                   help="task family (default: the checkpoint's, or quadratic)")
+    p.add_argument("--task", default=None, type=family_name, metavar="NAME|FORMULA",
+                   help=f"task family ({', '.join(TASK_FAMILIES)}) or one task of the maps as a family of one "
+                        "(rosenbrock, log_sin, tanh_net, ... or a formula); default: the checkpoint's, or quadratic")
     p.add_argument("--checkpoint", type=path, default=None,
                    help="learned-optimizer checkpoint directory (default: the one shipped for the task)")
     p.add_argument("--seed", type=seed, default=0, help="seed of the evaluation tasks")
@@ -168,8 +179,8 @@ def run_compare_cli(args) -> int:
     if ckpt is None and args.task is None:
         ckpt = load_checkpoint(DEFAULT_CHECKPOINT)
     task = args.task or (ckpt.config.task if ckpt is not None else "quadratic")
-    if args.dim is not None and not TASK_FAMILIES[task].is_quadratic:
-        refuse("--dim", f"{task} is a network task; its size is its own (quadratics only)")
+    if args.dim is not None and not get_family(task).is_quadratic:
+        refuse("--dim", f"{task}'s size is its own (quadratics only)")
     res = compare(ckpt, task=args.task, seed=args.seed, steps=args.steps, dim=args.dim, batch=args.batch)
     clean = lambda v: v if math.isfinite(v) else None  # noqa: E731
     out = dict(initial=res["initial"], final={k: clean(v) for k, v in res["final"].items()},
@@ -180,9 +191,13 @@ def run_compare_cli(args) -> int:
     if args.json:
         print(json.dumps(out))
     else:
-        where = f"dim {res['dim']}" if "dim" in res else "training loss on the whole training split"
-        print(f"{res['task']}: {res['batch']} tasks from seed {res['seed']}, {where}, loss after {res['steps']} "
-              f"steps (initial {res['initial']:.4g}):")
+        family = get_family(res["task"])
+        if family.kind == "single":
+            head = f"{res['task']} (one task)"
+        else:
+            where = f"dim {res['dim']}" if "dim" in res else "training loss on the whole training split"
+            head = f"{res['task']}: {res['batch']} tasks from seed {res['seed']}, {where}"
+        print(f"{head}, loss after {res['steps']} steps (initial {res['initial']:.4g}):")
         for k, v in res["final"].items():
             lr = f"  (best lr {res['best_lr'][k]:.3g})" if k in BASELINES else ""
             t = res.get("test", {}).get(k)

@@ -39,7 +39,8 @@ from l2l_core.inner.optimizers import (
 from l2l_core.inner.unroll import check_finite, check_steps
 from l2l_core.landscape import grid as fast
 from l2l_core.landscape.summaries import POST_SUMMARIES, SUMMARIES, check_summary
-from l2l_core.tasks.general import TASKS, Task, resolve_task
+from l2l_core.tasks.base import Task
+from l2l_core.tasks.general import TASKS, resolve_task
 
 #: Most cells x inner steps x task parameters one grid may cost (a 4096^2 grid of
 #: a 1-D task at the most steps).

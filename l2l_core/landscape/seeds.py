@@ -36,7 +36,8 @@ from l2l_core.landscape import grid as fast
 from l2l_core.landscape.summaries import check_summary
 from l2l_core.runtime import sharding
 from l2l_core.tasks import fractal_networks
-from l2l_core.tasks.general import NETWORK_TASKS, Task, net_loss
+from l2l_core.tasks.base import Task
+from l2l_core.tasks.general import NETWORK_TASKS, net_loss
 
 #: Most seeds one call may take.
 MAX_SEEDS = 64

@@ -44,7 +44,7 @@ def compare(checkpoint: Checkpoint | None = None, *, task: str | None = None, se
     "losses": {name: (steps+1, batch) array}, "test": {name: {test_loss, test_accuracy}}
     (network tasks only), "seconds", ...}``.
 
-    ``task`` (a name in ``families.TASK_FAMILIES``) defaults to the family the
+    ``task`` (a family, or a task of the maps as a family of one) defaults to the family the
     checkpoint was trained on, and the checkpoint to the family's shipped one.
     ``steps``, ``batch`` and the learning-rate grid default to the family's.
     For quadratics ``dim`` defaults to the dimension the optimizer was trained
@@ -76,8 +76,9 @@ def compare(checkpoint: Checkpoint | None = None, *, task: str | None = None, se
     out = dict(initial=float(np.mean(losses["lstm"][0])), final=final, best_lr=best_lr,
                losses=losses, task=family.name, seed=int(seed), steps=steps, dim=dim, batch=batch,
                checkpoint=str(ckpt.path), seconds=time.perf_counter() - t0)
-    if not family.is_quadratic:
+    if family.has_data:
         out["test"] = test
+    if not family.is_quadratic:
         out.pop("dim")
     return out
 

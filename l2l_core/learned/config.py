@@ -44,7 +44,7 @@ class MetaTrainConfig:
     val_tasks: int = 256
     eval_steps: int = 100
     lstm: LSTMConfig = LSTMConfig()
-    task: str = "quadratic"  # a name in families.TASK_FAMILIES
+    task: str = "quadratic"  # a family (families.TASK_FAMILIES) or a task of the maps (a family of one)
     dims: tuple[int, ...] = ()  # quadratics only: train on these dimensions mixed (dim: compare's default)
     meta_lr_final: float = 0.0  # > 0: cosine decay of the meta learning rate to this over the run
     max_seconds: float = 0.0  # > 0: stop (keeping the best phi) before a chunk that would end after this wall time
@@ -77,7 +77,9 @@ class MetaTrainConfig:
             raise ValueError(f"clip_norm must be a positive number, got {self.clip_norm}")
         self.lstm.validate()
         family = get_family(self.task)
-        if self.dims and (not family.is_quadratic or not all(
+        if self.dims and not family.is_quadratic:
+            raise ValueError(f"dims applies to quadratics only; {self.task}'s size is its own")
+        if self.dims and (not all(
                 isinstance(d, int) and 1 <= d <= tasks_mod.MAX_DIM for d in self.dims)):
             raise ValueError(f"dims must be quadratic dimensions between 1 and {tasks_mod.MAX_DIM}, got {self.dims}")
         return self
@@ -124,13 +126,27 @@ TASK_PRESETS: dict[str, dict[str, dict]] = {
 }
 
 
+#: A family of one (any task of the maps): the post's schedules on one task, which every meta-step
+#: draws again, so one copy trains and one validates.
+ONE_TASK_PRESETS: dict[str, dict] = {k: {**v, "batch": 1, "val_tasks": 1} for k, v in PRESETS.items()}
+
+
+def presets_for(task: str) -> dict[str, dict]:
+    """The presets of ``task``'s family (ValueError for a named family without any)."""
+    family = get_family(task)
+    if family.kind == "single":
+        return ONE_TASK_PRESETS
+    if family.name not in TASK_PRESETS:
+        raise ValueError(f"task {task!r} has no meta-training presets; train on {', '.join(TASK_PRESETS)} "
+                         "or on one task of the maps (rosenbrock, log_sin, tanh_net, ...)")
+    return TASK_PRESETS[family.name]
+
+
 def preset_config(name: str, task: str = "quadratic", **overrides) -> MetaTrainConfig:
-    presets = TASK_PRESETS.get(get_family(task).name)
-    if presets is None:
-        raise ValueError(f"task {task!r} has no meta-training presets; choose from {sorted(TASK_PRESETS)}")
+    presets = presets_for(task)
     if name not in presets:
         raise ValueError(f"unknown preset {name!r}; choose from {sorted(presets)}")
-    return MetaTrainConfig(**{**presets[name], **overrides}).validate()
+    return MetaTrainConfig(**{**presets[name], "task": get_family(task).name, **overrides}).validate()
 
 
 def preset_lstm(task: str, preset: str, **given) -> LSTMConfig | None:

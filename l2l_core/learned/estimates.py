@@ -18,6 +18,7 @@ import os
 
 from l2l_core.learned.compiled import compiled_state
 from l2l_core.learned.config import MetaTrainConfig, chunk_structure
+from l2l_core.tasks.families import get_family
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,6 +123,9 @@ def _mix(idle: StageSpeed, busy: StageSpeed, load: float) -> StageSpeed:
 
 
 def _coords(cfg: MetaTrainConfig) -> float:
+    family = get_family(cfg.task)
+    if family.kind == "single":
+        return float(family.params)
     dims = cfg.dims or (cfg.dim,)
     return sum(dims) / len(dims)
 
@@ -131,7 +135,7 @@ def stage_seconds(stage: StageSpeed, cfg: MetaTrainConfig, finishing: bool = Fal
     steps and (quadratics) the coordinates per task, as measured (docs/meta_training_speed.md)."""
     s = chunk_structure(cfg, finishing)
     scale = (max(s.batch, 1) / stage.batch) * (s.truncations * s.truncation_length / stage.unroll)
-    if cfg.task == "quadratic":
+    if not get_family(cfg.task).has_data:  # quadratics and single tasks: per coordinate
         scale *= _coords(cfg) / stage.coords
     return stage.per_step_s * scale
 
@@ -147,8 +151,8 @@ def estimate(cfg: MetaTrainConfig, preset: str, cache: str | None = None, load: 
     every stage's program ("memory", "disk", "cold"; None: as it is now); ``load``: the
     load average per core (None: the present one)."""
     load = present_load() if load is None else float(load)
-    m = MEASURED.get((cfg.task, preset)) or MEASURED[("quadratic" if cfg.task == "quadratic" else "digits_mlp",
-                                                      "full")]
+    m = MEASURED.get((cfg.task, preset)) or MEASURED[("digits_mlp" if get_family(cfg.task).has_data
+                                                      else "quadratic", "full")]
     fa = cfg.finish_after
     profile = [_mix(i, b, load) for i, b in zip(m.idle, m.busy)]
     stages = [(profile[0], False)] + ([(profile[-1], True)] if fa else [])

@@ -2,7 +2,7 @@
 
 :func:`resolve` gives an :class:`~l2l_core.tasks.mlp.MLPTask` for ``digits_mlp`` and
 ``digits_fc_tanh`` (its flat layout lets a slice share the first layer's products) and
-the registry's :class:`~l2l_core.tasks.general.Task` for everything else.
+the registry's :class:`~l2l_core.tasks.base.Task` for everything else.
 :func:`flat_task` gives the start as one float64 vector and the loss of such a vector;
 :func:`layer_rates` the per-layer learning-rate names and the segment each moves.
 """

@@ -1,7 +1,7 @@
 """The trainability-fractal networks as probe tasks: one flat vector, one loss, rates ``lr_in``/``lr_out``.
 
 :func:`fractal_probe_task` wraps a network of :mod:`l2l_core.tasks.fractal_networks` as a
-:class:`~l2l_core.tasks.general.Task` so that :func:`l2l_core.probe.run.inspect_run` and
+:class:`~l2l_core.tasks.base.Task` so that :func:`l2l_core.probe.run.inspect_run` and
 :func:`l2l_core.probe.thresholds.stability_edge` take it. The loss is the paper's full-batch
 training loss written from the task's arrays exactly as :mod:`l2l_core.landscape.fractal`'s
 forward pass (z' = c X @ W1, h = phi(z'), r = h @ W2 / W - Y, mean r^2, the inputs pre-scaled by
@@ -22,8 +22,8 @@ import numpy as np
 
 from l2l_core.inner.optimizers import lr_axis
 from l2l_core.landscape.fractal import DEFAULT_WINDOWS, input_scale, phi
+from l2l_core.tasks.base import Task
 from l2l_core.tasks.fractal_networks import SPECS, NetworkTask, make_task
-from l2l_core.tasks.general import Task
 
 #: The width the probe opens (the paper's, and the fractal page's default).
 PROBE_WIDTH = 16
@@ -58,7 +58,7 @@ def network_loss(params, inputs, targets, activation: str):
 
 
 def task_of(net: NetworkTask):
-    """A :class:`~l2l_core.tasks.general.Task` for the network task ``net`` (its arrays as they are)."""
+    """A :class:`~l2l_core.tasks.base.Task` for the network task ``net`` (its arrays as they are)."""
     why = supported(net.name)
     if why is not None:
         raise ValueError(f"cannot open {net.name} as a pixel: {why}")

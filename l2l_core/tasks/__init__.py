@@ -6,9 +6,9 @@ learned optimizers):
 
 - :mod:`~l2l_core.tasks.problems`: 1-D losses (the seed post's ``log_sin`` ...),
   each with its float32 fast path for the post's SGD-momentum grid kernel;
-- :mod:`~l2l_core.tasks.general`: the :class:`~l2l_core.tasks.general.Task` record
-  any optax optimizer trains (1-D and 2-D functions, typed formulas, the small
-  ``tanh_net``) and :func:`~l2l_core.tasks.general.resolve_task`;
+- :mod:`~l2l_core.tasks.general`: the tasks any optax optimizer trains (1-D
+  and 2-D functions, typed formulas, the small ``tanh_net``) and
+  :func:`~l2l_core.tasks.general.resolve_task`;
 - :mod:`~l2l_core.tasks.mlp`: full-batch MLPs on the digits training split
   (``digits_mlp``, ``digits_fc_tanh``), one flat parameter vector;
 - :mod:`~l2l_core.tasks.fractal_networks`: the trainability-fractal networks, each
@@ -18,7 +18,12 @@ learned optimizers):
   (random quadratics, MLPs on bundled datasets), registered in
   :mod:`~l2l_core.tasks.families`.
 
-A single task is a family of one; ``digits_mlp`` is both: the learned
+The abstraction itself is in :mod:`~l2l_core.tasks.base`: a
+:class:`~l2l_core.tasks.base.Task`, a batch of tasks as a learned optimizer
+runs them (:class:`~l2l_core.tasks.base.TaskBatch`) and a
+:class:`~l2l_core.tasks.base.TaskFamily`. A single task is a family of one
+(:func:`~l2l_core.tasks.families.family_of_one`), so a learned optimizer trains
+and races on any task of the maps; ``digits_mlp`` is both: the learned
 optimizer's family (fresh initializations, minibatches) and, full batch, a
 task of the maps.
 """
@@ -32,7 +37,8 @@ __all__ = ["ROLES", "Entry", "get", "names", "registry"]
 
 #: What a name can be used for: ``landscape`` (the general maps, any optax optimizer,
 #: and opening a pixel), ``post`` (the seed post's lr x momentum kernel), ``fractal``
-#: (the trainability-fractal kernel), ``learned`` (meta-training and comparisons).
+#: (the trainability-fractal kernel), ``learned`` (meta-training and comparisons: a
+#: family, or a task of the maps as a family of one).
 ROLES = ("landscape", "post", "fractal", "learned")
 
 
@@ -77,18 +83,19 @@ def registry() -> dict[str, Entry]:
         if (old.kind, entry.kind) != ("network", "family"):
             raise ValueError(f"task name {entry.name!r} is defined twice ({old.defined_in}, {entry.defined_in})")
         # the same network as a full-batch map task and as the learned optimizer's family
-        out[entry.name] = Entry(entry.name, "family", old.title, old.description, old.roles + entry.roles,
+        roles = old.roles + tuple(r for r in entry.roles if r not in old.roles)
+        out[entry.name] = Entry(entry.name, "family", old.title, old.description, roles,
                                 f"{old.defined_in}, {entry.defined_in}", old.fast_path)
 
     for name, p in problems.PROBLEMS.items():
-        add(Entry(name, "function", p.title, p.description, ("landscape", "post"), problems.__name__,
+        add(Entry(name, "function", p.title, p.description, ("landscape", "post", "learned"), problems.__name__,
                   "sgd_momentum_grid" + ("+sincos" if p.fast_value_and_grad is not None else "")))
     for name, t in general.TASKS.items():
         if t.problem is None:
             add(Entry(name, "network" if t.labels is not None else "function", t.title, t.description,
-                      ("landscape",), general.__name__))
+                      ("landscape", "learned"), general.__name__))
     for name, spec in mlp.MLP_TASKS.items():
-        add(Entry(name, "network", spec["title"], spec["description"], ("landscape",), mlp.__name__))
+        add(Entry(name, "network", spec["title"], spec["description"], ("landscape", "learned"), mlp.__name__))
     for name, s in fractal_networks.SPECS.items():
         add(Entry(name, "fractal_network", s.title, s.description, ("fractal",), fractal_networks.__name__,
                   "fractal_grid"))

@@ -1,7 +1,8 @@
 """The one registry of tasks (inner problems) any inner optimizer can train.
 
-A task is what is trained: initial parameters (a pytree) and a loss over them,
-with its gradient. Three kinds share the record:
+A task (:class:`~l2l_core.tasks.base.Task`) is what is trained: initial
+parameters (a pytree) and a loss over them, with its gradient. Three kinds are
+defined here:
 
 - the 1-D presets of :mod:`~l2l_core.tasks.problems` and typed formulas in x
   (parameters: one scalar; ``problem`` keeps the 1-D record, so the seed
@@ -19,49 +20,16 @@ name or a formula in x (or in x and y).
 from __future__ import annotations
 
 from functools import lru_cache, partial
-from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from l2l_core.expr import compile_expression_xy, formula_variables, normalize, problem_from_formula
-from l2l_core.inner.optimizers import Axis, lr_axis
+from l2l_core.inner.optimizers import lr_axis
+from l2l_core.tasks.base import Task
 from l2l_core.tasks.mlp import MLP_TASKS, mlp_task
 from l2l_core.tasks.problems import PROBLEMS, InnerProblem, canonical_name
-
-
-class Task(NamedTuple):
-    """What an inner optimizer trains.
-
-    Attributes:
-      name: registry key (or the formula text).
-      title, description: what the pages and ``--help`` show.
-      init: seed -> initial parameters (a pytree of float64 numpy arrays); the
-        seed draws a network's data and weights and is ignored by functions.
-      value_and_grad: params -> (loss, gradient pytree), jax-traceable.
-      dim: number of scalar parameters.
-      axes: hyperparameter axes the task adds (per-layer learning rates).
-      labels: for a network, the per-leaf name of the learning rate that moves
-        it (a pytree like the parameters, e.g. ("lr_in", "lr_out")); else None.
-      problem: the 1-D record for presets and formulas in x, else None.
-      domain: ((x lo, x hi), (y lo, y hi)) to draw a 2-D task's contour in.
-      formula: the loss as text, when it has one.
-      data: arrays that define the task (a network's inputs and targets).
-    """
-
-    name: str
-    title: str
-    description: str
-    init: Callable[[int], Any]
-    value_and_grad: Callable
-    dim: int
-    axes: dict[str, Axis] = {}
-    labels: Any = None
-    problem: InnerProblem | None = None
-    domain: tuple | None = None
-    formula: str = ""
-    data: dict | None = None
 
 
 def _from_problem(p: InnerProblem) -> Task:

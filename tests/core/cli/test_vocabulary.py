@@ -81,7 +81,7 @@ def test_an_empty_out_is_refused(tmp_path, capsys, monkeypatch, command):
     (["grid", "--optimizer", "sgd", "--x-range", "-3", "0", "--lr-range", "-2", "0"], "already gives"),
     (["grid", "--problem", "tanh_net", "--x0", "1"], "own network weights"),
     (["outer", "--seeds", "1", "2", "--seed", "3"], "--seeds gives every seed"),
-    (["compare", "--task", "digits_mlp", "--dim", "3"], "network task"),
+    (["compare", "--task", "digits_mlp", "--dim", "3"], "quadratics only"),
 ])
 def test_a_flag_that_does_not_apply_is_refused(tmp_path, capsys, argv, why):
     assert main(_commands(tmp_path)[argv[0]] + argv[1:]) == 2

@@ -24,7 +24,8 @@ def test_every_kind_table_is_in_the_one_registry():
     assert set(reg) == set().union(*tables.values())
     assert tasks.get("fractal_tanh").fast_path == "fractal_grid"
     assert tasks.get("log_sin").fast_path == "sgd_momentum_grid+sincos"
-    assert set(tasks.names("learned")) == set(families.TASK_FAMILIES)
+    # a family, or any task of the maps as a family of one
+    assert set(tasks.names("learned")) == set(families.TASK_FAMILIES) | set(tasks.names("landscape"))
     assert set(tasks.names("fractal")) == set(fractal_networks.SPECS)
     with pytest.raises(ValueError, match="unknown task 'nope'"):
         tasks.get("nope")
@@ -36,11 +37,13 @@ def test_a_name_in_two_tables_is_the_same_network():
     """digits_mlp is the learned optimizer's family and, full batch, a task of the maps: one network."""
     shared = set(mlp.MLP_TASKS) & set(families.TASK_FAMILIES)
     assert shared == {"digits_mlp"}
-    spec, task = families.TASK_FAMILIES["digits_mlp"].spec, mlp.MLP_TASKS["digits_mlp"]
+    spec = families.TASK_FAMILIES["digits_mlp"].sample(jax.random.PRNGKey(0), 1).spec
+    task = mlp.MLP_TASKS["digits_mlp"]
     assert (spec.dataset, tuple(spec.hidden), spec.activation) == ("digits", (20,), "sigmoid")
     assert task["layer_sizes"] == (64, 20, 10) and task["activation"] == "sigmoid"
     assert task["loss_kind"] == "cross_entropy"
-    assert tasks.get("digits_mlp").roles == ("landscape", "learned")
+    assert set(tasks.get("digits_mlp").roles) == {"landscape", "learned"}
+    assert families.get_family("digits_mlp").kind == "network"  # the minibatch family, not a family of one
     # and the two quadratics are two names now
     assert tasks.get("parabola").kind == "function" and tasks.get("quadratic").kind == "family"
 
