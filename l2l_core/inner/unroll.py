@@ -59,7 +59,11 @@ def resolve_problem(problem: str | InnerProblem) -> InnerProblem:
         ) from None
 
 
-def check_steps(steps) -> int:
+def check_steps(steps, *, integral_floats: bool = False) -> int:
+    """Inner steps as an int from 1 to :data:`MAX_STEPS`; with ``integral_floats`` a float with an
+    integer value (100.0) counts too (the learned optimizer's baselines take those)."""
+    if integral_floats and isinstance(steps, (float, np.floating)) and float(steps).is_integer():
+        steps = int(steps)
     return check_int("steps", steps, 1, MAX_STEPS)
 
 

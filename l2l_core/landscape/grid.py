@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from l2l_core.checks import check_int
+from l2l_core.checks import check_dtype, check_int
 from l2l_core.inner.hyperparams import lr_momentum
 from l2l_core.inner.unroll import check_finite, check_steps, resolve_problem, sgd_momentum_step
 from l2l_core.landscape.summaries import POST_SUMMARIES, SUMMARIES, check_summary, older_names
@@ -183,21 +183,6 @@ def _check_common(problem, x0, steps, reduce, dtype):
     steps = check_steps(steps)
     check_summary(reduce, POST_SUMMARIES)
     return p, x0, steps, check_dtype(dtype)
-
-
-def check_dtype(dtype) -> np.dtype:
-    """float32 or float64; float64 only where JAX has 64-bit floats switched on
-    (``jax.enable_x64(True)`` around the call, or JAX_ENABLE_X64=1)."""
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}") from None
-    if dt not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64, got {dt}")
-    if dt == np.float64 and not jax.config.jax_enable_x64:
-        raise ValueError("float64 needs jax_enable_x64: wrap the call in jax.enable_x64(True) or set "
-                         "JAX_ENABLE_X64=1")
-    return dt
 
 
 #: Rows per device of a full chunk on a GPU/TPU (1M cells: enough to fill one).

@@ -21,6 +21,8 @@ import numpy as np
 import optax
 
 from l2l_core.inner.optimizers import OPTIMIZERS
+from l2l_core.inner.unroll import MAX_STEPS as MAX_STEPS  # the steps bound, re-exported for the CLI
+from l2l_core.inner.unroll import check_steps
 from l2l_core.tasks.quadratics import QuadraticTasks
 
 
@@ -43,14 +45,7 @@ BASELINES: dict[str, tuple[str, Callable[[jax.Array], optax.GradientTransformati
 
 DEFAULT_LOG_LR_RANGE = (-4.0, 1.0)
 DEFAULT_LR_POINTS = 51  # 10 per decade
-MAX_STEPS = 10_000
 MAX_LR_POINTS = 200
-
-
-def check_steps(steps) -> int:
-    if int(steps) != steps or not 1 <= steps <= MAX_STEPS:
-        raise ValueError(f"steps must be an integer between 1 and {MAX_STEPS}, got {steps}")
-    return int(steps)
 
 
 def get_baseline(name: str) -> Callable[[jax.Array], optax.GradientTransformation]:
@@ -128,7 +123,7 @@ def tune_baseline(name: str, tasks, steps: int = 100,
     on any task counts as diverged (its mean final loss is NaN).
     """
     get_baseline(name)
-    steps = check_steps(steps)
+    steps = check_steps(steps, integral_floats=True)
     log_lrs = lr_grid() if log_lrs is None else np.asarray(log_lrs, np.float32)
     losses = np.asarray(_lr_grid_losses(name, jnp.asarray(log_lrs), tasks, steps))
     with np.errstate(invalid="ignore", over="ignore"):

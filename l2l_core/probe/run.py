@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from l2l_core.checks import check_int
+from l2l_core.checks import check_dtype, check_int
 from l2l_core.inner.optimizers import check_fixed, get_optimizer
 from l2l_core.probe import curvature, slices, thresholds
 from l2l_core.probe.flat import flat_task, layer_rates, resolve
@@ -37,7 +37,6 @@ MAX_STEPS = 10_000
 MAX_EIGS = 20
 #: Most curvature checkpoints (each stores the parameters).
 MAX_CHECKPOINTS = 2001
-DTYPES = {"float32": np.float32, "float64": np.float64}
 #: Points of the start -> end interpolation (alpha from -0.25 to 1.25).
 INTERP_POINTS = 61
 #: Lanczos steps at a checkpoint started from the last one's top Ritz vector (k = 1, default steps).
@@ -140,22 +139,6 @@ def _precond_eigs(theta, scale, key, *, loss, k, m):
 # -- checks ----------------------------------------------------------------------------------------
 
 
-
-
-def _check_dtype(dtype):
-    if isinstance(dtype, str):
-        if dtype not in DTYPES:
-            raise ValueError(f"dtype must be one of {list(DTYPES)}, got {dtype!r}")
-        return DTYPES[dtype]
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise ValueError(f"dtype must be one of {list(DTYPES)}, got {dtype!r}") from None
-    if dt not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be one of {list(DTYPES)}, got {dt}")
-    return dt.type
-
-
 def check_hparams(optimizer, task, hparams: dict | None) -> tuple[object, dict, tuple[str, ...], tuple[int, ...]]:
     """(optimizer record, every hyperparameter's raw value, the learning-rate name of each parameter
     segment (() for one rate), the segment sizes) with clear refusals. An MLP task trains with per-layer
@@ -213,7 +196,7 @@ def inspect_run(task, optimizer="sgd", hparams: dict | None = None, *, steps: in
         need = math.ceil(steps / (MAX_CHECKPOINTS - 1))
         raise ValueError(f"{steps} steps with sharpness every {every} make {n_checkpoints} curvature checkpoints; "
                          f"at most {MAX_CHECKPOINTS}: raise sharpness_every to {need}")
-    dt = _check_dtype(dtype)
+    dt = check_dtype(dtype, switches_x64=True)
     opt, hp, labels, sizes = check_hparams(optimizer, t, hparams)
     rate_names = tuple(dict.fromkeys(labels))
     flat0, loss, _ = flat_task(t, seed, x0)
