@@ -11,9 +11,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from l2l_core import tasks
 from l2l_core.learned.checkpoints import checkpoint_file, load_checkpoint
 from l2l_core.learned.generalization import CELLS, SHIPPED_OPTIMIZERS, evaluate_cell, failures
-from l2l_core.tasks.families import CHECKPOINTS_DIR, TASK_FAMILIES, TRAINABLE
+from l2l_core.tasks.families import CHECKPOINTS_DIR, TASK_FAMILIES, TRAINABLE, get_family
 from l2l_core.viz import train_test
 from l2l_core.viz.generalization import OPTIMIZER_LABELS, generalization_csv, generalization_figure, generalization_rows
 from l2l_core.viz.learned import LABELS
@@ -23,6 +24,8 @@ from ui.state import PageState, Param, choice_in
 #: The map as ``python -m l2l_core generalization --out checkpoints/generalization.json`` wrote it.
 MAP_FILE = CHECKPOINTS_DIR / "generalization.json"
 CELL_KEYS = [c.key for c in CELLS]
+#: What the page races on: the named families, then every task of the maps as a family of one.
+RACE_TASKS = list(TASK_FAMILIES) + [n for n in tasks.names("learned") if n not in TASK_FAMILIES]
 OWN = "your run "  # the name of one of this session's runs on a recomputed cell starts with it
 
 
@@ -41,21 +44,23 @@ def cached_compare(path: str, mtime: float, task: str, seed: int, steps: int, di
 
 def family_params() -> dict[str, Param]:
     """The page-state keys of this module: the task family and the map's cell."""
-    return {"lo_task": Param("task", "quadratic", choice_in(TASK_FAMILIES)),
+    return {"lo_task": Param("task", "quadratic", choice_in(RACE_TASKS)),
             "lo_cell": Param("cell", "quadratic_d20", choice_in(CELL_KEYS))}
 
 
 def family_help() -> str:
     lines = [f"- **{name}**: {f.label}" + ("" if name in TRAINABLE else " (compare only: train on digits_mlp)")
              for name, f in TASK_FAMILIES.items()]
+    lines.append("- **any task of the maps** (rosenbrock, log_sin, tanh_net, ...): a family of one. The race is "
+                 "that one task, and an optimizer trained on it learns that task alone.")
     return "What the optimizer is trained on and raced on:\n\n" + "\n".join(lines)
 
 
 def family_picker(ps: PageState) -> str:
     """The task family of the whole page; returns its name."""
     with ps:
-        task = ps.widget(st.selectbox, "lo_task", "Task family", list(TASK_FAMILIES),
-                         format_func=lambda n: f"{n}: {TASK_FAMILIES[n].label}", help=family_help())
+        task = ps.widget(st.selectbox, "lo_task", "Task family", RACE_TASKS,
+                         format_func=lambda n: f"{n}: {get_family(n).label}", help=family_help())
     return task
 
 
@@ -209,3 +214,41 @@ def recompute_cell(ps: PageState, res: dict, own: dict[str, Path]) -> None:
                  column_config={"final loss now": st.column_config.NumberColumn(format="%.4g")})
     st.caption(f"{new['label']}: computed in {new['seconds']:.1f} s ({time.perf_counter() - t0:.1f} s for this view, "
                f"cache included), {new['batch']} tasks, {new['steps']} steps.")
+
+
+def what_ifs(ps: PageState, path: Path, ckpt, task: str, eval_seed: int) -> None:
+    """Longer horizons and larger dimensions than a quadratic optimizer was trained on, each raced
+    against baselines re-tuned for it: where it first loses."""
+    st.subheader("What-ifs: where does it stop generalizing?")
+    st.markdown("The optimizer only ever saw 100-step runs on tasks of the trained dimension. Because it is "
+                "coordinatewise it runs on any horizon and any dimension; whether its rule still works there is "
+                "an experiment (same task seed as above; baselines re-tuned for each setting).")
+    d0 = ckpt.config.dim
+    settings = [(100, d0), (200, d0), (100, 2 * d0)]
+    with ps:
+        further = ps.widget(st.toggle, "lo_further",
+                           "Push further: 1000 steps, dimensions 40 and 80 (compiles for ~30 s the first time)",
+                            help="Where the shipped optimizer finally breaks down.")
+    if further:
+        settings += [(1000, d0), (100, 4 * d0), (100, 8 * d0)]
+    rows, first_loss = [], None
+    for h, d in settings:
+        r = cached_compare(str(path), mtime(path), task, int(eval_seed), h, d)
+        best = min((k for k in r["final"] if k != "lstm"), key=lambda k: r["final"][k])
+        rel = r["final"]["lstm"] / r["final"][best] - 1
+        label = f"{h} steps, dim {d}" + (" (as trained)" if (h, d) == (100, d0) else "")
+        if rel >= 0 and first_loss is None:
+            first_loss = (label, rel, best)
+        rows.append({"setting": label, "LSTM": r["final"]["lstm"], "best tuned baseline": r["final"][best],
+                     "which": best, "LSTM relative to it": f"{100 * rel:+.0f}%"})
+    st.dataframe(pd.DataFrame(rows), hide_index=True,
+                 column_config={"LSTM": st.column_config.NumberColumn(format="%.4g"),
+                                "best tuned baseline": st.column_config.NumberColumn(format="%.4g")})
+    if first_loss is None:
+        st.markdown("Negative means the learned optimizer wins: on these tasks it still wins in every setting "
+                    "listed" + ("." if further else "; switch on *Push further* to find where it breaks down."))
+    else:
+        st.markdown(f"Negative means the learned optimizer wins. It first loses at **{first_loss[0]}** "
+                    f"({100 * first_loss[1]:+.0f}% against tuned {first_loss[2]}): larger tasks have larger "
+                    "gradients and curvatures than any it was trained on, and its learned step sizes no longer fit, "
+                    "while the baselines are re-tuned for every setting. Pick dimension 20 above to see the curves.")

@@ -7,6 +7,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -130,3 +131,35 @@ def test_teacher_mode_hides_the_picker_and_keeps_the_linked_family(tmp_path, mon
     assert "Trained on digits_mlp" in _text(at)
     assert _table(at, "test accuracy") is not None
     assert at.button(key="lo_recompute")  # the linked cell can still be recomputed
+
+
+def test_one_task_of_the_maps_is_raced_and_trained_as_a_family_of_one(tmp_path, monkeypatch):
+    """?task=rosenbrock: the race is that one task (no task seed to draw); a run trains on it with the
+    short preset and, once finished, races there too."""
+    import time
+
+    at = _app(tmp_path, monkeypatch)
+    at.query_params["task"] = "rosenbrock"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="lo_task").value == "rosenbrock"
+    assert not [n for n in at.number_input if n.key == "lo_eval_seed"]  # one task: nothing to draw
+    table = _table(at, "best learning rate")
+    assert set(table["optimizer"]) >= {"LSTM (learned)", "Adam", "SGD", "RMSprop", "NAG"}
+    assert "one task of the maps" in _text(at)
+    at.button(key="lo_start").click().run()
+    assert not at.exception, at.exception
+    job = at.session_state["lo_job"]
+    assert job.join(180)
+    assert job.snapshot()[0] == "done", job.snapshot()[:2]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        at.run()
+        if len(at.selectbox(key="lo_run").options) > 1:
+            break
+    own = [o for o in at.selectbox(key="lo_run").options if o.startswith("rosenbrock-short")]
+    assert own, at.selectbox(key="lo_run").options
+    at.selectbox(key="lo_run").set_value(own[0]).run()
+    assert not at.exception, at.exception
+    assert "Trained on rosenbrock" in _text(at)
+    assert np.isfinite(_table(at, "best learning rate")["loss after 100 steps"]).all()
