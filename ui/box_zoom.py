@@ -2,7 +2,8 @@
 
 A click on a cell (a point selection) or a box smaller than :data:`PICK_FRACTION` of the
 window on both sides picks that cell instead (:func:`picked_point`): the browser's Plotly
-gives no selection for a click on a heatmap, so a tiny box is the click there.
+gives no selection for a click on a heatmap, so a tiny box is the click there (except on a
+chart that only zooms: ``picks=False``).
 
 A page's ``on_select`` callback calls :func:`boxed_window` with the window the chart
 shows (and, where the chart's axes are rescaled for display, the frame that maps them
@@ -46,8 +47,8 @@ def picked_point(event, window, *, frame=IDENTITY) -> tuple[float, float] | None
     return None
 
 
-def boxed_window(chart_key: str, window, *, frame=IDENTITY,
-                 check: Callable = zoom.check_window) -> tuple[float, float, float, float] | None:
+def boxed_window(chart_key: str, window, *, frame=IDENTITY, check: Callable = zoom.check_window,
+                 picks: bool = True) -> tuple[float, float, float, float] | None:
     """The window the last box dragged on chart ``chart_key`` picks inside ``window``.
 
     Args:
@@ -55,6 +56,8 @@ def boxed_window(chart_key: str, window, *, frame=IDENTITY,
       window: (x_lo, x_hi, y_lo, y_hi) the chart shows.
       frame: (cx, sx, cy, sy): a chart coordinate v is cx + sx * v in the window's units.
       check: the window check of the map (``zoom.check_window``, ``fractal.check_window``).
+      picks: whether a tiny box picks a cell (:func:`picked_point`) rather than zooming; False for a
+        chart that only zooms (the tour's landscape), where every box is the next window.
 
     Returns:
       The new window, clipped to ``window``; None when no box was dragged.
@@ -64,7 +67,7 @@ def boxed_window(chart_key: str, window, *, frame=IDENTITY,
     """
     event = st.session_state.get(chart_key) or {}
     boxes = event.get("selection", {}).get("box", []) if event else []
-    if not boxes or picked_point(event, check(window), frame=frame) is not None:
+    if not boxes or (picks and picked_point(event, check(window), frame=frame) is not None):
         return None
     cx, sx, cy, sy = frame
     try:

@@ -16,6 +16,7 @@ from l2l_core import landscape, outer, viz
 from l2l_core.landscape import fractal, zoom
 from l2l_core.tasks.problems import PROBLEMS
 from l2l_core.viz import fractal as viz_fractal
+from ui import box_zoom
 from ui import landscape_compute as lc
 from ui.fractal_compute import compute as fractal_compute
 from ui.shared import chart_config, columns_csv, int_in, npz_bytes, plotly_chart, show_error
@@ -167,18 +168,16 @@ def step_sweep():
 
 
 def _on_tour_box() -> None:
-    """Box drag on step 4's heatmap: the box becomes the view, recomputed at full resolution."""
-    event = st.session_state.get("t_landscape_chart") or {}
-    boxes = event.get("selection", {}).get("box", [])
-    if not boxes:
-        return
+    """Box drag on step 4's heatmap: the box becomes the view, recomputed at full resolution
+    (:mod:`ui.box_zoom`; every box zooms, this chart picks no cell)."""
     window = st.session_state.get(ZOOM_KEY) or WINDOWS[st.session_state["t_ls_window"]]
-    cx, sx, cy, sy = zoom.display_frame(window)
     try:
-        st.session_state[ZOOM_KEY] = zoom.sub_window(window, [cx + sx * float(v) for v in boxes[-1]["x"]],
-                                                     [cy + sy * float(v) for v in boxes[-1]["y"]])
-    except (ValueError, KeyError, TypeError) as e:
+        new = box_zoom.boxed_window("t_landscape_chart", window, frame=zoom.display_frame(window), picks=False)
+    except ValueError as e:
         st.session_state["_t_zoom_error"] = str(e)
+        return
+    if new is not None:
+        st.session_state[ZOOM_KEY] = new
 
 
 def _leave_tour_zoom() -> None:
