@@ -17,7 +17,6 @@ from l2l_core import tasks as registry
 from l2l_core.inner.optimizers import OPTIMIZERS
 from l2l_core.landscape.general import default_hyperparameters
 from l2l_core.probe.flat import resolve
-from l2l_core.probe.fractal_task import probe_names
 from l2l_core.probe.run import MAX_EIGS, MAX_STEPS
 from l2l_core.probe.slices import MAX_SLICE
 from ui.inspect_compute import kind_of, task_start
@@ -28,7 +27,7 @@ from ui.state import bounded_number
 FORMULA = "formula"
 #: The maps' tasks and the trainability-fractal networks a pixel of the fractal page opens (these are not
 #: tasks of the general maps: they are offered here only).
-TASKS = list(registry.names("landscape")) + [n for n in probe_names() if n not in registry.names("landscape")]
+TASKS = list(registry.names("landscape"))  # the fractal networks' full-batch lr variants included
 TASK_CHOICES = TASKS + [FORMULA]
 #: The first pixel without a link: the edge-of-stability network at a learning rate above 2 / (start sharpness).
 DEFAULT = {"task": "digits_fc_tanh", "optimizer": "sgd", "hparams": {"lr_in": 0.13, "lr_out": 0.13, "momentum": 0.0},
@@ -70,8 +69,6 @@ def task_label(name: str) -> str:
 
 def hyper_defaults(task: str, optimizer: str) -> dict[str, float]:
     """Every hyperparameter of (task, optimizer) -> its default (a network: lr_in and lr_out, not lr)."""
-    if task in probe_names():  # a fractal network: not a task of the maps' registry resolver
-        return default_hyperparameters(resolve(task), optimizer)
     return default_hyperparameters(task, optimizer)
 
 

@@ -37,7 +37,7 @@ from l2l_core.landscape.grid import check_dtype
 from l2l_core.landscape.summaries import SUMMARIES as REGISTRY
 from l2l_core.landscape.summaries import check_summary, older_names
 from l2l_core.runtime import sharding
-from l2l_core.tasks.fractal_networks import DEFAULT_TASK, NetworkTask, make_task
+from l2l_core.tasks.fractal_networks import DEFAULT_TASK, DEFAULT_WINDOWS, NetworkTask, input_scale, make_task, phi
 
 #: The summaries the kernel returns, in its output order (keys of the registry
 #: l2l_core.landscape.summaries.SUMMARIES), with what they mean.
@@ -55,26 +55,7 @@ MAX_CHUNK_CELLS = 1 << 14
 #: Cells per chunk of the batched kernels.
 BATCHED_CHUNK = 8
 
-#: Default views, log10 units: lr_in x lr_out (both [-3, 6], the paper's), and
-#: the offset of W1's initial entries (linear) x log10 of one shared lr.
-DEFAULT_WINDOWS = {"lr": (-3.0, 6.0, -3.0, 6.0), "offset": (-2.0, 2.0, -3.0, 3.0)}
 AXIS_NAMES = {"lr": ("log10 lr_in", "log10 lr_out"), "offset": ("offset of W1", "log10 lr")}
-
-
-def phi(name, z):
-    """phi(z) for the *pre-scaled* z' = sqrt(2) z (tanh, relu) or z (linear), and
-    dphi/dz' (None for the identity): sqrt(2) is folded into the inputs."""
-    if name == "tanh":
-        h = jnp.tanh(z)
-        return h, 1 - h * h
-    if name == "relu":
-        return jnp.maximum(z, 0), (z > 0).astype(z.dtype)
-    return z, None
-
-
-def input_scale(activation: str, width: int) -> float:
-    """c in z' = c X @ W1: 1/sqrt(fan_in), times sqrt(2) for tanh and relu."""
-    return (np.sqrt(2.0) if activation != "linear" else 1.0) / np.sqrt(width)
 
 
 def _loss_grads(xs, y, w1, w2, activation):

@@ -12,23 +12,18 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from l2l_core.probe.fractal_task import fractal_probe_task
-from l2l_core.tasks.fractal_networks import SPECS
 from l2l_core.tasks.general import resolve_task
 from l2l_core.tasks.mlp import MLP_TASKS, MLPTask, mlp_task
 
 
 def resolve(task, seed: int = 0):
-    """An :class:`~l2l_core.tasks.mlp.MLPTask` (by itself or name), a trainability-fractal network by name
-    (:func:`~l2l_core.probe.fractal_task.fractal_probe_task`, width 16, drawn from ``seed``; its minibatch and
-    offset variants raise ValueError) or a registry task (any name or formula
-    :func:`~l2l_core.tasks.general.resolve_task` takes)."""
+    """An :class:`~l2l_core.tasks.mlp.MLPTask` (by itself or name) or a registry task (any name or
+    formula :func:`~l2l_core.tasks.general.resolve_task` takes, a trainability-fractal network's
+    full-batch lr variants included; its minibatch and offset variants raise ValueError)."""
     if isinstance(task, MLPTask):
         return task
     if isinstance(task, str) and task in MLP_TASKS:
         return mlp_task(task)
-    if isinstance(task, str) and task in SPECS:
-        return fractal_probe_task(task, int(seed))
     try:
         return resolve_task(task, seed)
     except ValueError as e:

@@ -97,7 +97,9 @@ def registry() -> dict[str, Entry]:
     for name, spec in mlp.MLP_TASKS.items():
         add(Entry(name, "network", spec["title"], spec["description"], ("landscape", "learned"), mlp.__name__))
     for name, s in fractal_networks.SPECS.items():
-        add(Entry(name, "fractal_network", s.title, s.description, ("fractal",), fractal_networks.__name__,
+        # the full-batch lr variants are tasks of the maps too (any optimizer; their kernel checked against it)
+        roles = ("fractal",) + (("landscape", "learned") if fractal_networks.supported(name) is None else ())
+        add(Entry(name, "fractal_network", s.title, s.description, roles, fractal_networks.__name__,
                   "fractal_grid"))
     for name, f in families.TASK_FAMILIES.items():
         add(Entry(name, "family", f.label, f.label, ("learned",), families.__name__))

@@ -27,7 +27,7 @@ from typing import Any, Callable, NamedTuple, Protocol, runtime_checkable
 import jax
 import numpy as np
 
-from l2l_core.inner.optimizers import Axis
+from l2l_core.inner.axes import Axis
 from l2l_core.tasks.problems import InnerProblem
 
 CHECKPOINTS_DIR = Path(__file__).resolve().parents[2] / "checkpoints"

@@ -23,13 +23,22 @@ References:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from l2l_core.checks import check_int
+from l2l_core.inner.axes import lr_axis
+from l2l_core.tasks.base import Task
 
 #: Hidden activations phi: tanh(sqrt(2) z), sqrt(2) relu(z), z.
 ACTIVATIONS = ("tanh", "relu", "linear")
+
+#: Default views, log10 units: lr_in x lr_out (both [-3, 6], the paper's), and
+#: the offset of W1's initial entries (linear) x log10 of one shared lr.
+DEFAULT_WINDOWS = {"lr": (-3.0, 6.0, -3.0, 6.0), "offset": (-2.0, 2.0, -3.0, 3.0)}
 
 #: Largest width accepted (the paper's is 16; 64 keeps a pixel's run small).
 MAX_WIDTH = 64
@@ -173,3 +182,99 @@ def task_from_arrays(name: str, inputs, targets, init_0, init_1) -> NetworkTask:
     if not all(np.isfinite(a).all() for a in (x, y, w1, w2)):
         raise ValueError("task arrays hold non-finite values")
     return NetworkTask(spec, width, -1, x, y, (w1, w2))
+
+
+# -- the forward pass, shared by the hand-written kernel and the task below ----------------------
+
+
+def phi(name, z):
+    """phi(z) for the *pre-scaled* z' = sqrt(2) z (tanh, relu) or z (linear), and
+    dphi/dz' (None for the identity): sqrt(2) is folded into the inputs."""
+    if name == "tanh":
+        h = jnp.tanh(z)
+        return h, 1 - h * h
+    if name == "relu":
+        return jnp.maximum(z, 0), (z > 0).astype(z.dtype)
+    return z, None
+
+
+def input_scale(activation: str, width: int) -> float:
+    """c in z' = c X @ W1: 1/sqrt(fan_in), times sqrt(2) for tanh and relu."""
+    return (np.sqrt(2.0) if activation != "linear" else 1.0) / np.sqrt(width)
+
+
+# -- a full-batch network as a Task of the maps --------------------------------------------------
+
+# The full-batch learning-rate variants are tasks of the maps (any optax optimizer, opening a pixel,
+# a family of one): their loss is the paper's full-batch training loss written from the task's
+# arrays exactly as the hand-written kernel's forward pass (z' = c X @ W1, h = phi(z'),
+# r = h @ W2 / W - Y, mean r^2, the inputs pre-scaled by input_scale in float64 and then cast),
+# so plain SGD with lr_in on W1 and lr_out on W2 trains the run of the fractal map's pixel
+# (lr_in, lr_out). The minibatch variant's loss changes with the step and the offset variant's
+# axes are not two learning rates: they stay the kernel's own.
+
+#: The width they are opened at (the paper's, and the fractal page's default).
+PROBE_WIDTH = 16
+
+
+def supported(name: str) -> str | None:
+    """None when the network ``name`` is a task of the maps, else why not (one sentence)."""
+    spec = SPECS.get(name)
+    if spec is None:
+        return f"{name!r} is not a trainability-fractal network"
+    if spec.batch_size is not None:
+        return (f"{name} trains on minibatches (the loss changes each step); a task of the maps trains one "
+                "full-batch loss")
+    if spec.phase_space != "lr":
+        return f"{name}'s axes are an initial-weight offset and one shared lr, not the two learning rates lr_in, lr_out"
+    return None
+
+
+def probe_names() -> tuple[str, ...]:
+    """The networks :func:`fractal_probe_task` accepts: the full-batch learning-rate variants."""
+    return tuple(n for n in SPECS if supported(n) is None)
+
+
+def network_loss(params, inputs, targets, activation: str):
+    """The fractal kernel's full-batch MSE of (W1 (W, W), W2 (W, 1)) on ``inputs`` (n, W) (already
+    multiplied by the input scale) and ``targets`` (n, 1), in the weights' dtype."""
+    w1, w2 = params
+    width = w1.shape[0]
+    h = phi(activation, inputs @ w1)[0]
+    r = (h @ w2) * jnp.asarray(1.0 / width, w1.dtype) - targets
+    return jnp.mean(r * r)
+
+
+def task_of(net: NetworkTask):
+    """A :class:`~l2l_core.tasks.base.Task` for the network task ``net`` (its arrays as they are)."""
+    why = supported(net.name)
+    if why is not None:
+        raise ValueError(f"{net.name} is not a task of the maps: {why}")
+    act = net.spec.activation
+    scaled = net.inputs * input_scale(act, net.width)
+    targets = net.targets
+    init = (np.asarray(net.init[0], np.float64), np.asarray(net.init[1], np.float64))
+
+    def loss(params):
+        dt = params[0].dtype
+        return network_loss(params, jnp.asarray(scaled, dt), jnp.asarray(targets, dt), act)
+
+    return Task(name=net.name, title=net.spec.title,
+                description=f"{net.spec.description} (width {net.width}, seed {net.seed})",
+                init=lambda _seed: init, value_and_grad=jax.value_and_grad(loss),
+                dim=net.width * net.width + net.width, labels=("lr_in", "lr_out"), data=net.task_arrays(),
+                axes={"lr_in": lr_axis("lr_in", DEFAULT_WINDOWS["lr"][:2], "log10 lr_in"),
+                      "lr_out": lr_axis("lr_out", DEFAULT_WINDOWS["lr"][2:], "log10 lr_out")})
+
+
+@lru_cache(maxsize=16)
+def fractal_probe_task(name: str, seed: int = 0, width: int = PROBE_WIDTH):
+    """The network ``name`` drawn from ``seed`` at ``width`` as a Task (cached: one jitted loss each).
+
+    Raises:
+      ValueError: an unknown name, or a variant the probe cannot train (minibatch, offset), saying why.
+    """
+    why = supported(name)
+    if why is not None:
+        raise ValueError(f"{name} is not a task of the maps: {why}")
+    return task_of(make_task(name, width=int(width), seed=int(seed)))

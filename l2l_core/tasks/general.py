@@ -26,8 +26,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from l2l_core.expr import compile_expression_xy, formula_variables, normalize, problem_from_formula
-from l2l_core.inner.optimizers import lr_axis
+from l2l_core.inner.axes import lr_axis
 from l2l_core.tasks.base import Task
+from l2l_core.tasks.fractal_networks import SPECS as FRACTAL_SPECS
+from l2l_core.tasks.fractal_networks import fractal_probe_task
 from l2l_core.tasks.mlp import MLP_TASKS, mlp_task
 from l2l_core.tasks.problems import PROBLEMS, InnerProblem, canonical_name
 
@@ -166,7 +168,8 @@ def _formula_task(text: str) -> Task:
 
 
 def resolve_task(task, seed: int = 0) -> Task:
-    """A :class:`Task` from itself, a registry name, or a formula in x (or x and y).
+    """A :class:`Task` from itself, a registry name (a trainability-fractal network's full-batch
+    learning-rate variants included, width 16, drawn from ``seed``), or a formula in x (or x and y).
 
     Raises:
       ValueError: neither a task name nor a valid formula; the message says both.
@@ -180,6 +183,8 @@ def resolve_task(task, seed: int = 0) -> Task:
     task = canonical_name(task)
     if task in NETWORK_TASKS:
         return NETWORK_TASKS[task](int(seed))
+    if task in FRACTAL_SPECS:  # a trainability-fractal network at the paper's width (its full-batch lr variants)
+        return fractal_probe_task(task, int(seed))
     if task in TASKS:
         return TASKS[task]
     try:

@@ -9,8 +9,9 @@ import optax
 import pytest
 
 from l2l_core.expr import compile_expression_xy, formula_variables
+from l2l_core.inner.axes import UNITS
 from l2l_core.inner.fastpow import fast_pow, with_fast_pow
-from l2l_core.inner.optimizers import LOG10, OPTIMIZERS, UNITS, check_fixed, get_optimizer
+from l2l_core.inner.optimizers import LOG10, OPTIMIZERS, check_fixed, get_optimizer
 from l2l_core.tasks.general import TASKS, resolve_task
 
 

@@ -8,10 +8,9 @@ import pytest
 
 from l2l_core.landscape import fractal
 from l2l_core.probe.flat import flat_task, layer_rates, resolve
-from l2l_core.probe.fractal_task import network_loss, probe_names, supported
 from l2l_core.probe.run import inspect_run
 from l2l_core.probe.thresholds import stability_edge
-from l2l_core.tasks.fractal_networks import make_task
+from l2l_core.tasks.fractal_networks import make_task, network_loss, probe_names, supported
 
 LR_NAMES = ("fractal_tanh", "fractal_relu", "fractal_linear", "fractal_single")
 

@@ -85,3 +85,28 @@ def test_costly_tasks_take_small_chunks():
     assert chunk_cols(cheap, 16) == 4096  # one bucket: no recompiles for the cheap tasks
     assert chunk_cols(costly, 10**6) == 32 and chunk_cols(costly, 4) == 8
     assert all(c & (c - 1) == 0 for c in (chunk_cols(costly, n) for n in range(1, 200)))  # few shapes
+
+
+@pytest.mark.parametrize("name", ["fractal_tanh", "fractal_relu", "fractal_linear", "fractal_single"])
+def test_the_fractal_kernel_is_a_fast_path_of_the_general_one(name):
+    """A trainability-fractal network is a task of the maps: its hand-written kernel (plain gradient
+    descent, one rate per layer) and the general optax path (SGD with momentum 0) on the same Task give
+    the same map, summary by summary, diverged cells included."""
+    from l2l_core.landscape import fractal, general
+    from l2l_core.tasks.fractal_networks import make_task
+
+    assert "landscape" in tasks.get(name).roles and tasks.get(name).fast_path == "fractal_grid"
+    xs, ys = np.array([-1.0, 0.0, 0.5, 1.5]), np.array([-1.0, 0.3, 1.0, 2.0])
+    for summary in ("mean", "final", "converge"):
+        fast = fractal.fractal_grid(xs, ys, task=make_task(name, seed=0), inner_steps=30, summary=summary)
+        slow = general.hyper_grid(name, "sgd", "lr_in", "lr_out", xs, ys, inner_steps=30, summary=summary,
+                                  fixed={"momentum": 0.0})
+        np.testing.assert_array_equal(np.isnan(fast), np.isnan(slow))
+        np.testing.assert_allclose(slow, fast, rtol=5e-4, atol=1e-6, equal_nan=True)
+
+
+def test_the_fractal_variants_without_two_rates_are_not_tasks_of_the_maps():
+    for name in ("fractal_minibatch", "fractal_offset"):
+        assert "landscape" not in tasks.get(name).roles
+        with pytest.raises(ValueError, match="not a task of the maps"):
+            functions.resolve_task(name)
