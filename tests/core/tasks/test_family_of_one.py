@@ -19,6 +19,7 @@ from l2l_core.tasks.base import TaskBatch
 from l2l_core.tasks.families import TASK_FAMILIES, family_of_one, get_family
 from l2l_core.tasks.general import resolve_task
 
+
 def test_every_batch_kind_is_a_task_batch():
     key = jax.random.PRNGKey(0)
     for name in ("quadratic", "digits_mlp", "rosenbrock", "log_sin", "tanh_net"):
