@@ -18,6 +18,7 @@ import numpy as np
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from l2l_core.tasks.fractal_networks import PROBE_WIDTH, supported
 from ui import box_zoom
 from ui.pixel_link import PAGE, pixel_query
 
@@ -112,8 +113,6 @@ def panel(chart_key: str) -> None:
 def fractal_cell_args(task: str, width: int, steps: int, seed: int, log_lr_in: float, log_lr_out: float) -> dict:
     """A trainability-fractal pixel's link: ``query_args`` (plain SGD, momentum 0, raw ``lr_in``/``lr_out``)
     where the "Open a pixel" page trains that network, else ``query_args`` None and ``why``."""
-    from l2l_core.tasks.fractal_networks import PROBE_WIDTH, supported
-
     why = supported(task)
     if why is None and int(width) != PROBE_WIDTH:
         why = f"the 'Open a pixel' page trains the width-{PROBE_WIDTH} networks only, this view is width {int(width)}"
