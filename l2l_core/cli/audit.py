@@ -26,10 +26,9 @@ from l2l_core.cli.args import Range, integer, path, positive, seed
 from l2l_core.inner.optimizers import DEFAULT_OPTIMIZER, OPTIMIZERS
 from l2l_core.inner.unroll import MAX_STEPS
 from l2l_core.io.files import check_output_file, write_arrays
-from l2l_core.landscape import general
+from l2l_core.landscape import fractal, general
 from l2l_core.landscape.seeds import MAX_SEEDS, fractal_seed_grid, seed_grid
 from l2l_core.landscape.summaries import SUMMARIES
-from l2l_core.tasks import fractal_networks
 from l2l_core.tasks.general import resolve_task
 from l2l_core.tuning import audit as tuning
 
@@ -129,11 +128,10 @@ def seed_arrays(task, optimizer, x_axis, y_axis, x_values, y_values, seeds, *, i
     """What ``grid --seeds`` adds to its NPZ and its meta: arrays ``loss`` (the mean over
     non-diverged seeds, NaN where all diverged), ``loss_seeds`` (S, ny, nx; each ``grid --seed
     S``), ``p_diverge``, ``spread``, ``seeds``; meta ``seeds``, ``robust_best``,
-    ``single_best``, ``seeds_seconds``. ``task`` ``tanh_net`` (any optimizer) or a
-    trainability-fractal network (``fractal_tanh``, ...: ``optimizer``, the axes and
-    ``fixed`` are its own and not used)."""
+    ``single_best``, ``seeds_seconds``. ``task``: any task of the maps; a trainability-fractal
+    network trained by gradient descent (``optimizer`` ``gd``) runs on its own kernel over its own axes."""
     t0 = time.perf_counter()
-    if task in fractal_networks.SPECS:  # the paper's gradient descent on its own kernel: lr_in x lr_out
+    if fractal.is_fast_path(task, optimizer, fixed):  # the paper's gradient descent on its own kernel
         r = fractal_seed_grid(x_values, y_values, seeds, task=task, inner_steps=inner_steps, summary=summary,
                               dtype=dtype)
     else:

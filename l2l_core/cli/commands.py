@@ -30,7 +30,6 @@ from l2l_core.inner.unroll import MAX_STEPS
 from l2l_core.io.files import check_output_file, write_arrays
 from l2l_core.landscape import grid as landscape
 from l2l_core.landscape.summaries import POST_SUMMARIES, SUMMARIES
-from l2l_core.probe.thresholds import stability_edge
 from l2l_core.runtime.setup import setup_process
 from l2l_core.tasks.problems import DEFAULT_PROBLEM, PROBLEMS
 
@@ -89,24 +88,7 @@ def _grid_args(p):
 
 def _grid_run(args) -> int:
     check_output_file(args.out, force=args.force)
-    if grid_cli.uses_general(args):
-        return grid_cli.run_general(args, write_arrays)
-    args.lr_range = args.lr_range or (-3.0, 2.0)
-    args.mom_range = args.mom_range or (-3.0, 0.0)
-    if args.reduce not in POST_SUMMARIES:
-        return grid_cli.run_general(args, write_arrays)
-    log_lrs, log_omm = landscape.axes(args.lr_range, args.mom_range, args.res)
-    t0 = time.perf_counter()
-    z = landscape.meta_loss_grid(log_lrs, log_omm, **_problem_kwargs(args))
-    seconds = time.perf_counter() - t0
-    meta = dict(_problem_meta(args), seconds=seconds, shape=list(z.shape))
-    stability_x = stability_edge(args.problem, "sgd", "lr", "momentum", log_lrs, log_omm, x0=_x0(args))
-    write_arrays(args.out, {"loss": z, "log_lrs": log_lrs, "log_one_minus_moms": log_omm,
-                            "x_values": log_lrs, "y_values": log_omm, "stability_x": stability_x}, meta)
-    best = landscape.best_cell(z, log_lrs, log_omm)
-    print(json.dumps(dict(meta, out=str(args.out), diverged=int(np.isnan(z).sum()),
-                          best=None if best is None else dict(zip(("log_lr", "log_one_minus_mom", "loss"), best)))))
-    return 0
+    return grid_cli.run(args, write_arrays)
 
 
 # -- sweep --------------------------------------------------------------------

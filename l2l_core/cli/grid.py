@@ -1,8 +1,8 @@
-"""``grid`` over any two hyperparameters of any (task, optimizer): the flags beyond
-today's lr x momentum grid, and the run that uses them.
+"""``grid`` over any two hyperparameters of any (task, optimizer): its flags beyond the seed
+post's lr x momentum grid, and the one path that runs them (:func:`run`).
 
-Without these flags (and with a 1-D problem) ``grid`` is the seed post's
-lr x momentum landscape, computed and saved as before.
+Without these flags and with a 1-D problem, ``grid`` is the seed post's lr x momentum
+landscape, on its own kernel and with its files' names (``log_lrs``, ``log_one_minus_moms``).
 """
 
 from __future__ import annotations
@@ -11,21 +11,20 @@ import argparse
 import json
 import math
 import time
+from functools import partial
+from typing import Callable, NamedTuple
 
 import numpy as np
 
 from l2l_core.cli.args import Range, real, refuse, seed
 from l2l_core.cli.audit import add_seeds_arg, seed_arrays
-from l2l_core.expr import formula_variables
 from l2l_core.inner.optimizers import DEFAULT_OPTIMIZER, OPTIMIZERS
 from l2l_core.landscape import fractal, general
 from l2l_core.landscape.grid import best_cell
 from l2l_core.probe.thresholds import stability_applies, stability_edge
 from l2l_core.tasks import fractal_networks as networks
-from l2l_core.tasks.general import NETWORK_TASKS, TASKS, resolve_task
+from l2l_core.tasks.general import resolve_task
 from l2l_core.tasks.problems import canonical_name
-
-NEW_FLAGS = ("optimizer", "x", "y", "x_range", "y_range", "dtype", "seed", "set", "init", "seeds")
 
 
 def add_general_args(p) -> None:
@@ -46,22 +45,6 @@ def add_general_args(p) -> None:
     p.add_argument("--init", type=real, nargs=2, default=None, metavar=("X", "Y"),
                    help="start of a 2-D task (default its own, e.g. (-1.2, 1) for rosenbrock)")
     add_seeds_arg(p)
-
-
-def _is_1d(problem: str) -> bool:
-    problem = canonical_name(problem)
-    if problem in networks.SPECS or problem in NETWORK_TASKS:
-        return False
-    if problem in TASKS:
-        return TASKS[problem].problem is not None
-    try:
-        return "y" not in formula_variables(problem)
-    except ValueError:
-        return True  # let today's path say what is wrong with it
-
-
-def uses_general(args) -> bool:
-    return any(getattr(args, f) is not None for f in NEW_FLAGS) or not _is_1d(args.problem)
 
 
 def _parse_set(items) -> dict:
@@ -96,13 +79,67 @@ def _range(args, axis, given):
     return tuple(r) if r is not None else axis.default_range
 
 
-def run_general(args, save_arrays) -> int:
+class MapPlan(NamedTuple):
+    """A ``grid`` run resolved once: the grid, the kernel's call and what the file records."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    x: str
+    y: str
+    optimizer: str
+    steps: int
+    summary: str
+    dtype: np.dtype
+    fixed: dict
+    compute: Callable[[], np.ndarray]
+    meta: dict
+    arrays: dict
+    stability: Callable[[], np.ndarray] | None = None
+
+
+def run(args, save_arrays) -> int:
+    """``grid``, one path for every task: the task is resolved once into a :class:`MapPlan` whose
+    kernel is chosen by one dispatch (:func:`l2l_core.landscape.fractal.is_fast_path`: a
+    trainability-fractal network trained by the paper's gradient descent over its own axes runs on
+    its hand-written kernel; everything else on the general one, which routes the seed post's
+    SGD-with-momentum grid to its own kernel), then computed, joined by its seeds and written."""
     if args.dtype == "float64":
         import jax
 
         jax.config.update("jax_enable_x64", True)  # the entry point's choice, made before any array
-    if args.problem in networks.SPECS:
-        return _run_network(args, save_arrays)
+    name = canonical_name(args.problem)
+    fixed = _parse_set(args.set)
+    plan = (_fractal_plan(args, name) if fractal.is_fast_path(name, args.optimizer, fixed)
+            else _general_plan(args, fixed))
+    t0 = time.perf_counter()
+    z = plan.compute()
+    meta = dict(plan.meta, seconds=time.perf_counter() - t0, shape=list(z.shape))
+    arrays = {"loss": z, "x_values": plan.xs, "y_values": plan.ys, **plan.arrays}
+    if plan.stability is not None:
+        arrays["stability_x"] = plan.stability()
+    if args.seeds is not None:
+        if args.seed is not None:
+            refuse("--seed", "--seeds gives the seeds; give one of the two")
+        extra, extra_meta = seed_arrays(name, plan.optimizer, plan.x, plan.y, plan.xs, plan.ys, args.seeds,
+                                        inner_steps=plan.steps, summary=plan.summary, fixed=plan.fixed,
+                                        dtype=plan.dtype)
+        arrays.update(extra)
+        meta.update(extra_meta)
+        z = arrays["loss"]
+    save_arrays(args.out, arrays, meta)
+    best = best_cell(z, plan.xs, plan.ys)
+    shown = None if best is None else dict(zip((plan.x, plan.y, "loss"), best))
+    if shown is not None and "log_lrs" in arrays:  # the seed post's names, as its files have them
+        shown.update(log_lr=best[0], log_one_minus_mom=best[1])
+    out = dict(meta, out=str(args.out), diverged=int(np.isnan(z).sum()), best=shown)
+    if plan.summary == "converge":
+        out["trained"] = float(np.mean(z < 0))
+    print(json.dumps(out))
+    return 0
+
+
+def _general_plan(args, fixed: dict) -> MapPlan:
+    """Any task of the maps with any optax optimizer (the general kernel)."""
     optimizer = args.optimizer or DEFAULT_OPTIMIZER
     seed = 0 if args.seed is None else args.seed
     task = resolve_task(args.problem, seed if isinstance(seed, int) and seed >= 0 else 0)
@@ -124,82 +161,56 @@ def run_general(args, save_arrays) -> int:
     else:
         x0 = -4.0 if args.x0 is None else args.x0
     _check_aliases(args, x, y)
-    fixed = _parse_set(args.set)
     s = general.setup(task, optimizer, x, y, inner_steps=args.steps, summary=args.reduce, fixed=fixed, x0=x0,
                       dtype=args.dtype or "float32", seed=seed)
     xr, yr = _range(args, s.x_axis, args.x_range), _range(args, s.y_axis, args.y_range)
     if not (xr[0] < xr[1] and yr[0] < yr[1]):
         raise ValueError("each range needs its lower end below its upper end")
     xs, ys = np.linspace(*xr, args.res), np.linspace(*yr, args.res)
-    t0 = time.perf_counter()
-    z = general.grid_of(s, xs, ys)
-    seconds = time.perf_counter() - t0
     meta = dict(problem=args.problem, optimizer=optimizer, x=x, y=y, x_unit=s.x_axis.unit, y_unit=s.y_axis.unit,
                 x_range=list(xr), y_range=list(yr), steps=s.inner_steps, reduce=s.summary, dtype=s.dtype.name,
                 seed=seed, fixed=s.fixed, x0=np.asarray(s.params0, dtype=float).tolist()
-                if s.task.labels is None else None, seconds=seconds, shape=list(z.shape))
-    arrays = {"loss": z, "x_values": xs, "y_values": ys}
-    arrays.update(s.task.data or {})
+                if s.task.labels is None else None)
+    arrays = dict(s.task.data or {})
+    if s.task.problem is not None and optimizer == "sgd" and (x, y) == ("lr", "momentum"):
+        arrays.update(log_lrs=xs, log_one_minus_moms=ys)  # the seed post's names for its axes
+    stability = None
     if stability_applies(optimizer, x, y, rate_names=tuple(s.task.axes)):
-        arrays["stability_x"] = stability_edge(task, optimizer, x, y, xs, ys, fixed=s.fixed, seed=seed, x0=x0)
-    if args.seeds is not None:
-        if args.seed is not None:
-            refuse("--seed", "--seeds gives the seeds; give one of the two")
-        extra, extra_meta = seed_arrays(args.problem, optimizer, x, y, xs, ys, args.seeds, inner_steps=s.inner_steps,
-                                        summary=s.summary, fixed=fixed, dtype=s.dtype)
-        arrays.update(extra)
-        meta.update(extra_meta)
-        z = arrays["loss"]
-    save_arrays(args.out, arrays, meta)
-    best = best_cell(z, xs, ys)
-    print(json.dumps(dict(meta, out=str(args.out), diverged=int(np.isnan(z).sum()),
-                          best=None if best is None else dict(zip((x, y, "loss"), best)))))
-    return 0
+        stability = partial(stability_edge, task, optimizer, x, y, xs, ys, fixed=s.fixed, seed=seed, x0=x0)
+    return MapPlan(xs, ys, x, y, optimizer, s.inner_steps, s.summary, s.dtype, fixed,
+                   partial(general.grid_of, s, xs, ys), meta, arrays, stability)
 
 
-def _run_network(args, save_arrays) -> int:
+def _fractal_plan(args, name: str) -> MapPlan:
     """A trainability-fractal network (``--problem fractal_tanh``): plain gradient descent
     with one learning rate per layer, as in the paper, on its own fast kernel."""
-    spec = networks.SPECS[args.problem]
+    spec = networks.SPECS[name]
     names = fractal.AXIS_NAMES[spec.phase_space]
     own = ("lr_in", "lr_out") if spec.phase_space == "lr" else ("offset", "lr")
-    if args.optimizer not in (None, "sgd") or args.set:
-        raise ValueError(f"{args.problem} is trained by plain gradient descent (the paper's); "
-                         "--optimizer and --set do not apply")
+    if args.optimizer not in fractal.FAST_PATH_OPTIMIZERS or args.set:  # only variants with no general path
+        raise ValueError(f"{name} is trained by plain gradient descent (the paper's); --optimizer and --set do "
+                         "not apply")
     if (args.x or own[0], args.y or own[1]) != own:
-        raise ValueError(f"{args.problem}'s axes are --x {own[0]} --y {own[1]}")
+        raise ValueError(f"{name}'s axes are --x {own[0]} --y {own[1]}")
     for flag in ("x0", "init", "lr_range", "mom_range"):
         if getattr(args, flag) is not None:
-            refuse("--" + flag.replace("_", "-"), f"{args.problem} starts from its own weights and its axes' "
+            refuse("--" + flag.replace("_", "-"), f"{name} starts from its own weights and its axes' "
                    "ranges are --x-range and --y-range")
     cap = math.isqrt(fractal.MAX_CELLS)
     if args.res > cap:
-        raise ValueError(f"--res: {args.problem} takes at most {cap} points per axis, got {args.res}")
+        raise ValueError(f"--res: {name} takes at most {cap} points per axis, got {args.res}")
     seed = 0 if args.seed is None else args.seed
-    window = fractal.default_window(args.problem)
+    window = fractal.default_window(name)
     xr = tuple(args.x_range) if args.x_range is not None else window[:2]
     yr = tuple(args.y_range) if args.y_range is not None else window[2:]
     fractal.check_window((*xr, *yr))
     xs, ys = np.linspace(*xr, args.res), np.linspace(*yr, args.res)
-    task = networks.make_task(args.problem, seed=seed)
-    t0 = time.perf_counter()
-    z = fractal.fractal_grid(xs, ys, task=task, inner_steps=args.steps, summary=args.reduce,
-                             dtype=np.float64 if args.dtype == "float64" else np.float32)
-    seconds = time.perf_counter() - t0
-    meta = dict(problem=args.problem, optimizer="gd", x=own[0], y=own[1], x_label=names[0], y_label=names[1],
+    task = networks.make_task(name, seed=seed)
+    dtype = np.dtype(np.float64 if args.dtype == "float64" else np.float32)
+    meta = dict(problem=name, optimizer="gd", x=own[0], y=own[1], x_label=names[0], y_label=names[1],
                 x_range=list(xr), y_range=list(yr), steps=args.steps, reduce=args.reduce,
-                dtype=args.dtype or "float32", seed=seed, seconds=seconds, shape=list(z.shape))
-    arrays = {"loss": z, "x_values": xs, "y_values": ys, **task.task_arrays()}
-    if args.seeds is not None:
-        if args.seed is not None:
-            refuse("--seed", "--seeds gives the seeds; give one of the two")
-        extra, extra_meta = seed_arrays(args.problem, "sgd", own[0], own[1], xs, ys, args.seeds,
-                                        inner_steps=args.steps, summary=args.reduce,
-                                        dtype=np.float64 if args.dtype == "float64" else np.float32)
-        arrays.update(extra)
-        meta.update(extra_meta)
-        z = arrays["loss"]
-    save_arrays(args.out, arrays, meta)
-    print(json.dumps(dict(meta, out=str(args.out), diverged=int(np.isnan(z).sum()),
-                          trained=float(np.mean(z < 0)) if args.reduce == "converge" else None)))
-    return 0
+                dtype=dtype.name, seed=seed)
+    compute = partial(fractal.fractal_grid, xs, ys, task=task, inner_steps=args.steps, summary=args.reduce,
+                      dtype=dtype)
+    return MapPlan(xs, ys, own[0], own[1], "gd", args.steps, args.reduce, dtype, {}, compute, meta,
+                   task.task_arrays())

@@ -37,7 +37,16 @@ from l2l_core.landscape.grid import check_dtype
 from l2l_core.landscape.summaries import SUMMARIES as REGISTRY
 from l2l_core.landscape.summaries import check_summary, older_names
 from l2l_core.runtime import sharding
-from l2l_core.tasks.fractal_networks import DEFAULT_TASK, DEFAULT_WINDOWS, NetworkTask, input_scale, make_task, phi
+from l2l_core.tasks.fractal_networks import (
+    DEFAULT_TASK,
+    DEFAULT_WINDOWS,
+    SPECS,
+    NetworkTask,
+    input_scale,
+    make_task,
+    phi,
+    supported,
+)
 
 #: The summaries the kernel returns, in its output order (keys of the registry
 #: l2l_core.landscape.summaries.SUMMARIES), with what they mean.
@@ -285,6 +294,21 @@ def fractal_grid(x_values, y_values, *, summary: str | None = None, **kwargs) ->
 
 
 # -- views, precision and deep zoom ------------------------------------------------------
+
+
+#: What ``--optimizer`` may say for the paper's gradient descent (none given, ``gd``, or ``sgd`` with
+#: nothing set: momentum 0 here, as in the paper).
+FAST_PATH_OPTIMIZERS = (None, "gd", "sgd")
+
+
+def is_fast_path(task: str, optimizer: str | None = None, fixed: dict | None = None) -> bool:
+    """Whether a map of ``task`` trained by ``optimizer`` (with ``fixed`` hyperparameters) is this
+    kernel's: a trainability-fractal network trained by the paper's gradient descent. Its full-batch
+    lr variants are also tasks of the maps, where any other optimizer runs on the general kernel;
+    the other variants have only this one."""
+    if task not in SPECS:
+        return False
+    return (optimizer in FAST_PATH_OPTIMIZERS and not fixed) or supported(task) is not None
 
 
 def default_window(task: str | NetworkTask = DEFAULT_TASK) -> tuple[float, float, float, float]:

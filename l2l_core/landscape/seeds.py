@@ -87,9 +87,13 @@ def check_seeds(seeds) -> tuple[int, ...]:
 
 
 def seeded_task_name(task) -> str | None:
-    """The registry name of a task drawn from a seed, else None."""
+    """The registry name of a task drawn from a seed (a network of the maps), else None."""
     name = task.name if isinstance(task, Task) else task
-    return name if isinstance(name, str) and name in NETWORK_TASKS else None
+    if not isinstance(name, str):
+        return None
+    if name in NETWORK_TASKS or (name in fractal_networks.SPECS and fractal_networks.supported(name) is None):
+        return name
+    return None
 
 
 def diverged(z: np.ndarray, summary: str) -> np.ndarray:
@@ -202,7 +206,8 @@ def seed_grid(task, optimizer, x_axis: str, y_axis: str, x_values, y_values, see
     Args:
       task, optimizer, x_axis, y_axis, x_values, y_values, inner_steps, summary, fixed,
         x0, dtype, cancel: as :func:`l2l_core.landscape.general.hyper_grid`; the task
-        must draw something from its seed (``tanh_net``).
+        must draw something from its seed (``tanh_net``, the digits networks, the
+        trainability-fractal networks' full-batch lr variants).
       seeds: distinct integers in [0, 2**31), at most :data:`MAX_SEEDS`.
       vmap: one vmapped kernel over the seeds (default); False: one ``hyper_grid``
         per seed (the reference, and what ``any_axes`` applies to).
@@ -224,7 +229,8 @@ def seed_grid(task, optimizer, x_axis: str, y_axis: str, x_values, y_values, see
     if name is None:
         shown = task.name if isinstance(task, Task) else task
         if shown in fractal_networks.SPECS:
-            raise ValueError(f"{shown!r} is a trainability-fractal network: its seeds' maps are fractal_seed_grid's")
+            raise ValueError(f"{shown!r} is a trainability-fractal network with no general path: its seeds' maps "
+                             "are fractal_seed_grid's")
         raise ValueError(f"task {shown!r} draws nothing from a seed (its map is the same for every seed); "
                          f"seeds apply to {', '.join(NETWORK_TASKS)} and {', '.join(fractal_networks.SPECS)}")
     if x0 is not None:

@@ -20,7 +20,11 @@ def test_default_grid_is_todays_bit_for_bit(tmp_path, capsys):
         np.testing.assert_array_equal(f["log_lrs"], lrs)
         np.testing.assert_array_equal(f["x_values"], lrs)
         np.testing.assert_array_equal(f["y_values"], omm)
-        assert set(json.loads(str(f["meta"]))) == {"problem", "x0", "steps", "reduce", "seconds", "shape"}
+        meta = json.loads(str(f["meta"]))
+        # the seed post's file records what it always did (and, as every map now, its optimizer and axes)
+        assert {"problem", "x0", "steps", "reduce", "seconds", "shape"} <= set(meta)
+        assert (meta["problem"], meta["x0"], meta["steps"], meta["reduce"]) == ("log_sin", -4.0, 50, "mean")
+        assert (meta["optimizer"], meta["x"], meta["y"]) == ("sgd", "lr", "momentum")
     # the aliases still move the axes
     assert main(["grid", "--res", "4", "--lr-range", "-2", "0", "--mom-range", "-1", "0",
                  "--out", str(out), "--force"]) == 0
@@ -89,5 +93,11 @@ def test_grid_of_the_trainability_fractal_network(tmp_path, capsys):
         ref = fractal_grid(f["x_values"], f["y_values"], task="fractal_tanh", steps=10, reduce="converge")
         np.testing.assert_array_equal(f["loss"], ref)
     capsys.readouterr()
-    assert main(argv[:-2] + ["--optimizer", "adam", "--out", str(tmp_path / "x.npz")]) == 2
+    # any other optimizer trains the same network on the general path (a task of the maps)
+    assert main(argv[:-2] + ["--optimizer", "adam", "--out", str(tmp_path / "x.npz")]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert (printed["optimizer"], printed["x"], printed["y"]) == ("adam", "lr_in", "lr_out")
+    # the variants whose axes are not two rates have only the paper's gradient descent
+    assert main(["grid", "--problem", "fractal_offset", "--optimizer", "adam", "--res", "4", "--steps", "5",
+                 "--out", str(tmp_path / "y.npz")]) == 2
     assert "plain gradient descent" in capsys.readouterr().err

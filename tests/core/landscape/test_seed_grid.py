@@ -108,8 +108,11 @@ def test_fractal_network_seeds_equal_single_seed_images():
         np.testing.assert_allclose(z[k][same], want[same], rtol=1e-3)
     assert 0 < r["p_diverge"].mean() < 1
     np.testing.assert_array_equal(r["p_diverge"], (~(z <= 0)).mean(axis=0))
+    # the general path over seeds takes the same network (any optimizer); the offset variant has only its kernel
+    general = sg.seed_grid("fractal_tanh", "adam", "lr_in", "lr_out", xs[:3], ys[:2], [0, 1], inner_steps=5)
+    assert general["loss_seeds"].shape == (2, 2, 3)
     with pytest.raises(ValueError, match="fractal_seed_grid"):
-        sg.seed_grid("fractal_tanh", "sgd", "lr_in", "lr_out", xs, ys, [0, 1])
+        sg.seed_grid("fractal_offset", "sgd", "lr_in", "lr_out", xs, ys, [0, 1])
 
 
 def test_an_interactive_view_of_seeds_is_capped_by_its_work():
