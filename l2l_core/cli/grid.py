@@ -47,7 +47,7 @@ def add_general_args(p) -> None:
     add_seeds_arg(p)
 
 
-def _parse_set(items) -> dict:
+def parse_set(items) -> dict:
     out = {}
     for item in items or ():
         name, sep, value = item.partition("=")
@@ -108,7 +108,7 @@ def run(args, save_arrays) -> int:
 
         jax.config.update("jax_enable_x64", True)  # the entry point's choice, made before any array
     name = canonical_name(args.problem)
-    fixed = _parse_set(args.set)
+    fixed = parse_set(args.set)
     plan = (_fractal_plan(args, name) if fractal.is_fast_path(name, args.optimizer, fixed)
             else _general_plan(args, fixed))
     t0 = time.perf_counter()

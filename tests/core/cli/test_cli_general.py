@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from l2l_core.cli.commands import main
 from l2l_core.landscape import axes, meta_loss_grid
@@ -101,3 +102,27 @@ def test_grid_of_the_trainability_fractal_network(tmp_path, capsys):
     assert main(["grid", "--problem", "fractal_offset", "--optimizer", "adam", "--res", "4", "--steps", "5",
                  "--out", str(tmp_path / "y.npz")]) == 2
     assert "plain gradient descent" in capsys.readouterr().err
+
+
+def test_outer_takes_any_task_and_keeps_the_posts_run(capsys):
+    """One path: the seed post's plane runs its own scan (the same trajectory as run_outer_full) and
+    any other (task, optimizer, axes) the general one (the same as run_outer_general)."""
+    from l2l_core.outer import run_outer_full
+    from l2l_core.outer.general import run_outer_general
+
+    assert main(["outer", "--method", "es", "--steps", "20", "--seed", "3", "--json"]) == 0
+    post = json.loads(capsys.readouterr().out)
+    ref = run_outer_full("es", (-2.0, -0.5), 20, seed=3, problem="log_sin", x0=-4.0, inner_steps=50)
+    np.testing.assert_array_equal(np.asarray(post["runs"][0]["trajectory"], np.float32), ref.trajectory)
+    assert {"end_lr", "end_momentum"} <= set(post["runs"][0])
+    argv = ["outer", "--problem", "rosenbrock", "--optimizer", "adam", "--y", "b1", "--method", "random",
+            "--steps", "10", "--inner-steps", "20", "--seed", "1", "--json"]
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    ref = run_outer_general("random", "rosenbrock", "adam", "lr", "b1", (-1.5, -1.5), 10, seed=1, inner_steps=20)
+    np.testing.assert_array_equal(np.asarray(out["runs"][0]["trajectory"], np.float32), ref.trajectory)
+    assert out["options"]["x"] == "lr" and out["runs"][0]["end_b1"] == pytest.approx(1 - 10 ** ref.trajectory[-1][1])
+    assert main(["outer", "--problem", "rosenbrock", "--x", "momentum", "--optimizer", "adam"]) == 2
+    assert "not a hyperparameter of (rosenbrock, adam)" in capsys.readouterr().err
+    assert main(["outer", "--problem", "rosenbrock", "--x0", "1"]) == 2
+    assert "not a 1-D task" in capsys.readouterr().err
