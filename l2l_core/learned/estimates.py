@@ -67,10 +67,21 @@ _DIGITS_FULL = Measured(
     # not used: its warm compile is the short preset's first stage's (the same network's program)
     busy=(StageSpeed(per_step_s=2.23, compile_cold_s=29.2, compile_warm_s=14.9, batch=4),),
     how="digits full preset, idle and busy")
-#: (family, preset) -> its measured speed (the quadratic presets differ only in length).
+_ONE_TASK = Measured(
+    # idle (load about 1): the short preset on one task of the maps, one task per meta-step; per
+    # meta-step 0.0064 s on tanh_net (72 parameters; 0.0027 s on rosenbrock, 0.29 s on digits_fc_tanh's
+    # 3466), scaled by the parameters; compiling 2.1 s (rosenbrock) to 4.9 s (digits_fc_tanh) cold,
+    # 0.34 s from the cache. Busy: not measured, the quadratics' busy/idle ratios applied.
+    idle=(StageSpeed(per_step_s=0.0064, compile_cold_s=3.5, compile_warm_s=0.4, batch=1, coords=72.0),),
+    busy=(StageSpeed(per_step_s=0.0064 * 0.33 / 0.15, compile_cold_s=3.5 * 73.3 / 10.8,
+                     compile_warm_s=0.4 * 6.8 / 2.6, batch=1, coords=72.0),),
+    how="one task of the maps, short preset, idle (busy scaled as the quadratics')")
+#: (family, preset) -> its measured speed (the quadratic presets differ only in length); ``single``:
+#: any task of the maps as a family of one.
 MEASURED: dict[tuple[str, str], Measured] = {
     ("quadratic", "short"): _QUAD, ("quadratic", "full"): _QUAD,
     ("digits_mlp", "short"): _DIGITS_SHORT, ("digits_mlp", "full"): _DIGITS_FULL,
+    ("single", "short"): _ONE_TASK, ("single", "full"): _ONE_TASK,
 }
 #: Whole runs of the presets as a person starts them, timed end to end (compiling included):
 #: (family, preset, cache state at the start, load per core, seconds, meta-steps done, where written
@@ -82,6 +93,9 @@ WHOLE_RUNS: tuple[tuple[str, str, str, float, float, int, str], ...] = (
     ("digits_mlp", "short", "cold", 1.0, 82.0, 45, "the page, on the 2-core server (compiling 22 s)"),
     ("digits_mlp", "short", "cold", 1.3, 82.8, 55, "docs/learned_optimizer.md, empty cache, load 2.3-2.9"),
     ("digits_mlp", "full", "cold", 1.3, 568.0, 330, "docs/learned_optimizer.md, full preset"),
+    ("rosenbrock", "short", "cold", 1.0, 3.1, 150, "docs/learned_optimizer.md, one task as a family of one"),
+    ("log_sin", "short", "cold", 1.0, 4.1, 150, "same"),
+    ("tanh_net", "short", "cold", 1.0, 5.6, 150, "same"),
 )
 #: Compiling a program this process compiled already: the in-memory cache, nothing to do.
 IN_MEMORY_COMPILE_S = 0.0
@@ -151,8 +165,9 @@ def estimate(cfg: MetaTrainConfig, preset: str, cache: str | None = None, load: 
     every stage's program ("memory", "disk", "cold"; None: as it is now); ``load``: the
     load average per core (None: the present one)."""
     load = present_load() if load is None else float(load)
-    m = MEASURED.get((cfg.task, preset)) or MEASURED[("digits_mlp" if get_family(cfg.task).has_data
-                                                      else "quadratic", "full")]
+    family = get_family(cfg.task)
+    kind = {"network": "digits_mlp", "single": "single"}.get(family.kind, "quadratic")
+    m = MEASURED.get((cfg.task, preset)) or MEASURED[(kind, "full")]
     fa = cfg.finish_after
     profile = [_mix(i, b, load) for i, b in zip(m.idle, m.busy)]
     stages = [(profile[0], False)] + ([(profile[-1], True)] if fa else [])
