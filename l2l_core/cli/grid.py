@@ -29,7 +29,8 @@ from l2l_core.tasks.problems import canonical_name
 
 def add_general_args(p) -> None:
     p.add_argument("--optimizer", default=None, metavar="NAME",
-                   help=f"inner optimizer: {', '.join(OPTIMIZERS)} (default {DEFAULT_OPTIMIZER})")
+                   help=f"inner optimizer: {', '.join(OPTIMIZERS)} (default {DEFAULT_OPTIMIZER}; a trainability-"
+                        "fractal network: the paper's gradient descent, gd, on its own kernel)")
     p.add_argument("--x", default=None, metavar="AXIS", help="hyperparameter on the x axis (default lr, "
                    "or lr_in for a network)")
     p.add_argument("--y", default=None, metavar="AXIS", help="hyperparameter on the y axis (default the "
