@@ -72,7 +72,7 @@ busy = st.empty()  # a sign up here while a newly picked family's race computes 
 if st.session_state.get("lo_ready_family") != task:
     busy.info(f"Computing for {family.label}: the race below runs the learned optimizer and tunes four baselines "
               f"over {family.lr_points} learning rates ("
-              + ("seconds" if family.is_quadratic else "up to a minute for a network") + " the first time).",
+              + ("up to a minute for a network" if family.has_data else "seconds") + " the first time).",
               icon=":material/hourglass_top:")
 
 with st.container(border=True):
