@@ -14,7 +14,7 @@ import streamlit as st
 from l2l_core import tasks
 from l2l_core.learned.checkpoints import checkpoint_file, load_checkpoint
 from l2l_core.learned.generalization import CELLS, SHIPPED_OPTIMIZERS, evaluate_cell, failures
-from l2l_core.tasks.families import CHECKPOINTS_DIR, TASK_FAMILIES, TRAINABLE, get_family
+from l2l_core.tasks.families import CHECKPOINTS_DIR, TASK_FAMILIES, TRAINABLE
 from l2l_core.viz import train_test
 from l2l_core.viz.generalization import OPTIMIZER_LABELS, generalization_csv, generalization_figure, generalization_rows
 from l2l_core.viz.learned import LABELS
@@ -56,11 +56,17 @@ def family_help() -> str:
     return "What the optimizer is trained on and raced on:\n\n" + "\n".join(lines)
 
 
+def race_label(name: str) -> str:
+    """What the picker shows for ``name``: a family's label, or a task's title from the registry
+    (without building its family of one: the picker lists them all on every run)."""
+    return TASK_FAMILIES[name].label if name in TASK_FAMILIES else tasks.get(name).title
+
+
 def family_picker(ps: PageState) -> str:
     """The task family of the whole page; returns its name."""
     with ps:
         task = ps.widget(st.selectbox, "lo_task", "Task family", RACE_TASKS,
-                         format_func=lambda n: f"{n}: {get_family(n).label}", help=family_help())
+                         format_func=lambda n: f"{n}: {race_label(n)}", help=family_help())
     return task
 
 
